@@ -1,0 +1,250 @@
+package config
+
+import (
+	_ "embed"
+	"time"
+)
+
+// Config is the whole configuration of one dataquarantine process. Its zero
+// value is not useful: start from Default or Load.
+type Config struct {
+	// DataDir holds everything the embedded mode persists: the embedded
+	// broker's log, the SQLite metadata file, payload files and spools.
+	// Relative paths are relative to the working directory.
+	// Default "./data".
+	DataDir string `yaml:"data_dir"`
+	// Kafka is how to reach (or run) the broker.
+	Kafka Kafka `yaml:"kafka"`
+	// Topics names the topics consumed and produced.
+	Topics Topics `yaml:"topics"`
+	// Schemas are the schemas loaded from the configuration (GitOps). A list
+	// set in the file or the environment replaces the default list entirely.
+	// Default: one schema, the built-in user_event schema (subject
+	// "user_event", version 1).
+	Schemas []Schema `yaml:"schemas"`
+	// Storage locates the quarantine store.
+	Storage Storage `yaml:"storage"`
+	// Limits bound what the decoder accepts from a record.
+	Limits Limits `yaml:"limits"`
+	// Pipeline tunes the consume-validate-route loop.
+	Pipeline Pipeline `yaml:"pipeline"`
+	// HTTP configures the web UI, API and metrics server.
+	HTTP HTTP `yaml:"http"`
+	// Log configures the process's log output.
+	Log Log `yaml:"log"`
+	// Demo configures the built-in traffic generator.
+	Demo Demo `yaml:"demo"`
+
+	// dir is the directory of the file Config was loaded from ("" when none):
+	// relative schema file paths are resolved against it, so a config file
+	// and its schemas can move together.
+	dir string
+}
+
+// Kafka configures the Kafka connection.
+type Kafka struct {
+	// Brokers are the seed brokers, each host:port. Default empty: run the
+	// embedded broker and connect to it.
+	Brokers []string `yaml:"brokers"`
+	// Embedded configures the in-process broker used when Brokers is empty.
+	Embedded Embedded `yaml:"embedded"`
+	// GroupID is the consumer group shared by every gateway process.
+	// Default "dataquarantine".
+	GroupID string `yaml:"group_id"`
+	// ClientID identifies this client to the brokers. Default "dataquarantine".
+	ClientID string `yaml:"client_id"`
+	// CreateTopics creates missing input, clean and DLQ topics at start.
+	// Default true.
+	CreateTopics bool `yaml:"create_topics"`
+	// Partitions is the partition count of topics the gateway creates.
+	// Default 6.
+	Partitions int32 `yaml:"partitions"`
+	// ReplicationFactor is the replication factor of topics the gateway
+	// creates; -1 uses the broker's default. Default -1.
+	ReplicationFactor int16 `yaml:"replication_factor"`
+}
+
+// Embedded configures the in-process Kafka-protocol broker.
+type Embedded struct {
+	// Listen is the address the embedded broker listens on.
+	// Default "127.0.0.1:9092".
+	Listen string `yaml:"listen"`
+}
+
+// Topics names the gateway's topics.
+type Topics struct {
+	// Inputs are the topics consumed, each bound to the schema subject its
+	// records are validated against. A list set in the file or the
+	// environment replaces the default list entirely.
+	// Default [{topic: raw-events, subject: user_event}].
+	Inputs []Input `yaml:"inputs"`
+	// Clean receives valid records, key, value and headers preserved.
+	// Default "validated-events".
+	Clean string `yaml:"clean"`
+	// DLQ receives invalid records with dq.* error headers.
+	// Default "quarantine-dlq".
+	DLQ string `yaml:"dlq"`
+}
+
+// Input binds one input topic to a schema subject.
+type Input struct {
+	// Topic is the Kafka topic to consume. No default: required.
+	Topic string `yaml:"topic"`
+	// Subject is the schema subject records of Topic must match; it must be
+	// the subject of one of Config.Schemas. No default: required.
+	Subject string `yaml:"subject"`
+}
+
+// Schema is one schema version loaded from the configuration.
+type Schema struct {
+	// Subject is the schema subject. No default: required.
+	Subject string `yaml:"subject"`
+	// Type is the schema format. Only "JSON" (JSON Schema) is supported;
+	// "AVRO" and "PROTOBUF" are refused as not supported yet. Default "JSON".
+	Type string `yaml:"type"`
+	// Version is the version number within Subject. Default 1.
+	Version int `yaml:"version"`
+	// File is the path of the schema document; a relative path is relative
+	// to the config file's directory (the working directory when there is no
+	// config file). Exactly one of File and Schema is set. Default "".
+	File string `yaml:"file"`
+	// Schema is the schema document inline. Exactly one of File and Schema is
+	// set. Default "".
+	Schema string `yaml:"schema"`
+}
+
+// applyDefaults sets the fields of a list element that have a non-zero
+// default, before the element is decoded over it: "schemas: [{subject: x,
+// file: x.json}]" means type JSON, version 1.
+func (s *Schema) applyDefaults() {
+	s.Type = SchemaTypeJSON
+	s.Version = 1
+}
+
+// The schema types. Only SchemaTypeJSON is supported for now.
+const (
+	SchemaTypeJSON     = "JSON"
+	SchemaTypeAvro     = "AVRO"
+	SchemaTypeProtobuf = "PROTOBUF"
+)
+
+// Storage locates the two halves of the quarantine store.
+type Storage struct {
+	// Metadata is where quarantine metadata rows are kept.
+	Metadata Metadata `yaml:"metadata"`
+	// Payloads is where quarantined payloads are kept.
+	Payloads Payloads `yaml:"payloads"`
+}
+
+// Metadata locates the metadata store.
+type Metadata struct {
+	// URL is the metadata store, sqlite://PATH. Default "": the SQLite file
+	// <data_dir>/dq.db (see Config.MetadataURL).
+	URL string `yaml:"url"`
+}
+
+// Payloads locates the payload store.
+type Payloads struct {
+	// URL is the payload store, file://PATH. Default "": files under
+	// <data_dir>/payloads (see Config.PayloadsURL).
+	URL string `yaml:"url"`
+}
+
+// Limits bound the input the decoder accepts; a record over a limit is
+// quarantined with the matching error type, never an operational error.
+type Limits struct {
+	// MaxBytes is the largest record value accepted; a larger one is
+	// PAYLOAD_TOO_LARGE. Default 1048576 (1 MiB).
+	MaxBytes int `yaml:"max_bytes"`
+	// MaxDepth is the deepest nesting of JSON objects and arrays accepted.
+	// Default 64.
+	MaxDepth int `yaml:"max_depth"`
+	// AllowDuplicateKeys accepts JSON objects with a repeated key instead of
+	// rejecting them as ambiguous. Default false.
+	AllowDuplicateKeys bool `yaml:"allow_duplicate_keys"`
+}
+
+// Pipeline tunes the consume-validate-route loop.
+type Pipeline struct {
+	// BatchSize is the most records taken per poll. Default 5000.
+	BatchSize int `yaml:"batch_size"`
+	// RetryBackoffMin is the first wait after an operational failure (broker,
+	// store); waits double up to RetryBackoffMax. Default 100ms.
+	RetryBackoffMin time.Duration `yaml:"retry_backoff_min"`
+	// RetryBackoffMax is the longest wait between retries. Default 10s.
+	RetryBackoffMax time.Duration `yaml:"retry_backoff_max"`
+}
+
+// HTTP configures the HTTP server (web UI, API, registry, metrics).
+type HTTP struct {
+	// Listen is the address the HTTP server listens on.
+	// Default "127.0.0.1:8080".
+	Listen string `yaml:"listen"`
+}
+
+// Log configures logging.
+type Log struct {
+	// Level is the lowest level logged: debug, info, warn or error.
+	// Default "info".
+	Level string `yaml:"level"`
+	// Format is text (logfmt-like) or json. Default "text".
+	Format string `yaml:"format"`
+}
+
+// Demo configures the built-in generator of mixed valid and invalid traffic.
+type Demo struct {
+	// Enabled produces demo records to the first input topic. Default false.
+	Enabled bool `yaml:"enabled"`
+	// Rate is the number of demo records produced per second. Default 50.
+	Rate int `yaml:"rate"`
+	// InvalidShare is the fraction of demo records made invalid, 0 to 1.
+	// Default 0.2.
+	InvalidShare float64 `yaml:"invalid_share"`
+}
+
+// userEventSchema is the design notes' user_event schema, the default schema.
+//
+//go:embed defaults/user_event.schema.json
+var userEventSchema string
+
+// Default returns the built-in configuration: embedded broker, SQLite and
+// files under ./data, the user_event schema bound to raw-events. It
+// validates. Each call returns a new Config that shares nothing with others.
+func Default() Config {
+	return Config{
+		DataDir: "./data",
+		Kafka: Kafka{
+			Brokers:           nil,
+			Embedded:          Embedded{Listen: "127.0.0.1:9092"},
+			GroupID:           "dataquarantine",
+			ClientID:          "dataquarantine",
+			CreateTopics:      true,
+			Partitions:        6,
+			ReplicationFactor: -1,
+		},
+		Topics: Topics{
+			Inputs: []Input{{Topic: "raw-events", Subject: "user_event"}},
+			Clean:  "validated-events",
+			DLQ:    "quarantine-dlq",
+		},
+		Schemas: []Schema{{
+			Subject: "user_event",
+			Type:    SchemaTypeJSON,
+			Version: 1,
+			Schema:  userEventSchema,
+		}},
+		Limits: Limits{
+			MaxBytes:           1 << 20,
+			MaxDepth:           64,
+			AllowDuplicateKeys: false,
+		},
+		Pipeline: Pipeline{
+			BatchSize:       5000,
+			RetryBackoffMin: 100 * time.Millisecond,
+			RetryBackoffMax: 10 * time.Second,
+		},
+		HTTP: HTTP{Listen: "127.0.0.1:8080"},
+		Log:  Log{Level: "info", Format: "text"},
+		Demo: Demo{Enabled: false, Rate: 50, InvalidShare: 0.2},
+	}
+}

@@ -1,0 +1,286 @@
+package config
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"strconv"
+	"strings"
+)
+
+// Limits of the values Validate accepts.
+const (
+	maxPartitions   = 10000
+	maxTopicNameLen = 249
+	maxMaxBytes     = 64 << 20
+	maxMaxDepth     = 10000
+	maxBatchSize    = 100000
+	maxDemoRate     = 100000
+)
+
+// problems collects what Validate finds, each naming its key.
+type problems []error
+
+func (p *problems) add(key, format string, args ...any) {
+	*p = append(*p, fmt.Errorf("%s: %s", key, fmt.Sprintf(format, args...)))
+}
+
+// between checks lo <= v <= hi.
+func (p *problems) between(key string, v, lo, hi int64) {
+	switch {
+	case v < lo:
+		p.add(key, "must be at least %d, got %d", lo, v)
+	case v > hi:
+		p.add(key, "must be at most %d, got %d", hi, v)
+	}
+}
+
+func (p *problems) nonEmpty(key, v string) bool {
+	if strings.TrimSpace(v) == "" {
+		p.add(key, "must not be empty")
+		return false
+	}
+	return true
+}
+
+func (p *problems) oneOf(key, v string, allowed ...string) {
+	for _, a := range allowed {
+		if v == a {
+			return
+		}
+	}
+	p.add(key, "%s is not one of %s", quoteValue(v), strings.Join(allowed, ", "))
+}
+
+// hostPort checks a host:port address. A listen address may leave the host
+// empty (all interfaces) and use port 0 (any free port); a broker address
+// may not.
+func (p *problems) hostPort(key, addr string, listen bool) {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		var addrErr *net.AddrError
+		if errors.As(err, &addrErr) {
+			err = errors.New(addrErr.Err)
+		}
+		p.add(key, "%s is not host:port (%v)", quoteValue(addr), err)
+		return
+	}
+	if host == "" && !listen {
+		p.add(key, "%s has no host", quoteValue(addr))
+	}
+	n, err := strconv.Atoi(port)
+	minPort := 1
+	if listen {
+		minPort = 0
+	}
+	if err != nil || n < minPort || n > 65535 {
+		p.add(key, "%s: port must be a number from %d to 65535", quoteValue(addr), minPort)
+	}
+}
+
+// Validate checks every key and returns all problems joined (errors.Join),
+// each naming its key, e.g. "kafka.partitions: must be at least 1, got 0".
+// It reads the schema files to check they exist and hold JSON.
+func (c *Config) Validate() error {
+	var p problems
+	p.nonEmpty("data_dir", c.DataDir)
+	c.validateKafka(&p)
+	c.validateTopics(&p)
+	c.validateSchemas(&p)
+	c.validateStorage(&p)
+
+	p.between("limits.max_bytes", int64(c.Limits.MaxBytes), 1, maxMaxBytes)
+	p.between("limits.max_depth", int64(c.Limits.MaxDepth), 1, maxMaxDepth)
+
+	p.between("pipeline.batch_size", int64(c.Pipeline.BatchSize), 1, maxBatchSize)
+	if c.Pipeline.RetryBackoffMin <= 0 {
+		p.add("pipeline.retry_backoff_min", "must be positive, got %s", c.Pipeline.RetryBackoffMin)
+	}
+	if c.Pipeline.RetryBackoffMax < c.Pipeline.RetryBackoffMin {
+		p.add("pipeline.retry_backoff_max", "must be at least pipeline.retry_backoff_min (%s), got %s",
+			c.Pipeline.RetryBackoffMin, c.Pipeline.RetryBackoffMax)
+	}
+
+	p.hostPort("http.listen", c.HTTP.Listen, true)
+	p.oneOf("log.level", c.Log.Level, "debug", "info", "warn", "error")
+	p.oneOf("log.format", c.Log.Format, "text", "json")
+
+	p.between("demo.rate", int64(c.Demo.Rate), 1, maxDemoRate)
+	if s := c.Demo.InvalidShare; !(s >= 0 && s <= 1) { // written so that NaN fails
+		p.add("demo.invalid_share", "must be between 0 and 1, got %v", s)
+	}
+	return errors.Join(p...)
+}
+
+func (c *Config) validateKafka(p *problems) {
+	for i, b := range c.Kafka.Brokers {
+		p.hostPort(fmt.Sprintf("kafka.brokers[%d]", i), b, false)
+	}
+	p.hostPort("kafka.embedded.listen", c.Kafka.Embedded.Listen, true)
+	p.nonEmpty("kafka.group_id", c.Kafka.GroupID)
+	p.nonEmpty("kafka.client_id", c.Kafka.ClientID)
+	p.between("kafka.partitions", int64(c.Kafka.Partitions), 1, maxPartitions)
+	if rf := c.Kafka.ReplicationFactor; rf != -1 && rf < 1 {
+		p.add("kafka.replication_factor", "must be -1 (the broker's default) or at least 1, got %d", rf)
+	}
+}
+
+func (c *Config) validateSchemas(p *problems) {
+	if len(c.Schemas) == 0 {
+		p.add("schemas", "at least one schema is required")
+	}
+	type subjectVersion struct {
+		subject string
+		version int
+	}
+	first := make(map[subjectVersion]int)
+	for i, s := range c.Schemas {
+		key := fmt.Sprintf("schemas[%d]", i)
+		if p.nonEmpty(key+".subject", s.Subject) {
+			sv := subjectVersion{s.Subject, s.Version}
+			if j, dup := first[sv]; dup {
+				p.add(key, "subject %s version %d is already defined by schemas[%d]", quoteValue(s.Subject), s.Version, j)
+			} else {
+				first[sv] = i
+			}
+		}
+		isJSON := false
+		switch s.Type {
+		case SchemaTypeJSON:
+			isJSON = true
+		case SchemaTypeAvro, SchemaTypeProtobuf:
+			p.add(key+".type", "%s is not supported yet (want %s)", s.Type, SchemaTypeJSON)
+		default:
+			p.add(key+".type", "unknown schema type %s (want %s)", quoteValue(s.Type), SchemaTypeJSON)
+		}
+		if s.Version < 1 {
+			p.add(key+".version", "must be at least 1, got %d", s.Version)
+		}
+		switch {
+		case s.File != "" && s.Schema != "":
+			p.add(key, "set either file or schema, not both")
+		case s.File == "" && s.Schema == "":
+			p.add(key, "set one of file (a path) or schema (the document inline)")
+		case s.File != "":
+			c.validateSchemaFile(p, key+".file", s.File, isJSON)
+		case isJSON:
+			if err := checkJSON([]byte(s.Schema)); err != nil {
+				p.add(key+".schema", "not valid JSON: %v", err)
+			}
+		}
+	}
+}
+
+func (c *Config) validateSchemaFile(p *problems, key, file string, isJSON bool) {
+	path := c.schemaPath(file)
+	looked := ""
+	if path != file {
+		looked = fmt.Sprintf(" (looked for %s)", path)
+	}
+	data, err := readSchemaFile(path)
+	switch {
+	case errNotExist(err):
+		p.add(key, "%s does not exist%s", quoteValue(file), looked)
+	case err != nil:
+		p.add(key, "cannot read %s: %v", quoteValue(file), err)
+	case isJSON:
+		if err := checkJSON(data); err != nil {
+			p.add(key, "%s is not valid JSON: %v", quoteValue(file), err)
+		}
+	}
+}
+
+// checkJSON reports whether data is one JSON value, with the offset of the
+// first mistake. Compiling it as a schema is the schema package's job.
+func checkJSON(data []byte) error {
+	var v json.RawMessage
+	if err := json.Unmarshal(data, &v); err != nil {
+		var syn *json.SyntaxError
+		if errors.As(err, &syn) {
+			return fmt.Errorf("%v (at byte %d)", syn, syn.Offset)
+		}
+		return err
+	}
+	return nil
+}
+
+func (c *Config) validateTopics(p *problems) {
+	subjects := make(map[string]bool, len(c.Schemas))
+	for _, s := range c.Schemas {
+		subjects[s.Subject] = true
+	}
+	type topic struct{ key, name string }
+	var topics []topic
+	if len(c.Topics.Inputs) == 0 {
+		p.add("topics.inputs", "at least one input is required")
+	}
+	for i, in := range c.Topics.Inputs {
+		key := fmt.Sprintf("topics.inputs[%d]", i)
+		if checkTopicName(p, key+".topic", in.Topic) {
+			topics = append(topics, topic{key + ".topic", in.Topic})
+		}
+		if p.nonEmpty(key+".subject", in.Subject) && !subjects[in.Subject] {
+			p.add(key+".subject", "%s is not a configured schema subject", quoteValue(in.Subject))
+		}
+	}
+	if checkTopicName(p, "topics.clean", c.Topics.Clean) {
+		topics = append(topics, topic{"topics.clean", c.Topics.Clean})
+	}
+	if checkTopicName(p, "topics.dlq", c.Topics.DLQ) {
+		topics = append(topics, topic{"topics.dlq", c.Topics.DLQ})
+	}
+	// Every topic has one role. Kafka also refuses to create topics whose
+	// names differ only by '.' against '_' (their metric names collide).
+	for j := range topics {
+		for i := range j {
+			a, b := topics[i], topics[j]
+			if a.name == b.name {
+				p.add(b.key, "%s is already used by %s", quoteValue(b.name), a.key)
+				break
+			}
+			if collisionName(a.name) == collisionName(b.name) {
+				p.add(b.key, "%s collides with %s (%s): Kafka treats '.' and '_' in topic names as the same", quoteValue(b.name), quoteValue(a.name), a.key)
+				break
+			}
+		}
+	}
+}
+
+func collisionName(topic string) string { return strings.ReplaceAll(topic, ".", "_") }
+
+// checkTopicName checks Kafka's rules for a topic name and reports whether it
+// passed.
+func checkTopicName(p *problems, key, name string) bool {
+	switch {
+	case name == "":
+		p.add(key, "must not be empty")
+		return false
+	case name == "." || name == "..":
+		p.add(key, "%s is not a legal topic name", quoteValue(name))
+		return false
+	case len(name) > maxTopicNameLen:
+		p.add(key, "topic name is %d characters long, at most %d are allowed", len(name), maxTopicNameLen)
+		return false
+	}
+	for _, r := range name {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '.' || r == '_' || r == '-') {
+			p.add(key, "%s is not a legal topic name: use only letters, digits, '.', '_' and '-'", quoteValue(name))
+			return false
+		}
+	}
+	return true
+}
+
+func (c *Config) validateStorage(p *problems) {
+	if u := c.Storage.Metadata.URL; u != "" {
+		if _, err := ParseMetadataURL(u); err != nil {
+			p.add("storage.metadata.url", "%v", err)
+		}
+	}
+	if u := c.Storage.Payloads.URL; u != "" {
+		if _, err := ParsePayloadsURL(u); err != nil {
+			p.add("storage.payloads.url", "%v", err)
+		}
+	}
+}

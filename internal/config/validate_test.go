@@ -1,0 +1,62 @@
+package config
+
+import (
+	"math"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+// TestValidateEdges covers boundaries that YAML golden files express poorly:
+// each case changes Default and expects no error or exactly wantErr.
+func TestValidateEdges(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name    string
+		change  func(*Config)
+		wantErr string
+	}{
+		{"IPv6 broker", func(c *Config) { c.Kafka.Brokers = []string{"[::1]:9092", "kafka:9093"} }, ""},
+		{"listen on all interfaces, any port", func(c *Config) { c.HTTP.Listen = ":0"; c.Kafka.Embedded.Listen = "[::]:0" }, ""},
+		{"broker port 0", func(c *Config) { c.Kafka.Brokers = []string{"kafka:0"} }, `kafka.brokers[0]: "kafka:0": port must be a number from 1 to 65535`},
+		{"empty broker", func(c *Config) { c.Kafka.Brokers = []string{""} }, `kafka.brokers[0]: "" is not host:port (missing port in address)`},
+		{"partitions at limits", func(c *Config) { c.Kafka.Partitions = 10000 }, ""},
+		{"partitions over", func(c *Config) { c.Kafka.Partitions = 10001 }, "kafka.partitions: must be at most 10000, got 10001"},
+		{"replication factor 1", func(c *Config) { c.Kafka.ReplicationFactor = 1 }, ""},
+		{"replication factor -2", func(c *Config) { c.Kafka.ReplicationFactor = -2 }, "kafka.replication_factor: must be -1 (the broker's default) or at least 1, got -2"},
+		{"topic of 249 characters", func(c *Config) { c.Topics.Clean = strings.Repeat("a", 249) }, ""},
+		{"topic with every legal character", func(c *Config) { c.Topics.DLQ = "aZ09._-" }, ""},
+		{"topic with non-ASCII letter", func(c *Config) { c.Topics.DLQ = "quarantäne" }, `topics.dlq: "quarantäne" is not a legal topic name: use only letters, digits, '.', '_' and '-'`},
+		{"single dot", func(c *Config) { c.Topics.DLQ = "." }, `topics.dlq: "." is not a legal topic name`},
+		{"max bytes at limit", func(c *Config) { c.Limits.MaxBytes = 64 << 20 }, ""},
+		{"max depth over", func(c *Config) { c.Limits.MaxDepth = 10001 }, "limits.max_depth: must be at most 10000, got 10001"},
+		{"equal backoffs", func(c *Config) { c.Pipeline.RetryBackoffMax = c.Pipeline.RetryBackoffMin }, ""},
+		{"negative backoff", func(c *Config) { c.Pipeline.RetryBackoffMin = -1 }, "pipeline.retry_backoff_min: must be positive, got -1ns"},
+		{"invalid share bounds", func(c *Config) { c.Demo.InvalidShare = 1 }, ""},
+		{"invalid share NaN", func(c *Config) { c.Demo.InvalidShare = math.NaN() }, "demo.invalid_share: must be between 0 and 1, got NaN"},
+		{"demo rate over", func(c *Config) { c.Demo.Rate = 100001 }, "demo.rate: must be at most 100000, got 100001"},
+		{"blank data dir", func(c *Config) { c.DataDir = "  " }, "data_dir: must not be empty"},
+		{"empty input subject", func(c *Config) { c.Topics.Inputs[0].Subject = "" }, "topics.inputs[0].subject: must not be empty"},
+		{"same subject, two versions", func(c *Config) {
+			v2 := c.Schemas[0]
+			v2.Version = 2
+			c.Schemas = append(c.Schemas, v2)
+		}, ""},
+		{"protobuf", func(c *Config) { c.Schemas[0].Type = "PROTOBUF" }, "schemas[0].type: PROTOBUF is not supported yet (want JSON)"},
+		{"log level case", func(c *Config) { c.Log.Level = "INFO" }, `log.level: "INFO" is not one of debug, info, warn, error`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			c := Default()
+			tt.change(&c)
+			err := c.Validate()
+			if tt.wantErr == "" {
+				require.NoError(t, err)
+				return
+			}
+			require.EqualError(t, err, tt.wantErr)
+		})
+	}
+}
