@@ -1,0 +1,16 @@
+package jsonschema
+
+import "errors"
+
+// ErrRemoteRef is wrapped by the error of Compile when the schema refers to
+// a document outside itself ($ref or $schema to an http(s) or file URL that
+// is not a known meta-schema). The gateway never fetches schemas: a schema
+// must be self-contained, so that validation needs no network and cannot be
+// changed by a third party.
+var ErrRemoteRef = errors.New("reference to an external document refused")
+
+// ErrInvalidSchema is wrapped by the error of Compile when the document is
+// not a valid schema: not JSON, not valid against its draft's meta-schema, an
+// unresolvable $ref, an unsupported $schema, or a pattern that does not
+// compile.
+var ErrInvalidSchema = errors.New("invalid JSON schema")

@@ -1,0 +1,64 @@
+package schema
+
+import (
+	"errors"
+
+	"github.com/dataquarantine/dataquarantine/internal/record"
+)
+
+// Format is a schema language. The strings match Confluent Schema Registry's
+// schemaType values.
+type Format string
+
+// Schema formats.
+const (
+	FormatJSON Format = "JSON"
+)
+
+// Validator is one compiled schema version of some format. It owns both the
+// decode layer and the schema layer for its format, since decoding is
+// format-specific (Avro cannot even be decoded without its schema).
+//
+// Implementations are safe for concurrent use.
+type Validator interface {
+	// Check decodes payload and validates it, appending one violation per
+	// problem to dst. It returns the decoded value (nil when decoding
+	// failed) for the rules layer.
+	Check(payload []byte, dst []record.Violation) (decoded any, violations []record.Violation)
+}
+
+// Version is one version of a subject, compiled and ready to validate.
+type Version struct {
+	Subject   string
+	Version   int
+	Format    Format
+	Validator Validator
+}
+
+// Resolver finds the schema a record must satisfy.
+type Resolver interface {
+	// Resolve returns the version the record on topic must be validated
+	// against. A missing binding or subject is ErrNotFound (wrapped in a
+	// *NotFoundError naming what is missing): data, not an outage. Any
+	// other error is operational and must be retried.
+	Resolve(topic string) (*Version, error)
+}
+
+// ErrNotFound: no schema could be resolved for the record.
+var ErrNotFound = errors.New("schema not found")
+
+// NotFoundError says which subject (if any) was looked for.
+type NotFoundError struct {
+	Topic   string
+	Subject string // "" when the topic has no binding at all
+}
+
+func (e *NotFoundError) Error() string {
+	if e.Subject == "" {
+		return "no schema subject is bound to topic " + e.Topic
+	}
+	return "subject " + e.Subject + " (bound to topic " + e.Topic + ") has no schema version"
+}
+
+// Is makes errors.Is(err, ErrNotFound) true.
+func (e *NotFoundError) Is(target error) bool { return target == ErrNotFound }

@@ -1,0 +1,73 @@
+package validate
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/dataquarantine/dataquarantine/internal/record"
+	"github.com/dataquarantine/dataquarantine/internal/schema"
+)
+
+// DefaultMaxBytes is the default payload size limit (1 MiB).
+const DefaultMaxBytes = 1 << 20
+
+// Options configure an Engine.
+type Options struct {
+	// Resolver finds each record's schema. Required.
+	Resolver schema.Resolver
+	// MaxBytes is the largest payload accepted; larger ones are
+	// PAYLOAD_TOO_LARGE. Default DefaultMaxBytes.
+	MaxBytes int
+}
+
+// Engine validates records. It is safe for concurrent use.
+type Engine struct {
+	resolver schema.Resolver
+	maxBytes int
+}
+
+// New returns an Engine.
+func New(opts Options) (*Engine, error) {
+	if opts.Resolver == nil {
+		return nil, errors.New("validate: Options.Resolver is required")
+	}
+	if opts.MaxBytes <= 0 {
+		opts.MaxBytes = DefaultMaxBytes
+	}
+	return &Engine{resolver: opts.Resolver, maxBytes: opts.MaxBytes}, nil
+}
+
+// Validate fills v (which it resets first) with the verdict on rec. The
+// returned error is operational only (the resolver failed for a reason other
+// than a missing schema) and means "retry", never "invalid". A tombstone (nil
+// value) is valid by definition: it carries no data to check.
+func (e *Engine) Validate(rec *record.Record, v *record.Verdict) error {
+	v.Reset()
+	sv, err := e.resolver.Resolve(rec.Topic)
+	if err != nil {
+		var nf *schema.NotFoundError
+		if !errors.As(err, &nf) {
+			return fmt.Errorf("resolving schema for topic %s: %w", rec.Topic, err)
+		}
+		v.Subject = nf.Subject
+		v.Violations = append(v.Violations, record.Violation{
+			Type:    record.SchemaNotFound,
+			Message: nf.Error(),
+		})
+		return nil
+	}
+	v.Subject, v.Version = sv.Subject, sv.Version
+	if rec.Value == nil {
+		return nil
+	}
+	if len(rec.Value) > e.maxBytes {
+		v.Violations = append(v.Violations, record.Violation{
+			Type:    record.PayloadTooLarge,
+			Keyword: "max_bytes",
+			Message: fmt.Sprintf("payload is %d bytes, the limit is %d", len(rec.Value), e.maxBytes),
+		})
+		return nil
+	}
+	_, v.Violations = sv.Validator.Check(rec.Value, v.Violations)
+	return nil
+}

@@ -1,0 +1,146 @@
+package validate_test
+
+import (
+	"errors"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/dataquarantine/dataquarantine/internal/record"
+	"github.com/dataquarantine/dataquarantine/internal/schema"
+	"github.com/dataquarantine/dataquarantine/internal/validate"
+)
+
+const userEventSchema = `{
+  "type": "object",
+  "properties": {
+    "user_id": {"type": "string", "pattern": "^USER[0-9]{6}$"},
+    "event_type": {"type": "string", "enum": ["view", "click", "purchase"]},
+    "timestamp": {"type": "string", "format": "date-time"},
+    "session_id": {"type": "string"},
+    "page": {"type": "string"},
+    "amount": {"type": "number", "minimum": 0},
+    "metadata": {"type": "object"}
+  },
+  "required": ["user_id", "event_type", "timestamp"]
+}`
+
+// A ~300-byte event, the size the throughput targets are stated for.
+const event300 = `{"user_id":"USER123456","event_type":"purchase","timestamp":"2026-01-10T19:50:00Z",` +
+	`"session_id":"5f0c2a8e-9a51-4c34-b8b7-3f8f6a4f1d2e","page":"/products/espresso-machine-deluxe",` +
+	`"amount":249.99,"metadata":{"browser":"firefox","os":"linux","campaign":"winter-sale","ab":"B","ref":"newsletter"}}`
+
+func newEngine(t testing.TB, bindings map[string]string, maxBytes int) *validate.Engine {
+	t.Helper()
+	v, err := schema.CompileJSON("user_event", 3, []byte(userEventSchema), schema.JSONOptions{})
+	require.NoError(t, err)
+	res, err := schema.NewStatic(bindings, []*schema.Version{v})
+	require.NoError(t, err)
+	e, err := validate.New(validate.Options{Resolver: res, MaxBytes: maxBytes})
+	require.NoError(t, err)
+	return e
+}
+
+func TestEngine(t *testing.T) {
+	t.Parallel()
+	e := newEngine(t, map[string]string{"raw-events": "user_event"}, 400)
+	cases := []struct {
+		name        string
+		topic       string
+		value       []byte
+		wantSubject string
+		wantVersion int
+		want        []record.Violation
+	}{
+		{"valid", "raw-events", []byte(event300), "user_event", 3, nil},
+		{"tombstone is valid", "raw-events", nil, "user_event", 3, nil},
+		{"unbound topic", "other", []byte(event300), "", 0, []record.Violation{{
+			Type: record.SchemaNotFound, Message: "no schema subject is bound to topic other",
+		}}},
+		{"too large", "raw-events", make([]byte, 401), "user_event", 3, []record.Violation{{
+			Type: record.PayloadTooLarge, Keyword: "max_bytes", Message: "payload is 401 bytes, the limit is 400",
+		}}},
+		{"at the limit is checked, not refused", "raw-events", append([]byte(event300), make([]byte, 400-len(event300))...), "user_event", 3, []record.Violation{{
+			Type: record.ParseError,
+		}}},
+		{"missing field", "raw-events", []byte(`{"event_type":"view","timestamp":"2026-01-10T19:50:00Z"}`), "user_event", 3, []record.Violation{{
+			Type: record.MissingField, Field: "/user_id", Keyword: "required",
+		}}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			var v record.Verdict
+			require.NoError(t, e.Validate(&record.Record{Topic: c.topic, Value: c.value}, &v))
+			require.Equal(t, c.wantSubject, v.Subject)
+			require.Equal(t, c.wantVersion, v.Version)
+			require.Len(t, v.Violations, len(c.want))
+			for i, w := range c.want {
+				got := v.Violations[i]
+				require.Equal(t, w.Type, got.Type)
+				require.Equal(t, w.Field, got.Field)
+				require.Equal(t, w.Keyword, got.Keyword)
+				if w.Message != "" {
+					require.Equal(t, w.Message, got.Message)
+				}
+				require.NotEmpty(t, got.Message)
+			}
+			require.Equal(t, len(c.want) == 0, v.Valid())
+		})
+	}
+}
+
+// A verdict is reset between records: nothing leaks from one to the next.
+func TestEngineResetsVerdict(t *testing.T) {
+	t.Parallel()
+	e := newEngine(t, map[string]string{"raw-events": "user_event"}, 0)
+	var v record.Verdict
+	require.NoError(t, e.Validate(&record.Record{Topic: "raw-events", Value: []byte(`{}`)}, &v))
+	require.Len(t, v.Violations, 3)
+	require.NoError(t, e.Validate(&record.Record{Topic: "raw-events", Value: []byte(event300)}, &v))
+	require.True(t, v.Valid())
+}
+
+type brokenResolver struct{}
+
+func (brokenResolver) Resolve(string) (*schema.Version, error) {
+	return nil, errors.New("registry unreachable")
+}
+
+// An outage is an error to retry, never a verdict.
+func TestEngineOutageIsAnError(t *testing.T) {
+	t.Parallel()
+	e, err := validate.New(validate.Options{Resolver: brokenResolver{}})
+	require.NoError(t, err)
+	var v record.Verdict
+	err = e.Validate(&record.Record{Topic: "raw-events", Value: []byte(event300)}, &v)
+	require.ErrorContains(t, err, "registry unreachable")
+	require.Empty(t, v.Violations)
+}
+
+func BenchmarkEngineValid(b *testing.B) {
+	e := newEngine(b, map[string]string{"raw-events": "user_event"}, 0)
+	rec := record.Record{Topic: "raw-events", Value: []byte(event300)}
+	var v record.Verdict
+	b.SetBytes(int64(len(event300)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := e.Validate(&rec, &v); err != nil || !v.Valid() {
+			b.Fatal(err, v.Violations)
+		}
+	}
+}
+
+func BenchmarkEngineInvalid(b *testing.B) {
+	e := newEngine(b, map[string]string{"raw-events": "user_event"}, 0)
+	bad := `{"user_id":"user-1","event_type":"scroll","timestamp":"yesterday","page":"/products/espresso-machine-deluxe"}`
+	rec := record.Record{Topic: "raw-events", Value: []byte(bad)}
+	var v record.Verdict
+	b.SetBytes(int64(len(bad)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := e.Validate(&rec, &v); err != nil || len(v.Violations) != 3 {
+			b.Fatal(err, v.Violations)
+		}
+	}
+}
