@@ -17,6 +17,19 @@ const (
 	StatusDiscarded   Status = "discarded"
 )
 
+// Statuses lists every status, in lifecycle order.
+var Statuses = []Status{StatusQuarantined, StatusReprocessed, StatusFailedAgain, StatusDiscarded}
+
+// Known reports whether s is one of Statuses.
+func (s Status) Known() bool {
+	for _, k := range Statuses {
+		if k == s {
+			return true
+		}
+	}
+	return false
+}
+
 // PayloadRef locates one payload inside a payload store: a segment (file or
 // object) and a byte range within it.
 type PayloadRef struct {

@@ -1,0 +1,236 @@
+// Package httpapi owns DataQuarantine's HTTP surface: health and readiness,
+// the REST API under /api/v1, and delegation of /metrics. It knows nothing
+// of storage: it reads through the small interfaces below, which the
+// quarantine stores satisfy.
+//
+// Every response is JSON; every error is {"error": {"code", "message"}} with
+// a snake_case code, and internal causes are logged, never sent.
+package httpapi
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+	"runtime/debug"
+	"time"
+
+	"github.com/dataquarantine/dataquarantine/internal/quarantine"
+	"github.com/dataquarantine/dataquarantine/internal/record"
+)
+
+// QuarantineReader reads quarantine metadata; quarantine.MetadataStore
+// satisfies it.
+type QuarantineReader interface {
+	Get(ctx context.Context, id string) (quarantine.Entry, error)
+	List(ctx context.Context, f quarantine.Filter) (quarantine.Page, error)
+}
+
+// PayloadReader reads quarantined payloads; quarantine.PayloadStore
+// satisfies it.
+type PayloadReader interface {
+	Read(ctx context.Context, ref quarantine.PayloadRef) (quarantine.Payload, error)
+}
+
+var (
+	_ QuarantineReader = quarantine.MetadataStore(nil)
+	_ PayloadReader    = quarantine.PayloadStore(nil)
+)
+
+// Stats are the pipeline's counters since it started.
+type Stats struct {
+	Since                     time.Time
+	Processed, Valid, Invalid int64
+	InvalidByErrorType        map[record.ErrorType]int64
+}
+
+// StatsSource provides the current Stats.
+type StatsSource interface {
+	Stats() Stats
+}
+
+// Options configure the handler.
+type Options struct {
+	// Quarantine reads quarantine metadata. Required.
+	Quarantine QuarantineReader
+	// Payloads reads quarantined payloads. Required.
+	Payloads PayloadReader
+	// Stats provides the pipeline's counters. Required.
+	Stats StatsSource
+	// Metrics is served at /metrics. Default: none (404).
+	Metrics http.Handler
+	// Ready reports readiness for /readyz. Default: always ready.
+	Ready func() bool
+	// Logger receives internal errors. Default: slog.Default().
+	Logger *slog.Logger
+}
+
+type api struct {
+	quarantine QuarantineReader
+	payloads   PayloadReader
+	stats      StatsSource
+	ready      func() bool
+	log        *slog.Logger
+	mux        *http.ServeMux
+}
+
+// New returns the HTTP handler for every endpoint.
+func New(opts Options) (http.Handler, error) {
+	switch {
+	case opts.Quarantine == nil:
+		return nil, errors.New("httpapi: Options.Quarantine is required")
+	case opts.Payloads == nil:
+		return nil, errors.New("httpapi: Options.Payloads is required")
+	case opts.Stats == nil:
+		return nil, errors.New("httpapi: Options.Stats is required")
+	}
+	a := &api{
+		quarantine: opts.Quarantine,
+		payloads:   opts.Payloads,
+		stats:      opts.Stats,
+		ready:      opts.Ready,
+		log:        opts.Logger,
+		mux:        http.NewServeMux(),
+	}
+	if a.ready == nil {
+		a.ready = func() bool { return true }
+	}
+	if a.log == nil {
+		a.log = slog.Default()
+	}
+	a.mux.HandleFunc("GET /{$}", a.index)
+	a.mux.HandleFunc("GET /healthz", a.healthz)
+	a.mux.HandleFunc("GET /readyz", a.readyz)
+	if opts.Metrics != nil {
+		a.mux.Handle("GET /metrics", opts.Metrics)
+	}
+	a.mux.HandleFunc("GET /api/v1/quarantine", a.listQuarantine)
+	a.mux.HandleFunc("GET /api/v1/quarantine/{id}", a.getQuarantine)
+	a.mux.HandleFunc("GET /api/v1/stats", a.getStats)
+	return a, nil
+}
+
+// ServeHTTP routes r, answering unrouted requests with JSON errors instead
+// of ServeMux's plain-text ones, and turning a handler panic into a 500.
+func (a *api) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	defer func() {
+		if v := recover(); v != nil {
+			if v == http.ErrAbortHandler { //nolint:errorlint // a sentinel value, never wrapped
+				panic(v)
+			}
+			a.log.ErrorContext(r.Context(), "panic serving HTTP request",
+				"method", r.Method, "path", r.URL.Path, "panic", v, "stack", string(debug.Stack()))
+			writeError(w, http.StatusInternalServerError, codeInternal, "internal server error")
+		}
+	}()
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	if h, pattern := a.mux.Handler(r); pattern == "" {
+		a.unrouted(w, r, h)
+		return
+	}
+	a.mux.ServeHTTP(w, r)
+}
+
+// unrouted answers a request no pattern matches. ServeMux's handler for it
+// says whether that is a wrong method (405, with Allow), no such path
+// (404), or a redirect to a cleaned path, which is passed through.
+func (a *api) unrouted(w http.ResponseWriter, r *http.Request, h http.Handler) {
+	rec := &statusRecorder{header: http.Header{}}
+	h.ServeHTTP(rec, r)
+	switch rec.status {
+	case http.StatusMethodNotAllowed:
+		w.Header().Set("Allow", rec.header.Get("Allow"))
+		writeError(w, http.StatusMethodNotAllowed, codeMethodNotAllowed,
+			"method "+r.Method+" is not allowed on "+r.URL.Path)
+	case http.StatusNotFound:
+		writeError(w, http.StatusNotFound, codeNotFound, "no such endpoint: "+r.URL.Path)
+	default:
+		h.ServeHTTP(w, r)
+	}
+}
+
+// statusRecorder captures the status and headers a handler writes.
+type statusRecorder struct {
+	header http.Header
+	status int
+}
+
+func (s *statusRecorder) Header() http.Header { return s.header }
+func (s *statusRecorder) WriteHeader(code int) {
+	if s.status == 0 {
+		s.status = code
+	}
+}
+
+func (s *statusRecorder) Write(b []byte) (int, error) {
+	s.WriteHeader(http.StatusOK)
+	return len(b), nil
+}
+
+func (a *api) index(w http.ResponseWriter, _ *http.Request) {
+	writeJSON(w, http.StatusOK, struct {
+		Name       string `json:"name"`
+		API        string `json:"api"`
+		Quarantine string `json:"quarantine"`
+		Stats      string `json:"stats"`
+		Metrics    string `json:"metrics"`
+		Health     string `json:"health"`
+		Ready      string `json:"ready"`
+	}{
+		Name:       "dataquarantine",
+		API:        "/api/v1",
+		Quarantine: "/api/v1/quarantine",
+		Stats:      "/api/v1/stats",
+		Metrics:    "/metrics",
+		Health:     "/healthz",
+		Ready:      "/readyz",
+	})
+}
+
+type status struct {
+	Status string `json:"status"`
+}
+
+func (a *api) healthz(w http.ResponseWriter, _ *http.Request) {
+	writeJSON(w, http.StatusOK, status{"ok"})
+}
+
+func (a *api) readyz(w http.ResponseWriter, _ *http.Request) {
+	if !a.ready() {
+		writeJSON(w, http.StatusServiceUnavailable, status{"not ready"})
+		return
+	}
+	writeJSON(w, http.StatusOK, status{"ready"})
+}
+
+func (a *api) getStats(w http.ResponseWriter, _ *http.Request) {
+	s := a.stats.Stats()
+	// Every known error type is present, zero or not, so clients see a
+	// stable shape; unknown ones a source reports are kept too.
+	byType := make(map[record.ErrorType]int64, len(record.ErrorTypes)+len(s.InvalidByErrorType))
+	for _, t := range record.ErrorTypes {
+		byType[t] = 0
+	}
+	for t, n := range s.InvalidByErrorType {
+		byType[t] = n
+	}
+	writeJSON(w, http.StatusOK, struct {
+		Since              *string                    `json:"since"`
+		Processed          int64                      `json:"processed"`
+		Valid              int64                      `json:"valid"`
+		Invalid            int64                      `json:"invalid"`
+		InvalidByErrorType map[record.ErrorType]int64 `json:"invalid_by_error_type"`
+	}{
+		Since:              formatTime(s.Since),
+		Processed:          s.Processed,
+		Valid:              s.Valid,
+		Invalid:            s.Invalid,
+		InvalidByErrorType: byType,
+	})
+}
+
+// internalError logs err once and answers 500 without its details.
+func (a *api) internalError(w http.ResponseWriter, r *http.Request, what string, err error) {
+	a.log.ErrorContext(r.Context(), what, "method", r.Method, "path", r.URL.Path, "err", err)
+	writeError(w, http.StatusInternalServerError, codeInternal, "internal server error")
+}

@@ -1,0 +1,208 @@
+package httpapi
+
+import (
+	"errors"
+	"fmt"
+	"maps"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/dataquarantine/dataquarantine/internal/quarantine"
+	"github.com/dataquarantine/dataquarantine/internal/record"
+)
+
+// item is one quarantined record's metadata in responses.
+type item struct {
+	ID              string             `json:"id"`
+	SourceTopic     string             `json:"source_topic"`
+	SourcePartition int32              `json:"source_partition"`
+	SourceOffset    int64              `json:"source_offset"`
+	Key             *string            `json:"key"`
+	KeyEncoding     *string            `json:"key_encoding"`
+	Timestamp       *string            `json:"timestamp"`
+	Subject         string             `json:"subject"`
+	SchemaVersion   int                `json:"schema_version"`
+	ErrorType       record.ErrorType   `json:"error_type"`
+	ErrorField      string             `json:"error_field"`
+	Errors          []record.Violation `json:"errors"`
+	QuarantinedAt   *string            `json:"quarantined_at"`
+	Status          quarantine.Status  `json:"status"`
+	PayloadSize     int                `json:"payload_size"`
+}
+
+func newItem(e *quarantine.Entry) item {
+	it := item{
+		ID:              e.ID,
+		SourceTopic:     e.SourceTopic,
+		SourcePartition: e.SourcePartition,
+		SourceOffset:    e.SourceOffset,
+		Timestamp:       formatTime(e.Timestamp),
+		Subject:         e.Subject,
+		SchemaVersion:   e.SchemaVersion,
+		ErrorType:       e.ErrorType,
+		ErrorField:      e.ErrorField,
+		Errors:          e.Errors,
+		QuarantinedAt:   formatTime(e.QuarantinedAt),
+		Status:          e.Status,
+		PayloadSize:     e.PayloadSize,
+	}
+	it.Key, it.KeyEncoding = encodeBytes(e.Key)
+	if it.Errors == nil {
+		it.Errors = []record.Violation{}
+	}
+	return it
+}
+
+// detail is one record with its payload.
+type detail struct {
+	item
+	Payload         *string  `json:"payload"`
+	PayloadEncoding *string  `json:"payload_encoding"`
+	Headers         []header `json:"headers"`
+	// PayloadError is null when the payload was read, else why it could
+	// not be: "not_found" (not stored, or not yet: a payload spool may
+	// still hold it) or "corrupt" (its stored bytes are damaged).
+	PayloadError *string `json:"payload_error"`
+}
+
+type header struct {
+	Key           string  `json:"key"`
+	Value         *string `json:"value"`
+	ValueEncoding *string `json:"value_encoding"`
+}
+
+type listResponse struct {
+	Items      []item  `json:"items"`
+	NextCursor *string `json:"next_cursor"`
+}
+
+func (a *api) listQuarantine(w http.ResponseWriter, r *http.Request) {
+	f, msg := parseFilter(r.URL.Query())
+	if msg != "" {
+		writeError(w, http.StatusBadRequest, codeInvalidParameter, msg)
+		return
+	}
+	page, err := a.quarantine.List(r.Context(), f)
+	if errors.Is(err, quarantine.ErrBadCursor) {
+		writeError(w, http.StatusBadRequest, codeInvalidParameter,
+			"invalid cursor: use the next_cursor of a previous page")
+		return
+	}
+	if err != nil {
+		a.internalError(w, r, "listing quarantine entries", err)
+		return
+	}
+	resp := listResponse{Items: make([]item, len(page.Entries))}
+	for i := range page.Entries {
+		resp.Items[i] = newItem(&page.Entries[i])
+	}
+	if page.NextCursor != "" {
+		resp.NextCursor = &page.NextCursor
+	}
+	writeJSON(w, http.StatusOK, resp)
+}
+
+// parseFilter reads the list query parameters. It returns a message naming
+// the offending parameter, or "" when all are valid. An empty value is the
+// same as an absent one, as HTML forms send them.
+func parseFilter(q url.Values) (quarantine.Filter, string) {
+	var f quarantine.Filter
+	for _, name := range slices.Sorted(maps.Keys(q)) {
+		if n := len(q[name]); n > 1 {
+			return f, fmt.Sprintf("parameter %s is given %d times; give it at most once", name, n)
+		}
+	}
+	if v := q.Get("error_type"); v != "" {
+		f.ErrorType = record.ErrorType(v)
+		if !f.ErrorType.Known() {
+			return f, fmt.Sprintf("invalid error_type %q: must be one of %s", v, joinStrings(record.ErrorTypes))
+		}
+	}
+	if v := q.Get("status"); v != "" {
+		f.Status = quarantine.Status(v)
+		if !f.Status.Known() {
+			return f, fmt.Sprintf("invalid status %q: must be one of %s", v, joinStrings(quarantine.Statuses))
+		}
+	}
+	f.Field = q.Get("field")
+	f.Topic = q.Get("topic")
+	f.Subject = q.Get("subject")
+	for _, p := range []struct {
+		name string
+		dst  *time.Time
+	}{{"since", &f.Since}, {"until", &f.Until}} {
+		v := q.Get(p.name)
+		if v == "" {
+			continue
+		}
+		t, err := time.Parse(time.RFC3339Nano, v)
+		if err != nil {
+			return f, fmt.Sprintf("invalid %s %q: must be an RFC 3339 time such as 2026-11-03T10:00:00Z", p.name, v)
+		}
+		*p.dst = t
+	}
+	if !f.Since.IsZero() && !f.Until.IsZero() && f.Since.After(f.Until) {
+		return f, "invalid since: it is after until"
+	}
+	if v := q.Get("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > quarantine.MaxLimit {
+			return f, fmt.Sprintf("invalid limit %q: must be an integer from 1 to %d", v, quarantine.MaxLimit)
+		}
+		f.Limit = n
+	}
+	f.Cursor = q.Get("cursor")
+	return f, ""
+}
+
+func joinStrings[S ~string](ss []S) string {
+	var b strings.Builder
+	for i, s := range ss {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(string(s))
+	}
+	return b.String()
+}
+
+func (a *api) getQuarantine(w http.ResponseWriter, r *http.Request) {
+	id := r.PathValue("id")
+	e, err := a.quarantine.Get(r.Context(), id)
+	if errors.Is(err, quarantine.ErrNotFound) {
+		writeError(w, http.StatusNotFound, codeNotFound, fmt.Sprintf("no quarantined record with id %q", id))
+		return
+	}
+	if err != nil {
+		a.internalError(w, r, "getting quarantine entry", err)
+		return
+	}
+	d := detail{item: newItem(&e), Headers: []header{}}
+	p, err := a.payloads.Read(r.Context(), e.Payload)
+	switch {
+	case err == nil:
+		d.Payload, d.PayloadEncoding = encodeBytes(p.Value)
+		for _, h := range p.Headers {
+			hj := header{Key: h.Key}
+			hj.Value, hj.ValueEncoding = encodeBytes(h.Value)
+			d.Headers = append(d.Headers, hj)
+		}
+	case errors.Is(err, quarantine.ErrNotFound):
+		reason := "not_found"
+		d.PayloadError = &reason
+	case errors.Is(err, quarantine.ErrCorrupt):
+		// The metadata is still worth showing; the damage is logged once
+		// here, for an operator to act on.
+		a.log.ErrorContext(r.Context(), "reading quarantined payload", "id", id, "ref", e.Payload, "err", err)
+		reason := "corrupt"
+		d.PayloadError = &reason
+	default:
+		a.internalError(w, r, "reading quarantined payload", err)
+		return
+	}
+	writeJSON(w, http.StatusOK, d)
+}

@@ -1,0 +1,416 @@
+// Package sqlite is the embedded-mode metadata store: quarantine entries in a
+// single SQLite file (modernc.org/sqlite, pure Go), in WAL mode with
+// synchronous=FULL, so an Insert that returns is on disk.
+//
+// All writes go through one connection, which serialises them without
+// SQLITE_BUSY churn; reads use a separate read-only pool and run
+// concurrently with each other and with the writer.
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"encoding/base64"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"modernc.org/sqlite" // also registers the "sqlite" database/sql driver
+
+	"github.com/dataquarantine/dataquarantine/internal/quarantine"
+	"github.com/dataquarantine/dataquarantine/internal/record"
+)
+
+// Options configure a Store.
+type Options struct {
+	// Path is the database file. Required; created if missing. It must be
+	// a real file (not ":memory:") and contain no '?'.
+	Path string
+	// BusyTimeout is how long a statement waits for a lock held by another
+	// process before failing. Default 5s.
+	BusyTimeout time.Duration
+	// MaxReaders caps the concurrent read connections. Default 4.
+	MaxReaders int
+}
+
+// Store is a quarantine.MetadataStore in a SQLite file.
+type Store struct {
+	w *sql.DB // exactly one connection: every write
+	r *sql.DB // read-only pool
+
+	insert *sql.Stmt // on w
+	get    *sql.Stmt // on r
+
+	closeOnce sync.Once
+	closeErr  error
+}
+
+var _ quarantine.MetadataStore = (*Store)(nil)
+
+// columns is the order every query selects and inserts entries in.
+const columns = `id, source_topic, source_partition, source_offset, key, key IS NULL,
+	record_timestamp, quarantined_at, subject, schema_version, error_type, error_field,
+	errors, payload_segment, payload_offset, payload_length, payload_size, status`
+
+const insertSQL = `INSERT INTO entries (id, source_topic, source_partition, source_offset, key,
+	record_timestamp, quarantined_at, subject, schema_version, error_type, error_field,
+	errors, payload_segment, payload_offset, payload_length, payload_size, status)
+	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+	ON CONFLICT (id) DO NOTHING`
+
+// New opens (creating if needed) the database at opts.Path and migrates its
+// schema to the newest version.
+func New(opts Options) (*Store, error) {
+	if opts.Path == "" {
+		return nil, errors.New("sqlite metadata store: Options.Path is required")
+	}
+	if strings.ContainsRune(opts.Path, '?') || opts.Path == ":memory:" || strings.HasPrefix(opts.Path, "file:") {
+		return nil, fmt.Errorf("sqlite metadata store: Path %q must be a plain file path", opts.Path)
+	}
+	if opts.BusyTimeout <= 0 {
+		opts.BusyTimeout = 5 * time.Second
+	}
+	if opts.MaxReaders <= 0 {
+		opts.MaxReaders = 4
+	}
+	ctx := context.Background()
+
+	busy := "busy_timeout(" + strconv.FormatInt(opts.BusyTimeout.Milliseconds(), 10) + ")"
+	w, err := open(opts.Path, url.Values{
+		"_txlock": {"immediate"},
+		"_pragma": {busy, "journal_mode(WAL)", "synchronous(FULL)", "cache_size(-16384)"},
+	}, 1, opts.BusyTimeout)
+	if err != nil {
+		return nil, err
+	}
+	s := &Store{w: w}
+	ms, err := loadMigrations(migrationFiles)
+	if err == nil {
+		err = migrate(ctx, w, ms)
+	}
+	if err != nil {
+		_ = w.Close()
+		return nil, fmt.Errorf("migrating %s: %w", opts.Path, err)
+	}
+	s.r, err = open(opts.Path, url.Values{
+		"_pragma": {busy, "query_only(1)"},
+	}, opts.MaxReaders, opts.BusyTimeout)
+	if err != nil {
+		_ = w.Close()
+		return nil, err
+	}
+	if s.insert, err = w.PrepareContext(ctx, insertSQL); err != nil {
+		_ = s.Close()
+		return nil, fmt.Errorf("preparing insert: %w", err)
+	}
+	if s.get, err = s.r.PrepareContext(ctx, `SELECT `+columns+` FROM entries WHERE id = ?`); err != nil {
+		_ = s.Close()
+		return nil, fmt.Errorf("preparing get: %w", err)
+	}
+	return s, nil
+}
+
+func open(path string, params url.Values, conns int, busyTimeout time.Duration) (*sql.DB, error) {
+	db, err := sql.Open("sqlite", path+"?"+params.Encode())
+	if err != nil {
+		return nil, fmt.Errorf("opening %s: %w", path, err)
+	}
+	db.SetMaxOpenConns(conns)
+	db.SetMaxIdleConns(conns)
+	db.SetConnMaxLifetime(0)
+	db.SetConnMaxIdleTime(0)
+	// Connect now, so a bad path or a locked file fails New, not the first
+	// query. Switching a new file to WAL takes an exclusive lock that
+	// SQLite does not wait for, so a process opening the file at the same
+	// moment as another is retried here, within the busy timeout.
+	deadline := time.Now().Add(busyTimeout)
+	for {
+		err = db.Ping()
+		if err == nil {
+			return db, nil
+		}
+		if !isBusy(err) || time.Now().After(deadline) {
+			_ = db.Close()
+			return nil, fmt.Errorf("opening %s: %w", path, err)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// isBusy reports whether err is SQLite's SQLITE_BUSY (in any variant).
+func isBusy(err error) bool {
+	const sqliteBusy = 5
+	var se *sqlite.Error
+	return errors.As(err, &se) && se.Code()&0xff == sqliteBusy
+}
+
+// Close closes the database; it is safe to call more than once.
+func (s *Store) Close() error {
+	s.closeOnce.Do(func() {
+		var errs []error
+		for _, st := range []*sql.Stmt{s.insert, s.get} {
+			if st != nil {
+				errs = append(errs, st.Close())
+			}
+		}
+		if s.r != nil {
+			errs = append(errs, s.r.Close())
+		}
+		errs = append(errs, s.w.Close())
+		s.closeErr = errors.Join(errs...)
+	})
+	return s.closeErr
+}
+
+// Times outside this range have no int64 nanosecond representation.
+var (
+	minTime = time.Unix(0, math.MinInt64)
+	maxTime = time.Unix(0, math.MaxInt64)
+)
+
+func checkTime(t time.Time) error {
+	if t.Before(minTime) || t.After(maxTime) {
+		return fmt.Errorf("time %s is outside the storable range %s..%s", t, minTime.UTC(), maxTime.UTC())
+	}
+	return nil
+}
+
+// Insert writes entries in one transaction; ids already stored (including
+// repeats within entries) are skipped, the first write winning. Times are
+// stored with nanosecond precision and come back in UTC.
+func (s *Store) Insert(ctx context.Context, entries []quarantine.Entry) error {
+	if len(entries) == 0 {
+		return nil
+	}
+	// Encode before taking the write lock, so the transaction holds it only
+	// for SQLite's own work.
+	rows := make([][17]any, len(entries))
+	for i := range entries {
+		if err := encodeEntry(&entries[i], &rows[i]); err != nil {
+			return fmt.Errorf("entry %d (%s): %w", i, entries[i].ID, err)
+		}
+	}
+	tx, err := s.w.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("beginning insert: %w", err)
+	}
+	defer func() { _ = tx.Rollback() }()
+	stmt := tx.StmtContext(ctx, s.insert)
+	for i := range rows {
+		if _, err := stmt.ExecContext(ctx, rows[i][:]...); err != nil {
+			return fmt.Errorf("inserting entry %s: %w", entries[i].ID, err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("committing %d entries: %w", len(entries), err)
+	}
+	return nil
+}
+
+func encodeEntry(e *quarantine.Entry, row *[17]any) error {
+	if e.ID == "" {
+		return errors.New("empty id")
+	}
+	if e.QuarantinedAt.IsZero() {
+		return errors.New("zero QuarantinedAt")
+	}
+	if err := checkTime(e.QuarantinedAt); err != nil {
+		return fmt.Errorf("QuarantinedAt: %w", err)
+	}
+	var ts any // NULL for the zero time
+	if !e.Timestamp.IsZero() {
+		if err := checkTime(e.Timestamp); err != nil {
+			return fmt.Errorf("Timestamp: %w", err)
+		}
+		ts = e.Timestamp.UnixNano()
+	}
+	errs, err := json.Marshal(e.Errors)
+	if err != nil {
+		return fmt.Errorf("encoding errors: %w", err)
+	}
+	*row = [17]any{
+		e.ID, e.SourceTopic, int64(e.SourcePartition), e.SourceOffset, e.Key,
+		ts, e.QuarantinedAt.UnixNano(), e.Subject, int64(e.SchemaVersion), string(e.ErrorType), e.ErrorField,
+		string(errs), e.Payload.Segment, e.Payload.Offset, e.Payload.Length, int64(e.PayloadSize), string(e.Status),
+	}
+	return nil
+}
+
+type scanner interface{ Scan(dest ...any) error }
+
+func scanEntry(sc scanner) (quarantine.Entry, error) {
+	var (
+		e              quarantine.Entry
+		keyNull        bool
+		ts             sql.NullInt64
+		qat            int64
+		errs           string
+		errType, state string
+	)
+	if err := sc.Scan(&e.ID, &e.SourceTopic, &e.SourcePartition, &e.SourceOffset, &e.Key, &keyNull,
+		&ts, &qat, &e.Subject, &e.SchemaVersion, &errType, &e.ErrorField,
+		&errs, &e.Payload.Segment, &e.Payload.Offset, &e.Payload.Length, &e.PayloadSize, &state); err != nil {
+		return quarantine.Entry{}, err
+	}
+	// The driver returns an empty BLOB as nil; key IS NULL tells them apart.
+	if !keyNull && e.Key == nil {
+		e.Key = []byte{}
+	}
+	if ts.Valid {
+		e.Timestamp = time.Unix(0, ts.Int64).UTC()
+	}
+	e.QuarantinedAt = time.Unix(0, qat).UTC()
+	e.ErrorType = record.ErrorType(errType)
+	e.Status = quarantine.Status(state)
+	if err := json.Unmarshal([]byte(errs), &e.Errors); err != nil {
+		return quarantine.Entry{}, fmt.Errorf("entry %s: decoding errors: %w", e.ID, err)
+	}
+	return e, nil
+}
+
+// Get returns the entry with the given id, or quarantine.ErrNotFound.
+func (s *Store) Get(ctx context.Context, id string) (quarantine.Entry, error) {
+	e, err := scanEntry(s.get.QueryRowContext(ctx, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return quarantine.Entry{}, fmt.Errorf("entry %s: %w", id, quarantine.ErrNotFound)
+	}
+	if err != nil {
+		return quarantine.Entry{}, fmt.Errorf("getting entry %s: %w", id, err)
+	}
+	return e, nil
+}
+
+// List returns one page of entries matching f, newest first, by keyset
+// pagination on (quarantined_at, id): a page costs the same however deep it
+// is, and rows inserted while paging never shift later pages.
+func (s *Store) List(ctx context.Context, f quarantine.Filter) (quarantine.Page, error) {
+	var (
+		where []string
+		args  []any
+	)
+	eq := func(col, v string) {
+		if v != "" {
+			where = append(where, col+" = ?")
+			args = append(args, v)
+		}
+	}
+	eq("error_type", string(f.ErrorType))
+	eq("error_field", f.Field)
+	eq("source_topic", f.Topic)
+	eq("subject", f.Subject)
+	eq("status", string(f.Status))
+	if !f.Since.IsZero() {
+		where = append(where, "quarantined_at >= ?")
+		args = append(args, clampNanos(f.Since))
+	}
+	if !f.Until.IsZero() {
+		where = append(where, "quarantined_at < ?")
+		args = append(args, clampNanos(f.Until))
+	}
+	if f.Cursor != "" {
+		qat, id, err := decodeCursor(f.Cursor)
+		if err != nil {
+			return quarantine.Page{}, err
+		}
+		where = append(where, "(quarantined_at, id) < (?, ?)")
+		args = append(args, qat, id)
+	}
+	limit := f.EffectiveLimit()
+	q := `SELECT ` + columns + ` FROM entries`
+	if len(where) > 0 {
+		q += ` WHERE ` + strings.Join(where, " AND ")
+	}
+	// One row more than the page tells whether there is a next page, so the
+	// last page has no cursor and never leads to an empty one.
+	q += ` ORDER BY quarantined_at DESC, id DESC LIMIT ?`
+	args = append(args, limit+1)
+
+	rows, err := s.r.QueryContext(ctx, q, args...)
+	if err != nil {
+		return quarantine.Page{}, fmt.Errorf("listing entries: %w", err)
+	}
+	defer rows.Close()
+	page := quarantine.Page{Entries: make([]quarantine.Entry, 0, min(limit, 64))}
+	for rows.Next() {
+		e, err := scanEntry(rows)
+		if err != nil {
+			return quarantine.Page{}, fmt.Errorf("listing entries: %w", err)
+		}
+		page.Entries = append(page.Entries, e)
+	}
+	if err := rows.Err(); err != nil {
+		return quarantine.Page{}, fmt.Errorf("listing entries: %w", err)
+	}
+	if len(page.Entries) > limit {
+		page.Entries = page.Entries[:limit]
+		last := page.Entries[limit-1]
+		page.NextCursor = encodeCursor(last.QuarantinedAt.UnixNano(), last.ID)
+	}
+	return page, nil
+}
+
+// clampNanos converts a filter bound to nanoseconds, saturating rather than
+// wrapping for times outside the storable range.
+func clampNanos(t time.Time) int64 {
+	switch {
+	case t.Before(minTime):
+		return math.MinInt64
+	case t.After(maxTime):
+		return math.MaxInt64
+	default:
+		return t.UnixNano()
+	}
+}
+
+// cursorVersion prefixes every cursor, so its encoding can change without
+// misreading cursors issued by an older binary.
+const cursorVersion = 1
+
+// encodeCursor makes the opaque cursor for the position after (qat, id):
+// base64url of version, quarantined_at (int64 big-endian), id.
+func encodeCursor(qat int64, id string) string {
+	b := make([]byte, 0, 9+len(id))
+	b = append(b, cursorVersion)
+	b = binary.BigEndian.AppendUint64(b, uint64(qat))
+	b = append(b, id...)
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+func decodeCursor(c string) (int64, string, error) {
+	b, err := base64.RawURLEncoding.DecodeString(c)
+	if err != nil || len(b) < 10 || b[0] != cursorVersion {
+		return 0, "", fmt.Errorf("cursor %q: %w", c, quarantine.ErrBadCursor)
+	}
+	return int64(binary.BigEndian.Uint64(b[1:9])), string(b[9:]), nil
+}
+
+// CountByErrorType returns how many entries have each primary error type.
+func (s *Store) CountByErrorType(ctx context.Context) (map[record.ErrorType]int64, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT error_type, COUNT(*) FROM entries GROUP BY error_type`)
+	if err != nil {
+		return nil, fmt.Errorf("counting entries by error type: %w", err)
+	}
+	defer rows.Close()
+	counts := make(map[record.ErrorType]int64)
+	for rows.Next() {
+		var (
+			t string
+			n int64
+		)
+		if err := rows.Scan(&t, &n); err != nil {
+			return nil, fmt.Errorf("counting entries by error type: %w", err)
+		}
+		counts[record.ErrorType(t)] = n
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("counting entries by error type: %w", err)
+	}
+	return counts, nil
+}
