@@ -1,0 +1,138 @@
+package kafka
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kgo"
+)
+
+// GroupOptions configure NewGroupClient.
+type GroupOptions struct {
+	// Brokers are the seed brokers. Required.
+	Brokers []string
+	// ClientID identifies the client to brokers. Default "dataquarantine".
+	ClientID string
+	// GroupID is the consumer group. Required.
+	GroupID string
+	// Topics are consumed. Required.
+	Topics []string
+	// OnAssigned, when set, is called after partitions are assigned.
+	OnAssigned func(map[string][]int32)
+	// MaxBufferedRecords bounds records buffered for producing. Default 20000.
+	MaxBufferedRecords int
+	// Logger receives the client's warnings and errors. Default slog.Default().
+	Logger *slog.Logger
+}
+
+// NewGroupClient returns a client that consumes opts.Topics in a consumer
+// group and produces, set up for at-least-once with zero loss:
+//   - offsets are committed only by the caller (auto-commit off);
+//   - rebalances wait while a polled batch is in flight (BlockRebalanceOnPoll),
+//     so a partition is never revoked between processing and committing;
+//     the caller must call AllowRebalance after each batch;
+//   - a new group starts at the earliest offset, so nothing produced before
+//     the first start is skipped;
+//   - read_committed, so aborted transactional input is never validated;
+//   - the producer is idempotent with acks=all (franz-go's defaults) and
+//     retries forever; records keep their source partition modulo the
+//     output topic's partition count (SourcePartitioner).
+func NewGroupClient(opts GroupOptions) (*kgo.Client, error) {
+	if len(opts.Brokers) == 0 || opts.GroupID == "" || len(opts.Topics) == 0 {
+		return nil, errors.New("kafka: Brokers, GroupID and Topics are required")
+	}
+	if opts.ClientID == "" {
+		opts.ClientID = "dataquarantine"
+	}
+	if opts.MaxBufferedRecords <= 0 {
+		opts.MaxBufferedRecords = 20000
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	kopts := []kgo.Opt{
+		kgo.SeedBrokers(opts.Brokers...),
+		kgo.ClientID(opts.ClientID),
+		kgo.WithLogger(clientLogger{opts.Logger.With("component", "kafka")}),
+		kgo.ConsumerGroup(opts.GroupID),
+		kgo.ConsumeTopics(opts.Topics...),
+		kgo.DisableAutoCommit(),
+		kgo.BlockRebalanceOnPoll(),
+		kgo.Balancers(kgo.CooperativeStickyBalancer()),
+		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
+		kgo.FetchIsolationLevel(kgo.ReadCommitted()),
+		kgo.RequiredAcks(kgo.AllISRAcks()),
+		kgo.RecordPartitioner(SourcePartitioner()),
+		kgo.MaxBufferedRecords(opts.MaxBufferedRecords),
+		kgo.ProducerLinger(0),
+	}
+	if opts.OnAssigned != nil {
+		kopts = append(kopts, kgo.OnPartitionsAssigned(func(_ context.Context, _ *kgo.Client, m map[string][]int32) {
+			opts.OnAssigned(m)
+		}))
+	}
+	cl, err := kgo.NewClient(kopts...)
+	if err != nil {
+		return nil, fmt.Errorf("creating kafka client: %w", err)
+	}
+	return cl, nil
+}
+
+// SourcePartitioner sends a record to partition r.Partition modulo the
+// topic's partition count. The pipeline sets r.Partition to the source
+// partition, so records of one input partition stay in one output partition,
+// in order, and keep their key affinity.
+func SourcePartitioner() kgo.Partitioner {
+	return kgo.BasicConsistentPartitioner(func(string) func(*kgo.Record, int) int {
+		return func(r *kgo.Record, n int) int { return int(r.Partition) % n }
+	})
+}
+
+// TopicSpec is a topic EnsureTopics creates when missing.
+type TopicSpec struct {
+	Name       string
+	Partitions int32
+	// ReplicationFactor -1 takes the broker's default.
+	ReplicationFactor int16
+}
+
+// EnsureTopics creates each missing topic. Existing topics are left as
+// they are, whatever their partition count.
+func EnsureTopics(ctx context.Context, cl *kgo.Client, specs []TopicSpec) error {
+	adm := kadm.NewClient(cl)
+	names := make([]string, len(specs))
+	for i, s := range specs {
+		names[i] = s.Name
+	}
+	// Metadata can briefly fail while a broker starts; retry for a while.
+	var existing kadm.TopicDetails
+	var err error
+	for attempt := 0; ; attempt++ {
+		existing, err = adm.ListTopics(ctx, names...)
+		if err == nil || attempt == 20 || ctx.Err() != nil {
+			break
+		}
+		time.Sleep(250 * time.Millisecond)
+	}
+	if err != nil {
+		return fmt.Errorf("listing topics: %w", err)
+	}
+	for _, s := range specs {
+		if d, ok := existing[s.Name]; ok && d.Err == nil {
+			continue
+		}
+		resp, err := adm.CreateTopic(ctx, s.Partitions, s.ReplicationFactor, nil, s.Name)
+		if err != nil {
+			return fmt.Errorf("creating topic %s: %w", s.Name, err)
+		}
+		if resp.Err != nil && !errors.Is(resp.Err, kerr.TopicAlreadyExists) {
+			return fmt.Errorf("creating topic %s: %w", s.Name, resp.Err)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,417 @@
+package pipeline
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/dataquarantine/dataquarantine/internal/quarantine"
+	"github.com/dataquarantine/dataquarantine/internal/record"
+	"github.com/dataquarantine/dataquarantine/internal/validate"
+)
+
+// Options configure a Pipeline.
+type Options struct {
+	// Client consumes the input topics in a group and produces the output;
+	// build it with kafka.NewGroupClient (manual commits, blocked
+	// rebalances, source-partition partitioner). Required.
+	Client *kgo.Client
+	// Engine validates each record. Required.
+	Engine *validate.Engine
+	// Metadata and Payloads store quarantined records. Required.
+	Metadata quarantine.MetadataStore
+	Payloads quarantine.PayloadStore
+	// CleanTopic receives valid records, DLQTopic invalid ones. Required.
+	CleanTopic string
+	DLQTopic   string
+	// Metrics receive the counters. Default: metrics on a private registry.
+	Metrics *Metrics
+	// BatchSize caps the records polled per batch. Default 5000.
+	BatchSize int
+	// RetryBackoffMin and RetryBackoffMax bound the exponential back-off
+	// between retries of a failed write. Defaults 100ms and 10s.
+	RetryBackoffMin time.Duration
+	RetryBackoffMax time.Duration
+	// ShutdownGrace is how long the in-flight batch may take to finish its
+	// writes and commit after Run's context ends. Default 30s.
+	ShutdownGrace time.Duration
+	// Logger: default slog.Default().
+	Logger *slog.Logger
+	// Now is the clock for quarantined-at times. Default time.Now.
+	Now func() time.Time
+}
+
+// Pipeline moves records from the input topics to the clean topic or to
+// quarantine. Run it once.
+type Pipeline struct {
+	opts Options
+	cl   *kgo.Client
+	log  *slog.Logger
+	m    *Metrics
+
+	// Reused across batches: Run processes one batch at a time.
+	verdicts  []record.Verdict
+	out       []kgo.Record
+	outPtrs   []*kgo.Record
+	entries   []quarantine.Entry
+	payloads  []quarantine.Payload
+	observers map[string]prometheus.Observer
+	counts    map[countKey]int64
+}
+
+type countKey struct {
+	topic, subject string
+	errorType      record.ErrorType // "" for valid
+}
+
+// New returns a Pipeline.
+func New(opts Options) (*Pipeline, error) {
+	switch {
+	case opts.Client == nil:
+		return nil, errors.New("pipeline: Options.Client is required")
+	case opts.Engine == nil:
+		return nil, errors.New("pipeline: Options.Engine is required")
+	case opts.Metadata == nil || opts.Payloads == nil:
+		return nil, errors.New("pipeline: Options.Metadata and Options.Payloads are required")
+	case opts.CleanTopic == "" || opts.DLQTopic == "":
+		return nil, errors.New("pipeline: Options.CleanTopic and Options.DLQTopic are required")
+	}
+	if opts.Metrics == nil {
+		opts.Metrics = NewMetrics(prometheus.NewRegistry())
+	}
+	if opts.BatchSize <= 0 {
+		opts.BatchSize = 5000
+	}
+	if opts.RetryBackoffMin <= 0 {
+		opts.RetryBackoffMin = 100 * time.Millisecond
+	}
+	if opts.RetryBackoffMax < opts.RetryBackoffMin {
+		opts.RetryBackoffMax = max(10*time.Second, opts.RetryBackoffMin)
+	}
+	if opts.ShutdownGrace <= 0 {
+		opts.ShutdownGrace = 30 * time.Second
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	return &Pipeline{
+		opts:      opts,
+		cl:        opts.Client,
+		log:       opts.Logger.With("component", "pipeline"),
+		m:         opts.Metrics,
+		observers: make(map[string]prometheus.Observer),
+		counts:    make(map[countKey]int64),
+	}, nil
+}
+
+// Run processes batches until ctx ends. The batch in flight when ctx ends
+// gets ShutdownGrace to finish its writes and commit, so a clean stop leaves
+// nothing to redeliver. Run returns nil after a clean stop, or the error
+// that stopped it.
+func (p *Pipeline) Run(ctx context.Context) error {
+	work, cancelWork := context.WithCancel(context.WithoutCancel(ctx))
+	defer cancelWork()
+	stop := context.AfterFunc(ctx, func() { time.AfterFunc(p.opts.ShutdownGrace, cancelWork) })
+	defer stop()
+
+	for {
+		fetches := p.cl.PollRecords(ctx, p.opts.BatchSize)
+		if fetches.IsClientClosed() || ctx.Err() != nil {
+			// Anything polled but not processed is simply not committed:
+			// the group redelivers it.
+			p.cl.AllowRebalance()
+			return nil
+		}
+		fetches.EachError(func(topic string, partition int32, err error) {
+			p.log.Warn("fetch error; the client retries", "topic", topic, "partition", partition, "err", err)
+		})
+		if recs := fetches.Records(); len(recs) > 0 {
+			if err := p.processBatch(work, recs); err != nil {
+				p.cl.AllowRebalance()
+				return err
+			}
+		}
+		p.cl.AllowRebalance()
+	}
+}
+
+// processBatch validates, routes, writes and commits one batch. It returns
+// an error only when ctx ends before every write is durable; the batch is
+// then left uncommitted, to be redelivered.
+func (p *Pipeline) processBatch(ctx context.Context, recs []*kgo.Record) error {
+	start := time.Now()
+	p.prepare(len(recs))
+	now := p.opts.Now().UTC()
+	for i, kr := range recs {
+		if err := p.validate(ctx, kr, &p.verdicts[i]); err != nil {
+			return err
+		}
+		p.route(kr, &p.verdicts[i], &p.out[i], now)
+		p.outPtrs[i] = &p.out[i]
+	}
+
+	var wg sync.WaitGroup
+	var storeErr error
+	if len(p.entries) > 0 {
+		wg.Go(func() { storeErr = p.writeQuarantine(ctx) })
+	}
+	produceErr := p.produce(ctx)
+	wg.Wait()
+	if err := errors.Join(produceErr, storeErr); err != nil {
+		return err
+	}
+	p.commit(ctx, recs)
+	p.flushCounts()
+	p.m.batches.Inc()
+	p.log.Debug("batch done", "records", len(recs), "quarantined", len(p.entries), "took", time.Since(start))
+	return nil
+}
+
+func (p *Pipeline) prepare(n int) {
+	if cap(p.verdicts) < n {
+		p.verdicts = make([]record.Verdict, n)
+		p.out = make([]kgo.Record, n)
+		p.outPtrs = make([]*kgo.Record, n)
+	}
+	p.verdicts, p.out, p.outPtrs = p.verdicts[:n], p.out[:n], p.outPtrs[:n]
+	p.entries, p.payloads = p.entries[:0], p.payloads[:0]
+}
+
+// validate runs the engine, retrying operational failures (a resolver that
+// cannot reach its backend): an outage must never quarantine a record.
+func (p *Pipeline) validate(ctx context.Context, kr *kgo.Record, v *record.Verdict) error {
+	rec := record.Record{
+		Topic: kr.Topic, Partition: kr.Partition, Offset: kr.Offset,
+		Key: kr.Key, Value: kr.Value, Timestamp: kr.Timestamp,
+	}
+	return p.retry(ctx, "schema_resolver", func() error {
+		start := time.Now()
+		err := p.opts.Engine.Validate(&rec, v)
+		p.observer(kr.Topic).Observe(time.Since(start).Seconds())
+		return err
+	})
+}
+
+func (p *Pipeline) observer(topic string) prometheus.Observer {
+	o, ok := p.observers[topic]
+	if !ok {
+		o = p.m.duration.WithLabelValues(topic)
+		p.observers[topic] = o
+	}
+	return o
+}
+
+// route fills out with the record to produce for kr: the clean topic for a
+// valid record (key, value, headers and timestamp as received), the DLQ with
+// dq.* headers for an invalid one, which is also queued for the stores.
+func (p *Pipeline) route(kr *kgo.Record, v *record.Verdict, out *kgo.Record, now time.Time) {
+	*out = kgo.Record{
+		Key:       kr.Key,
+		Value:     kr.Value,
+		Headers:   kr.Headers,
+		Timestamp: kr.Timestamp,
+		// SourcePartitioner keeps the source partition (mod the count).
+		Partition: kr.Partition,
+	}
+	if v.Valid() {
+		out.Topic = p.opts.CleanTopic
+		p.counts[countKey{kr.Topic, v.Subject, ""}]++
+		return
+	}
+	out.Topic = p.opts.DLQTopic
+	primary := v.Primary()
+	p.counts[countKey{kr.Topic, v.Subject, primary.Type}]++
+
+	id := record.ID(kr.Topic, kr.Partition, kr.Offset)
+	errs := append([]record.Violation(nil), v.Violations...)
+	h := make([]kgo.RecordHeader, 0, len(kr.Headers)+12)
+	h = append(h, kr.Headers...)
+	h = append(h,
+		kgo.RecordHeader{Key: HeaderErrorType, Value: []byte(primary.Type)},
+		kgo.RecordHeader{Key: HeaderErrorField, Value: []byte(truncate(primary.Field, maxHeaderText))},
+		kgo.RecordHeader{Key: HeaderErrorMessage, Value: []byte(truncate(primary.Message, maxHeaderText))},
+		kgo.RecordHeader{Key: HeaderErrors, Value: errorsHeader(errs)},
+		kgo.RecordHeader{Key: HeaderSchemaSubject, Value: []byte(v.Subject)},
+		kgo.RecordHeader{Key: HeaderSchemaVersion, Value: []byte(strconv.Itoa(v.Version))},
+		kgo.RecordHeader{Key: HeaderSourceTopic, Value: []byte(kr.Topic)},
+		kgo.RecordHeader{Key: HeaderSourcePartition, Value: []byte(strconv.FormatInt(int64(kr.Partition), 10))},
+		kgo.RecordHeader{Key: HeaderSourceOffset, Value: []byte(strconv.FormatInt(kr.Offset, 10))},
+		kgo.RecordHeader{Key: HeaderQuarantineID, Value: []byte(id)},
+		kgo.RecordHeader{Key: HeaderQuarantinedAt, Value: []byte(now.Format(time.RFC3339Nano))},
+	)
+	if len(errs) > maxHeaderErrors {
+		h = append(h, kgo.RecordHeader{Key: HeaderErrorsTotal, Value: []byte(strconv.Itoa(len(errs)))})
+	}
+	out.Headers = h
+
+	headers := make([]record.Header, len(kr.Headers))
+	for i, kh := range kr.Headers {
+		headers[i] = record.Header{Key: kh.Key, Value: kh.Value}
+	}
+	p.payloads = append(p.payloads, quarantine.Payload{Value: kr.Value, Headers: headers})
+	p.entries = append(p.entries, quarantine.Entry{
+		ID:              id,
+		SourceTopic:     kr.Topic,
+		SourcePartition: kr.Partition,
+		SourceOffset:    kr.Offset,
+		Key:             kr.Key,
+		Timestamp:       kr.Timestamp,
+		QuarantinedAt:   now,
+		Subject:         v.Subject,
+		SchemaVersion:   v.Version,
+		ErrorType:       primary.Type,
+		ErrorField:      primary.Field,
+		Errors:          errs,
+		PayloadSize:     len(kr.Value),
+		Status:          quarantine.StatusQuarantined,
+	})
+}
+
+// writeQuarantine writes the batch's payloads as one segment, then the
+// metadata rows pointing into it, each retried until durable.
+func (p *Pipeline) writeQuarantine(ctx context.Context) error {
+	name := segmentName(p.entries)
+	var refs []quarantine.PayloadRef
+	err := p.retry(ctx, "payloads", func() (err error) {
+		refs, err = p.opts.Payloads.WriteSegment(ctx, name, p.payloads)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	for i := range p.entries {
+		p.entries[i].Payload = refs[i]
+	}
+	return p.retry(ctx, "metadata", func() error {
+		return p.opts.Metadata.Insert(ctx, p.entries)
+	})
+}
+
+// segmentName derives the segment name from the ids it holds, so a
+// redelivered batch rewrites the same segment with the same bytes instead of
+// leaving a second copy that rows could point at.
+func segmentName(entries []quarantine.Entry) string {
+	h := sha256.New()
+	for i := range entries {
+		h.Write([]byte(entries[i].ID))
+	}
+	var sum [sha256.Size]byte
+	return "seg-" + hex.EncodeToString(h.Sum(sum[:0])[:16])
+}
+
+// produce sends every routed record and waits for all acknowledgements,
+// re-producing only the failed ones until all are acknowledged.
+func (p *Pipeline) produce(ctx context.Context) error {
+	pending := p.outPtrs
+	return p.retry(ctx, "kafka_produce", func() error {
+		results := p.cl.ProduceSync(ctx, pending...)
+		var failed []*kgo.Record
+		var first error
+		for _, r := range results {
+			if r.Err != nil {
+				p.omitOversizedDLQValue(r.Record, r.Err)
+				failed = append(failed, r.Record)
+				if first == nil {
+					first = r.Err
+				}
+			}
+		}
+		if first == nil {
+			return nil
+		}
+		pending = failed
+		return fmt.Errorf("%d of %d records not acknowledged: %w", len(failed), len(results), first)
+	})
+}
+
+// omitOversizedDLQValue drops the value of a DLQ record the broker refused
+// as too large (the dq.* headers can push a record that fit the input topic
+// over the limit): the payload is already durable in the payload store, so
+// the DLQ record carries its headers and a note instead of retrying forever.
+// A clean-topic record is never altered; it is retried until an operator
+// raises the clean topic's limit.
+func (p *Pipeline) omitOversizedDLQValue(r *kgo.Record, err error) {
+	if r.Topic != p.opts.DLQTopic || r.Value == nil || !errors.Is(err, kerr.MessageTooLarge) {
+		return
+	}
+	note := fmt.Sprintf("the %d-byte value exceeds the DLQ topic's message size limit; it is kept in the payload store", len(r.Value))
+	r.Value = nil
+	r.Headers = append(r.Headers, kgo.RecordHeader{Key: HeaderPayloadOmitted, Value: []byte(note)})
+}
+
+// commit commits the batch's offsets. A failure is logged, not retried
+// forever: it means the group moved the partitions (their new owner
+// redelivers from the last commit, harmlessly: every write is idempotent) or
+// the broker is gone (the next batch's commit covers these offsets).
+func (p *Pipeline) commit(ctx context.Context, recs []*kgo.Record) {
+	var err error
+	for attempt := range 3 {
+		if err = p.cl.CommitRecords(ctx, recs...); err == nil || ctx.Err() != nil {
+			break
+		}
+		p.sleep(ctx, p.backoff(attempt))
+	}
+	if err != nil {
+		p.m.storeErrors.WithLabelValues("kafka_commit").Inc()
+		p.log.Error("committing offsets failed; the batch will be redelivered", "records", len(recs), "err", err)
+	}
+}
+
+func (p *Pipeline) flushCounts() {
+	for k, n := range p.counts {
+		p.m.processed.WithLabelValues(k.topic, k.subject).Add(float64(n))
+		if k.errorType == "" {
+			p.m.valid.WithLabelValues(k.topic, k.subject).Add(float64(n))
+		} else {
+			p.m.invalid.WithLabelValues(k.topic, k.subject, string(k.errorType)).Add(float64(n))
+		}
+		delete(p.counts, k)
+	}
+}
+
+// retry calls fn until it succeeds or ctx ends, backing off exponentially.
+func (p *Pipeline) retry(ctx context.Context, what string, fn func() error) error {
+	for attempt := 0; ; attempt++ {
+		err := fn()
+		if err == nil {
+			if attempt > 0 {
+				p.log.Info("recovered", "what", what, "attempts", attempt+1)
+			}
+			return nil
+		}
+		if ctx.Err() != nil {
+			return fmt.Errorf("%s: giving up at shutdown: %w", what, err)
+		}
+		p.m.storeErrors.WithLabelValues(what).Inc()
+		wait := p.backoff(attempt)
+		p.log.Warn("write failed; retrying", "what", what, "attempt", attempt+1, "in", wait, "err", err)
+		p.sleep(ctx, wait)
+	}
+}
+
+func (p *Pipeline) backoff(attempt int) time.Duration {
+	d := p.opts.RetryBackoffMin << min(attempt, 20)
+	return min(d, p.opts.RetryBackoffMax)
+}
+
+func (p *Pipeline) sleep(ctx context.Context, d time.Duration) {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+	case <-t.C:
+	}
+}
