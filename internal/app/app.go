@@ -1,0 +1,303 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/twmb/franz-go/pkg/kgo"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/dataquarantine/dataquarantine/internal/config"
+	"github.com/dataquarantine/dataquarantine/internal/demo"
+	"github.com/dataquarantine/dataquarantine/internal/httpapi"
+	"github.com/dataquarantine/dataquarantine/internal/kafka"
+	"github.com/dataquarantine/dataquarantine/internal/pipeline"
+	"github.com/dataquarantine/dataquarantine/internal/quarantine"
+)
+
+// Options configure an App.
+type Options struct {
+	// Config must have passed Validate. Required.
+	Config config.Config
+	// Version is reported in logs and metrics. Default "dev".
+	Version string
+	// Logger: default slog.Default().
+	Logger *slog.Logger
+}
+
+// App is a running gateway.
+type App struct {
+	cfg     config.Config
+	log     *slog.Logger
+	version string
+	started time.Time
+
+	embedded *kafka.Embedded
+	brokers  []string
+	client   *kgo.Client
+	demoCl   *kgo.Client
+	meta     quarantine.MetadataStore
+	payloads quarantine.PayloadStore
+	pipe     *pipeline.Pipeline
+	metrics  *pipeline.Metrics
+	httpLn   net.Listener
+	httpSrv  *http.Server
+	ready    atomic.Bool
+	closers  []func()
+}
+
+// New builds every component and binds every listener, so that a port in
+// use or a bad schema fails here, before anything runs. Close releases what
+// New acquired; Run also does.
+func New(ctx context.Context, opts Options) (_ *App, err error) {
+	a := &App{cfg: opts.Config, log: opts.Logger, version: opts.Version, started: time.Now()}
+	if a.log == nil {
+		a.log = slog.Default()
+	}
+	if a.version == "" {
+		a.version = "dev"
+	}
+	defer func() {
+		if err != nil {
+			a.Close()
+		}
+	}()
+	if err := os.MkdirAll(a.cfg.DataDir, 0o750); err != nil {
+		return nil, fmt.Errorf("creating data dir: %w", err)
+	}
+	if err := a.startKafka(ctx); err != nil {
+		return nil, err
+	}
+	if err := a.openStores(); err != nil {
+		return nil, err
+	}
+	engine, err := a.buildEngine()
+	if err != nil {
+		return nil, err
+	}
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(
+		collectors.NewGoCollector(),
+		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+		buildInfo(a.version),
+	)
+	a.metrics = pipeline.NewMetrics(reg)
+	a.pipe, err = pipeline.New(pipeline.Options{
+		Client:          a.client,
+		Engine:          engine,
+		Metadata:        a.meta,
+		Payloads:        a.payloads,
+		CleanTopic:      a.cfg.Topics.Clean,
+		DLQTopic:        a.cfg.Topics.DLQ,
+		Metrics:         a.metrics,
+		BatchSize:       a.cfg.Pipeline.BatchSize,
+		RetryBackoffMin: a.cfg.Pipeline.RetryBackoffMin,
+		RetryBackoffMax: a.cfg.Pipeline.RetryBackoffMax,
+		Logger:          a.log,
+	})
+	if err != nil {
+		return nil, err
+	}
+	if err := a.listenHTTP(reg); err != nil {
+		return nil, err
+	}
+	return a, nil
+}
+
+func (a *App) startKafka(ctx context.Context) error {
+	a.brokers = a.cfg.Kafka.Brokers
+	if len(a.brokers) == 0 {
+		emb, err := kafka.StartEmbedded(kafka.EmbeddedOptions{
+			Listen:  a.cfg.Kafka.Embedded.Listen,
+			DataDir: filepath.Join(a.cfg.DataDir, "kafka"),
+		})
+		if err != nil {
+			return err
+		}
+		a.embedded = emb
+		a.brokers = []string{emb.Addr()}
+	}
+	inputs := make([]string, len(a.cfg.Topics.Inputs))
+	for i, in := range a.cfg.Topics.Inputs {
+		inputs[i] = in.Topic
+	}
+	cl, err := kafka.NewGroupClient(kafka.GroupOptions{
+		Brokers:  a.brokers,
+		ClientID: a.cfg.Kafka.ClientID,
+		GroupID:  a.cfg.Kafka.GroupID,
+		Topics:   inputs,
+		OnAssigned: func(map[string][]int32) {
+			if !a.ready.Swap(true) {
+				a.log.Info("consuming", "topics", inputs, "group", a.cfg.Kafka.GroupID)
+			}
+		},
+		MaxBufferedRecords: 4 * a.cfg.Pipeline.BatchSize,
+		Logger:             a.log,
+	})
+	if err != nil {
+		return err
+	}
+	a.client = cl
+	if !a.cfg.Kafka.CreateTopics {
+		return nil
+	}
+	specs := make([]kafka.TopicSpec, 0, len(inputs)+2)
+	for _, t := range append(inputs, a.cfg.Topics.Clean, a.cfg.Topics.DLQ) {
+		specs = append(specs, kafka.TopicSpec{Name: t, Partitions: a.cfg.Kafka.Partitions, ReplicationFactor: a.cfg.Kafka.ReplicationFactor})
+	}
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	if err := kafka.EnsureTopics(ctx, cl, specs); err != nil {
+		return fmt.Errorf("ensuring topics on %v: %w", a.brokers, err)
+	}
+	return nil
+}
+
+func (a *App) listenHTTP(reg *prometheus.Registry) error {
+	h, err := httpapi.New(httpapi.Options{
+		Quarantine: a.meta,
+		Payloads:   a.payloads,
+		Stats:      statsSource{m: a.metrics, since: a.started},
+		Metrics:    promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}),
+		Ready:      a.ready.Load,
+		Logger:     a.log,
+	})
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", a.cfg.HTTP.Listen)
+	if err != nil {
+		return fmt.Errorf("listening on http.listen %s: %w", a.cfg.HTTP.Listen, err)
+	}
+	a.httpLn = ln
+	a.httpSrv = &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       time.Minute,
+		IdleTimeout:       2 * time.Minute,
+	}
+	return nil
+}
+
+// KafkaAddr returns the bootstrap address in use (the embedded broker's, or
+// the first configured broker).
+func (a *App) KafkaAddr() string { return a.brokers[0] }
+
+// HTTPAddr returns the HTTP listener's address.
+func (a *App) HTTPAddr() string { return a.httpLn.Addr().String() }
+
+// Embedded reports whether the broker runs in this process.
+func (a *App) Embedded() bool { return a.embedded != nil }
+
+// Run serves until ctx ends, then shuts down in order: demo traffic and the
+// HTTP server stop, the pipeline finishes its batch, and the stores and
+// broker close. It returns the first component error, if any.
+func (a *App) Run(ctx context.Context) error {
+	defer a.Close()
+	g, ctx := errgroup.WithContext(ctx)
+	g.Go(func() error { return a.pipe.Run(ctx) })
+	g.Go(func() error {
+		if err := a.httpSrv.Serve(a.httpLn); !errors.Is(err, http.ErrServerClosed) {
+			return fmt.Errorf("http server: %w", err)
+		}
+		return nil
+	})
+	g.Go(func() error {
+		<-ctx.Done()
+		shutCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		defer cancel()
+		return a.httpSrv.Shutdown(shutCtx)
+	})
+	if a.cfg.Demo.Enabled {
+		if err := a.startDemo(ctx, g); err != nil {
+			return err
+		}
+	}
+	err := g.Wait()
+	a.log.Info("stopped", "err", err)
+	return err
+}
+
+func (a *App) startDemo(ctx context.Context, g *errgroup.Group) error {
+	cl, err := kgo.NewClient(kgo.SeedBrokers(a.brokers...), kgo.ClientID(a.cfg.Kafka.ClientID+"-demo"))
+	if err != nil {
+		return fmt.Errorf("creating demo producer: %w", err)
+	}
+	a.demoCl = cl
+	p := demo.NewProducer(demo.Options{
+		Client:       cl,
+		Topic:        a.cfg.Topics.Inputs[0].Topic,
+		Rate:         a.cfg.Demo.Rate,
+		InvalidShare: a.cfg.Demo.InvalidShare,
+		Logger:       a.log,
+	})
+	g.Go(func() error { return p.Run(ctx) })
+	return nil
+}
+
+// Close releases everything New acquired, in reverse order. It is safe to
+// call more than once.
+func (a *App) Close() {
+	if a.demoCl != nil {
+		a.demoCl.Close()
+		a.demoCl = nil
+	}
+	if a.httpLn != nil {
+		_ = a.httpLn.Close() // already closed after a clean Shutdown
+	}
+	if a.client != nil {
+		a.client.Close()
+		a.client = nil
+	}
+	for _, c := range []io.Closer{a.meta, a.payloads} {
+		if c != nil {
+			if err := c.Close(); err != nil {
+				a.log.Warn("closing store", "err", err)
+			}
+		}
+	}
+	a.meta, a.payloads = nil, nil
+	if a.embedded != nil {
+		a.embedded.Close()
+		a.embedded = nil
+	}
+}
+
+func buildInfo(version string) prometheus.Collector {
+	g := prometheus.NewGauge(prometheus.GaugeOpts{
+		Name:        "dataquarantine_build_info",
+		Help:        "Build information; the value is always 1.",
+		ConstLabels: prometheus.Labels{"version": version},
+	})
+	g.Set(1)
+	return g
+}
+
+// statsSource adapts the pipeline's metrics to the API's stats.
+type statsSource struct {
+	m     *pipeline.Metrics
+	since time.Time
+}
+
+func (s statsSource) Stats() httpapi.Stats {
+	t := s.m.Totals()
+	return httpapi.Stats{
+		Since:              s.since,
+		Processed:          t.Processed,
+		Valid:              t.Valid,
+		Invalid:            t.Invalid,
+		InvalidByErrorType: t.InvalidByErrorType,
+	}
+}

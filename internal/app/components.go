@@ -1,0 +1,85 @@
+package app
+
+import (
+	"fmt"
+
+	"github.com/dataquarantine/dataquarantine/internal/config"
+	"github.com/dataquarantine/dataquarantine/internal/quarantine/fs"
+	"github.com/dataquarantine/dataquarantine/internal/quarantine/sqlite"
+	"github.com/dataquarantine/dataquarantine/internal/schema"
+	"github.com/dataquarantine/dataquarantine/internal/schema/jsonschema"
+	"github.com/dataquarantine/dataquarantine/internal/validate"
+)
+
+// openStores opens the metadata and payload stores the config's URLs name.
+func (a *App) openStores() error {
+	metaURL, err := config.ParseStoreURL(a.cfg.MetadataURL())
+	if err != nil {
+		return fmt.Errorf("storage.metadata.url: %w", err)
+	}
+	switch metaURL.Scheme {
+	case "sqlite":
+		s, err := sqlite.New(sqlite.Options{Path: metaURL.Path})
+		if err != nil {
+			return fmt.Errorf("opening metadata store: %w", err)
+		}
+		a.meta = s
+	default:
+		return fmt.Errorf("storage.metadata.url: unsupported scheme %q", metaURL.Scheme)
+	}
+	payURL, err := config.ParseStoreURL(a.cfg.PayloadsURL())
+	if err != nil {
+		return fmt.Errorf("storage.payloads.url: %w", err)
+	}
+	switch payURL.Scheme {
+	case "file":
+		s, err := fs.New(fs.Options{Dir: payURL.Path})
+		if err != nil {
+			return fmt.Errorf("opening payload store: %w", err)
+		}
+		a.payloads = s
+	default:
+		return fmt.Errorf("storage.payloads.url: unsupported scheme %q", payURL.Scheme)
+	}
+	return nil
+}
+
+// buildEngine compiles every configured schema and binds the input topics.
+func (a *App) buildEngine() (*validate.Engine, error) {
+	versions, err := CompileSchemas(&a.cfg)
+	if err != nil {
+		return nil, err
+	}
+	bindings := make(map[string]string, len(a.cfg.Topics.Inputs))
+	for _, in := range a.cfg.Topics.Inputs {
+		bindings[in.Topic] = in.Subject
+	}
+	resolver, err := schema.NewStatic(bindings, versions)
+	if err != nil {
+		return nil, err
+	}
+	return validate.New(validate.Options{Resolver: resolver, MaxBytes: a.cfg.Limits.MaxBytes})
+}
+
+// CompileSchemas compiles the config's schemas with its decode limits.
+func CompileSchemas(cfg *config.Config) ([]*schema.Version, error) {
+	lim := JSONLimits(cfg)
+	versions := make([]*schema.Version, 0, len(cfg.Schemas))
+	for i, s := range cfg.Schemas {
+		src, err := cfg.SchemaSource(i)
+		if err != nil {
+			return nil, fmt.Errorf("schemas[%d]: %w", i, err)
+		}
+		v, err := schema.CompileJSON(s.Subject, s.Version, src, schema.JSONOptions{Limits: lim})
+		if err != nil {
+			return nil, fmt.Errorf("schemas[%d]: %w", i, err)
+		}
+		versions = append(versions, v)
+	}
+	return versions, nil
+}
+
+// JSONLimits returns the JSON decoder limits of the config.
+func JSONLimits(cfg *config.Config) jsonschema.Limits {
+	return jsonschema.Limits{MaxDepth: cfg.Limits.MaxDepth, AllowDuplicateKeys: cfg.Limits.AllowDuplicateKeys}
+}

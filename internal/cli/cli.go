@@ -1,0 +1,156 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"runtime/debug"
+	"strings"
+	"syscall"
+)
+
+// Exit statuses.
+const (
+	exitOK      = 0
+	exitInvalid = 1 // validate: some input was invalid; serve: it failed
+	exitUsage   = 2 // bad flags, bad config, unreadable schema
+)
+
+// version is set at build time with -ldflags "-X .../internal/cli.version=v1.2.3".
+var version = ""
+
+// Version returns the build's version: the ldflags value, else the module
+// version, else "dev".
+func Version() string {
+	if version != "" {
+		return version
+	}
+	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+		return bi.Main.Version
+	}
+	return "dev"
+}
+
+// Env is what a command may touch of the outside world; tests replace it.
+type Env struct {
+	Args    []string // without the program name
+	Environ []string
+	Stdin   io.Reader
+	Stdout  io.Writer
+	Stderr  io.Writer
+}
+
+type command struct {
+	name, summary string
+	run           func(ctx context.Context, env Env) int
+}
+
+var commands = []command{
+	{"serve", "run the gateway (embedded Kafka, SQLite and files when nothing else is configured)", runServe},
+	{"validate", "validate JSON lines against a schema offline, with the gateway's engine", runValidate},
+	{"version", "print the version", runVersion},
+}
+
+// Main runs the command line and returns the process exit status.
+func Main() int {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	return Run(ctx, Env{Args: os.Args[1:], Environ: os.Environ(), Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr})
+}
+
+// Run dispatches env.Args to a command.
+func Run(ctx context.Context, env Env) int {
+	if len(env.Args) == 0 {
+		usage(env.Stderr)
+		return exitUsage
+	}
+	name := env.Args[0]
+	switch name {
+	case "-h", "-help", "--help", "help":
+		usage(env.Stdout)
+		return exitOK
+	case "-version", "--version":
+		name = "version"
+	}
+	for _, c := range commands {
+		if c.name == name {
+			env.Args = env.Args[1:]
+			return c.run(ctx, env)
+		}
+	}
+	fmt.Fprintf(env.Stderr, "dataquarantine: unknown command %q\n\n", name)
+	usage(env.Stderr)
+	return exitUsage
+}
+
+func usage(w io.Writer) {
+	fmt.Fprintf(w, `dataquarantine %s: a streaming data-quality gateway for Kafka.
+
+It consumes raw topics, validates every record against its schema, forwards
+clean records to a clean topic and quarantines bad ones (DLQ topic with the
+reasons in headers, payload and metadata stored, browsable over HTTP).
+
+Usage:
+  dataquarantine <command> [flags]
+
+Commands:
+`, Version())
+	for _, c := range commands {
+		fmt.Fprintf(w, "  %-9s %s\n", c.name, c.summary)
+	}
+	fmt.Fprint(w, `
+Run 'dataquarantine <command> --help' for a command's flags.
+Docs: README.md and docs/ (configuration reference: docs/configuration.md).
+`)
+}
+
+// flagSet is a command's flags plus its usage text. Parse errors go to
+// env.Stderr with the usage; --help prints the usage to env.Stdout only.
+type flagSet struct {
+	*flag.FlagSet
+	env   Env
+	usage func(w io.Writer)
+}
+
+func newFlagSet(env Env, name, synopsis, description string) *flagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(env.Stderr)
+	fs.Usage = func() {} // printed by parse, to the right stream
+	f := &flagSet{FlagSet: fs, env: env}
+	f.usage = func(w io.Writer) {
+		fmt.Fprintf(w, "Usage:\n  dataquarantine %s %s\n\n%s\n\nFlags:\n", name, synopsis, strings.TrimSpace(description))
+		fs.SetOutput(w)
+		fs.PrintDefaults()
+		fs.SetOutput(env.Stderr)
+	}
+	return f
+}
+
+// parse parses the command's arguments. It returns the exit status to stop
+// with, or -1 to go on.
+func (f *flagSet) parse() int {
+	err := f.Parse(f.env.Args)
+	switch {
+	case errors.Is(err, flag.ErrHelp):
+		f.usage(f.env.Stdout)
+		return exitOK
+	case err != nil:
+		fmt.Fprintln(f.env.Stderr)
+		f.usage(f.env.Stderr)
+		return exitUsage
+	}
+	return -1
+}
+
+func runVersion(_ context.Context, env Env) int {
+	fs := newFlagSet(env, "version", "", "Print the version of this build.")
+	if code := fs.parse(); code >= 0 {
+		return code
+	}
+	fmt.Fprintln(env.Stdout, "dataquarantine", Version())
+	return exitOK
+}
