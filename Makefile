@@ -1,0 +1,54 @@
+# DataQuarantine: `make help` lists the targets.
+SHELL := /usr/bin/env bash
+GO    ?= go
+PKGS  ?= ./...
+# Pinned tool versions live here, in one place.
+GOLANGCI_LINT_VERSION ?= v2.15.0
+BIN   := $(CURDIR)/bin
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS := -s -w -X github.com/dataquarantine/dataquarantine/internal/cli.version=$(VERSION)
+
+.DEFAULT_GOAL := help
+
+.PHONY: help
+help: ## list the targets
+	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  %-12s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+.PHONY: build
+build: ## build bin/dataquarantine
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN)/dataquarantine ./cmd/dataquarantine
+
+.PHONY: run
+run: ## run the gateway embedded, with demo traffic (data in ./data)
+	$(GO) run ./cmd/dataquarantine serve --demo
+
+.PHONY: deps
+deps: ## install what the tests need (kcat) when missing
+	scripts/test-deps.sh
+
+.PHONY: test
+test: deps ## run the whole test suite, installing what it needs first
+	$(GO) vet $(PKGS)
+	@unformatted=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$unformatted" ]; then echo "gofmt needed: $$unformatted"; exit 1; fi
+	$(GO) test -count=1 -timeout 15m $(PKGS)
+
+.PHONY: test-race
+test-race: deps ## run the tests with the race detector
+	$(GO) test -count=1 -race -timeout 20m $(PKGS)
+
+.PHONY: bench
+bench: ## run the benchmarks (figures go to docs/benchmarks.md)
+	$(GO) test -run '^$$' -bench . -benchmem $(PKGS)
+
+.PHONY: fuzz
+fuzz: ## run every fuzz target for FUZZTIME each (default 30s)
+	scripts/fuzz.sh $${FUZZTIME:-30s}
+
+.PHONY: lint
+lint: ## run golangci-lint (installed into bin/ at the pinned version)
+	@test -x $(BIN)/golangci-lint || GOBIN=$(BIN) $(GO) install github.com/golangci/golangci-lint/v2/cmd/golangci-lint@$(GOLANGCI_LINT_VERSION)
+	$(BIN)/golangci-lint run $(PKGS)
+
+.PHONY: clean
+clean: ## remove build output and the default data dir
+	rm -rf $(BIN) ./data
