@@ -27,9 +27,7 @@ deps: ## install what the tests need (kcat) when missing
 	scripts/test-deps.sh
 
 .PHONY: test
-test: deps ## run the whole test suite, installing what it needs first
-	$(GO) vet $(PKGS)
-	@unformatted=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$unformatted" ]; then echo "gofmt needed: $$unformatted"; exit 1; fi
+test: deps lint ## run the whole test suite (vet, lint, every test), installing what it needs first
 	$(GO) test -count=1 -timeout 15m $(PKGS)
 
 .PHONY: test-race
@@ -45,8 +43,10 @@ fuzz: ## run every fuzz target for FUZZTIME each (default 30s)
 	scripts/fuzz.sh $${FUZZTIME:-30s}
 
 .PHONY: lint
-lint: ## run golangci-lint (installed into bin/ at the pinned version)
-	@test -x $(BIN)/golangci-lint || GOBIN=$(BIN) $(GO) install github.com/golangci/golangci-lint/v2/cmd/golangci-lint@$(GOLANGCI_LINT_VERSION)
+lint: ## vet, gofmt check and golangci-lint (installed into bin/ at the pinned version)
+	$(GO) vet $(PKGS)
+	@unformatted=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$unformatted" ]; then echo "gofmt needed: $$unformatted"; exit 1; fi
+	@$(BIN)/golangci-lint version 2>/dev/null | grep -q "$(GOLANGCI_LINT_VERSION:v%=%)" || GOBIN=$(BIN) $(GO) install github.com/golangci/golangci-lint/v2/cmd/golangci-lint@$(GOLANGCI_LINT_VERSION)
 	$(BIN)/golangci-lint run $(PKGS)
 
 .PHONY: clean

@@ -55,7 +55,6 @@ type App struct {
 	httpLn   net.Listener
 	httpSrv  *http.Server
 	ready    atomic.Bool
-	closers  []func()
 }
 
 // New builds every component and binds every listener, so that a port in

@@ -51,15 +51,31 @@ func TestValidateCommand(t *testing.T) {
 		wantOut    string
 		wantErrHas string
 	}{
-		{"all valid from stdin", good + "\n" + good, []string{"--schema", schemaFile}, 0,
-			"line 1: valid\nline 2: valid\n", "2 records: 2 valid, 0 invalid"},
+		{
+			"all valid from stdin", good + "\n" + good,
+			[]string{"--schema", schemaFile},
+			0,
+			"line 1: valid\nline 2: valid\n", "2 records: 2 valid, 0 invalid",
+		},
 		{"stdin as dash", good, []string{"--schema", schemaFile, "-"}, 0, "line 1: valid\n", ""},
-		{"invalid line from file, blank line skipped", "", []string{"--schema", schemaFile, input}, 1,
-			"line 1: valid\nline 3: invalid: MISSING_FIELD at /user_id: missing required property \"user_id\"\n", "2 records: 1 valid, 1 invalid"},
-		{"quiet prints only invalid", "", []string{"--schema", schemaFile, "--quiet", input}, 1,
-			"line 3: invalid: MISSING_FIELD at /user_id: missing required property \"user_id\"\n", ""},
-		{"json output", `{"user_id":"USER123456","event_type":"scroll","timestamp":"2026-01-10T19:50:00Z"}`, []string{"--schema", schemaFile, "--json"}, 1,
-			`{"line":1,"valid":false,"errors":[{"type":"ENUM_VIOLATION","field":"/event_type","keyword":"enum","message":`, ""},
+		{
+			"invalid line from file, blank line skipped", "",
+			[]string{"--schema", schemaFile, input},
+			1,
+			"line 1: valid\nline 3: invalid: MISSING_FIELD at /user_id: missing required property \"user_id\"\n", "2 records: 1 valid, 1 invalid",
+		},
+		{
+			"quiet prints only invalid", "",
+			[]string{"--schema", schemaFile, "--quiet", input},
+			1,
+			"line 3: invalid: MISSING_FIELD at /user_id: missing required property \"user_id\"\n", "",
+		},
+		{
+			"json output", `{"user_id":"USER123456","event_type":"scroll","timestamp":"2026-01-10T19:50:00Z"}`,
+			[]string{"--schema", schemaFile, "--json"},
+			1,
+			`{"line":1,"valid":false,"errors":[{"type":"ENUM_VIOLATION","field":"/event_type","keyword":"enum","message":`, "",
+		},
 		{"malformed JSON", `{"user_id":`, []string{"--schema", schemaFile}, 1, "line 1: invalid: PARSE_ERROR at /user_id: unexpected end of input", ""},
 		{"too large", good, []string{"--schema", schemaFile, "--max-bytes", "20"}, 1, "line 1: invalid: PAYLOAD_TOO_LARGE at (record)", ""},
 		{"missing --schema", good, nil, 2, "", "--schema is required"},

@@ -70,11 +70,10 @@ any is invalid, 2 on a usage or schema error. Use it in a producer's CI.`)
 			fmt.Fprintf(env.Stderr, "validate: %v\n", err)
 			return exitUsage
 		}
-		defer f.Close()
+		defer f.Close() //nolint:errcheck // read-only: a close error loses nothing
 		in, name = f, path
 	}
 	out := bufio.NewWriter(env.Stdout)
-	defer out.Flush()
 	var total, invalid int
 	var verdict record.Verdict
 	err = eachLine(in, *maxBytes, func(n int, line []byte) {
@@ -86,12 +85,14 @@ any is invalid, 2 on a usage or schema error. Use it in a producer's CI.`)
 		}
 		printResult(out, n, &verdict, *asJSON, *quiet)
 	})
+	if flushErr := out.Flush(); flushErr != nil {
+		fmt.Fprintf(env.Stderr, "validate: writing results: %v\n", flushErr)
+		return exitUsage
+	}
 	if err != nil {
-		out.Flush()
 		fmt.Fprintf(env.Stderr, "validate: reading %s: %v\n", name, err)
 		return exitUsage
 	}
-	out.Flush()
 	fmt.Fprintf(env.Stderr, "%d records: %d valid, %d invalid\n", total, total-invalid, invalid)
 	if invalid > 0 {
 		return exitInvalid

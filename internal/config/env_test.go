@@ -164,7 +164,8 @@ func TestEnvBadValues(t *testing.T) {
 		{"duration without unit", []string{"DQ_PIPELINE_RETRY_BACKOFF_MIN=100"}, `DQ_PIPELINE_RETRY_BACKOFF_MIN (pipeline.retry_backoff_min): want a duration such as 250ms or 1m30s, got "100" (add a unit)`},
 		{"duration", []string{"DQ_PIPELINE_RETRY_BACKOFF_MAX=soon"}, `DQ_PIPELINE_RETRY_BACKOFF_MAX (pipeline.retry_backoff_max): want a duration such as 250ms or 1m30s, got "soon"`},
 		{
-			"long value cut short", []string{"DQ_KAFKA_PARTITIONS=" + strings.Repeat("x", 100)},
+			"long value cut short",
+			[]string{"DQ_KAFKA_PARTITIONS=" + strings.Repeat("x", 100)},
 			`DQ_KAFKA_PARTITIONS (kafka.partitions): want an integer, got "` + strings.Repeat("x", 64) + `"... (100 bytes)`,
 		},
 		{"float", []string{"DQ_DEMO_INVALID_SHARE=most"}, `DQ_DEMO_INVALID_SHARE (demo.invalid_share): want a number, got "most"`},

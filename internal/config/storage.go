@@ -159,7 +159,7 @@ func readSchemaFile(path string) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	defer f.Close()
+	defer f.Close() //nolint:errcheck // read-only: a close error loses nothing
 	data, err := io.ReadAll(io.LimitReader(f, maxSchemaFileBytes+1))
 	if err != nil {
 		return nil, fmt.Errorf("reading %s: %w", path, err)

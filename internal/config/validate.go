@@ -198,7 +198,7 @@ func checkJSON(data []byte) error {
 	if err := json.Unmarshal(data, &v); err != nil {
 		var syn *json.SyntaxError
 		if errors.As(err, &syn) {
-			return fmt.Errorf("%v (at byte %d)", syn, syn.Offset)
+			return fmt.Errorf("%w (at byte %d)", syn, syn.Offset)
 		}
 		return err
 	}

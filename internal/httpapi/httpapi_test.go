@@ -609,6 +609,7 @@ var errSecret = errors.New("disk I/O error at /var/lib/secret.db")
 func (failing) Get(context.Context, string) (quarantine.Entry, error) {
 	return quarantine.Entry{}, errSecret
 }
+
 func (failing) List(context.Context, quarantine.Filter) (quarantine.Page, error) {
 	return quarantine.Page{}, errSecret
 }

@@ -167,12 +167,16 @@ func TestPipelineRoutesAndQuarantines(t *testing.T) {
 	}
 	var recs []*kgo.Record
 	for i := range 30 {
-		recs = append(recs, &kgo.Record{Partition: int32(i % 3), Key: []byte("k" + strconv.Itoa(i)), Value: []byte(valid(i)),
-			Headers: []kgo.RecordHeader{{Key: "trace", Value: []byte("t" + strconv.Itoa(i))}}})
+		recs = append(recs, &kgo.Record{
+			Partition: int32(i % 3), Key: []byte("k" + strconv.Itoa(i)), Value: []byte(valid(i)),
+			Headers: []kgo.RecordHeader{{Key: "trace", Value: []byte("t" + strconv.Itoa(i))}},
+		})
 	}
 	for i, bad := range invalid {
-		recs = append(recs, &kgo.Record{Partition: int32(i % 3), Key: []byte("bad" + strconv.Itoa(i)), Value: []byte(bad.value),
-			Headers: []kgo.RecordHeader{{Key: "trace", Value: []byte("b" + strconv.Itoa(i))}}})
+		recs = append(recs, &kgo.Record{
+			Partition: int32(i % 3), Key: []byte("bad" + strconv.Itoa(i)), Value: []byte(bad.value),
+			Headers: []kgo.RecordHeader{{Key: "trace", Value: []byte("b" + strconv.Itoa(i))}},
+		})
 	}
 	// A tombstone is forwarded unchanged.
 	recs = append(recs, &kgo.Record{Partition: 1, Key: []byte("gone"), Value: nil})

@@ -44,7 +44,7 @@ type Resolver interface {
 	Resolve(topic string) (*Version, error)
 }
 
-// ErrNotFound: no schema could be resolved for the record.
+// ErrNotFound means no schema could be resolved for the record.
 var ErrNotFound = errors.New("schema not found")
 
 // NotFoundError says which subject (if any) was looked for.
