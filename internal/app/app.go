@@ -224,9 +224,11 @@ func (a *App) Run(ctx context.Context) error {
 			return err
 		}
 	}
-	err := g.Wait()
-	a.log.Info("stopped", "err", err)
-	return err
+	if err := g.Wait(); err != nil {
+		return err
+	}
+	a.log.Info("stopped cleanly")
+	return nil
 }
 
 func (a *App) startDemo(ctx context.Context, g *errgroup.Group) error {

@@ -8,12 +8,14 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
+	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"go.uber.org/goleak"
 
@@ -298,4 +300,46 @@ func TestKcatInterop(t *testing.T) {
 	require.Contains(t, dlq, "dq.error.type=ENUM_VIOLATION")
 	require.Contains(t, dlq, "dq.error.field=/event_type")
 	require.Equal(t, 1, strings.Count(dlq, "\n"))
+}
+
+// With brokers configured the gateway runs no broker of its own, creates the
+// missing topics with the configured partition count, and routes through
+// the external cluster.
+func TestGatewayExternalBrokers(t *testing.T) {
+	c, err := kfake.NewCluster(kfake.NumBrokers(1))
+	require.NoError(t, err)
+	t.Cleanup(c.Close)
+	addr := c.ListenAddrs()[0]
+
+	cfg := config.Default()
+	cfg.DataDir = t.TempDir()
+	cfg.Kafka.Brokers = []string{addr}
+	cfg.Kafka.Partitions = 4
+	cfg.HTTP.Listen = "127.0.0.1:0"
+	require.NoError(t, cfg.Validate())
+	ctx, cancel := context.WithCancel(context.Background())
+	a, err := app.New(ctx, app.Options{Config: cfg})
+	require.NoError(t, err)
+	done := make(chan error, 1)
+	go func() { done <- a.Run(ctx) }()
+	t.Cleanup(func() { cancel(); require.NoError(t, <-done) })
+
+	require.False(t, a.Embedded())
+	require.Equal(t, addr, a.KafkaAddr())
+	for _, topic := range []string{"raw-events", "validated-events", "quarantine-dlq"} {
+		info := c.TopicInfo(topic)
+		require.NotNil(t, info, "topic %s created", topic)
+		require.Len(t, c.PartitionInfos(topic), 4, topic)
+	}
+	_, err = os.Stat(filepath.Join(cfg.DataDir, "kafka"))
+	require.ErrorIs(t, err, os.ErrNotExist, "no embedded broker log")
+
+	produce(t, addr,
+		&kgo.Record{Value: []byte(`{"user_id":"USER123456","event_type":"click","timestamp":"2026-01-10T19:50:00Z"}`)},
+		&kgo.Record{Value: []byte(`{"user_id":"USER123456","event_type":"click"}`)},
+	)
+	consumeExactly(t, addr, "validated-events", 1)
+	dlq := consumeExactly(t, addr, "quarantine-dlq", 1)
+	require.Equal(t, "MISSING_FIELD", header(dlq[0], "dq.error.type"))
+	require.Equal(t, "/timestamp", header(dlq[0], "dq.error.field"))
 }
