@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/dataquarantine/dataquarantine/internal/config"
+	"github.com/dataquarantine/dataquarantine/internal/quarantine"
 	"github.com/dataquarantine/dataquarantine/internal/quarantine/fs"
 	"github.com/dataquarantine/dataquarantine/internal/quarantine/sqlite"
 	"github.com/dataquarantine/dataquarantine/internal/schema"
@@ -82,4 +83,17 @@ func CompileSchemas(cfg *config.Config) ([]*schema.Version, error) {
 // JSONLimits returns the JSON decoder limits of the config.
 func JSONLimits(cfg *config.Config) jsonschema.Limits {
 	return jsonschema.Limits{MaxDepth: cfg.Limits.MaxDepth, AllowDuplicateKeys: cfg.Limits.AllowDuplicateKeys}
+}
+
+// OpenStores opens the metadata and payload stores cfg names, as serve does
+// (the benchmark opens them too). The caller closes both.
+func OpenStores(cfg config.Config) (quarantine.MetadataStore, quarantine.PayloadStore, error) {
+	a := &App{cfg: cfg}
+	if err := a.openStores(); err != nil {
+		if a.meta != nil {
+			_ = a.meta.Close()
+		}
+		return nil, nil, err
+	}
+	return a.meta, a.payloads, nil
 }

@@ -52,6 +52,7 @@ type command struct {
 var commands = []command{
 	{"serve", "run the gateway (embedded Kafka, SQLite and files when nothing else is configured)", runServe},
 	{"validate", "validate JSON lines against a schema offline, with the gateway's engine", runValidate},
+	{"bench", "benchmark the pipeline on this machine: throughput, CPU, latency, memory, correctness", runBench},
 	{"version", "print the version", runVersion},
 }
 

@@ -84,3 +84,27 @@ func eventType(r *rand.Rand) string { return eventTypes[r.IntN(len(eventTypes))]
 func userID(r *rand.Rand) string { return "USER" + strconv.Itoa(100000+r.IntN(900000)) }
 
 func ts(now time.Time) string { return now.UTC().Format(time.RFC3339Nano) }
+
+// Pad grows v to about size bytes with a "page" property, keeping what it
+// is: a valid event stays valid, an invalid one stays invalid in the same
+// way (a truncated document stays truncated). v is returned unchanged when
+// it is already that large.
+func Pad(v []byte, size int) []byte {
+	const open, closing = `,"page":"/`, `"`
+	n := size - len(v) - len(open) - len(closing)
+	if n <= 0 {
+		return v
+	}
+	out := make([]byte, 0, size)
+	end := len(v)
+	if end > 0 && v[end-1] == '}' {
+		end--
+	}
+	out = append(out, v[:end]...)
+	out = append(out, open...)
+	for i := range n {
+		out = append(out, 'a'+byte(i%26))
+	}
+	out = append(out, closing...)
+	return append(out, v[end:]...)
+}
