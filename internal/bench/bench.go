@@ -238,8 +238,8 @@ func Run(ctx context.Context, opts Options) (Result, error) {
 	r.MBPerS = float64(w.bytes) / (1 << 20) / elapsed.Seconds()
 	r.CPUPerRecUS = float64(cpu.Microseconds()) / float64(opts.Records)
 	r.LatencyP50MS, r.LatencyP95MS, r.LatencyP99MS, r.LatencyMaxMS = lat.quantiles()
-	for _, t := range w.wantType {
-		if t == "" {
+	for i := range w.count() {
+		if w.wantType(i) == "" {
 			r.Valid++
 		} else {
 			r.Invalid++
@@ -410,4 +410,3 @@ func splitLines(b []byte) []string {
 	}
 	return out
 }
-

@@ -27,15 +27,15 @@ func verify(ctx context.Context, brokers []string, clean, dlq string, w *workloa
 	}
 	wantClean, wantDLQ := 0, 0
 	wantByType := map[record.ErrorType]int64{}
-	for _, t := range w.wantType {
-		if t == "" {
+	for i := range w.count() {
+		if t := w.wantType(i); t == "" {
 			wantClean++
 		} else {
 			wantDLQ++
-			wantByType[t]++
+			wantByType[w.wantType(i)]++
 		}
 	}
-	seen := make([]uint8, len(w.wantType))
+	seen := make([]uint8, w.count())
 	check := func(topic string, want int, isDLQ bool) {
 		cl, err := kgo.NewClient(kgo.SeedBrokers(brokers...), kgo.ConsumeTopics(topic),
 			kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()), kgo.FetchMaxBytes(16<<20))
@@ -58,12 +58,12 @@ func verify(ctx context.Context, brokers []string, clean, dlq string, w *workloa
 			f.EachRecord(func(r *kgo.Record) {
 				got++
 				i := index(r.Key)
-				if i < 0 || i >= len(w.wantType) {
+				if i < 0 || i >= w.count() {
 					add("%s: record with unknown key %q", topic, r.Key)
 					return
 				}
 				seen[i]++
-				wantType := w.wantType[i]
+				wantType := w.wantType(i)
 				switch {
 				case isDLQ && wantType == "":
 					add("record %d is valid but was quarantined as %s", i, header(r, pipeline.HeaderErrorType))

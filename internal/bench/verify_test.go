@@ -25,7 +25,7 @@ func TestVerifyReportsWrongRouting(t *testing.T) {
 	defer meta.Close()
 
 	// Records 0 and 1 are valid, 2 is invalid, 3 is valid.
-	w := &workload{wantType: []record.ErrorType{"", "", record.MissingField, ""}}
+	w := &workload{kinds: []record.ErrorType{"", record.MissingField}, want: []uint8{0, 0, 1, 0}}
 	rec := func(topic string, i int, errType string) *kgo.Record {
 		r := &kgo.Record{Topic: topic, Key: []byte("b" + strconv.Itoa(i)), Value: []byte("{}")}
 		if errType != "" {

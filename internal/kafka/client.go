@@ -26,6 +26,9 @@ type GroupOptions struct {
 	OnAssigned func(map[string][]int32)
 	// MaxBufferedRecords bounds records buffered for producing. Default 20000.
 	MaxBufferedRecords int
+	// FetchMaxBytes bounds one fetch response, and so the consumed data
+	// buffered ahead of the pipeline. Default 16 MiB.
+	FetchMaxBytes int32
 	// Logger receives the client's warnings and errors. Default slog.Default().
 	Logger *slog.Logger
 }
@@ -39,6 +42,9 @@ type GroupOptions struct {
 //   - a new group starts at the earliest offset, so nothing produced before
 //     the first start is skipped;
 //   - read_committed, so aborted transactional input is never validated;
+//   - memory is bounded: one fetch of at most FetchMaxBytes is buffered
+//     ahead of the pipeline, and at most MaxBufferedRecords wait to be
+//     produced;
 //   - the producer is idempotent with acks=all (franz-go's defaults) and
 //     retries forever; records keep their source partition modulo the
 //     output topic's partition count (SourcePartitioner).
@@ -51,6 +57,9 @@ func NewGroupClient(opts GroupOptions) (*kgo.Client, error) {
 	}
 	if opts.MaxBufferedRecords <= 0 {
 		opts.MaxBufferedRecords = 20000
+	}
+	if opts.FetchMaxBytes <= 0 {
+		opts.FetchMaxBytes = 16 << 20
 	}
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
@@ -69,6 +78,7 @@ func NewGroupClient(opts GroupOptions) (*kgo.Client, error) {
 		kgo.RequiredAcks(kgo.AllISRAcks()),
 		kgo.RecordPartitioner(SourcePartitioner()),
 		kgo.MaxBufferedRecords(opts.MaxBufferedRecords),
+		kgo.FetchMaxBytes(opts.FetchMaxBytes),
 		kgo.ProducerLinger(0),
 	}
 	if opts.OnAssigned != nil {
