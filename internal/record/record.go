@@ -32,16 +32,17 @@ type Record struct {
 func (r *Record) ID() string { return ID(r.Topic, r.Partition, r.Offset) }
 
 // ID derives the quarantine id of the record at (topic, partition, offset):
-// the first 16 bytes of SHA-256 over the three, hex encoded (32 characters,
-// URL- and file-name-safe).
+// 20 bytes, hex encoded (40 characters, URL- and file-name-safe): the first 8
+// bytes of SHA-256 over the topic name, then the partition and the offset,
+// big-endian. Ids of one partition therefore sort by offset, so stores that
+// index them append instead of scattering writes across the index (the
+// difference between ~30k and ~100k+ rows/s in SQLite); the 64-bit topic
+// hash keeps different topics apart.
 func ID(topic string, partition int32, offset int64) string {
-	var buf [12]byte
-	binary.BigEndian.PutUint32(buf[:4], uint32(partition))
-	binary.BigEndian.PutUint64(buf[4:], uint64(offset))
-	h := sha256.New()
-	h.Write([]byte(topic))
-	h.Write([]byte{0})
-	h.Write(buf[:])
-	var sum [sha256.Size]byte
-	return hex.EncodeToString(h.Sum(sum[:0])[:16])
+	var buf [20]byte
+	sum := sha256.Sum256([]byte(topic))
+	copy(buf[:8], sum[:8])
+	binary.BigEndian.PutUint32(buf[8:12], uint32(partition))
+	binary.BigEndian.PutUint64(buf[12:], uint64(offset))
+	return hex.EncodeToString(buf[:])
 }

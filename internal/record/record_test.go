@@ -13,8 +13,8 @@ func TestIDIsDeterministicAndDistinct(t *testing.T) {
 	t.Parallel()
 	id := record.ID("raw-events", 3, 12345)
 	require.Equal(t, id, record.ID("raw-events", 3, 12345), "a redelivered record keeps its id")
-	require.Len(t, id, 32)
-	require.Regexp(t, "^[0-9a-f]{32}$", id)
+	require.Len(t, id, 40)
+	require.Regexp(t, "^[0-9a-f]{40}$", id)
 	r := record.Record{Topic: "raw-events", Partition: 3, Offset: 12345}
 	require.Equal(t, id, r.ID())
 
@@ -36,6 +36,17 @@ func TestIDIsDeterministicAndDistinct(t *testing.T) {
 		}
 	}
 	add("raw-events", -1, -1)
+}
+
+// Ids of one partition sort by offset: stores append instead of scattering.
+func TestIDSortsByOffsetWithinAPartition(t *testing.T) {
+	t.Parallel()
+	prev := record.ID("raw-events", 2, 0)
+	for _, off := range []int64{1, 2, 255, 256, 65535, 1 << 40} {
+		id := record.ID("raw-events", 2, off)
+		require.Less(t, prev, id, "offset %d", off)
+		prev = id
+	}
 }
 
 func TestErrorTypesAreKnown(t *testing.T) {
