@@ -1,10 +1,24 @@
 #!/usr/bin/env bash
 # Installs what the test suite needs on a fresh Debian machine, only when it
-# is missing: kcat (a librdkafka Kafka client, for the interop test).
+# is missing: kcat (a librdkafka Kafka client, for the interop test),
+# PostgreSQL (Debian's postgresql: the driver tests start a throwaway cluster
+# with its initdb) and MinIO (built into bin/tools/minio: the S3 driver tests
+# start it). internal/testbackend finds both there.
 set -euo pipefail
+
+root="$(cd "$(dirname "$0")/.." && pwd)"
+
+# MinIO has no Debian package: build it with the Go toolchain, once.
+if ! command -v minio >/dev/null 2>&1 && [ ! -x "$root/bin/tools/minio" ]; then
+  echo "test-deps: building MinIO into bin/tools/minio (go install github.com/minio/minio@latest, about 3 minutes)" >&2
+  GOBIN="$root/bin/tools" "${GO:-go}" install github.com/minio/minio@latest
+fi
 
 need=()
 command -v kcat >/dev/null 2>&1 || need+=(kcat)
+if ! compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null && ! command -v initdb >/dev/null 2>&1; then
+  need+=(postgresql)
+fi
 
 if [ ${#need[@]} -eq 0 ]; then
   exit 0

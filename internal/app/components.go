@@ -1,26 +1,44 @@
 package app
 
 import (
+	"context"
+	"errors"
 	"fmt"
+	"time"
 
 	"github.com/dataquarantine/dataquarantine/internal/config"
 	"github.com/dataquarantine/dataquarantine/internal/quarantine"
 	"github.com/dataquarantine/dataquarantine/internal/quarantine/fs"
+	"github.com/dataquarantine/dataquarantine/internal/quarantine/postgres"
+	"github.com/dataquarantine/dataquarantine/internal/quarantine/s3"
 	"github.com/dataquarantine/dataquarantine/internal/quarantine/sqlite"
+	"github.com/dataquarantine/dataquarantine/internal/rules"
 	"github.com/dataquarantine/dataquarantine/internal/schema"
+	"github.com/dataquarantine/dataquarantine/internal/schema/avro"
 	"github.com/dataquarantine/dataquarantine/internal/schema/jsonschema"
 	"github.com/dataquarantine/dataquarantine/internal/validate"
 )
 
 // openStores opens the metadata and payload stores the config's URLs name.
+// Errors never repeat a URL or a key: the drivers' do not either.
 func (a *App) openStores() error {
+	// A network store connects (PostgreSQL also migrates) as it opens:
+	// bounded, so an unreachable server fails start-up instead of hanging it.
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
 	metaURL, err := config.ParseStoreURL(a.cfg.MetadataURL())
 	if err != nil {
 		return fmt.Errorf("storage.metadata.url: %w", err)
 	}
 	switch metaURL.Scheme {
-	case "sqlite":
+	case config.SchemeSQLite:
 		s, err := sqlite.New(sqlite.Options{Path: metaURL.Path})
+		if err != nil {
+			return fmt.Errorf("opening metadata store: %w", err)
+		}
+		a.meta = s
+	case config.SchemePostgres, config.SchemePostgreSQL:
+		s, err := postgres.New(ctx, postgres.Options{URL: a.cfg.MetadataURL(), Logger: a.log})
 		if err != nil {
 			return fmt.Errorf("opening metadata store: %w", err)
 		}
@@ -33,8 +51,25 @@ func (a *App) openStores() error {
 		return fmt.Errorf("storage.payloads.url: %w", err)
 	}
 	switch payURL.Scheme {
-	case "file":
+	case config.SchemeFile:
 		s, err := fs.New(fs.Options{Dir: payURL.Path})
+		if err != nil {
+			return fmt.Errorf("opening payload store: %w", err)
+		}
+		a.payloads = s
+	case config.SchemeS3:
+		loc, err := config.ParseS3URL(a.cfg.PayloadsURL())
+		if err != nil {
+			return fmt.Errorf("storage.payloads.url: %w", err)
+		}
+		keys := a.cfg.Storage.Payloads
+		if (keys.AccessKey == "") != (keys.SecretKey == "") {
+			return errors.New("storage.payloads.access_key and secret_key: set both, or neither for anonymous access")
+		}
+		s, err := s3.New(ctx, s3.Options{
+			Endpoint: loc.Endpoint, Bucket: loc.Bucket, Secure: loc.Secure, Region: loc.Region,
+			AccessKey: keys.AccessKey, SecretKey: keys.SecretKey,
+		})
 		if err != nil {
 			return fmt.Errorf("opening payload store: %w", err)
 		}
@@ -62,7 +97,8 @@ func (a *App) buildEngine() (*validate.Engine, error) {
 	return validate.New(validate.Options{Resolver: resolver, MaxBytes: a.cfg.Limits.MaxBytes})
 }
 
-// CompileSchemas compiles the config's schemas with its decode limits.
+// CompileSchemas compiles the config's schemas with its decode limits, and
+// attaches each entry's business rules to its version.
 func CompileSchemas(cfg *config.Config) ([]*schema.Version, error) {
 	lim := JSONLimits(cfg)
 	versions := make([]*schema.Version, 0, len(cfg.Schemas))
@@ -71,9 +107,20 @@ func CompileSchemas(cfg *config.Config) ([]*schema.Version, error) {
 		if err != nil {
 			return nil, fmt.Errorf("schemas[%d]: %w", i, err)
 		}
-		v, err := schema.CompileJSON(s.Subject, s.Version, src, schema.JSONOptions{Limits: lim})
+		var v *schema.Version
+		switch s.Type {
+		case config.SchemaTypeAvro:
+			v, err = avro.Compile(s.Subject, s.Version, src, avro.Options{JSONLimits: lim})
+		default:
+			v, err = schema.CompileJSON(s.Subject, s.Version, src, schema.JSONOptions{Limits: lim})
+		}
 		if err != nil {
 			return nil, fmt.Errorf("schemas[%d]: %w", i, err)
+		}
+		if len(s.Rules) > 0 {
+			if v.Rules, err = rules.Compile(s.Rules, rules.Options{}); err != nil {
+				return nil, fmt.Errorf("schemas[%d]: %w", i, err)
+			}
 		}
 		versions = append(versions, v)
 	}

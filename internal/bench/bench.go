@@ -110,8 +110,10 @@ func (o *Options) defaults() {
 func Run(ctx context.Context, opts Options) (Result, error) {
 	opts.defaults()
 	cfg := opts.Config
-	r := Result{Mode: "backlog", Records: opts.Records, RecordBytes: opts.Size, Partitions: opts.Partitions,
-		Stores: cfg.MetadataURL() + " + " + cfg.PayloadsURL()}
+	r := Result{
+		Mode: "backlog", Records: opts.Records, RecordBytes: opts.Size, Partitions: opts.Partitions,
+		Stores: config.RedactURL(cfg.MetadataURL()) + " + " + config.RedactURL(cfg.PayloadsURL()),
+	}
 	if opts.Rate > 0 {
 		r.Mode, r.RateTarget = "rate", opts.Rate
 	}
@@ -133,8 +135,8 @@ func Run(ctx context.Context, opts Options) (Result, error) {
 	if err != nil {
 		return r, err
 	}
-	defer meta.Close()
-	defer payloads.Close()
+	defer func() { _ = meta.Close() }()     // the run's result is already decided
+	defer func() { _ = payloads.Close() }() // by then; a close error changes nothing
 	versions, err := app.CompileSchemas(&cfg)
 	if err != nil {
 		return r, err

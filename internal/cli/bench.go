@@ -56,7 +56,7 @@ Stores are SQLite and files in the data dir unless the config names others.`)
 			fmt.Fprintf(env.Stderr, "bench: %v\n", err)
 			return exitUsage
 		}
-		defer os.RemoveAll(tmp)
+		defer func() { _ = os.RemoveAll(tmp) }() // best effort: it is a temporary dir
 		*dataDir = tmp
 	}
 	cfg.DataDir = *dataDir

@@ -3,12 +3,15 @@ package cli
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
+	twmbavro "github.com/twmb/avro"
+	"github.com/twmb/franz-go/pkg/sr"
 )
 
 const userEvent = `{
@@ -148,4 +151,191 @@ func TestVersion(t *testing.T) {
 	code, out, _ := runCLI(t, "", nil, "version")
 	require.Equal(t, 0, code)
 	require.Equal(t, "dataquarantine "+Version()+"\n", out)
+}
+
+func TestValidateRules(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	schemaFile := writeFile(t, dir, "user_event.json", userEvent)
+	bare := writeFile(t, dir, "rules.yaml", `
+- name: future_timestamp_check
+  expr: timestamp(message.timestamp) <= now
+  message: Timestamp cannot be in future
+  field: /timestamp
+- name: purchase_page
+  expr: message.event_type != 'purchase' || has(message.page)
+  message: a purchase needs its page
+`)
+	wrapped := writeFile(t, dir, "wrapped.yaml", "rules:\n  - name: views_only\n    expr: message.event_type == 'view'\n")
+	broken := writeFile(t, dir, "broken.yaml", "- name: bad\n  expr: message.timestamp >\n")
+	typo := writeFile(t, dir, "typo.yaml", "- name: bad\n  expression: message.amount > 0\n")
+	empty := writeFile(t, dir, "empty.yaml", "# nothing yet\n")
+	past := `{"user_id":"USER123456","event_type":"view","timestamp":"2026-01-10T19:50:00Z"}`
+	future := `{"user_id":"USER123456","event_type":"view","timestamp":"2999-01-10T19:50:00Z"}`
+	purchase := `{"user_id":"USER123456","event_type":"purchase","timestamp":"2026-01-10T19:50:00Z"}`
+	schemaInvalid := `{"user_id":"nope","event_type":"purchase","timestamp":"2999-01-10T19:50:00Z"}`
+
+	cases := []struct {
+		name       string
+		stdin      string
+		rules      string
+		wantCode   int
+		wantOut    string
+		wantErrHas string
+	}{
+		{"rules pass", past, bare, 0, "line 1: valid\n", "1 records: 1 valid, 0 invalid"},
+		{
+			"future timestamp is a rule violation", future, bare, 1,
+			"line 1: invalid: RULE_VIOLATION at /timestamp: Timestamp cannot be in future\n", "",
+		},
+		{
+			"every failed rule is listed", strings.Replace(future, "view", "purchase", 1), bare, 1,
+			"line 1: invalid: RULE_VIOLATION at /timestamp: Timestamp cannot be in future; RULE_VIOLATION at (record): a purchase needs its page\n", "",
+		},
+		{"cross-field rule", purchase, bare, 1, "line 1: invalid: RULE_VIOLATION at (record): a purchase needs its page\n", ""},
+		{"schema errors come first, rules do not run", schemaInvalid, bare, 1, "line 1: invalid: PATTERN_MISMATCH at /user_id: ", ""},
+		{"rules under a rules key", purchase, wrapped, 1, "line 1: invalid: RULE_VIOLATION at (record): failed rule views_only: message.event_type == 'view'\n", ""},
+		{"rule that does not compile", past, broken, 2, "", "broken.yaml: compiling rules: rules[0] (bad).expr: 1:20: Syntax error"},
+		{"unknown key", past, typo, 2, "", "field expression not found"},
+		{"no rules", past, empty, 2, "", "no rules in the file"},
+		{"missing rules file", past, filepath.Join(dir, "nope.yaml"), 2, "", "reading rules"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			code, out, errOut := runCLI(t, c.stdin, nil, "validate", "--schema", schemaFile, "--rules", c.rules)
+			require.Equal(t, c.wantCode, code, "stdout: %s\nstderr: %s", out, errOut)
+			if strings.HasSuffix(c.wantOut, "\n") {
+				require.Equal(t, c.wantOut, out)
+			} else {
+				require.Contains(t, out, c.wantOut)
+			}
+			require.Contains(t, errOut, c.wantErrHas)
+		})
+	}
+}
+
+const orderAvro = `{"type": "record", "name": "Order", "fields": [
+  {"name": "id", "type": "string"},
+  {"name": "amount", "type": "double"},
+  {"name": "address", "type": {"type": "record", "name": "Address", "fields": [{"name": "zip", "type": "string"}]}}
+]}`
+
+type avroAddress struct {
+	Zip string `avro:"zip"`
+}
+
+type avroOrder struct {
+	ID      string      `avro:"id"`
+	Amount  float64     `avro:"amount"`
+	Address avroAddress `avro:"address"`
+}
+
+func TestValidateAvro(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	schemaFile := writeFile(t, dir, "order.avsc", orderAvro)
+	rulesFile := writeFile(t, dir, "rules.yaml", "- name: positive\n  expr: message.amount > 0.0\n  field: /amount\n")
+	sch, err := twmbavro.Parse(orderAvro)
+	require.NoError(t, err)
+	enc := func(o avroOrder) []byte {
+		b, err := sch.Encode(o)
+		require.NoError(t, err)
+		return b
+	}
+	good := enc(avroOrder{ID: "o-1", Amount: 12.5, Address: avroAddress{Zip: "75001"}})
+	negative := enc(avroOrder{ID: "o-2", Amount: -1, Address: avroAddress{Zip: "75002"}})
+	var serde sr.Serde
+	serde.Register(7, avroOrder{}, sr.AppendEncodeFn(func(b []byte, v any) ([]byte, error) { return sch.AppendEncode(b, v) }))
+	framed, err := serde.Encode(avroOrder{ID: "o-3", Amount: 1, Address: avroAddress{Zip: "75003"}})
+	require.NoError(t, err)
+	delimited := func(records ...[]byte) []byte {
+		var b []byte
+		for _, r := range records {
+			b = binary.AppendUvarint(b, uint64(len(r)))
+			b = append(b, r...)
+		}
+		return b
+	}
+	goodFile := writeFile(t, dir, "good.avro", string(good))
+	truncFile := writeFile(t, dir, "trunc.avro", string(good[:len(good)-3]))
+	negFile := writeFile(t, dir, "neg.avro", string(negative))
+	framedFile := writeFile(t, dir, "framed.avro", string(framed))
+	streamFile := writeFile(t, dir, "stream.bin", string(delimited(good, good[:5], negative)))
+	cutStream := writeFile(t, dir, "cut.bin", string(delimited(good)[:8]))
+
+	cases := []struct {
+		name       string
+		stdin      string
+		args       []string
+		wantCode   int
+		wantOut    string
+		wantErrHas string
+	}{
+		{"one record per file", "", []string{goodFile}, 0, goodFile + ": valid\n", "1 records: 1 valid, 0 invalid"},
+		{"stdin is one record", string(good), nil, 0, "stdin: valid\n", ""},
+		{
+			"truncated record is a DECODE_ERROR at its field", "",
+			[]string{goodFile, truncFile},
+			1,
+			goodFile + ": valid\n" + truncFile + ": invalid: DECODE_ERROR at /address/zip: the record is cut short: a string needs 5 bytes, only 2 remain\n",
+			"2 records: 1 valid, 1 invalid",
+		},
+		{"rules run on Avro", "", []string{"--rules", rulesFile, "--quiet", goodFile, negFile}, 1, negFile + ": invalid: RULE_VIOLATION at /amount: failed rule positive: message.amount > 0.0\n", ""},
+		{"a Confluent-framed record is not plain Avro", "", []string{framedFile}, 1, framedFile + ": invalid: DECODE_ERROR", ""},
+		{"--wire strips the Confluent header", "", []string{"--wire", framedFile}, 0, framedFile + ": valid\n", ""},
+		{"--wire wants the header", "", []string{"--wire", goodFile}, 1, goodFile + ": invalid: DECODE_ERROR at (record): no Confluent wire header", ""},
+		{
+			"length-delimited stream", "",
+			[]string{"--length-delimited", "--rules", rulesFile, streamFile},
+			1,
+			streamFile + " record 1: valid\n" + streamFile + " record 2: invalid: DECODE_ERROR at /amount: the record is cut short: a double needs 8 bytes, only 1 remain\n" +
+				streamFile + " record 3: invalid: RULE_VIOLATION at /amount: failed rule positive: message.amount > 0.0\n",
+			"3 records: 1 valid, 2 invalid",
+		},
+		{"length-delimited stdin", string(delimited(good, good)), []string{"--length-delimited", "-"}, 0, "stdin record 1: valid\nstdin record 2: valid\n", ""},
+		{"json output", "", []string{"--json", truncFile}, 1, `{"input":"` + truncFile + `","valid":false,"errors":[{"type":"DECODE_ERROR","field":"/address/zip"`, ""},
+		{"too large", "", []string{"--max-bytes", "4", goodFile}, 1, goodFile + ": invalid: PAYLOAD_TOO_LARGE", ""},
+		{"cut stream is an input error", "", []string{"--length-delimited", cutStream}, 2, "", "record 1 is cut short"},
+		{"missing input", "", []string{filepath.Join(dir, "nope.avro")}, 2, "", "no such file"},
+		{"schema that is not Avro", "", []string{"--schema", writeFile(t, dir, "bad.avsc", `{"type":"rec"}`), goodFile}, 2, "", "bad.avsc: compiling Avro schema"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			args := append([]string{"validate", "--type", "avro", "--schema", schemaFile}, c.args...)
+			code, out, errOut := runCLI(t, c.stdin, nil, args...)
+			require.Equal(t, c.wantCode, code, "stdout: %s\nstderr: %s", out, errOut)
+			if strings.HasSuffix(c.wantOut, "\n") {
+				require.Equal(t, c.wantOut, out)
+			} else {
+				require.Contains(t, out, c.wantOut)
+			}
+			require.Contains(t, errOut, c.wantErrHas)
+		})
+	}
+}
+
+func TestValidateTypeFlags(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	schemaFile := writeFile(t, dir, "user_event.json", userEvent)
+	cases := []struct {
+		name       string
+		args       []string
+		wantErrHas string
+	}{
+		{"unknown type", []string{"--type", "protobuf"}, `--type "protobuf": want json or avro`},
+		{"length-delimited needs avro", []string{"--length-delimited"}, "apply to --type avro only"},
+		{"wire needs avro", []string{"--wire"}, "apply to --type avro only"},
+		{"JSON schema is not Avro", []string{"--type", "avro"}, "compiling Avro schema"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			code, _, errOut := runCLI(t, "", nil, append([]string{"validate", "--schema", schemaFile}, c.args...)...)
+			require.Equal(t, 2, code, errOut)
+			require.Contains(t, errOut, c.wantErrHas)
+		})
+	}
 }

@@ -95,8 +95,8 @@ func printBanner(w io.Writer, cfg *config.Config, a *app.App) {
 	base := "http://" + a.HTTPAddr()
 	fmt.Fprintf(w, "  HTTP              %s  (API %s/api/v1/quarantine, metrics %s/metrics)\n", base, base, base)
 	fmt.Fprintf(w, "  Data dir          %s\n", cfg.DataDir)
-	fmt.Fprintf(w, "  Metadata store    %s\n", cfg.MetadataURL())
-	fmt.Fprintf(w, "  Payload store     %s\n", cfg.PayloadsURL())
+	fmt.Fprintf(w, "  Metadata store    %s\n", config.RedactURL(cfg.MetadataURL()))
+	fmt.Fprintf(w, "  Payload store     %s\n", config.RedactURL(cfg.PayloadsURL()))
 	if cfg.Demo.Enabled {
 		fmt.Fprintf(w, "  Demo traffic      %d records/s into %s, %.0f%% invalid\n", cfg.Demo.Rate, cfg.Topics.Inputs[0].Topic, cfg.Demo.InvalidShare*100)
 	}

@@ -4,33 +4,54 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strings"
+
+	"go.yaml.in/yaml/v3"
 
 	"github.com/dataquarantine/dataquarantine/internal/config"
 	"github.com/dataquarantine/dataquarantine/internal/record"
+	"github.com/dataquarantine/dataquarantine/internal/rules"
 	"github.com/dataquarantine/dataquarantine/internal/schema"
+	"github.com/dataquarantine/dataquarantine/internal/schema/avro"
 	"github.com/dataquarantine/dataquarantine/internal/schema/jsonschema"
+	"github.com/dataquarantine/dataquarantine/internal/schema/wire"
 	"github.com/dataquarantine/dataquarantine/internal/validate"
 )
 
 func runValidate(_ context.Context, env Env) int {
 	defaults := config.Default()
-	fs := newFlagSet(env, "validate", "--schema FILE [flags] [INPUT.jsonl | -]", `
-Validate JSON records offline with the same engine the gateway runs: one
-record per line (blank lines are skipped), read from INPUT or standard input.
-Prints one result per line, and exits 0 when every record is valid, 1 when
-any is invalid, 2 on a usage or schema error. Use it in a producer's CI.`)
+	fs := newFlagSet(env, "validate", "--schema FILE [flags] [INPUT ...]", `
+Validate records offline with the same engine the gateway runs, business
+rules included, and print one result per record. Exits 0 when every record is
+valid, 1 when any is invalid, 2 on a usage, schema, rules or input error. Use
+it in a producer's CI.
+
+--type json (the default) reads JSON lines, one record per line (blank lines
+are skipped), from INPUT or standard input. --type avro reads Avro binary,
+decoded with the Avro schema given as --schema: each INPUT file is one record
+('-' is standard input), or, with --length-delimited, a stream of records,
+each preceded by its length as an unsigned varint (protobuf's
+writeDelimitedTo framing). --wire expects each Avro record to start with the
+Confluent wire header (0x00 and a 4-byte schema id, or 0x01 and a 16-byte
+GUID), as Kafka consumers see records from Confluent serializers, and strips
+it; the schema is still --schema.`)
 	var (
-		schemaPath = fs.String("schema", "", "JSON Schema `file` (any draft; formats are asserted) (required)")
+		schemaPath = fs.String("schema", "", "JSON Schema `file` (any draft; formats are asserted), or Avro schema with --type avro (required)")
+		rulesPath  = fs.String("rules", "", "YAML `file` of business rules, a list of {name, expr, message, field}, bare or under a rules: key (docs/rules.md)")
+		typ        = fs.String("type", "json", "record `format`: json (JSON lines) or avro (Avro binary)")
+		delimited  = fs.Bool("length-delimited", false, "avro: each INPUT holds records, each preceded by its length as an unsigned varint")
+		wireHeader = fs.Bool("wire", false, "avro: each record starts with a Confluent wire header, which is checked and stripped")
 		maxBytes   = fs.Int("max-bytes", defaults.Limits.MaxBytes, "largest record in `bytes`; larger is PAYLOAD_TOO_LARGE")
 		maxDepth   = fs.Int("max-depth", defaults.Limits.MaxDepth, "deepest nesting of objects and arrays")
 		dupKeys    = fs.Bool("allow-duplicate-keys", defaults.Limits.AllowDuplicateKeys, "accept objects with a repeated key (default: PARSE_ERROR)")
-		asJSON     = fs.Bool("json", false, "print one JSON object per line: {\"line\", \"valid\", \"errors\"}")
+		asJSON     = fs.Bool("json", false, "print one JSON object per line: {\"line\" (or \"input\" and \"record\"), \"valid\", \"errors\"}")
 		quiet      = fs.Bool("quiet", false, "print only invalid records")
 	)
 	if code := fs.parse(); code >= 0 {
@@ -41,8 +62,21 @@ any is invalid, 2 on a usage or schema error. Use it in a producer's CI.`)
 		fs.usage(env.Stderr)
 		return exitUsage
 	}
-	if fs.NArg() > 1 {
-		fmt.Fprintf(env.Stderr, "validate: want at most one INPUT, got %d\n", fs.NArg())
+	isAvro := false
+	switch *typ {
+	case "json":
+		if fs.NArg() > 1 {
+			fmt.Fprintf(env.Stderr, "validate: want at most one INPUT, got %d\n", fs.NArg())
+			return exitUsage
+		}
+		if *delimited || *wireHeader {
+			fmt.Fprintln(env.Stderr, "validate: --length-delimited and --wire apply to --type avro only")
+			return exitUsage
+		}
+	case "avro":
+		isAvro = true
+	default:
+		fmt.Fprintf(env.Stderr, "validate: --type %q: want json or avro\n", *typ)
 		return exitUsage
 	}
 	src, err := os.ReadFile(*schemaPath)
@@ -50,17 +84,32 @@ any is invalid, 2 on a usage or schema error. Use it in a producer's CI.`)
 		fmt.Fprintf(env.Stderr, "validate: reading schema: %v\n", err)
 		return exitUsage
 	}
-	v, err := schema.CompileJSON("offline", 1, src, schema.JSONOptions{
-		Limits: jsonschema.Limits{MaxDepth: *maxDepth, AllowDuplicateKeys: *dupKeys},
-	})
+	lim := jsonschema.Limits{MaxDepth: *maxDepth, AllowDuplicateKeys: *dupKeys}
+	var v *schema.Version
+	if isAvro {
+		v, err = avro.Compile("offline", 1, src, avro.Options{JSONLimits: lim})
+	} else {
+		v, err = schema.CompileJSON("offline", 1, src, schema.JSONOptions{Limits: lim})
+	}
 	if err != nil {
 		fmt.Fprintf(env.Stderr, "validate: %s: %v\n", *schemaPath, err)
 		return exitUsage
+	}
+	if *rulesPath != "" {
+		if v.Rules, err = loadRules(*rulesPath); err != nil {
+			fmt.Fprintf(env.Stderr, "validate: %s: %v\n", *rulesPath, err)
+			return exitUsage
+		}
 	}
 	engine, err := validate.New(validate.Options{Resolver: schema.Fixed{Version: v}, MaxBytes: *maxBytes})
 	if err != nil {
 		fmt.Fprintf(env.Stderr, "validate: %v\n", err)
 		return exitUsage
+	}
+	if isAvro {
+		return validateBinary(env, engine, fs.Args(), binaryOptions{
+			maxBytes: *maxBytes, delimited: *delimited, wire: *wireHeader, asJSON: *asJSON, quiet: *quiet,
+		})
 	}
 	in := env.Stdin
 	name := "standard input"
@@ -83,7 +132,7 @@ any is invalid, 2 on a usage or schema error. Use it in a producer's CI.`)
 		if !verdict.Valid() {
 			invalid++
 		}
-		printResult(out, n, &verdict, *asJSON, *quiet)
+		printResult(out, position{Line: n}, &verdict, *asJSON, *quiet)
 	})
 	if flushErr := out.Flush(); flushErr != nil {
 		fmt.Fprintf(env.Stderr, "validate: writing results: %v\n", flushErr)
@@ -100,7 +149,25 @@ any is invalid, 2 on a usage or schema error. Use it in a producer's CI.`)
 	return exitOK
 }
 
-func printResult(w io.Writer, line int, v *record.Verdict, asJSON, quiet bool) {
+// position names a record in the output: its line in JSON lines, or its
+// input (and number in it, when length-delimited) for binary records.
+type position struct {
+	Line   int    `json:"line,omitempty"`
+	Input  string `json:"input,omitempty"`
+	Record int    `json:"record,omitempty"`
+}
+
+func (p position) String() string {
+	switch {
+	case p.Input == "":
+		return fmt.Sprintf("line %d", p.Line)
+	case p.Record > 0:
+		return fmt.Sprintf("%s record %d", p.Input, p.Record)
+	}
+	return p.Input
+}
+
+func printResult(w io.Writer, at position, v *record.Verdict, asJSON, quiet bool) {
 	if quiet && v.Valid() {
 		return
 	}
@@ -110,15 +177,15 @@ func printResult(w io.Writer, line int, v *record.Verdict, asJSON, quiet bool) {
 			errs = []record.Violation{}
 		}
 		b, _ := json.Marshal(struct {
-			Line   int                `json:"line"`
+			position
 			Valid  bool               `json:"valid"`
 			Errors []record.Violation `json:"errors"`
-		}{line, v.Valid(), errs})
+		}{at, v.Valid(), errs})
 		fmt.Fprintf(w, "%s\n", b)
 		return
 	}
 	if v.Valid() {
-		fmt.Fprintf(w, "line %d: valid\n", line)
+		fmt.Fprintf(w, "%s: valid\n", at)
 		return
 	}
 	parts := make([]string, len(v.Violations))
@@ -129,7 +196,7 @@ func printResult(w io.Writer, line int, v *record.Verdict, asJSON, quiet bool) {
 		}
 		parts[i] = fmt.Sprintf("%s at %s: %s", e.Type, field, e.Message)
 	}
-	fmt.Fprintf(w, "line %d: invalid: %s\n", line, strings.Join(parts, "; "))
+	fmt.Fprintf(w, "%s: invalid: %s\n", at, strings.Join(parts, "; "))
 }
 
 // eachLine calls fn for every non-blank line of r, numbered from 1. A line
@@ -160,4 +227,158 @@ func eachLine(r io.Reader, maxBytes int, fn func(n int, line []byte)) error {
 		}
 		fn(n, buf)
 	}
+}
+
+// loadRules reads a YAML file of business rules, a list of {name, expr,
+// message, field}, bare or under a rules: key (as in a schemas entry of the
+// configuration), and compiles it.
+func loadRules(path string) (*rules.Set, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("reading rules: %w", err)
+	}
+	var doc yaml.Node
+	if err := yaml.Unmarshal(data, &doc); err != nil {
+		return nil, fmt.Errorf("parsing rules: %w", err)
+	}
+	var (
+		specs   []rules.Spec
+		wrapped struct {
+			Rules []rules.Spec `yaml:"rules"`
+		}
+		target any = &specs
+	)
+	if len(doc.Content) == 1 && doc.Content[0].Kind == yaml.MappingNode {
+		target = &wrapped
+	}
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	if err := dec.Decode(target); err != nil && !errors.Is(err, io.EOF) {
+		return nil, fmt.Errorf("parsing rules (want a list of {name, expr, message, field}): %w", err)
+	}
+	if target == &wrapped {
+		specs = wrapped.Rules
+	}
+	if len(specs) == 0 {
+		return nil, errors.New("no rules in the file")
+	}
+	return rules.Compile(specs, rules.Options{})
+}
+
+type binaryOptions struct {
+	maxBytes      int
+	delimited     bool
+	wire          bool
+	asJSON, quiet bool
+}
+
+// validateBinary validates binary records: each input one record, or a
+// stream of length-delimited ones.
+func validateBinary(env Env, engine *validate.Engine, inputs []string, o binaryOptions) int {
+	if len(inputs) == 0 {
+		inputs = []string{"-"}
+	}
+	out := bufio.NewWriter(env.Stdout)
+	var total, invalid int
+	var verdict record.Verdict
+	check := func(at position, value []byte) {
+		total++
+		checkBinary(engine, value, o.wire, &verdict)
+		if !verdict.Valid() {
+			invalid++
+		}
+		printResult(out, at, &verdict, o.asJSON, o.quiet)
+	}
+	for _, path := range inputs {
+		name, err := eachBinary(env, path, o, check)
+		if err != nil {
+			_ = out.Flush()
+			fmt.Fprintf(env.Stderr, "validate: reading %s: %v\n", name, err)
+			return exitUsage
+		}
+	}
+	if err := out.Flush(); err != nil {
+		fmt.Fprintf(env.Stderr, "validate: writing results: %v\n", err)
+		return exitUsage
+	}
+	fmt.Fprintf(env.Stderr, "%d records: %d valid, %d invalid\n", total, total-invalid, invalid)
+	if invalid > 0 {
+		return exitInvalid
+	}
+	return exitOK
+}
+
+// eachBinary calls check for the record (or each length-delimited record)
+// of the input at path ("-" is standard input), and returns the input's
+// name.
+func eachBinary(env Env, path string, o binaryOptions, check func(position, []byte)) (string, error) {
+	in, name := env.Stdin, "stdin"
+	if path != "-" {
+		f, err := os.Open(path)
+		if err != nil {
+			return path, err
+		}
+		defer f.Close() //nolint:errcheck // read-only: a close error loses nothing
+		in, name = f, path
+	}
+	if o.delimited {
+		return name, eachDelimited(in, o.maxBytes, func(n int, value []byte) {
+			check(position{Input: name, Record: n}, value)
+		})
+	}
+	// Read one byte past the limit: enough for PAYLOAD_TOO_LARGE.
+	value, err := io.ReadAll(io.LimitReader(in, int64(o.maxBytes)+1))
+	if err != nil {
+		return name, err
+	}
+	check(position{Input: name}, value)
+	return name, nil
+}
+
+// eachDelimited calls fn for every record of r, each preceded by its length
+// as an unsigned varint, numbered from 1. A record longer than maxBytes is
+// passed on truncated to maxBytes+1 bytes, the rest skipped.
+func eachDelimited(r io.Reader, maxBytes int, fn func(n int, value []byte)) error {
+	br := bufio.NewReaderSize(r, 64<<10)
+	var buf []byte
+	for n := 1; ; n++ {
+		size, err := binary.ReadUvarint(br)
+		switch {
+		case errors.Is(err, io.EOF):
+			return nil
+		case err != nil:
+			return fmt.Errorf("record %d: reading its length: %w", n, err)
+		}
+		keep := min(size, uint64(maxBytes)+1)
+		buf = slices.Grow(buf[:0], int(keep))[:keep]
+		if _, err := io.ReadFull(br, buf); err != nil {
+			return fmt.Errorf("record %d is cut short: its length says %d bytes: %w", n, size, err)
+		}
+		if size > keep {
+			if _, err := io.CopyN(io.Discard, br, int64(size-keep)); err != nil {
+				return fmt.Errorf("record %d is cut short: its length says %d bytes: %w", n, size, err)
+			}
+		}
+		fn(n, buf)
+	}
+}
+
+// checkBinary validates one binary record, first stripping its Confluent
+// wire header when stripWire: a missing or malformed header is a
+// DECODE_ERROR, as the gateway will report it.
+func checkBinary(engine *validate.Engine, value []byte, stripWire bool, v *record.Verdict) {
+	if stripWire {
+		_, payload, ok, err := wire.Parse(value, nil, wire.Options{})
+		if err != nil || !ok {
+			msg := "no Confluent wire header: the record does not start with 0x00 or 0x01"
+			if err != nil {
+				msg = err.Error()
+			}
+			v.Reset()
+			v.Violations = append(v.Violations, record.Violation{Type: record.DecodeError, Keyword: "wire", Message: msg})
+			return
+		}
+		value = payload
+	}
+	_ = engine.Validate(&record.Record{Value: value}, v) // a Fixed resolver never fails
 }

@@ -3,6 +3,8 @@ package config
 import (
 	_ "embed"
 	"time"
+
+	"github.com/dataquarantine/dataquarantine/internal/rules"
 )
 
 // Config is the whole configuration of one dataquarantine process. Its zero
@@ -99,8 +101,9 @@ type Input struct {
 type Schema struct {
 	// Subject is the schema subject. No default: required.
 	Subject string `yaml:"subject"`
-	// Type is the schema format. Only "JSON" (JSON Schema) is supported;
-	// "AVRO" and "PROTOBUF" are refused as not supported yet. Default "JSON".
+	// Type is the schema format: "JSON" (JSON Schema) or "AVRO" (an Avro
+	// schema; records are Avro binary). "PROTOBUF" is refused as not
+	// supported yet. Default "JSON".
 	Type string `yaml:"type"`
 	// Version is the version number within Subject. Default 1.
 	Version int `yaml:"version"`
@@ -111,6 +114,11 @@ type Schema struct {
 	// Schema is the schema document inline. Exactly one of File and Schema is
 	// set. Default "".
 	Schema string `yaml:"schema"`
+	// Rules are the CEL business rules records of this version must satisfy
+	// once they pass the schema, each {name, expr, message, field}; see
+	// docs/rules.md. They are compiled and type-checked by Validate.
+	// Default none.
+	Rules []rules.Spec `yaml:"rules,omitempty"`
 }
 
 // applyDefaults sets the fields of a list element that have a non-zero
@@ -121,7 +129,7 @@ func (s *Schema) applyDefaults() {
 	s.Version = 1
 }
 
-// The schema types. Only SchemaTypeJSON is supported for now.
+// The schema types. SchemaTypeProtobuf is not supported yet.
 const (
 	SchemaTypeJSON     = "JSON"
 	SchemaTypeAvro     = "AVRO"
@@ -138,16 +146,26 @@ type Storage struct {
 
 // Metadata locates the metadata store.
 type Metadata struct {
-	// URL is the metadata store, sqlite://PATH. Default "": the SQLite file
+	// URL is the metadata store: sqlite://PATH, or
+	// postgres://USER:PASSWORD@HOST:PORT/DB?sslmode=... for PostgreSQL (the
+	// password is never shown: see RedactURL). Default "": the SQLite file
 	// <data_dir>/dq.db (see Config.MetadataURL).
 	URL string `yaml:"url"`
 }
 
 // Payloads locates the payload store.
 type Payloads struct {
-	// URL is the payload store, file://PATH. Default "": files under
-	// <data_dir>/payloads (see Config.PayloadsURL).
+	// URL is the payload store: file://PATH, or
+	// s3://BUCKET?endpoint=HOST:PORT&secure=BOOL&region=REGION (see
+	// ParseS3URL). Default "": files under <data_dir>/payloads (see
+	// Config.PayloadsURL).
 	URL string `yaml:"url"`
+	// AccessKey is the access key of an s3:// payload store. Default "":
+	// anonymous requests.
+	AccessKey string `yaml:"access_key"`
+	// SecretKey is the secret key of an s3:// payload store; it is never
+	// shown in errors or logs. Default "".
+	SecretKey string `yaml:"secret_key"`
 }
 
 // Limits bound the input the decoder accepts; a record over a limit is

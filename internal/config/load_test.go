@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/dataquarantine/dataquarantine/internal/rules"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden .err files of testdata/*.bad.yaml")
@@ -89,12 +91,24 @@ func TestGoodConfigs(t *testing.T) {
   },
   "required": ["user_id", "event_type", "timestamp"]
 }
-`},
+`, Rules: []rules.Spec{{
+				Name:    "future_timestamp_check",
+				Expr:    "timestamp(message.timestamp) <= now",
+				Message: "Timestamp cannot be in future",
+				Field:   "/timestamp",
+			}}},
 			{Subject: "order", Type: "JSON", Version: 1, File: "schemas/order.schema.json"},
+			{Subject: "payment", Type: "AVRO", Version: 1, Schema: `{"type": "record", "name": "Payment", "namespace": "com.example",
+ "fields": [{"name": "id", "type": "string"}, {"name": "amount", "type": "double"}]}
+`},
 		},
 		Storage: Storage{
-			Metadata: Metadata{URL: "sqlite:///var/lib/dataquarantine/meta/dq.db"},
-			Payloads: Payloads{URL: "file:///var/lib/dataquarantine/blobs"},
+			Metadata: Metadata{URL: "postgres://dataquarantine:change-me@db.internal:5432/dataquarantine?sslmode=verify-full"},
+			Payloads: Payloads{
+				URL:       "s3://dq-payloads?endpoint=minio.internal:9000&region=eu-west-1",
+				AccessKey: "dataquarantine",
+				SecretKey: "change-me-too",
+			},
 		},
 		Limits:   Limits{MaxBytes: 262144, MaxDepth: 32, AllowDuplicateKeys: true},
 		Pipeline: Pipeline{BatchSize: 1000, RetryBackoffMin: 250 * time.Millisecond, RetryBackoffMax: 30 * time.Second},

@@ -7,6 +7,8 @@ import (
 	"net"
 	"strconv"
 	"strings"
+
+	"github.com/dataquarantine/dataquarantine/internal/rules"
 )
 
 // Limits of the values Validate accepts.
@@ -81,7 +83,8 @@ func (p *problems) hostPort(key, addr string, listen bool) {
 
 // Validate checks every key and returns all problems joined (errors.Join),
 // each naming its key, e.g. "kafka.partitions: must be at least 1, got 0".
-// It reads the schema files to check they exist and hold JSON.
+// It reads the schema files to check they exist and hold JSON, and compiles
+// the business rules.
 func (c *Config) Validate() error {
 	var p problems
 	p.nonEmpty("data_dir", c.DataDir)
@@ -145,14 +148,16 @@ func (c *Config) validateSchemas(p *problems) {
 				first[sv] = i
 			}
 		}
+		// isJSON: the document is JSON text, as JSON Schema and Avro
+		// schemas both are.
 		isJSON := false
 		switch s.Type {
-		case SchemaTypeJSON:
+		case SchemaTypeJSON, SchemaTypeAvro:
 			isJSON = true
-		case SchemaTypeAvro, SchemaTypeProtobuf:
-			p.add(key+".type", "%s is not supported yet (want %s)", s.Type, SchemaTypeJSON)
+		case SchemaTypeProtobuf:
+			p.add(key+".type", "%s is not supported yet (want %s or %s)", s.Type, SchemaTypeJSON, SchemaTypeAvro)
 		default:
-			p.add(key+".type", "unknown schema type %s (want %s)", quoteValue(s.Type), SchemaTypeJSON)
+			p.add(key+".type", "unknown schema type %s (want %s or %s)", quoteValue(s.Type), SchemaTypeJSON, SchemaTypeAvro)
 		}
 		if s.Version < 1 {
 			p.add(key+".version", "must be at least 1, got %d", s.Version)
@@ -169,6 +174,27 @@ func (c *Config) validateSchemas(p *problems) {
 				p.add(key+".schema", "not valid JSON: %v", err)
 			}
 		}
+		validateRules(p, key+".rules", s.Rules)
+	}
+}
+
+// validateRules compiles the rules of one schema entry, so that a rule that
+// would fail at start (or on every record) is refused with the CEL
+// compiler's message under its key: schemas[0].rules[1].expr: ...
+func validateRules(p *problems, key string, specs []rules.Spec) {
+	if len(specs) == 0 {
+		return
+	}
+	_, err := rules.Compile(specs, rules.Options{})
+	var ce *rules.CompileError
+	switch {
+	case err == nil:
+	case errors.As(err, &ce):
+		for _, pr := range ce.Problems {
+			p.add(fmt.Sprintf("%s[%d].%s", key, pr.Index, pr.Key), "%s", pr.Message)
+		}
+	default:
+		p.add(key, "%v", err)
 	}
 }
 

@@ -6,6 +6,8 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/dataquarantine/dataquarantine/internal/rules"
 )
 
 // TestValidateEdges covers boundaries that YAML golden files express poorly:
@@ -43,7 +45,21 @@ func TestValidateEdges(t *testing.T) {
 			v2.Version = 2
 			c.Schemas = append(c.Schemas, v2)
 		}, ""},
-		{"protobuf", func(c *Config) { c.Schemas[0].Type = "PROTOBUF" }, "schemas[0].type: PROTOBUF is not supported yet (want JSON)"},
+		{"protobuf", func(c *Config) { c.Schemas[0].Type = "PROTOBUF" }, "schemas[0].type: PROTOBUF is not supported yet (want JSON or AVRO)"},
+		{"avro", func(c *Config) {
+			c.Schemas[0].Type = "AVRO"
+			c.Schemas[0].Schema = `{"type": "record", "name": "UserEvent", "fields": [{"name": "user_id", "type": "string"}]}`
+		}, ""},
+		{"avro that is not JSON", func(c *Config) {
+			c.Schemas[0].Type = "AVRO"
+			c.Schemas[0].Schema = `record UserEvent { string user_id; }`
+		}, "schemas[0].schema: not valid JSON: invalid character 'r' looking for beginning of value (at byte 1)"},
+		{"rules on a schema", func(c *Config) {
+			c.Schemas[0].Rules = []rules.Spec{{Name: "future", Expr: "timestamp(message.timestamp) <= now"}}
+		}, ""},
+		{"rule with a compile error", func(c *Config) {
+			c.Schemas[0].Rules = []rules.Spec{{Name: "ok", Expr: "true"}, {Name: "future", Expr: "timestamp(message.timestamp) <="}}
+		}, "schemas[0].rules[1].expr: 1:32: Syntax error: mismatched input '<EOF>' expecting {'[', '{', '(', '.', '-', '!', 'true', 'false', 'null', NUM_FLOAT, NUM_INT, NUM_UINT, STRING, BYTES, IDENTIFIER}"},
 		{"log level case", func(c *Config) { c.Log.Level = "INFO" }, `log.level: "INFO" is not one of debug, info, warn, error`},
 	}
 	for _, tt := range tests {

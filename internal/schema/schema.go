@@ -4,6 +4,7 @@ import (
 	"errors"
 
 	"github.com/dataquarantine/dataquarantine/internal/record"
+	"github.com/dataquarantine/dataquarantine/internal/rules"
 )
 
 // Format is a schema language. The strings match Confluent Schema Registry's
@@ -13,6 +14,7 @@ type Format string
 // Schema formats.
 const (
 	FormatJSON Format = "JSON"
+	FormatAvro Format = "AVRO"
 )
 
 // Validator is one compiled schema version of some format. It owns both the
@@ -33,6 +35,11 @@ type Version struct {
 	Version   int
 	Format    Format
 	Validator Validator
+	// Rules are the business rules records of this version must satisfy
+	// once they pass Validator; nil when there are none. They belong to the
+	// version, as in Confluent Data Contracts: a new schema version may
+	// bring new rules.
+	Rules *rules.Set
 }
 
 // Resolver finds the schema a record must satisfy.

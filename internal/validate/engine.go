@@ -3,6 +3,7 @@ package validate
 import (
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/dataquarantine/dataquarantine/internal/record"
 	"github.com/dataquarantine/dataquarantine/internal/schema"
@@ -18,12 +19,16 @@ type Options struct {
 	// MaxBytes is the largest payload accepted; larger ones are
 	// PAYLOAD_TOO_LARGE. Default DefaultMaxBytes.
 	MaxBytes int
+	// Now is the clock business rules read as now, called once per record
+	// that reaches the rules layer. Default time.Now.
+	Now func() time.Time
 }
 
 // Engine validates records. It is safe for concurrent use.
 type Engine struct {
 	resolver schema.Resolver
 	maxBytes int
+	now      func() time.Time
 }
 
 // New returns an Engine.
@@ -34,7 +39,10 @@ func New(opts Options) (*Engine, error) {
 	if opts.MaxBytes <= 0 {
 		opts.MaxBytes = DefaultMaxBytes
 	}
-	return &Engine{resolver: opts.Resolver, maxBytes: opts.MaxBytes}, nil
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	return &Engine{resolver: opts.Resolver, maxBytes: opts.MaxBytes, now: opts.Now}, nil
 }
 
 // Validate fills v (which it resets first) with the verdict on rec. The
@@ -68,6 +76,12 @@ func (e *Engine) Validate(rec *record.Record, v *record.Verdict) error {
 		})
 		return nil
 	}
-	_, v.Violations = sv.Validator.Check(rec.Value, v.Violations)
+	decoded, violations := sv.Validator.Check(rec.Value, v.Violations)
+	v.Violations = violations
+	// Rules assume the shape the schema guarantees: on a record that broke
+	// it they would only repeat its violations in a vaguer form.
+	if len(v.Violations) == 0 && sv.Rules.Len() > 0 {
+		v.Violations = sv.Rules.Eval(decoded, e.now(), v.Violations)
+	}
 	return nil
 }

@@ -3,10 +3,12 @@ package validate_test
 import (
 	"errors"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
 	"github.com/dataquarantine/dataquarantine/internal/record"
+	"github.com/dataquarantine/dataquarantine/internal/rules"
 	"github.com/dataquarantine/dataquarantine/internal/schema"
 	"github.com/dataquarantine/dataquarantine/internal/validate"
 )
@@ -101,6 +103,102 @@ func TestEngineResetsVerdict(t *testing.T) {
 	require.True(t, v.Valid())
 }
 
+// newRulesEngine is newEngine with business rules on the version and a
+// fixed clock.
+func newRulesEngine(t testing.TB, now time.Time, specs ...rules.Spec) *validate.Engine {
+	t.Helper()
+	v, err := schema.CompileJSON("user_event", 3, []byte(userEventSchema), schema.JSONOptions{})
+	require.NoError(t, err)
+	v.Rules, err = rules.Compile(specs, rules.Options{})
+	require.NoError(t, err)
+	e, err := validate.New(validate.Options{
+		Resolver: schema.Fixed{Version: v},
+		Now:      func() time.Time { return now },
+	})
+	require.NoError(t, err)
+	return e
+}
+
+var futureTimestamp = rules.Spec{
+	Name:    "future_timestamp_check",
+	Expr:    "timestamp(message.timestamp) <= now",
+	Message: "Timestamp cannot be in future",
+	Field:   "/timestamp",
+}
+
+func TestEngineRules(t *testing.T) {
+	t.Parallel()
+	now := time.Date(2026, 11, 20, 12, 0, 0, 0, time.UTC)
+	e := newRulesEngine(t, now, futureTimestamp, rules.Spec{
+		Name: "purchase_amount", Expr: "message.event_type != 'purchase' || message.amount > 0",
+		Message: "a purchase needs a positive amount", Field: "/amount",
+	})
+	event := func(ts time.Time, extra string) []byte {
+		return []byte(`{"user_id":"USER123456","event_type":"purchase","timestamp":"` + ts.Format(time.RFC3339) + `"` + extra + `}`)
+	}
+	cases := []struct {
+		name  string
+		value []byte
+		want  []record.Violation
+	}{
+		{"dated yesterday passes", event(now.Add(-24*time.Hour), `,"amount":5`), nil},
+		{"dated tomorrow is quarantined", event(now.Add(24*time.Hour), `,"amount":5`), []record.Violation{{
+			Type: record.RuleViolation, Field: "/timestamp", Keyword: "future_timestamp_check", Message: "Timestamp cannot be in future",
+		}}},
+		{"every failed rule is reported", event(now.Add(24*time.Hour), `,"amount":0`), []record.Violation{
+			{Type: record.RuleViolation, Field: "/timestamp", Keyword: "future_timestamp_check", Message: "Timestamp cannot be in future"},
+			{Type: record.RuleViolation, Field: "/amount", Keyword: "purchase_amount", Message: "a purchase needs a positive amount"},
+		}},
+		{"a rule error is a violation of the rule", event(now, ``), []record.Violation{{
+			Type: record.RuleViolation, Field: "/amount", Keyword: "purchase_amount", Message: "rule could not be evaluated: no such key: amount",
+		}}},
+		// Dated tomorrow and with no amount, but the schema layer already
+		// failed: the rules do not run.
+		{"rules do not run on schema-invalid records", []byte(`{"user_id":"nope","event_type":"purchase","timestamp":"` +
+			now.Add(24*time.Hour).Format(time.RFC3339) + `"}`), []record.Violation{{
+			Type: record.PatternMismatch, Field: "/user_id", Keyword: "pattern",
+		}}},
+		{"nor on undecodable ones", []byte(`{"user_id":`), []record.Violation{{Type: record.ParseError, Field: "/user_id"}}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			var v record.Verdict
+			require.NoError(t, e.Validate(&record.Record{Topic: "raw-events", Value: c.value}, &v))
+			require.Len(t, v.Violations, len(c.want), "%+v", v.Violations)
+			for i, w := range c.want {
+				got := v.Violations[i]
+				require.Equal(t, w.Type, got.Type)
+				require.Equal(t, w.Field, got.Field)
+				require.Equal(t, w.Keyword, got.Keyword)
+				if w.Message != "" {
+					require.Equal(t, w.Message, got.Message)
+				}
+			}
+		})
+	}
+}
+
+// Without Options.Now the engine reads the real clock.
+func TestEngineDefaultClock(t *testing.T) {
+	t.Parallel()
+	v, err := schema.CompileJSON("user_event", 3, []byte(userEventSchema), schema.JSONOptions{})
+	require.NoError(t, err)
+	v.Rules, err = rules.Compile([]rules.Spec{futureTimestamp}, rules.Options{})
+	require.NoError(t, err)
+	e, err := validate.New(validate.Options{Resolver: schema.Fixed{Version: v}})
+	require.NoError(t, err)
+	for _, c := range []struct {
+		ts    time.Time
+		valid bool
+	}{{time.Now().Add(-time.Hour), true}, {time.Now().Add(24 * time.Hour), false}} {
+		var verdict record.Verdict
+		value := `{"user_id":"USER123456","event_type":"view","timestamp":"` + c.ts.UTC().Format(time.RFC3339) + `"}`
+		require.NoError(t, e.Validate(&record.Record{Value: []byte(value)}, &verdict))
+		require.Equal(t, c.valid, verdict.Valid(), "%+v", verdict.Violations)
+	}
+}
+
 type brokenResolver struct{}
 
 func (brokenResolver) Resolve(string) (*schema.Version, error) {
@@ -140,6 +238,21 @@ func BenchmarkEngineInvalid(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		if err := e.Validate(&rec, &v); err != nil || len(v.Violations) != 3 {
+			b.Fatal(err, v.Violations)
+		}
+	}
+}
+
+// BenchmarkEngineValidWithRule is BenchmarkEngineValid plus the
+// future-timestamp rule: the price of the rules layer in the whole path.
+func BenchmarkEngineValidWithRule(b *testing.B) {
+	e := newRulesEngine(b, time.Date(2026, 11, 20, 12, 0, 0, 0, time.UTC), futureTimestamp)
+	rec := record.Record{Topic: "raw-events", Value: []byte(event300)}
+	var v record.Verdict
+	b.SetBytes(int64(len(event300)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := e.Validate(&rec, &v); err != nil || !v.Valid() {
 			b.Fatal(err, v.Violations)
 		}
 	}

@@ -1,0 +1,54 @@
+// Package postgres is the production metadata store: quarantine entries in a
+// PostgreSQL table (pgx v5, one connection pool), partitioned by day so that
+// retention drops whole partitions instead of deleting rows.
+//
+// # Schema and migrations
+//
+// The schema is versioned goose migrations embedded in the binary
+// (migrations/*.sql), applied by New and by Migrate under an advisory lock,
+// so several processes starting together apply each migration once. A
+// database whose schema is newer than the binary is refused.
+//
+// # Day partitions and the partition key
+//
+// quarantine_entries is partitioned by RANGE on partition_day, the UTC day of
+// the Kafka record's own timestamp (Entry.Timestamp), and its primary key is
+// (id, partition_day). PostgreSQL enforces uniqueness on a partitioned table
+// only within a partition, so the key must contain the partition column, and
+// idempotency (a redelivered record conflicts with its first delivery and is
+// skipped) holds only if a redelivery lands in the same partition. The
+// record's timestamp is fixed for its (topic, partition, offset), like its
+// id; QuarantinedAt is not (it is the time of each delivery), so partitioning
+// by it would store a record twice whenever a redelivery crossed midnight.
+//
+// The caveats, documented in the migration too:
+//   - A record without a timestamp (zero Entry.Timestamp) falls back to the
+//     day of QuarantinedAt; if it is redelivered on another UTC day it is
+//     stored twice (Get returns the first; List shows both).
+//   - Partitions hold the records produced on a day, not quarantined on it:
+//     DropPartitionsBefore drops by record time, so a record that was already
+//     older than the retention age when quarantined lasts only until the next
+//     retention run, and one with a timestamp in the future lasts longer.
+//   - A Get by id probes the primary key index of every partition, and List
+//     merges the per-partition index scans: both cost a little more per
+//     partition kept, which retention bounds.
+//
+// Partitions are created by the store, never by a migration: New creates
+// yesterday's, today's and Options.PartitionsAhead more; an Insert whose rows
+// fall on a day without a partition (a timestamp far in the past or future,
+// or a partition dropped since) creates it and retries, so a batch never
+// fails for want of one. There is no DEFAULT partition: it would make
+// creating a day's partition fail once it held rows of that day.
+//
+// # Writes
+//
+// Insert writes a whole batch with one statement and one round trip:
+// INSERT ... SELECT FROM unnest($1::text[], ...) ON CONFLICT DO NOTHING.
+// On 1,000-row batches it measured 38-48k rows/s against 25-40k for COPY
+// into a staging table followed by INSERT ... SELECT, which takes four round
+// trips (BenchmarkInsertMethods, same machine, paired runs). Rows go in id
+// order, so concurrent writers of overlapping batches (a zombie consumer
+// after a rebalance, the spool syncer) lock the same keys in the same order
+// and never deadlock. Insert returns once the statement has committed
+// (synchronous_commit as configured on the server, on by default).
+package postgres

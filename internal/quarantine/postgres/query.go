@@ -1,0 +1,201 @@
+package postgres
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/dataquarantine/dataquarantine/internal/quarantine"
+	"github.com/dataquarantine/dataquarantine/internal/record"
+)
+
+// selectColumns is the order every query selects entries in (scanEntry's).
+const selectColumns = `id, source_topic, source_partition, source_offset, key,
+	record_timestamp, quarantined_at, subject, schema_version, error_type, error_field,
+	errors, payload_segment, payload_offset, payload_length, payload_size, status`
+
+func scanEntry(row pgx.Row) (quarantine.Entry, error) {
+	var (
+		e                     quarantine.Entry
+		ts                    *int64
+		qat, version, size    int64
+		field                 []byte
+		errs, errType, status string
+	)
+	if err := row.Scan(&e.ID, &e.SourceTopic, &e.SourcePartition, &e.SourceOffset, &e.Key,
+		&ts, &qat, &e.Subject, &version, &errType, &field,
+		&errs, &e.Payload.Segment, &e.Payload.Offset, &e.Payload.Length, &size, &status); err != nil {
+		return quarantine.Entry{}, err
+	}
+	if ts != nil {
+		e.Timestamp = time.Unix(0, *ts).UTC()
+	}
+	e.QuarantinedAt = time.Unix(0, qat).UTC()
+	e.SchemaVersion = int(version)
+	e.ErrorType = record.ErrorType(errType)
+	e.ErrorField = string(field)
+	e.PayloadSize = int(size)
+	e.Status = quarantine.Status(status)
+	if err := json.Unmarshal([]byte(errs), &e.Errors); err != nil {
+		return quarantine.Entry{}, fmt.Errorf("entry %s: decoding errors: %w", e.ID, err)
+	}
+	return e, nil
+}
+
+// Get returns the entry with the given id, or quarantine.ErrNotFound. Of the
+// rare record stored twice (no timestamp, redelivered on another day: see
+// the package documentation) it returns the first.
+func (s *Store) Get(ctx context.Context, id string) (quarantine.Entry, error) {
+	q := `SELECT ` + selectColumns + ` FROM ` + s.qtable + ` WHERE id = $1 ORDER BY quarantined_at LIMIT 1`
+	e, err := scanEntry(s.pool.QueryRow(ctx, q, id))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return quarantine.Entry{}, fmt.Errorf("entry %s: %w", id, quarantine.ErrNotFound)
+	}
+	if err != nil {
+		return quarantine.Entry{}, fmt.Errorf("getting entry %s: %w", id, err)
+	}
+	return e, nil
+}
+
+// List returns one page of entries matching f, newest first, by keyset
+// pagination on (quarantined_at, id): a page costs the same however deep it
+// is, and rows inserted while paging never shift later pages.
+func (s *Store) List(ctx context.Context, f quarantine.Filter) (quarantine.Page, error) {
+	var (
+		where []string
+		args  []any
+	)
+	arg := func(v any) string {
+		args = append(args, v)
+		return "$" + strconv.Itoa(len(args))
+	}
+	eq := func(col, v string) {
+		if v != "" {
+			where = append(where, col+" = "+arg(v))
+		}
+	}
+	eq("error_type", string(f.ErrorType))
+	if f.Field != "" {
+		where = append(where, "error_field = "+arg([]byte(f.Field)))
+	}
+	eq("source_topic", f.Topic)
+	eq("subject", f.Subject)
+	eq("status", string(f.Status))
+	if !f.Since.IsZero() {
+		where = append(where, "quarantined_at >= "+arg(clampNanos(f.Since)))
+	}
+	if !f.Until.IsZero() {
+		where = append(where, "quarantined_at < "+arg(clampNanos(f.Until)))
+	}
+	if f.Cursor != "" {
+		qat, id, err := decodeCursor(f.Cursor)
+		if err != nil {
+			return quarantine.Page{}, err
+		}
+		where = append(where, "(quarantined_at, id) < ("+arg(qat)+", "+arg(id)+")")
+	}
+	limit := f.EffectiveLimit()
+	q := `SELECT ` + selectColumns + ` FROM ` + s.qtable
+	if len(where) > 0 {
+		// where holds only constant clauses with $n placeholders.
+		q += ` WHERE ` + strings.Join(where, " AND ")
+	}
+	// One row more than the page tells whether there is a next page, so the
+	// last page has no cursor and never leads to an empty one.
+	q += ` ORDER BY quarantined_at DESC, id DESC LIMIT ` + arg(limit+1)
+
+	rows, err := s.pool.Query(ctx, q, args...)
+	if err != nil {
+		return quarantine.Page{}, fmt.Errorf("listing entries: %w", err)
+	}
+	defer rows.Close()
+	page := quarantine.Page{Entries: make([]quarantine.Entry, 0, min(limit, 64))}
+	for rows.Next() {
+		e, err := scanEntry(rows)
+		if err != nil {
+			return quarantine.Page{}, fmt.Errorf("listing entries: %w", err)
+		}
+		page.Entries = append(page.Entries, e)
+	}
+	if err := rows.Err(); err != nil {
+		return quarantine.Page{}, fmt.Errorf("listing entries: %w", err)
+	}
+	if len(page.Entries) > limit {
+		page.Entries = page.Entries[:limit]
+		last := page.Entries[limit-1]
+		page.NextCursor = encodeCursor(last.QuarantinedAt.UnixNano(), last.ID)
+	}
+	return page, nil
+}
+
+// clampNanos converts a filter bound to nanoseconds, saturating rather than
+// wrapping for times outside the storable range.
+func clampNanos(t time.Time) int64 {
+	switch {
+	case t.Before(minTime):
+		return math.MinInt64
+	case t.After(maxTime):
+		return math.MaxInt64
+	default:
+		return t.UnixNano()
+	}
+}
+
+// cursorVersion prefixes every cursor, so its encoding can change without
+// misreading cursors issued by an older binary.
+const cursorVersion = 1
+
+// encodeCursor makes the opaque cursor for the position after (qat, id):
+// base64url of version, quarantined_at (int64 big-endian), id.
+func encodeCursor(qat int64, id string) string {
+	b := make([]byte, 0, 9+len(id))
+	b = append(b, cursorVersion)
+	b = binary.BigEndian.AppendUint64(b, uint64(qat))
+	b = append(b, id...)
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+func decodeCursor(c string) (int64, string, error) {
+	b, err := base64.RawURLEncoding.DecodeString(c)
+	// The id goes to the server as text, which cannot hold NUL or invalid
+	// UTF-8: such a cursor is not one this store issued.
+	if err != nil || len(b) < 10 || b[0] != cursorVersion || !utf8.Valid(b[9:]) || bytes.IndexByte(b[9:], 0) >= 0 {
+		return 0, "", fmt.Errorf("cursor %q: %w", c, quarantine.ErrBadCursor)
+	}
+	return int64(binary.BigEndian.Uint64(b[1:9])), string(b[9:]), nil
+}
+
+// CountByErrorType returns how many entries have each primary error type.
+func (s *Store) CountByErrorType(ctx context.Context) (map[record.ErrorType]int64, error) {
+	rows, err := s.pool.Query(ctx, `SELECT error_type, count(*) FROM `+s.qtable+` GROUP BY error_type`)
+	if err != nil {
+		return nil, fmt.Errorf("counting entries by error type: %w", err)
+	}
+	defer rows.Close()
+	counts := make(map[record.ErrorType]int64)
+	for rows.Next() {
+		var (
+			t string
+			n int64
+		)
+		if err := rows.Scan(&t, &n); err != nil {
+			return nil, fmt.Errorf("counting entries by error type: %w", err)
+		}
+		counts[record.ErrorType(t)] = n
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("counting entries by error type: %w", err)
+	}
+	return counts, nil
+}
