@@ -51,8 +51,9 @@ type command struct {
 
 var commands = []command{
 	{"serve", "run the gateway (embedded Kafka, SQLite and files when nothing else is configured)", runServe},
-	{"validate", "validate JSON lines against a schema offline, with the gateway's engine", runValidate},
+	{"validate", "validate records (JSON lines, Avro) against a schema and rules offline, with the gateway's engine", runValidate},
 	{"bench", "benchmark the pipeline on this machine: throughput, CPU, latency, memory, correctness", runBench},
+	{"schema", "work with schemas: 'schema diff' checks a change offline against a compatibility mode", runSchema},
 	{"version", "print the version", runVersion},
 }
 
