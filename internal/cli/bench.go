@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime/pprof"
 	"time"
 
 	"github.com/dataquarantine/dataquarantine/internal/bench"
@@ -41,6 +42,7 @@ Stores are SQLite and files in the data dir unless the config names others.`)
 		dataDir   = fs.String("data-dir", "", "data `dir` for the embedded broker and default stores (default: a temporary dir, removed afterwards)")
 		batchSize = fs.Int("batch-size", 0, "records per pipeline batch (default: the config's pipeline.batch_size)")
 		asJSON    = fs.Bool("json", false, "print the result as JSON")
+		cpuProf   = fs.String("cpuprofile", "", "write a CPU profile of the whole run to `file` (go tool pprof)")
 	)
 	if code := fs.parse(); code >= 0 {
 		return code
@@ -81,6 +83,19 @@ Stores are SQLite and files in the data dir unless the config names others.`)
 	if err != nil {
 		fmt.Fprintf(env.Stderr, "bench: %v\n", err)
 		return exitUsage
+	}
+	if *cpuProf != "" {
+		f, err := os.Create(*cpuProf)
+		if err != nil {
+			fmt.Fprintf(env.Stderr, "bench: %v\n", err)
+			return exitUsage
+		}
+		defer f.Close() //nolint:errcheck // the profile is flushed by StopCPUProfile
+		if err := pprof.StartCPUProfile(f); err != nil {
+			fmt.Fprintf(env.Stderr, "bench: %v\n", err)
+			return exitUsage
+		}
+		defer pprof.StopCPUProfile()
 	}
 	res, err := bench.Run(ctx, bench.Options{
 		Records: *records, Size: *size, InvalidShare: *invalid, Partitions: int32(*parts), Seed: *seed,
