@@ -49,11 +49,20 @@ type Options struct {
 	Logger *slog.Logger
 	// Now is the clock for quarantined-at times. Default time.Now.
 	Now func() time.Time
+	// Circuit, when set, is told each committed batch's valid and invalid
+	// counts per input topic (the circuit breaker trips on them).
+	Circuit CircuitRecorder
 	// OnCommit, when set, is called after each batch's writes are durable
 	// and its offsets committed, with the batch's input records (the
 	// benchmark measures end-to-end latency with it). It runs on the
 	// pipeline's goroutine and must not retain recs.
 	OnCommit func(recs []*kgo.Record)
+}
+
+// CircuitRecorder receives the verdict counts the circuit breaker judges.
+// Only committed verdicts reach it: an outage never trips the breaker.
+type CircuitRecorder interface {
+	Record(topic string, valid, invalid int64)
 }
 
 // Pipeline moves records from the input topics to the clean topic or to
@@ -379,6 +388,9 @@ func (p *Pipeline) commit(ctx context.Context, recs []*kgo.Record) {
 }
 
 func (p *Pipeline) flushCounts() {
+	if p.opts.Circuit != nil {
+		p.recordCircuit()
+	}
 	for k, n := range p.counts {
 		p.m.processed.WithLabelValues(k.topic, k.subject).Add(float64(n))
 		if k.errorType == "" {
@@ -387,6 +399,24 @@ func (p *Pipeline) flushCounts() {
 			p.m.invalid.WithLabelValues(k.topic, k.subject, string(k.errorType)).Add(float64(n))
 		}
 		delete(p.counts, k)
+	}
+}
+
+// recordCircuit sums the batch's counts per topic for the breaker.
+func (p *Pipeline) recordCircuit() {
+	type vi struct{ valid, invalid int64 }
+	byTopic := make(map[string]vi, 1)
+	for k, n := range p.counts {
+		c := byTopic[k.topic]
+		if k.errorType == "" {
+			c.valid += n
+		} else {
+			c.invalid += n
+		}
+		byTopic[k.topic] = c
+	}
+	for topic, c := range byTopic {
+		p.opts.Circuit.Record(topic, c.valid, c.invalid)
 	}
 }
 

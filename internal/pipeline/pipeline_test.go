@@ -22,6 +22,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 	"go.uber.org/goleak"
 
+	"github.com/dataquarantine/dataquarantine/internal/circuit"
 	"github.com/dataquarantine/dataquarantine/internal/kafka"
 	"github.com/dataquarantine/dataquarantine/internal/pipeline"
 	"github.com/dataquarantine/dataquarantine/internal/quarantine"
@@ -85,9 +86,21 @@ func newEnv(t *testing.T, opts ...kfake.Opt) *env {
 // run starts a pipeline in group and returns a stop function that stops it
 // cleanly and returns Run's error.
 func (e *env) run(group string, metrics *pipeline.Metrics, payloads quarantine.PayloadStore) (stop func() error) {
+	return e.runWith(group, metrics, payloads, nil)
+}
+
+// runWith starts a pipeline; withCircuit, when set, builds its circuit
+// breaker from the pipeline's own client (the pauser).
+func (e *env) runWith(group string, metrics *pipeline.Metrics, payloads quarantine.PayloadStore,
+	withCircuit func(*kgo.Client) pipeline.CircuitRecorder,
+) (stop func() error) {
 	e.t.Helper()
 	cl, err := kafka.NewGroupClient(kafka.GroupOptions{Brokers: []string{e.addr}, GroupID: group, Topics: []string{rawTopic}})
 	require.NoError(e.t, err)
+	var breaker pipeline.CircuitRecorder
+	if withCircuit != nil {
+		breaker = withCircuit(cl)
+	}
 	if payloads == nil {
 		payloads = e.payloads
 	}
@@ -95,6 +108,7 @@ func (e *env) run(group string, metrics *pipeline.Metrics, payloads quarantine.P
 		Client: cl, Engine: e.engine, Metadata: e.meta, Payloads: payloads,
 		CleanTopic: cleanTopic, DLQTopic: dlqTopic, Metrics: metrics, BatchSize: 50,
 		RetryBackoffMin: time.Millisecond, RetryBackoffMax: 5 * time.Millisecond,
+		Circuit: breaker,
 	})
 	require.NoError(e.t, err)
 	ctx, cancel := context.WithCancel(context.Background())
@@ -451,4 +465,44 @@ func TestPipelineCapsErrorHeaders(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, entry.Errors, 40, "the metadata row keeps every violation in full")
 	require.Greater(t, len(entry.ErrorField), 1200)
+}
+
+// A flood of bad records trips the breaker and pauses the input: the rest of
+// the flood and records produced afterwards wait in Kafka (nothing is lost
+// or skipped) until an operator resumes, and then flow.
+func TestPipelineCircuitBreakerPausesAndResumes(t *testing.T) {
+	e := newEnv(t)
+	var set *circuit.Set
+	stop := e.runWith("g", nil, nil, func(cl *kgo.Client) pipeline.CircuitRecorder {
+		var err error
+		set, err = circuit.NewSet(circuit.SetOptions{
+			Breaker: circuit.Options{Threshold: 0.5, Window: time.Minute, MinRecords: 50},
+			Topics:  []string{rawTopic}, Pauser: cl,
+		})
+		require.NoError(t, err)
+		return set
+	})
+	defer func() { require.NoError(t, stop()) }()
+
+	var flood []*kgo.Record
+	for range 100 {
+		flood = append(flood, &kgo.Record{Value: []byte(`{"user_id":"nope"}`)})
+	}
+	e.produce(flood...)
+	require.Eventually(t, func() bool { return set.Snapshots()[rawTopic].State == circuit.Open },
+		20*time.Second, 10*time.Millisecond, "breaker never opened")
+
+	// Paused: the valid records produced now wait in the input topic.
+	var good []*kgo.Record
+	for i := range 10 {
+		good = append(good, &kgo.Record{Value: []byte(valid(i))})
+	}
+	e.produce(good...)
+	e.consume(cleanTopic, 0)
+
+	_, err := set.Resume(rawTopic)
+	require.NoError(t, err)
+	e.consume(cleanTopic, 10)
+	e.consume(dlqTopic, 100) // the rest of the flood waited too, and is quarantined now
+	require.Equal(t, circuit.Closed, set.Snapshots()[rawTopic].State)
 }
