@@ -19,6 +19,7 @@ type clock struct{ t time.Time }
 func (c *clock) now() time.Time          { return c.t }
 func (c *clock) advance(d time.Duration) { c.t = c.t.Add(d) }
 func newClock() *clock                   { return &clock{t: time.Date(2026, 1, 10, 12, 0, 0, 0, time.UTC)} }
+
 func breaker(c *clock, cooldown time.Duration) *Breaker {
 	return New(Options{Threshold: 0.5, Window: time.Minute, MinRecords: 100, Cooldown: cooldown, Now: c.now})
 }

@@ -37,7 +37,7 @@ type SetOptions struct {
 	Logger *slog.Logger
 }
 
-// ErrUnknownTopic: the topic is not an input topic.
+// ErrUnknownTopic means the topic is not an input topic.
 var ErrUnknownTopic = errors.New("not an input topic")
 
 // Set holds one breaker per input topic and acts on their state changes:
