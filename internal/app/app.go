@@ -19,12 +19,14 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 	"golang.org/x/sync/errgroup"
 
+	"github.com/dataquarantine/dataquarantine/internal/circuit"
 	"github.com/dataquarantine/dataquarantine/internal/config"
 	"github.com/dataquarantine/dataquarantine/internal/demo"
 	"github.com/dataquarantine/dataquarantine/internal/httpapi"
 	"github.com/dataquarantine/dataquarantine/internal/kafka"
 	"github.com/dataquarantine/dataquarantine/internal/pipeline"
 	"github.com/dataquarantine/dataquarantine/internal/quarantine"
+	"github.com/dataquarantine/dataquarantine/internal/quarantine/postgres"
 )
 
 // Options configure an App.
@@ -51,6 +53,7 @@ type App struct {
 	meta     quarantine.MetadataStore
 	payloads quarantine.PayloadStore
 	pipe     *pipeline.Pipeline
+	circuit  *circuit.Set
 	metrics  *pipeline.Metrics
 	httpLn   net.Listener
 	httpSrv  *http.Server
@@ -92,7 +95,30 @@ func New(ctx context.Context, opts Options) (_ *App, err error) {
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		buildInfo(a.version),
 	)
+	if pg, ok := a.meta.(*postgres.Store); ok {
+		reg.MustRegister(poolGauges(pg)...)
+	}
 	a.metrics = pipeline.NewMetrics(reg)
+	var breaker pipeline.CircuitRecorder
+	if a.cfg.Circuit.Enabled {
+		a.circuit, err = circuit.NewSet(circuit.SetOptions{
+			Breaker: circuit.Options{
+				Threshold:  a.cfg.Circuit.Threshold,
+				Window:     a.cfg.Circuit.Window,
+				MinRecords: a.cfg.Circuit.MinRecords,
+				Cooldown:   a.cfg.Circuit.Cooldown,
+			},
+			Topics:     a.inputTopics(),
+			Pauser:     a.client,
+			Registerer: reg,
+			WebhookURL: a.cfg.Circuit.WebhookURL,
+			Logger:     a.log.With("component", "circuit"),
+		})
+		if err != nil {
+			return nil, err
+		}
+		breaker = a.circuit
+	}
 	a.pipe, err = pipeline.New(pipeline.Options{
 		Client:          a.client,
 		Engine:          engine,
@@ -105,6 +131,7 @@ func New(ctx context.Context, opts Options) (_ *App, err error) {
 		RetryBackoffMin: a.cfg.Pipeline.RetryBackoffMin,
 		RetryBackoffMax: a.cfg.Pipeline.RetryBackoffMax,
 		Logger:          a.log,
+		Circuit:         breaker,
 	})
 	if err != nil {
 		return nil, err
@@ -128,10 +155,7 @@ func (a *App) startKafka(ctx context.Context) error {
 		a.embedded = emb
 		a.brokers = []string{emb.Addr()}
 	}
-	inputs := make([]string, len(a.cfg.Topics.Inputs))
-	for i, in := range a.cfg.Topics.Inputs {
-		inputs[i] = in.Topic
-	}
+	inputs := a.inputTopics()
 	cl, err := kafka.NewGroupClient(kafka.GroupOptions{
 		Brokers:  a.brokers,
 		ClientID: a.cfg.Kafka.ClientID,
@@ -169,6 +193,7 @@ func (a *App) listenHTTP(reg *prometheus.Registry) error {
 		Quarantine: a.meta,
 		Payloads:   a.payloads,
 		Stats:      statsSource{m: a.metrics, since: a.started},
+		Circuit:    a.circuitControl(),
 		Metrics:    promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}),
 		Ready:      a.ready.Load,
 		Logger:     a.log,
@@ -207,6 +232,9 @@ func (a *App) Run(ctx context.Context) error {
 	defer a.Close()
 	g, ctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return a.pipe.Run(ctx) })
+	if a.circuit != nil {
+		g.Go(func() error { return a.circuit.Run(ctx) })
+	}
 	g.Go(func() error {
 		if err := a.httpSrv.Serve(a.httpLn); !errors.Is(err, http.ErrServerClosed) {
 			return fmt.Errorf("http server: %w", err)
@@ -286,6 +314,27 @@ func buildInfo(version string) prometheus.Collector {
 	return g
 }
 
+// poolGauges export the PostgreSQL metadata store's connection pool use, read
+// at scrape time, for the pool-saturation alert (PRODUCT.md §8 names them).
+func poolGauges(pg *postgres.Store) []prometheus.Collector {
+	return []prometheus.Collector{
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "postgres_pool_active_connections",
+			Help: "Connections of the PostgreSQL metadata store's pool in use.",
+		}, func() float64 {
+			active, _ := pg.PoolStats()
+			return float64(active)
+		}),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "postgres_pool_max_connections",
+			Help: "Largest size of the PostgreSQL metadata store's pool.",
+		}, func() float64 {
+			_, maxConns := pg.PoolStats()
+			return float64(maxConns)
+		}),
+	}
+}
+
 // statsSource adapts the pipeline's metrics to the API's stats.
 type statsSource struct {
 	m     *pipeline.Metrics
@@ -301,4 +350,21 @@ func (s statsSource) Stats() httpapi.Stats {
 		Invalid:            t.Invalid,
 		InvalidByErrorType: t.InvalidByErrorType,
 	}
+}
+
+func (a *App) inputTopics() []string {
+	ts := make([]string, len(a.cfg.Topics.Inputs))
+	for i, in := range a.cfg.Topics.Inputs {
+		ts[i] = in.Topic
+	}
+	return ts
+}
+
+// circuitControl is the breaker set for the API, or nil (a typed nil
+// pointer in the interface would look enabled) when it is disabled.
+func (a *App) circuitControl() httpapi.CircuitControl {
+	if a.circuit == nil {
+		return nil
+	}
+	return a.circuit
 }

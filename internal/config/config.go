@@ -36,6 +36,9 @@ type Config struct {
 	Log Log `yaml:"log"`
 	// Demo configures the built-in traffic generator.
 	Demo Demo `yaml:"demo"`
+	// Circuit configures the circuit breaker that pauses an input topic
+	// flooded with invalid records.
+	Circuit Circuit `yaml:"circuit"`
 
 	// dir is the directory of the file Config was loaded from ("" when none):
 	// relative schema file paths are resolved against it, so a config file
@@ -220,6 +223,27 @@ type Demo struct {
 	InvalidShare float64 `yaml:"invalid_share"`
 }
 
+// Circuit configures the per-input-topic circuit breaker.
+type Circuit struct {
+	// Enabled turns the breaker on. Default true.
+	Enabled bool `yaml:"enabled"`
+	// Threshold is the invalid share (0 to 1, exclusive of 0) over the
+	// window above which the topic is paused. Default 0.5.
+	Threshold float64 `yaml:"threshold"`
+	// Window is the sliding window the share is measured over. Default 5m.
+	Window time.Duration `yaml:"window"`
+	// MinRecords is how many records the window must hold before the
+	// breaker may trip. Default 100.
+	MinRecords int64 `yaml:"min_records"`
+	// Cooldown is how long a paused topic waits before half-opening by
+	// itself to probe; 0 means only an operator resumes it (API or CLI).
+	// Default 0.
+	Cooldown time.Duration `yaml:"cooldown"`
+	// WebhookURL receives a JSON POST on every state change; "" for none.
+	// Default "".
+	WebhookURL string `yaml:"webhook_url"`
+}
+
 // userEventSchema is the design notes' user_event schema, the default schema.
 //
 //go:embed defaults/user_event.schema.json
@@ -264,5 +288,11 @@ func Default() Config {
 		HTTP: HTTP{Listen: "127.0.0.1:8080"},
 		Log:  Log{Level: "info", Format: "text"},
 		Demo: Demo{Enabled: false, Rate: 50, InvalidShare: 0.2},
+		Circuit: Circuit{
+			Enabled:    true,
+			Threshold:  0.5,
+			Window:     5 * time.Minute,
+			MinRecords: 100,
+		},
 	}
 }

@@ -37,7 +37,7 @@ func sampleEnv(t *testing.T, k Key) (env string, want any) {
 	switch k.Type {
 	case "string":
 		return "sample-" + k.Env, "sample-" + k.Env
-	case "int", "int16", "int32":
+	case "int", "int16", "int32", "int64":
 		return " 7", 7
 	case "bool":
 		def, err := strconv.ParseBool(k.Default)
@@ -85,7 +85,7 @@ func TestEnvSetsEveryKey(t *testing.T) {
 func TestKeys(t *testing.T) {
 	t.Parallel()
 	keys := Keys()
-	require.Len(t, keys, 28)
+	require.Len(t, keys, 34)
 	seen := map[string]bool{}
 	for _, k := range keys {
 		require.False(t, seen[k.Env], "duplicate variable %s", k.Env)

@@ -115,7 +115,11 @@ func TestGoodConfigs(t *testing.T) {
 		HTTP:     HTTP{Listen: "0.0.0.0:8080"},
 		Log:      Log{Level: "debug", Format: "json"},
 		Demo:     Demo{Enabled: true, Rate: 200, InvalidShare: 0.35},
-		dir:      "testdata",
+		Circuit: Circuit{
+			Enabled: true, Threshold: 0.6, Window: 10 * time.Minute, MinRecords: 500,
+			Cooldown: 15 * time.Minute, WebhookURL: "https://hooks.example.com/dq",
+		},
+		dir: "testdata",
 	}
 	partial := withDir(Default(), "testdata")
 	partial.Kafka.Brokers = []string{"localhost:9092", "localhost:9093"}

@@ -5,8 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/url"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/dataquarantine/dataquarantine/internal/rules"
 )
@@ -112,6 +114,22 @@ func (c *Config) Validate() error {
 	p.between("demo.rate", int64(c.Demo.Rate), 1, maxDemoRate)
 	if s := c.Demo.InvalidShare; !(s >= 0 && s <= 1) { // written so that NaN fails
 		p.add("demo.invalid_share", "must be between 0 and 1, got %v", s)
+	}
+
+	if s := c.Circuit.Threshold; !(s > 0 && s <= 1) {
+		p.add("circuit.threshold", "must be above 0 and at most 1, got %v", s)
+	}
+	if c.Circuit.Window < time.Second {
+		p.add("circuit.window", "must be at least 1s, got %s", c.Circuit.Window)
+	}
+	p.between("circuit.min_records", c.Circuit.MinRecords, 1, 1_000_000_000)
+	if c.Circuit.Cooldown < 0 {
+		p.add("circuit.cooldown", "must not be negative, got %s", c.Circuit.Cooldown)
+	}
+	if u := c.Circuit.WebhookURL; u != "" {
+		if pu, err := url.Parse(u); err != nil || (pu.Scheme != "http" && pu.Scheme != "https") || pu.Host == "" {
+			p.add("circuit.webhook_url", "must be an http:// or https:// URL")
+		}
 	}
 	return errors.Join(p...)
 }

@@ -63,6 +63,9 @@ type Options struct {
 	Ready func() bool
 	// Logger receives internal errors. Default: slog.Default().
 	Logger *slog.Logger
+	// Circuit shows and resumes the circuit breakers. Default: none (the
+	// circuit endpoints answer 404: the breaker is disabled).
+	Circuit CircuitControl
 }
 
 type api struct {
@@ -72,6 +75,7 @@ type api struct {
 	ready      func() bool
 	log        *slog.Logger
 	mux        *http.ServeMux
+	circuit    CircuitControl
 }
 
 // New returns the HTTP handler for every endpoint.
@@ -91,6 +95,7 @@ func New(opts Options) (http.Handler, error) {
 		ready:      opts.Ready,
 		log:        opts.Logger,
 		mux:        http.NewServeMux(),
+		circuit:    opts.Circuit,
 	}
 	if a.ready == nil {
 		a.ready = func() bool { return true }
@@ -107,6 +112,8 @@ func New(opts Options) (http.Handler, error) {
 	a.mux.HandleFunc("GET /api/v1/quarantine", a.listQuarantine)
 	a.mux.HandleFunc("GET /api/v1/quarantine/{id}", a.getQuarantine)
 	a.mux.HandleFunc("GET /api/v1/stats", a.getStats)
+	a.mux.HandleFunc("GET /api/v1/circuit", a.listCircuit)
+	a.mux.HandleFunc("POST /api/v1/circuit/{topic}/resume", a.resumeCircuit)
 	return a, nil
 }
 

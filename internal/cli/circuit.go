@@ -1,0 +1,89 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+)
+
+func runCircuit(ctx context.Context, env Env) int {
+	fs := newFlagSet(env, "circuit", "[--server URL] status | resume TOPIC", `
+Show the circuit breakers of a running gateway, or resume an input topic the
+breaker paused for too many invalid records. The records that arrived while
+it was paused wait in Kafka and are processed once it resumes.`)
+	server := fs.String("server", "http://127.0.0.1:8080", "the gateway's HTTP `URL`")
+	if code := fs.parse(); code >= 0 {
+		return code
+	}
+	args := fs.Args()
+	var method, path string
+	switch {
+	case len(args) == 1 && args[0] == "status":
+		method, path = http.MethodGet, "/api/v1/circuit"
+	case len(args) == 2 && args[0] == "resume":
+		method, path = http.MethodPost, "/api/v1/circuit/"+url.PathEscape(args[1])+"/resume"
+	default:
+		fmt.Fprintln(env.Stderr, "circuit: want 'status' or 'resume TOPIC'")
+		fs.usage(env.Stderr)
+		return exitUsage
+	}
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, method, strings.TrimRight(*server, "/")+path, nil)
+	if err != nil {
+		fmt.Fprintf(env.Stderr, "circuit: %v\n", err)
+		return exitUsage
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		fmt.Fprintf(env.Stderr, "circuit: %v\n", err)
+		return exitInvalid
+	}
+	defer resp.Body.Close() //nolint:errcheck // read-only
+	body, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	if err != nil {
+		fmt.Fprintf(env.Stderr, "circuit: reading the answer: %v\n", err)
+		return exitInvalid
+	}
+	if resp.StatusCode != http.StatusOK {
+		var e struct {
+			Error struct{ Message string } `json:"error"`
+		}
+		if json.Unmarshal(body, &e) == nil && e.Error.Message != "" {
+			fmt.Fprintf(env.Stderr, "circuit: %s\n", e.Error.Message)
+		} else {
+			fmt.Fprintf(env.Stderr, "circuit: %s: %s\n", resp.Status, body)
+		}
+		return exitInvalid
+	}
+	if args[0] == "resume" {
+		fmt.Fprintf(env.Stdout, "%s: resumed\n", args[1])
+		return exitOK
+	}
+	var list struct {
+		Topics []struct {
+			Topic         string  `json:"topic"`
+			State         string  `json:"state"`
+			OpenedAt      *string `json:"opened_at"`
+			WindowValid   int64   `json:"window_valid"`
+			WindowInvalid int64   `json:"window_invalid"`
+		} `json:"topics"`
+	}
+	if err := json.Unmarshal(body, &list); err != nil {
+		fmt.Fprintf(env.Stderr, "circuit: unexpected answer: %v\n", err)
+		return exitInvalid
+	}
+	for _, t := range list.Topics {
+		line := fmt.Sprintf("%-30s %-9s window: %d valid, %d invalid", t.Topic, t.State, t.WindowValid, t.WindowInvalid)
+		if t.OpenedAt != nil {
+			line += ", last tripped " + *t.OpenedAt
+		}
+		fmt.Fprintln(env.Stdout, line)
+	}
+	return exitOK
+}
