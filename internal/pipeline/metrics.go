@@ -16,6 +16,7 @@ type Metrics struct {
 	duration    *prometheus.HistogramVec
 	storeErrors *prometheus.CounterVec
 	batches     prometheus.Counter
+	rules       *prometheus.CounterVec
 }
 
 // LatencyBuckets resolve microsecond validation times and the 1-50 ms range
@@ -53,8 +54,12 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Name: "pipeline_batches_total",
 			Help: "Batches fully written and committed.",
 		}),
+		rules: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "rule_violations_total",
+			Help: "Business-rule violations, by schema subject and rule name (a record can violate several).",
+		}, []string{"subject", "rule"}),
 	}
-	reg.MustRegister(m.processed, m.valid, m.invalid, m.duration, m.storeErrors, m.batches)
+	reg.MustRegister(m.processed, m.valid, m.invalid, m.duration, m.storeErrors, m.batches, m.rules)
 	return m
 }
 

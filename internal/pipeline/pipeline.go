@@ -74,13 +74,14 @@ type Pipeline struct {
 	m    *Metrics
 
 	// Reused across batches: Run processes one batch at a time.
-	verdicts  []record.Verdict
-	out       []kgo.Record
-	outPtrs   []*kgo.Record
-	entries   []quarantine.Entry
-	payloads  []quarantine.Payload
-	observers map[string]prometheus.Observer
-	counts    map[countKey]int64
+	verdicts   []record.Verdict
+	out        []kgo.Record
+	outPtrs    []*kgo.Record
+	entries    []quarantine.Entry
+	payloads   []quarantine.Payload
+	observers  map[string]prometheus.Observer
+	counts     map[countKey]int64
+	ruleCounts map[[2]string]int64 // {subject, rule} -> violations in the batch
 }
 
 type countKey struct {
@@ -122,12 +123,13 @@ func New(opts Options) (*Pipeline, error) {
 		opts.Now = time.Now
 	}
 	return &Pipeline{
-		opts:      opts,
-		cl:        opts.Client,
-		log:       opts.Logger.With("component", "pipeline"),
-		m:         opts.Metrics,
-		observers: make(map[string]prometheus.Observer),
-		counts:    make(map[countKey]int64),
+		opts:       opts,
+		cl:         opts.Client,
+		log:        opts.Logger.With("component", "pipeline"),
+		m:          opts.Metrics,
+		observers:  make(map[string]prometheus.Observer),
+		counts:     make(map[countKey]int64),
+		ruleCounts: make(map[[2]string]int64),
 	}, nil
 }
 
@@ -254,6 +256,11 @@ func (p *Pipeline) route(kr *kgo.Record, v *record.Verdict, out *kgo.Record, now
 
 	id := record.ID(kr.Topic, kr.Partition, kr.Offset)
 	errs := append([]record.Violation(nil), v.Violations...)
+	for i := range errs {
+		if errs[i].Type == record.RuleViolation {
+			p.ruleCounts[[2]string{v.Subject, errs[i].Keyword}]++
+		}
+	}
 	h := make([]kgo.RecordHeader, 0, len(kr.Headers)+12)
 	h = append(h, kr.Headers...)
 	h = append(h,
@@ -399,6 +406,10 @@ func (p *Pipeline) flushCounts() {
 			p.m.invalid.WithLabelValues(k.topic, k.subject, string(k.errorType)).Add(float64(n))
 		}
 		delete(p.counts, k)
+	}
+	for k, n := range p.ruleCounts {
+		p.m.rules.WithLabelValues(k[0], k[1]).Add(float64(n))
+		delete(p.ruleCounts, k)
 	}
 }
 

@@ -29,6 +29,7 @@ import (
 	"github.com/dataquarantine/dataquarantine/internal/quarantine/fs"
 	"github.com/dataquarantine/dataquarantine/internal/quarantine/sqlite"
 	"github.com/dataquarantine/dataquarantine/internal/record"
+	"github.com/dataquarantine/dataquarantine/internal/rules"
 	"github.com/dataquarantine/dataquarantine/internal/schema"
 	"github.com/dataquarantine/dataquarantine/internal/validate"
 )
@@ -505,4 +506,47 @@ func TestPipelineCircuitBreakerPausesAndResumes(t *testing.T) {
 	e.consume(cleanTopic, 10)
 	e.consume(dlqTopic, 100) // the rest of the flood waited too, and is quarantined now
 	require.Equal(t, circuit.Closed, set.Snapshots()[rawTopic].State)
+}
+
+// A business rule quarantines a record the schema accepts, with the rule's
+// name as keyword, and counts it per subject and rule.
+func TestPipelineBusinessRules(t *testing.T) {
+	e := newEnv(t)
+	v, err := schema.CompileJSON("user_event", 1, []byte(userEventSchema), schema.JSONOptions{})
+	require.NoError(t, err)
+	v.Rules, err = rules.Compile([]rules.Spec{{
+		Name: "future_timestamp_check", Expr: "timestamp(message.timestamp) <= now",
+		Message: "Timestamp cannot be in future", Field: "/timestamp",
+	}}, rules.Options{})
+	require.NoError(t, err)
+	res, err := schema.NewStatic(map[string]string{rawTopic: "user_event"}, []*schema.Version{v})
+	require.NoError(t, err)
+	e.engine, err = validate.New(validate.Options{Resolver: res})
+	require.NoError(t, err)
+
+	e.produce(
+		&kgo.Record{Key: []byte("future"), Value: []byte(`{"user_id":"USER000001","event_type":"view","timestamp":"2999-01-01T00:00:00Z"}`)},
+		&kgo.Record{Key: []byte("past"), Value: []byte(valid(2))},
+		&kgo.Record{Key: []byte("schema-invalid"), Value: []byte(`{"user_id":"x","event_type":"view","timestamp":"2999-01-01T00:00:00Z"}`)},
+	)
+	reg := prometheus.NewRegistry()
+	stop := e.run("g", pipeline.NewMetrics(reg), nil)
+	clean := e.consume(cleanTopic, 1)
+	dlq := e.consume(dlqTopic, 2)
+	require.NoError(t, stop())
+	require.Equal(t, "past", string(clean[0].Key))
+	byKey := map[string]*kgo.Record{}
+	for _, r := range dlq {
+		byKey[string(r.Key)] = r
+	}
+	require.Equal(t, string(record.RuleViolation), header(byKey["future"], pipeline.HeaderErrorType))
+	require.Equal(t, "/timestamp", header(byKey["future"], pipeline.HeaderErrorField))
+	require.Equal(t, "Timestamp cannot be in future", header(byKey["future"], pipeline.HeaderErrorMessage))
+	require.Equal(t, string(record.PatternMismatch), header(byKey["schema-invalid"], pipeline.HeaderErrorType),
+		"rules run only on records the schema accepts")
+	require.NoError(t, testutil.GatherAndCompare(reg, strings.NewReader(`
+# HELP rule_violations_total Business-rule violations, by schema subject and rule name (a record can violate several).
+# TYPE rule_violations_total counter
+rule_violations_total{rule="future_timestamp_check",subject="user_event"} 1
+`), "rule_violations_total"))
 }
