@@ -144,3 +144,31 @@ func OpenStores(cfg config.Config) (quarantine.MetadataStore, quarantine.Payload
 	}
 	return a.meta, a.payloads, nil
 }
+
+// MigrateMetadata applies the metadata store's schema migrations and
+// returns the store's redacted URL; serve applies them at start too, this
+// is for running them ahead of a rollout ('dataquarantine migrate').
+func MigrateMetadata(ctx context.Context, cfg config.Config) (string, error) {
+	u := cfg.MetadataURL()
+	parsed, err := config.ParseStoreURL(u)
+	if err != nil {
+		return "", fmt.Errorf("storage.metadata.url: %w", err)
+	}
+	switch parsed.Scheme {
+	case config.SchemeSQLite:
+		s, err := sqlite.New(sqlite.Options{Path: parsed.Path})
+		if err != nil {
+			return "", fmt.Errorf("migrating the SQLite metadata store: %w", err)
+		}
+		if err := s.Close(); err != nil {
+			return "", fmt.Errorf("closing the SQLite metadata store: %w", err)
+		}
+	case config.SchemePostgres, config.SchemePostgreSQL:
+		if err := postgres.Migrate(ctx, u); err != nil {
+			return "", fmt.Errorf("migrating the PostgreSQL metadata store: %w", err)
+		}
+	default:
+		return "", fmt.Errorf("storage.metadata.url: unsupported scheme %q", parsed.Scheme)
+	}
+	return config.RedactURL(u), nil
+}

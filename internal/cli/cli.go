@@ -52,6 +52,7 @@ type command struct {
 var commands = []command{
 	{"serve", "run the gateway (embedded Kafka, SQLite and files when nothing else is configured)", runServe},
 	{"validate", "validate records (JSON lines, Avro) against a schema and rules offline, with the gateway's engine", runValidate},
+	{"migrate", "apply the metadata store's schema migrations and exit", runMigrate},
 	{"circuit", "show the circuit breakers of a running gateway, or resume a paused input topic", runCircuit},
 	{"bench", "benchmark the pipeline on this machine: throughput, CPU, latency, memory, correctness", runBench},
 	{"schema", "work with schemas: 'schema diff' checks a change offline against a compatibility mode", runSchema},
