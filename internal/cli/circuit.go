@@ -12,7 +12,7 @@ import (
 )
 
 func runCircuit(ctx context.Context, env Env) int {
-	fs := newFlagSet(env, "circuit", "[--server URL] status | resume TOPIC", `
+	fs := newFlagSet(env, "circuit", "status | resume TOPIC [--server URL]", `
 Show the circuit breakers of a running gateway, or resume an input topic the
 breaker paused for too many invalid records. The records that arrived while
 it was paused wait in Kafka and are processed once it resumes.`)

@@ -118,6 +118,24 @@ type flagSet struct {
 	*flag.FlagSet
 	env   Env
 	usage func(w io.Writer)
+	// positional are the non-flag arguments: flags may come before, between
+	// or after them (validate IN.jsonl --schema S works), and everything
+	// after "--" is positional.
+	positional []string
+}
+
+// Args returns the positional arguments.
+func (f *flagSet) Args() []string { return f.positional }
+
+// NArg returns the number of positional arguments.
+func (f *flagSet) NArg() int { return len(f.positional) }
+
+// Arg returns positional argument i, or "".
+func (f *flagSet) Arg(i int) string {
+	if i < 0 || i >= len(f.positional) {
+		return ""
+	}
+	return f.positional[i]
 }
 
 func newFlagSet(env Env, name, synopsis, description string) *flagSet {
@@ -137,17 +155,30 @@ func newFlagSet(env Env, name, synopsis, description string) *flagSet {
 // parse parses the command's arguments. It returns the exit status to stop
 // with, or -1 to go on.
 func (f *flagSet) parse() int {
-	err := f.Parse(f.env.Args)
-	switch {
-	case errors.Is(err, flag.ErrHelp):
-		f.usage(f.env.Stdout)
-		return exitOK
-	case err != nil:
-		fmt.Fprintln(f.env.Stderr)
-		f.usage(f.env.Stderr)
-		return exitUsage
+	args := f.env.Args
+	for {
+		err := f.Parse(args)
+		switch {
+		case errors.Is(err, flag.ErrHelp):
+			f.usage(f.env.Stdout)
+			return exitOK
+		case err != nil:
+			fmt.Fprintln(f.env.Stderr)
+			f.usage(f.env.Stderr)
+			return exitUsage
+		}
+		rest := f.FlagSet.Args()
+		if len(rest) == 0 {
+			return -1
+		}
+		// Parse stopped at a positional argument, or consumed a "--".
+		if used := len(args) - len(rest); used > 0 && args[used-1] == "--" {
+			f.positional = append(f.positional, rest...)
+			return -1
+		}
+		f.positional = append(f.positional, rest[0])
+		args = rest[1:]
 	}
-	return -1
 }
 
 func runVersion(_ context.Context, env Env) int {

@@ -339,3 +339,19 @@ func TestValidateTypeFlags(t *testing.T) {
 		})
 	}
 }
+
+// Flags may follow positional arguments, as users type them; "--" ends flags.
+func TestFlagsAfterArguments(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	schemaFile := writeFile(t, dir, "user_event.json", userEvent)
+	input := writeFile(t, dir, "in.jsonl", `{"user_id":"USER123456","event_type":"view","timestamp":"2026-01-10T19:50:00Z"}`+"\n")
+	code, out, errOut := runCLI(t, "", nil, "validate", input, "--schema", schemaFile)
+	require.Equal(t, 0, code, errOut)
+	require.Equal(t, "line 1: valid\n", out)
+
+	dash := writeFile(t, dir, "-odd.jsonl", `{}`+"\n")
+	code, out, _ = runCLI(t, "", nil, "validate", "--schema", schemaFile, "--", dash)
+	require.Equal(t, 1, code, "after --, an argument starting with - is an input")
+	require.Contains(t, out, "MISSING_FIELD")
+}
