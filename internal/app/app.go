@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"sort"
 	"sync/atomic"
 	"time"
 
@@ -23,10 +24,15 @@ import (
 	"github.com/dataquarantine/dataquarantine/internal/config"
 	"github.com/dataquarantine/dataquarantine/internal/demo"
 	"github.com/dataquarantine/dataquarantine/internal/httpapi"
+	"github.com/dataquarantine/dataquarantine/internal/httpapi/registryapi"
 	"github.com/dataquarantine/dataquarantine/internal/kafka"
 	"github.com/dataquarantine/dataquarantine/internal/pipeline"
 	"github.com/dataquarantine/dataquarantine/internal/quarantine"
 	"github.com/dataquarantine/dataquarantine/internal/quarantine/postgres"
+	"github.com/dataquarantine/dataquarantine/internal/registry"
+	regpostgres "github.com/dataquarantine/dataquarantine/internal/registry/postgres"
+	regsqlite "github.com/dataquarantine/dataquarantine/internal/registry/sqlite"
+	"github.com/dataquarantine/dataquarantine/internal/schema"
 )
 
 // Options configure an App.
@@ -52,8 +58,11 @@ type App struct {
 	demoCl   *kgo.Client
 	meta     quarantine.MetadataStore
 	payloads quarantine.PayloadStore
+	regStore registry.Store
+	registry *registry.Registry
 	pipe     *pipeline.Pipeline
 	circuit  *circuit.Set
+	lag      *kafka.LagReporter
 	metrics  *pipeline.Metrics
 	httpLn   net.Listener
 	httpSrv  *http.Server
@@ -85,6 +94,9 @@ func New(ctx context.Context, opts Options) (_ *App, err error) {
 	if err := a.openStores(); err != nil {
 		return nil, err
 	}
+	if err := a.openRegistry(ctx); err != nil {
+		return nil, err
+	}
 	engine, err := a.buildEngine()
 	if err != nil {
 		return nil, err
@@ -99,6 +111,13 @@ func New(ctx context.Context, opts Options) (_ *App, err error) {
 		reg.MustRegister(poolGauges(pg)...)
 	}
 	a.metrics = pipeline.NewMetrics(reg)
+	a.lag, err = kafka.NewLagReporter(kafka.LagOptions{
+		Client: a.client, Group: a.cfg.Kafka.GroupID, Topics: a.inputTopics(),
+		Registerer: reg, Logger: a.log,
+	})
+	if err != nil {
+		return nil, err
+	}
 	var breaker pipeline.CircuitRecorder
 	if a.cfg.Circuit.Enabled {
 		a.circuit, err = circuit.NewSet(circuit.SetOptions{
@@ -206,8 +225,16 @@ func (a *App) listenHTTP(reg *prometheus.Registry) error {
 		return fmt.Errorf("listening on http.listen %s: %w", a.cfg.HTTP.Listen, err)
 	}
 	a.httpLn = ln
+	regAPI, err := registryapi.New(registryapi.Options{Registry: a.registry, Logger: a.log})
+	if err != nil {
+		return err
+	}
+	root := http.NewServeMux()
+	root.Handle("/registry/", http.StripPrefix("/registry", regAPI))
+	root.Handle(registryapi.StatePattern, regAPI.StateHandler())
+	root.Handle("/", h)
 	a.httpSrv = &http.Server{
-		Handler:           h,
+		Handler:           root,
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       time.Minute,
 		IdleTimeout:       2 * time.Minute,
@@ -232,6 +259,7 @@ func (a *App) Run(ctx context.Context) error {
 	defer a.Close()
 	g, ctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return a.pipe.Run(ctx) })
+	g.Go(func() error { return a.lag.Run(ctx) })
 	if a.circuit != nil {
 		g.Go(func() error { return a.circuit.Run(ctx) })
 	}
@@ -298,6 +326,12 @@ func (a *App) Close() {
 		}
 	}
 	a.meta, a.payloads = nil, nil
+	if a.regStore != nil {
+		if err := a.regStore.Close(); err != nil {
+			a.log.Warn("closing schema registry", "err", err)
+		}
+		a.regStore = nil
+	}
 	if a.embedded != nil {
 		a.embedded.Close()
 		a.embedded = nil
@@ -367,4 +401,61 @@ func (a *App) circuitControl() httpapi.CircuitControl {
 		return nil
 	}
 	return a.circuit
+}
+
+// openRegistry opens the schema registry where the metadata is: in
+// PostgreSQL beside the quarantine tables, or in registry.db beside the
+// SQLite metadata file. It then registers the config's schemas in it (GitOps): each under its subject
+// unless already there, in version order, enforced, since they are what
+// the pipeline validates with. A config schema the registry refuses as
+// incompatible is logged, not fatal: the pipeline still uses the config.
+func (a *App) openRegistry(ctx context.Context) error {
+	u, err := config.ParseStoreURL(a.cfg.MetadataURL())
+	if err != nil {
+		return fmt.Errorf("storage.metadata.url: %w", err)
+	}
+	// Assigned only on success: a nil *Store in the interface would not
+	// be nil for Close.
+	switch u.Scheme {
+	case config.SchemePostgres, config.SchemePostgreSQL:
+		openCtx, cancel := context.WithTimeout(ctx, time.Minute)
+		s, err := regpostgres.New(openCtx, regpostgres.Options{URL: a.cfg.MetadataURL()})
+		cancel()
+		if err != nil {
+			return fmt.Errorf("opening schema registry: %w", err)
+		}
+		a.regStore = s
+	default:
+		s, err := regsqlite.New(regsqlite.Options{Path: filepath.Join(filepath.Dir(u.Path), "registry.db")})
+		if err != nil {
+			return fmt.Errorf("opening schema registry: %w", err)
+		}
+		a.regStore = s
+	}
+	if a.registry, err = registry.New(registry.Options{Store: a.regStore}); err != nil {
+		return err
+	}
+	order := make([]int, len(a.cfg.Schemas))
+	for i := range order {
+		order[i] = i
+	}
+	sort.SliceStable(order, func(x, y int) bool { return a.cfg.Schemas[order[x]].Version < a.cfg.Schemas[order[y]].Version })
+	for _, i := range order {
+		sc := a.cfg.Schemas[i]
+		src, err := a.cfg.SchemaSource(i)
+		if err != nil {
+			return fmt.Errorf("schemas[%d]: %w", i, err)
+		}
+		_, err = a.registry.Register(ctx, registry.RegisterRequest{
+			Subject: sc.Subject, Format: schema.Format(sc.Type), Schema: string(src), State: registry.StateEnforced,
+		})
+		if errors.Is(err, registry.ErrIncompatible) || errors.Is(err, registry.ErrOperationNotPermitted) {
+			a.log.Warn("schema registry refused a config schema", "subject", sc.Subject, "version", sc.Version, "err", err)
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("registering schemas[%d] (subject %s) in the schema registry: %w", i, sc.Subject, err)
+		}
+	}
+	return nil
 }

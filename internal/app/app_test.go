@@ -243,6 +243,19 @@ func TestGatewayEndToEndAndRestart(t *testing.T) {
 	require.Equal(t, float64(50), gw.metric(`records_valid_total{subject="user_event",topic="raw-events"}`))
 	require.Equal(t, float64(2), gw.metric(`records_invalid_total{error_type="FORMAT_VIOLATION",subject="user_event",topic="raw-events"}`))
 	require.Equal(t, float64(total), gw.metric(`validation_duration_seconds_count{topic="raw-events"}`))
+	// Consumer lag comes from the brokers: every committed partition is at 0.
+	require.Eventually(t, func() bool {
+		resp, err := http.Get(gw.base + "/metrics")
+		if err != nil {
+			return false
+		}
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(resp.Body)
+		return strings.Count(string(body), "\nkafka_lag{") == 6
+	}, 30*time.Second, 100*time.Millisecond, "kafka_lag for the 6 input partitions")
+	for p := range 6 {
+		require.Equal(t, float64(0), gw.metric(fmt.Sprintf(`kafka_lag{partition="%d",topic="raw-events"}`, p)))
+	}
 
 	// Restart on the same data dir: the broker's log, the group's offsets
 	// and the quarantine survive; nothing is reprocessed.

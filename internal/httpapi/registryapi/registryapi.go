@@ -1,0 +1,580 @@
+package registryapi
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"mime"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/dataquarantine/dataquarantine/internal/registry"
+	"github.com/dataquarantine/dataquarantine/internal/schema"
+)
+
+// ContentType is the schema registry's media type.
+const ContentType = "application/vnd.schemaregistry.v1+json"
+
+// maxBody caps a request body: schemas are documents, not data.
+const maxBody = 4 << 20
+
+// Options configure a Handler.
+type Options struct {
+	// Registry is the registry served. Required.
+	Registry *registry.Registry
+	// Logger logs store failures (50001). Default slog.Default().
+	Logger *slog.Logger
+}
+
+// Handler serves the API. Paths are relative to where it is mounted.
+type Handler struct {
+	reg *registry.Registry
+	log *slog.Logger
+	mux *http.ServeMux
+}
+
+var _ http.Handler = (*Handler)(nil)
+
+// New returns the API handler.
+func New(opts Options) (*Handler, error) {
+	if opts.Registry == nil {
+		return nil, errors.New("registryapi: Options.Registry is required")
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	h := &Handler{reg: opts.Registry, log: opts.Logger, mux: http.NewServeMux()}
+	h.mux.HandleFunc("GET /schemas/types", h.types)
+	h.mux.HandleFunc("GET /schemas/ids/{id}", h.schemaByID)
+	h.mux.HandleFunc("GET /schemas/ids/{id}/schema", h.schemaTextByID)
+	h.mux.HandleFunc("GET /schemas/ids/{id}/subjects", h.subjectsByID)
+	h.mux.HandleFunc("GET /schemas/ids/{id}/versions", h.versionsByID)
+	h.mux.HandleFunc("GET /subjects", h.subjects)
+	h.mux.HandleFunc("POST /subjects/{subject}", h.lookup)
+	h.mux.HandleFunc("DELETE /subjects/{subject}", h.deleteSubject)
+	h.mux.HandleFunc("GET /subjects/{subject}/versions", h.versions)
+	h.mux.HandleFunc("POST /subjects/{subject}/versions", h.register)
+	h.mux.HandleFunc("GET /subjects/{subject}/versions/{version}", h.version)
+	h.mux.HandleFunc("GET /subjects/{subject}/versions/{version}/schema", h.versionSchema)
+	h.mux.HandleFunc("DELETE /subjects/{subject}/versions/{version}", h.deleteVersion)
+	h.mux.HandleFunc("POST /compatibility/subjects/{subject}/versions", h.check)
+	h.mux.HandleFunc("POST /compatibility/subjects/{subject}/versions/{version}", h.check)
+	h.mux.HandleFunc("GET /config", h.getConfig)
+	h.mux.HandleFunc("PUT /config", h.putConfig)
+	h.mux.HandleFunc("DELETE /config", h.deleteConfig)
+	h.mux.HandleFunc("GET /config/{subject}", h.getConfig)
+	h.mux.HandleFunc("PUT /config/{subject}", h.putConfig)
+	h.mux.HandleFunc("DELETE /config/{subject}", h.deleteConfig)
+	h.mux.HandleFunc("GET /mode", h.getMode)
+	h.mux.HandleFunc("PUT /mode", h.putMode)
+	h.mux.HandleFunc("DELETE /mode", h.deleteMode)
+	h.mux.HandleFunc("GET /mode/{subject}", h.getMode)
+	h.mux.HandleFunc("PUT /mode/{subject}", h.putMode)
+	h.mux.HandleFunc("DELETE /mode/{subject}", h.deleteMode)
+	h.mux.HandleFunc("GET /{$}", h.root)
+	h.mux.HandleFunc("GET /schemas", h.all)
+	h.mux.HandleFunc("GET /contexts", h.contexts)
+	h.mux.HandleFunc("GET /subjects/{subject}/versions/{version}/referencedby", h.referencedBy)
+	return h, nil
+}
+
+// ServeHTTP implements http.Handler.
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.ContentLength != 0 && r.Method != http.MethodGet && r.Method != http.MethodDelete {
+		if ct := r.Header.Get("Content-Type"); ct != "" {
+			mt, _, err := mime.ParseMediaType(ct)
+			if err != nil || (mt != ContentType && mt != "application/json" && mt != "application/octet-stream") {
+				w.Header().Set("Content-Type", ContentType)
+				h.failCode(w, codeUnsupportedMediaType, fmt.Sprintf("unsupported content type %q: want %s or application/json", ct, ContentType))
+				return
+			}
+		}
+	}
+	// Unknown paths and methods answer in Confluent's error shape too.
+	if _, pattern := h.mux.Handler(r); pattern == "" {
+		if h.otherMethod(r) {
+			h.failCode(w, codeMethodNotAllowed, "HTTP 405 Method Not Allowed")
+			return
+		}
+		h.failCode(w, codeNotFound, "HTTP 404 Not Found")
+		return
+	}
+	h.mux.ServeHTTP(w, r)
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", ContentType)
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v) // the client went away: nothing to do
+}
+
+// decode reads the request body into v.
+func decode(r *http.Request, v any) error {
+	b, err := io.ReadAll(io.LimitReader(r.Body, maxBody+1))
+	if err != nil {
+		return fmt.Errorf("reading request body: %w", err)
+	}
+	if len(b) > maxBody {
+		return fmt.Errorf("request body over %d bytes", maxBody)
+	}
+	if err := json.Unmarshal(b, v); err != nil {
+		return fmt.Errorf("decoding request body: %w", err)
+	}
+	return nil
+}
+
+func flag(r *http.Request, name string) bool {
+	b, _ := strconv.ParseBool(r.URL.Query().Get(name))
+	return b
+}
+
+// version parses a version path segment: a positive number, "latest" or -1.
+func parseVersion(s string) (int, error) {
+	if s == "latest" {
+		return registry.Latest, nil
+	}
+	v, err := strconv.Atoi(s)
+	if err != nil || v == 0 || v < registry.Latest {
+		return 0, fmt.Errorf("%w: the specified version '%s' is not a valid version id; allowed values are between [1, 2^31-1] and the string \"latest\"", registry.ErrInvalidVersion, s)
+	}
+	return v, nil
+}
+
+func (h *Handler) root(w http.ResponseWriter, _ *http.Request) {
+	writeJSON(w, http.StatusOK, struct{}{})
+}
+
+// schemaJSON is a schema in Confluent's shape; schemaType is omitted for
+// AVRO, as Confluent does.
+type schemaJSON struct {
+	Subject    string `json:"subject,omitempty"`
+	Version    int    `json:"version,omitempty"`
+	ID         int    `json:"id,omitempty"`
+	SchemaType string `json:"schemaType,omitempty"`
+	Schema     string `json:"schema"`
+}
+
+func typeOf(f schema.Format) string {
+	if f == schema.FormatAvro {
+		return ""
+	}
+	return string(f)
+}
+
+func subjectSchema(s registry.SubjectSchema) schemaJSON {
+	return schemaJSON{Subject: s.Subject, Version: s.Version.Version, ID: s.SchemaID, SchemaType: typeOf(s.Format), Schema: s.Text}
+}
+
+func (h *Handler) types(w http.ResponseWriter, _ *http.Request) {
+	writeJSON(w, http.StatusOK, []string{string(schema.FormatJSON), string(schema.FormatAvro)})
+}
+
+func (h *Handler) schemaID(w http.ResponseWriter, r *http.Request) (registry.Schema, bool) {
+	id, err := strconv.Atoi(r.PathValue("id"))
+	if err != nil || id <= 0 {
+		h.failCode(w, codeSchemaNotFound, "Schema "+r.PathValue("id")+" not found")
+		return registry.Schema{}, false
+	}
+	s, err := h.reg.SchemaByID(r.Context(), id)
+	if err != nil {
+		h.fail(w, r, err)
+		return registry.Schema{}, false
+	}
+	return s, true
+}
+
+func (h *Handler) schemaByID(w http.ResponseWriter, r *http.Request) {
+	if s, ok := h.schemaID(w, r); ok {
+		writeJSON(w, http.StatusOK, schemaJSON{SchemaType: typeOf(s.Format), Schema: s.Text})
+	}
+}
+
+func (h *Handler) schemaTextByID(w http.ResponseWriter, r *http.Request) {
+	if s, ok := h.schemaID(w, r); ok {
+		writeRaw(w, s.Text)
+	}
+}
+
+// writeRaw answers a schema's own text, as the /schema endpoints do.
+func writeRaw(w http.ResponseWriter, text string) {
+	w.Header().Set("Content-Type", ContentType)
+	w.WriteHeader(http.StatusOK)
+	_, _ = io.WriteString(w, text)
+}
+
+func (h *Handler) usages(w http.ResponseWriter, r *http.Request) ([]registry.Version, bool) {
+	s, ok := h.schemaID(w, r)
+	if !ok {
+		return nil, false
+	}
+	vs, err := h.reg.VersionsByID(r.Context(), s.ID, flag(r, "deleted"))
+	if err != nil {
+		h.fail(w, r, err)
+		return nil, false
+	}
+	return vs, true
+}
+
+func (h *Handler) subjectsByID(w http.ResponseWriter, r *http.Request) {
+	vs, ok := h.usages(w, r)
+	if !ok {
+		return
+	}
+	out := []string{}
+	for _, v := range vs {
+		if len(out) == 0 || out[len(out)-1] != v.Subject {
+			out = append(out, v.Subject)
+		}
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+type subjectVersion struct {
+	Subject string `json:"subject"`
+	Version int    `json:"version"`
+}
+
+func (h *Handler) versionsByID(w http.ResponseWriter, r *http.Request) {
+	vs, ok := h.usages(w, r)
+	if !ok {
+		return
+	}
+	out := make([]subjectVersion, 0, len(vs))
+	for _, v := range vs {
+		out = append(out, subjectVersion{Subject: v.Subject, Version: v.Version})
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+func (h *Handler) subjects(w http.ResponseWriter, r *http.Request) {
+	out, err := h.reg.Subjects(r.Context(), flag(r, "deleted"))
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+func (h *Handler) versions(w http.ResponseWriter, r *http.Request) {
+	vs, err := h.reg.Versions(r.Context(), r.PathValue("subject"), flag(r, "deleted"))
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	out := make([]int, 0, len(vs))
+	for _, v := range vs {
+		out = append(out, v.Version)
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+func (h *Handler) get(w http.ResponseWriter, r *http.Request) (registry.SubjectSchema, bool) {
+	v, err := parseVersion(r.PathValue("version"))
+	if err != nil {
+		h.fail(w, r, err)
+		return registry.SubjectSchema{}, false
+	}
+	s, err := h.reg.Get(r.Context(), r.PathValue("subject"), v, flag(r, "deleted"))
+	if err != nil {
+		h.fail(w, r, err)
+		return registry.SubjectSchema{}, false
+	}
+	return s, true
+}
+
+func (h *Handler) version(w http.ResponseWriter, r *http.Request) {
+	if s, ok := h.get(w, r); ok {
+		writeJSON(w, http.StatusOK, subjectSchema(s))
+	}
+}
+
+func (h *Handler) versionSchema(w http.ResponseWriter, r *http.Request) {
+	if s, ok := h.get(w, r); ok {
+		writeRaw(w, s.Text)
+	}
+}
+
+// schemaRequest is the body of register, lookup and compatibility calls.
+type schemaRequest struct {
+	Schema     string            `json:"schema"`
+	SchemaType string            `json:"schemaType"`
+	References []json.RawMessage `json:"references"`
+	ID         int               `json:"id"`
+	Version    int               `json:"version"`
+}
+
+func (h *Handler) readSchema(w http.ResponseWriter, r *http.Request) (schemaRequest, schema.Format, bool) {
+	var req schemaRequest
+	if err := decode(r, &req); err != nil {
+		h.failCode(w, codeInvalidSchema, err.Error())
+		return req, "", false
+	}
+	if len(req.References) > 0 {
+		h.failCode(w, codeInvalidSchema, "schema references are not supported yet")
+		return req, "", false
+	}
+	if req.Schema == "" {
+		h.failCode(w, codeInvalidSchema, "empty schema")
+		return req, "", false
+	}
+	f, err := registry.ParseFormat(req.SchemaType)
+	if err != nil {
+		h.fail(w, r, err)
+		return req, "", false
+	}
+	return req, f, true
+}
+
+func (h *Handler) register(w http.ResponseWriter, r *http.Request) {
+	req, f, ok := h.readSchema(w, r)
+	if !ok {
+		return
+	}
+	if req.ID < 0 {
+		req.ID = 0
+	}
+	if req.Version < 0 {
+		req.Version = 0
+	}
+	s, err := h.reg.Register(r.Context(), registry.RegisterRequest{
+		Subject: r.PathValue("subject"), Format: f, Schema: req.Schema, ID: req.ID, Version: req.Version,
+	})
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, struct {
+		ID int `json:"id"`
+	}{s.SchemaID})
+}
+
+func (h *Handler) lookup(w http.ResponseWriter, r *http.Request) {
+	req, f, ok := h.readSchema(w, r)
+	if !ok {
+		return
+	}
+	s, err := h.reg.Lookup(r.Context(), r.PathValue("subject"), f, req.Schema, flag(r, "deleted"))
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, subjectSchema(s))
+}
+
+func (h *Handler) deleteSubject(w http.ResponseWriter, r *http.Request) {
+	out, err := h.reg.DeleteSubject(r.Context(), r.PathValue("subject"), flag(r, "permanent"))
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+func (h *Handler) deleteVersion(w http.ResponseWriter, r *http.Request) {
+	v, err := parseVersion(r.PathValue("version"))
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	n, err := h.reg.DeleteVersion(r.Context(), r.PathValue("subject"), v, flag(r, "permanent"))
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, n)
+}
+
+type checkResponse struct {
+	IsCompatible bool `json:"is_compatible"`
+	Messages     any  `json:"messages,omitempty"` // only with verbose, then always a list
+}
+
+func (h *Handler) check(w http.ResponseWriter, r *http.Request) {
+	version := 0
+	if s := r.PathValue("version"); s != "" {
+		v, err := parseVersion(s)
+		if err != nil {
+			h.fail(w, r, err)
+			return
+		}
+		version = v
+	}
+	req, f, ok := h.readSchema(w, r)
+	if !ok {
+		return
+	}
+	subject := r.PathValue("subject")
+	if version != 0 {
+		// A specific version of a missing subject is a 404, as in
+		// Confluent; checking against all versions of one is compatible.
+		if _, err := h.reg.Versions(r.Context(), subject, false); err != nil {
+			h.fail(w, r, err)
+			return
+		}
+	}
+	res, err := h.reg.Check(r.Context(), subject, version, f, req.Schema)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	out := checkResponse{IsCompatible: res.Compatible}
+	if flag(r, "verbose") {
+		out.Messages = registry.Messages(res.Breaking())
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+type configResponse struct {
+	CompatibilityLevel string `json:"compatibilityLevel"`
+}
+
+func (h *Handler) getConfig(w http.ResponseWriter, r *http.Request) {
+	subject := r.PathValue("subject")
+	if subject != "" && !flag(r, "defaultToGlobal") {
+		c, err := h.reg.Config(r.Context(), subject)
+		if err != nil && !errors.Is(err, registry.ErrNotFound) {
+			h.fail(w, r, err)
+			return
+		}
+		if c.Compatibility == "" {
+			h.failCode(w, codeSubjectLevelCompatNotSet, "Subject '"+subject+"' does not have subject-level compatibility configured")
+			return
+		}
+	}
+	level, err := h.reg.Compatibility(r.Context(), subject)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, configResponse{CompatibilityLevel: string(level)})
+}
+
+func (h *Handler) putConfig(w http.ResponseWriter, r *http.Request) {
+	var req struct {
+		Compatibility string `json:"compatibility"`
+	}
+	if err := decode(r, &req); err != nil {
+		h.failCode(w, codeInvalidCompatibility, err.Error())
+		return
+	}
+	level, err := h.reg.SetCompatibility(r.Context(), r.PathValue("subject"), req.Compatibility)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, struct {
+		Compatibility string `json:"compatibility"`
+	}{string(level)})
+}
+
+func (h *Handler) deleteConfig(w http.ResponseWriter, r *http.Request) {
+	prev, err := h.reg.DeleteCompatibility(r.Context(), r.PathValue("subject"))
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	// Confluent's documentation and clients disagree on the field's name
+	// here (franz-go reads "compatibility"): answer both.
+	writeJSON(w, http.StatusOK, struct {
+		Compatibility      string `json:"compatibility"`
+		CompatibilityLevel string `json:"compatibilityLevel"`
+	}{string(prev), string(prev)})
+}
+
+type modeBody struct {
+	Mode string `json:"mode"`
+}
+
+func (h *Handler) getMode(w http.ResponseWriter, r *http.Request) {
+	subject := r.PathValue("subject")
+	if subject != "" && !flag(r, "defaultToGlobal") {
+		c, err := h.reg.Config(r.Context(), subject)
+		if err != nil && !errors.Is(err, registry.ErrNotFound) {
+			h.fail(w, r, err)
+			return
+		}
+		if c.Mode == "" {
+			h.failCode(w, codeSubjectLevelModeNotSet, "Subject '"+subject+"' does not have subject-level mode configured")
+			return
+		}
+	}
+	m, err := h.reg.Mode(r.Context(), subject)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, modeBody{Mode: string(m)})
+}
+
+func (h *Handler) putMode(w http.ResponseWriter, r *http.Request) {
+	var req modeBody
+	if err := decode(r, &req); err != nil {
+		h.failCode(w, codeInvalidMode, err.Error())
+		return
+	}
+	m, err := h.reg.SetMode(r.Context(), r.PathValue("subject"), req.Mode)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, modeBody{Mode: string(m)})
+}
+
+func (h *Handler) deleteMode(w http.ResponseWriter, r *http.Request) {
+	prev, err := h.reg.DeleteMode(r.Context(), r.PathValue("subject"))
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, modeBody{Mode: string(prev)})
+}
+
+// otherMethod reports whether r's path is served under another method.
+func (h *Handler) otherMethod(r *http.Request) bool {
+	for _, m := range []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodDelete} {
+		if m == r.Method {
+			continue
+		}
+		probe := r.Clone(r.Context())
+		probe.Method = m
+		if _, pattern := h.mux.Handler(probe); pattern != "" {
+			return true
+		}
+	}
+	return false
+}
+
+// all serves GET /schemas: every live version (?deleted=true: every one;
+// ?latestOnly=true: each subject's latest) whose subject starts with
+// ?subjectPrefix.
+func (h *Handler) all(w http.ResponseWriter, r *http.Request) {
+	all, err := h.reg.All(r.Context(), flag(r, "deleted"), flag(r, "latestOnly"))
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	prefix := r.URL.Query().Get("subjectPrefix")
+	out := make([]schemaJSON, 0, len(all))
+	for _, s := range all {
+		if strings.HasPrefix(s.Subject, prefix) {
+			out = append(out, subjectSchema(s))
+		}
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+// contexts serves GET /contexts: only the default context exists.
+func (h *Handler) contexts(w http.ResponseWriter, _ *http.Request) {
+	writeJSON(w, http.StatusOK, []string{"."})
+}
+
+// referencedBy serves GET .../referencedby: references are not supported,
+// so no schema refers to any version.
+func (h *Handler) referencedBy(w http.ResponseWriter, r *http.Request) {
+	if _, ok := h.get(w, r); ok {
+		writeJSON(w, http.StatusOK, []int{})
+	}
+}

@@ -1,0 +1,71 @@
+package registryapi
+
+import (
+	"encoding/json"
+	"errors"
+	"net/http"
+
+	"github.com/dataquarantine/dataquarantine/internal/registry"
+)
+
+// StatePattern is the route of the rollout-state extension, in the
+// gateway's own API (/api/v1), not in the Confluent-compatible one.
+const StatePattern = "PUT /api/v1/schemas/{subject}/versions/{version}/state"
+
+// StateHandler serves StatePattern: {"state": "enforced"} moves a version
+// to that rollout state. Errors use the gateway API's shape,
+// {"error": {"code", "message"}}. Each change is logged with the state it
+// left, as the audit trail.
+func (h *Handler) StateHandler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc(StatePattern, h.putState)
+	return mux
+}
+
+type stateBody struct {
+	Subject string `json:"subject"`
+	Version int    `json:"version"`
+	State   string `json:"state"`
+}
+
+func (h *Handler) putState(w http.ResponseWriter, r *http.Request) {
+	fail := func(status int, code, msg string) {
+		w.Header().Set("Content-Type", "application/json; charset=utf-8")
+		w.WriteHeader(status)
+		_ = json.NewEncoder(w).Encode(map[string]map[string]string{"error": {"code": code, "message": msg}})
+	}
+	var req stateBody
+	if err := decode(r, &req); err != nil {
+		fail(http.StatusBadRequest, "invalid_parameter", err.Error())
+		return
+	}
+	version, err := parseVersion(r.PathValue("version"))
+	if err != nil {
+		fail(http.StatusBadRequest, "invalid_parameter", err.Error())
+		return
+	}
+	subject := r.PathValue("subject")
+	before, err := h.reg.Get(r.Context(), subject, version, false)
+	if err == nil {
+		var v registry.Version
+		v, err = h.reg.SetState(r.Context(), subject, before.Version.Version, registry.State(req.State))
+		if err == nil {
+			h.log.InfoContext(r.Context(), "schema version rollout state changed", "subject", subject,
+				"version", v.Version, "from", before.State, "to", v.State, "remote", r.RemoteAddr)
+			w.Header().Set("Content-Type", "application/json; charset=utf-8")
+			_ = json.NewEncoder(w).Encode(stateBody{Subject: v.Subject, Version: v.Version, State: string(v.State)})
+			return
+		}
+	}
+	switch {
+	case errors.Is(err, registry.ErrSubjectNotFound), errors.Is(err, registry.ErrVersionNotFound):
+		fail(http.StatusNotFound, "not_found", err.Error())
+	case errors.Is(err, registry.ErrInvalidState), errors.Is(err, registry.ErrInvalidVersion):
+		fail(http.StatusBadRequest, "invalid_parameter", err.Error())
+	case errors.Is(err, registry.ErrOperationNotPermitted):
+		fail(http.StatusForbidden, "forbidden", err.Error())
+	default:
+		h.log.ErrorContext(r.Context(), "setting rollout state", "subject", subject, "err", err)
+		fail(http.StatusInternalServerError, "internal", "internal server error")
+	}
+}

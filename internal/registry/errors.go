@@ -1,0 +1,57 @@
+package registry
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/dataquarantine/dataquarantine/internal/schema/compat"
+)
+
+// Conditions callers branch on. The HTTP layer maps each to Confluent's
+// error code.
+var (
+	ErrSubjectNotFound       = errors.New("subject not found")
+	ErrVersionNotFound       = errors.New("version not found")
+	ErrSchemaNotFound        = errors.New("schema not found")
+	ErrSubjectSoftDeleted    = errors.New("subject was soft deleted; set permanent=true to delete permanently")
+	ErrSubjectNotSoftDeleted = errors.New("subject was not deleted first before being permanently deleted")
+	ErrVersionSoftDeleted    = errors.New("version was soft deleted; set permanent=true to delete permanently")
+	ErrVersionNotSoftDeleted = errors.New("version was not deleted first before being permanently deleted")
+	ErrInvalidSchema         = errors.New("invalid schema")
+	ErrInvalidVersion        = errors.New("invalid version")
+	ErrInvalidCompatibility  = errors.New("invalid compatibility level")
+	ErrInvalidMode           = errors.New("invalid mode")
+	ErrInvalidState          = errors.New("invalid rollout state")
+	ErrInvalidLabel          = errors.New("invalid semantic version label")
+	ErrOperationNotPermitted = errors.New("operation not permitted")
+	ErrIncompatible          = errors.New("schema being registered is incompatible with an earlier schema")
+	// ErrNotFound is what a Store returns for a missing row.
+	ErrNotFound = errors.New("not found")
+	// ErrConflict is what a Store returns when a row's key is taken.
+	ErrConflict = errors.New("already exists")
+)
+
+// IncompatibleError is a registration refused by the compatibility check,
+// with the breaking changes that explain it.
+type IncompatibleError struct {
+	Subject string
+	Level   compat.Mode
+	Changes []compat.Change
+}
+
+func (e *IncompatibleError) Error() string {
+	return fmt.Sprintf("%s under %s for subject %q: %s", ErrIncompatible, e.Level, e.Subject, strings.Join(Messages(e.Changes), "; "))
+}
+
+// Is makes errors.Is(err, ErrIncompatible) true.
+func (e *IncompatibleError) Is(target error) bool { return target == ErrIncompatible }
+
+// Messages explains changes one line each, in Confluent's verbose style.
+func Messages(changes []compat.Change) []string {
+	out := make([]string, 0, len(changes))
+	for _, c := range changes {
+		out = append(out, fmt.Sprintf("{errorType:'%s', description:'%s', path:'%s', direction:'%s'}", c.Kind, c.Message, c.Path, c.Direction))
+	}
+	return out
+}

@@ -1,0 +1,692 @@
+package registry
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"regexp"
+	"sort"
+	"strings"
+	"sync"
+
+	"github.com/dataquarantine/dataquarantine/internal/schema"
+	"github.com/dataquarantine/dataquarantine/internal/schema/compat"
+)
+
+// Latest names a subject's latest live version where a version number is
+// expected, as "latest" does in Confluent's API.
+const Latest = -1
+
+// DefaultCompatibility is the compatibility level when none is configured.
+const DefaultCompatibility = compat.Backward
+
+// Options configure a Registry.
+type Options struct {
+	// Store persists the registry. Required; the Registry does not close
+	// it.
+	Store Store
+}
+
+// Registry is the schema registry service. It is safe for concurrent use;
+// writes are serialised, so a Store needs no cross-call transactions (one
+// Registry per Store).
+type Registry struct {
+	store Store
+	mu    sync.Mutex // every write
+}
+
+// New returns a Registry over opts.Store.
+func New(opts Options) (*Registry, error) {
+	if opts.Store == nil {
+		return nil, errors.New("registry: Options.Store is required")
+	}
+	return &Registry{store: opts.Store}, nil
+}
+
+// SubjectSchema is one version of a subject with its schema.
+type SubjectSchema struct {
+	Version
+	Format schema.Format
+	Text   string
+}
+
+// RegisterRequest is a schema to register under a subject.
+type RegisterRequest struct {
+	Subject string
+	// Format is "JSON" or "AVRO"; "" is AVRO, as in Confluent's API.
+	Format schema.Format
+	Schema string
+	// Label is an optional semantic-version label ("1.1.0").
+	Label string
+	// ID and Version, when non-zero, are kept as given; only in IMPORT
+	// mode.
+	ID      int
+	Version int
+	// State is the rollout state a new version starts in. Default
+	// registered, or enforced when the subject enforces new versions.
+	// An existing version keeps its state.
+	State State
+}
+
+var semver = regexp.MustCompile(`^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(-[0-9A-Za-z.-]+)?(\+[0-9A-Za-z.-]+)?$`)
+
+// ParseFormat reads a schema type as Confluent spells it; "" is AVRO.
+// PROTOBUF is refused as not supported yet.
+func ParseFormat(s string) (schema.Format, error) {
+	switch strings.ToUpper(s) {
+	case "", string(schema.FormatAvro):
+		return schema.FormatAvro, nil
+	case string(schema.FormatJSON):
+		return schema.FormatJSON, nil
+	case "PROTOBUF":
+		return "", fmt.Errorf("%w: schema type PROTOBUF is not supported yet", ErrInvalidSchema)
+	}
+	return "", fmt.Errorf("%w: unknown schema type %q (want JSON or AVRO)", ErrInvalidSchema, s)
+}
+
+// canonical parses and validates src, returning the form it is stored and
+// compared in: compact JSON, so whitespace alone does not make a new
+// schema.
+func canonical(format schema.Format, src string) (schema.Format, string, error) {
+	f, err := ParseFormat(string(format))
+	if err != nil {
+		return "", "", err
+	}
+	var buf bytes.Buffer
+	if err := json.Compact(&buf, []byte(src)); err != nil {
+		return "", "", fmt.Errorf("%w: %w", ErrInvalidSchema, err)
+	}
+	if err := compat.Validate(f, buf.Bytes()); err != nil {
+		return "", "", fmt.Errorf("%w: %w", ErrInvalidSchema, err)
+	}
+	return f, buf.String(), nil
+}
+
+// Register stores req.Schema as the next version of req.Subject, after
+// checking it against the subject's live versions under the effective
+// compatibility level (skipped in IMPORT mode). A schema already live
+// under the subject is returned as it is, so registering is idempotent.
+// An incompatible schema is an *IncompatibleError.
+func (r *Registry) Register(ctx context.Context, req RegisterRequest) (SubjectSchema, error) {
+	if req.Subject == "" {
+		return SubjectSchema{}, fmt.Errorf("%w: empty subject", ErrInvalidSchema)
+	}
+	if req.State != "" {
+		if _, err := ParseState(string(req.State)); err != nil {
+			return SubjectSchema{}, fmt.Errorf("%w %q", err, req.State)
+		}
+	}
+	if req.Label != "" && !semver.MatchString(req.Label) {
+		return SubjectSchema{}, fmt.Errorf("%w: %q", ErrInvalidLabel, req.Label)
+	}
+	format, text, err := canonical(req.Format, req.Schema)
+	if err != nil {
+		return SubjectSchema{}, err
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	mode, err := r.effectiveMode(ctx, req.Subject)
+	if err != nil {
+		return SubjectSchema{}, err
+	}
+	if mode == ModeReadOnly {
+		return SubjectSchema{}, fmt.Errorf("%w: subject %q is in read-only mode", ErrOperationNotPermitted, req.Subject)
+	}
+	if (req.ID != 0 || req.Version != 0) && mode != ModeImport {
+		return SubjectSchema{}, fmt.Errorf("%w: an id or version can be given only in IMPORT mode", ErrOperationNotPermitted)
+	}
+	existing, err := r.store.FindSchema(ctx, format, text)
+	found := err == nil
+	if err != nil && !errors.Is(err, ErrNotFound) {
+		return SubjectSchema{}, fmt.Errorf("looking up schema: %w", err)
+	}
+	if found && req.ID != 0 && req.ID != existing.ID {
+		return SubjectSchema{}, fmt.Errorf("%w: schema already registered with id %d, not %d", ErrOperationNotPermitted, existing.ID, req.ID)
+	}
+	rows, err := r.store.Versions(ctx, VersionFilter{Subject: req.Subject})
+	if err != nil {
+		return SubjectSchema{}, fmt.Errorf("listing versions of %s: %w", req.Subject, err)
+	}
+	live := liveOnly(rows)
+	if found {
+		for _, v := range live {
+			if v.SchemaID == existing.ID {
+				return SubjectSchema{Version: v, Format: existing.Format, Text: existing.Text}, nil
+			}
+		}
+	}
+	if mode != ModeImport {
+		level, err := r.effectiveLevel(ctx, req.Subject)
+		if err != nil {
+			return SubjectSchema{}, err
+		}
+		res, err := r.check(ctx, level, format, text, live)
+		if err != nil {
+			return SubjectSchema{}, err
+		}
+		if !res.Compatible {
+			return SubjectSchema{}, &IncompatibleError{Subject: req.Subject, Level: level, Changes: res.Breaking()}
+		}
+	}
+	if !found {
+		existing, err = r.store.InsertSchema(ctx, Schema{ID: req.ID, Format: format, Text: text})
+		if errors.Is(err, ErrConflict) && req.ID == 0 {
+			// Another process sharing the store registered the same
+			// text (under another subject) since FindSchema: use its id.
+			existing, err = r.store.FindSchema(ctx, format, text)
+		}
+		if err != nil {
+			return SubjectSchema{}, fmt.Errorf("storing schema: %w", err)
+		}
+	}
+	next := req.Version
+	if next == 0 {
+		next = 1
+		if len(rows) > 0 {
+			next = rows[len(rows)-1].Version + 1
+		}
+	}
+	cfg, err := r.config(ctx, req.Subject)
+	if err != nil {
+		return SubjectSchema{}, err
+	}
+	state := req.State
+	switch {
+	case state != "":
+	case cfg.EnforceNew:
+		state = StateEnforced
+	default:
+		state = StateRegistered
+	}
+	v := Version{Subject: req.Subject, Version: next, SchemaID: existing.ID, Label: req.Label, State: state}
+	if err := r.store.InsertVersion(ctx, v); err != nil {
+		return SubjectSchema{}, fmt.Errorf("storing version %d of %s: %w", next, req.Subject, err)
+	}
+	return SubjectSchema{Version: v, Format: existing.Format, Text: existing.Text}, nil
+}
+
+// check runs compat.Check of text against against (oldest first).
+func (r *Registry) check(ctx context.Context, level compat.Mode, format schema.Format, text string, against []Version) (compat.Result, error) {
+	if level == compat.None || len(against) == 0 {
+		return compat.Result{Compatible: true}, nil
+	}
+	if !strings.HasSuffix(string(level), "_TRANSITIVE") {
+		against = against[len(against)-1:]
+	}
+	var (
+		texts   [][]byte
+		changes []compat.Change
+	)
+	for _, v := range against {
+		s, err := r.store.Schema(ctx, v.SchemaID)
+		if err != nil {
+			return compat.Result{}, fmt.Errorf("reading schema %d: %w", v.SchemaID, err)
+		}
+		if s.Format != format {
+			changes = append(changes, compat.Change{
+				Kind: "SCHEMA_TYPE_CHANGED", Path: "#/", Breaking: true, Direction: compat.DirBackward,
+				Message: fmt.Sprintf("version %d is %s, the new schema is %s: readers of one cannot read the other", v.Version, s.Format, format),
+			})
+			continue
+		}
+		texts = append(texts, []byte(s.Text))
+	}
+	res, err := compat.Check(format, level, []byte(text), texts)
+	if err != nil {
+		return compat.Result{}, fmt.Errorf("%w: %w", ErrInvalidSchema, err)
+	}
+	if len(changes) > 0 {
+		res.Compatible = false
+		res.Changes = append(changes, res.Changes...)
+	}
+	return res, nil
+}
+
+// Check reports whether the schema could be registered under subject:
+// against version (Latest, or a number) or, when version is 0, against the
+// versions the subject's compatibility level names.
+func (r *Registry) Check(ctx context.Context, subject string, version int, format schema.Format, src string) (compat.Result, error) {
+	format, text, err := canonical(format, src)
+	if err != nil {
+		return compat.Result{}, err
+	}
+	rows, err := r.store.Versions(ctx, VersionFilter{Subject: subject})
+	if err != nil {
+		return compat.Result{}, fmt.Errorf("listing versions of %s: %w", subject, err)
+	}
+	live := liveOnly(rows)
+	level, err := r.effectiveLevel(ctx, subject)
+	if err != nil {
+		return compat.Result{}, err
+	}
+	against := live
+	if version != 0 {
+		v, err := pick(live, version)
+		if err != nil {
+			return compat.Result{}, err
+		}
+		against = []Version{v}
+	}
+	return r.check(ctx, level, format, text, against)
+}
+
+// Lookup finds the live version of subject whose schema is src.
+func (r *Registry) Lookup(ctx context.Context, subject string, format schema.Format, src string, deleted bool) (SubjectSchema, error) {
+	format, text, err := canonical(format, src)
+	if err != nil {
+		return SubjectSchema{}, err
+	}
+	rows, err := r.subjectRows(ctx, subject, deleted)
+	if err != nil {
+		return SubjectSchema{}, err
+	}
+	s, err := r.store.FindSchema(ctx, format, text)
+	if errors.Is(err, ErrNotFound) {
+		return SubjectSchema{}, ErrSchemaNotFound
+	}
+	if err != nil {
+		return SubjectSchema{}, fmt.Errorf("looking up schema: %w", err)
+	}
+	for i := len(rows) - 1; i >= 0; i-- {
+		if rows[i].SchemaID == s.ID {
+			return SubjectSchema{Version: rows[i], Format: s.Format, Text: s.Text}, nil
+		}
+	}
+	return SubjectSchema{}, ErrSchemaNotFound
+}
+
+// SchemaByID returns the schema with the global id.
+func (r *Registry) SchemaByID(ctx context.Context, id int) (Schema, error) {
+	s, err := r.store.Schema(ctx, id)
+	if errors.Is(err, ErrNotFound) {
+		return Schema{}, ErrSchemaNotFound
+	}
+	if err != nil {
+		return Schema{}, fmt.Errorf("reading schema %d: %w", id, err)
+	}
+	return s, nil
+}
+
+// VersionsByID returns the subject versions using schema id.
+func (r *Registry) VersionsByID(ctx context.Context, id int, deleted bool) ([]Version, error) {
+	if _, err := r.SchemaByID(ctx, id); err != nil {
+		return nil, err
+	}
+	rows, err := r.store.Versions(ctx, VersionFilter{SchemaID: id})
+	if err != nil {
+		return nil, fmt.Errorf("listing versions of schema %d: %w", id, err)
+	}
+	if !deleted {
+		rows = liveOnly(rows)
+	}
+	return rows, nil
+}
+
+// Subjects lists the subjects with a live version (or any version, with
+// deleted), sorted.
+func (r *Registry) Subjects(ctx context.Context, deleted bool) ([]string, error) {
+	rows, err := r.store.Versions(ctx, VersionFilter{})
+	if err != nil {
+		return nil, fmt.Errorf("listing versions: %w", err)
+	}
+	out := []string{}
+	for _, v := range rows {
+		if (deleted || !v.Deleted) && (len(out) == 0 || out[len(out)-1] != v.Subject) {
+			out = append(out, v.Subject)
+		}
+	}
+	sort.Strings(out)
+	return out, nil
+}
+
+// All returns every version of every subject with its schema, by subject
+// then version: live ones, or every one with deleted; with latestOnly,
+// each subject's latest only.
+func (r *Registry) All(ctx context.Context, deleted, latestOnly bool) ([]SubjectSchema, error) {
+	rows, err := r.store.Versions(ctx, VersionFilter{})
+	if err != nil {
+		return nil, fmt.Errorf("listing versions: %w", err)
+	}
+	if !deleted {
+		rows = liveOnly(rows)
+	}
+	out := []SubjectSchema{}
+	texts := map[int]Schema{}
+	for i, v := range rows {
+		if latestOnly && i+1 < len(rows) && rows[i+1].Subject == v.Subject {
+			continue
+		}
+		s, ok := texts[v.SchemaID]
+		if !ok {
+			if s, err = r.store.Schema(ctx, v.SchemaID); err != nil {
+				return nil, fmt.Errorf("reading schema %d: %w", v.SchemaID, err)
+			}
+			texts[v.SchemaID] = s
+		}
+		out = append(out, SubjectSchema{Version: v, Format: s.Format, Text: s.Text})
+	}
+	return out, nil
+}
+
+// Versions lists subject's versions.
+func (r *Registry) Versions(ctx context.Context, subject string, deleted bool) ([]Version, error) {
+	return r.subjectRows(ctx, subject, deleted)
+}
+
+// Get returns version (or Latest) of subject; soft-deleted versions only
+// with deleted.
+func (r *Registry) Get(ctx context.Context, subject string, version int, deleted bool) (SubjectSchema, error) {
+	rows, err := r.subjectRows(ctx, subject, deleted)
+	if err != nil {
+		return SubjectSchema{}, err
+	}
+	v, err := pick(rows, version)
+	if err != nil {
+		return SubjectSchema{}, err
+	}
+	s, err := r.store.Schema(ctx, v.SchemaID)
+	if err != nil {
+		return SubjectSchema{}, fmt.Errorf("reading schema %d: %w", v.SchemaID, err)
+	}
+	return SubjectSchema{Version: v, Format: s.Format, Text: s.Text}, nil
+}
+
+// DeleteVersion soft-deletes version (or Latest) of subject or, with
+// permanent, removes an already soft-deleted one. It returns the version
+// number deleted.
+func (r *Registry) DeleteVersion(ctx context.Context, subject string, version int, permanent bool) (int, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if err := r.writable(ctx, subject); err != nil {
+		return 0, err
+	}
+	rows, err := r.subjectRows(ctx, subject, true)
+	if err != nil {
+		return 0, err
+	}
+	if version == Latest && !permanent {
+		rows = liveOnly(rows)
+		if len(rows) == 0 {
+			return 0, ErrSubjectNotFound
+		}
+	}
+	v, err := pick(rows, version)
+	if err != nil {
+		return 0, err
+	}
+	switch {
+	case permanent && !v.Deleted:
+		return 0, ErrVersionNotSoftDeleted
+	case permanent:
+		err = r.store.DeleteVersion(ctx, subject, v.Version)
+	case v.Deleted:
+		return 0, ErrVersionSoftDeleted
+	default:
+		v.Deleted = true
+		err = r.store.UpdateVersion(ctx, v)
+	}
+	if err != nil {
+		return 0, fmt.Errorf("deleting version %d of %s: %w", v.Version, subject, err)
+	}
+	return v.Version, nil
+}
+
+// DeleteSubject soft-deletes every live version of subject or, with
+// permanent, removes a subject whose versions are all soft-deleted, and
+// its configuration. It returns the version numbers deleted.
+func (r *Registry) DeleteSubject(ctx context.Context, subject string, permanent bool) ([]int, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if err := r.writable(ctx, subject); err != nil {
+		return nil, err
+	}
+	rows, err := r.subjectRows(ctx, subject, true)
+	if err != nil {
+		return nil, err
+	}
+	live := liveOnly(rows)
+	switch {
+	case permanent && len(live) > 0:
+		return nil, ErrSubjectNotSoftDeleted
+	case !permanent && len(live) == 0:
+		return nil, ErrSubjectSoftDeleted
+	}
+	out := []int{}
+	for _, v := range rows {
+		if permanent {
+			err = r.store.DeleteVersion(ctx, subject, v.Version)
+		} else {
+			v.Deleted = true
+			err = r.store.UpdateVersion(ctx, v)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("deleting version %d of %s: %w", v.Version, subject, err)
+		}
+		out = append(out, v.Version)
+	}
+	if permanent {
+		if err := r.store.DeleteConfig(ctx, subject); err != nil {
+			return nil, fmt.Errorf("deleting configuration of %s: %w", subject, err)
+		}
+	}
+	return out, nil
+}
+
+// SetState moves version of subject to a rollout state.
+func (r *Registry) SetState(ctx context.Context, subject string, version int, state State) (Version, error) {
+	if _, err := ParseState(string(state)); err != nil {
+		return Version{}, fmt.Errorf("%w %q (want registered, enforced or deprecated)", err, state)
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if err := r.writable(ctx, subject); err != nil {
+		return Version{}, err
+	}
+	rows, err := r.subjectRows(ctx, subject, false)
+	if err != nil {
+		return Version{}, err
+	}
+	v, err := pick(rows, version)
+	if err != nil {
+		return Version{}, err
+	}
+	v.State = state
+	if err := r.store.UpdateVersion(ctx, v); err != nil {
+		return Version{}, fmt.Errorf("setting state of version %d of %s: %w", v.Version, subject, err)
+	}
+	return v, nil
+}
+
+// Config returns the configuration set for subject ("" is global);
+// ErrNotFound when none.
+func (r *Registry) Config(ctx context.Context, subject string) (Config, error) {
+	c, err := r.store.Config(ctx, subject)
+	if err != nil && !errors.Is(err, ErrNotFound) {
+		return Config{}, fmt.Errorf("reading configuration of %q: %w", subject, err)
+	}
+	return c, err
+}
+
+// Compatibility returns the level in effect for subject ("" is global).
+func (r *Registry) Compatibility(ctx context.Context, subject string) (compat.Mode, error) {
+	return r.effectiveLevel(ctx, subject)
+}
+
+// SetCompatibility sets subject's level ("" sets the global one).
+func (r *Registry) SetCompatibility(ctx context.Context, subject, level string) (compat.Mode, error) {
+	m, err := compat.ParseMode(level)
+	if err != nil {
+		return "", fmt.Errorf("%w: %w", ErrInvalidCompatibility, err)
+	}
+	return m, r.updateConfig(ctx, subject, func(c *Config) { c.Compatibility = string(m) })
+}
+
+// DeleteCompatibility unsets subject's level, returning the level it had.
+func (r *Registry) DeleteCompatibility(ctx context.Context, subject string) (compat.Mode, error) {
+	prev, err := r.effectiveLevel(ctx, subject)
+	if err != nil {
+		return "", err
+	}
+	return prev, r.updateConfig(ctx, subject, func(c *Config) { c.Compatibility = "" })
+}
+
+// Mode returns the mode in effect for subject ("" is global).
+func (r *Registry) Mode(ctx context.Context, subject string) (Mode, error) {
+	return r.effectiveMode(ctx, subject)
+}
+
+// ParseMode reads a mode name.
+func ParseMode(s string) (Mode, error) {
+	switch m := Mode(strings.ToUpper(s)); m {
+	case ModeReadWrite, ModeReadOnly, ModeImport:
+		return m, nil
+	}
+	return "", fmt.Errorf("%w %q (want READWRITE, READONLY or IMPORT)", ErrInvalidMode, s)
+}
+
+// SetMode sets subject's mode ("" sets the global one).
+func (r *Registry) SetMode(ctx context.Context, subject, mode string) (Mode, error) {
+	m, err := ParseMode(mode)
+	if err != nil {
+		return "", err
+	}
+	return m, r.updateConfig(ctx, subject, func(c *Config) { c.Mode = m })
+}
+
+// DeleteMode unsets subject's mode, returning the mode it had.
+func (r *Registry) DeleteMode(ctx context.Context, subject string) (Mode, error) {
+	prev, err := r.effectiveMode(ctx, subject)
+	if err != nil {
+		return "", err
+	}
+	return prev, r.updateConfig(ctx, subject, func(c *Config) { c.Mode = "" })
+}
+
+// SetEnforceNew sets whether versions registered under subject start
+// enforced.
+func (r *Registry) SetEnforceNew(ctx context.Context, subject string, enforce bool) error {
+	return r.updateConfig(ctx, subject, func(c *Config) { c.EnforceNew = enforce })
+}
+
+func (r *Registry) updateConfig(ctx context.Context, subject string, f func(*Config)) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	c, err := r.Config(ctx, subject)
+	if err != nil && !errors.Is(err, ErrNotFound) {
+		return err
+	}
+	c.Subject = subject
+	f(&c)
+	if c == (Config{Subject: subject}) {
+		err = r.store.DeleteConfig(ctx, subject)
+	} else {
+		err = r.store.SetConfig(ctx, c)
+	}
+	if err != nil {
+		return fmt.Errorf("storing configuration of %q: %w", subject, err)
+	}
+	return nil
+}
+
+// config merges subject's configuration over the global one.
+func (r *Registry) config(ctx context.Context, subject string) (Config, error) {
+	g, err := r.Config(ctx, "")
+	if err != nil && !errors.Is(err, ErrNotFound) {
+		return Config{}, err
+	}
+	if subject == "" {
+		return g, nil
+	}
+	s, err := r.Config(ctx, subject)
+	if err != nil && !errors.Is(err, ErrNotFound) {
+		return Config{}, err
+	}
+	if s.Compatibility == "" {
+		s.Compatibility = g.Compatibility
+	}
+	if s.Mode == "" {
+		s.Mode = g.Mode
+	}
+	s.EnforceNew = s.EnforceNew || g.EnforceNew
+	return s, nil
+}
+
+func (r *Registry) effectiveLevel(ctx context.Context, subject string) (compat.Mode, error) {
+	c, err := r.config(ctx, subject)
+	if err != nil {
+		return "", err
+	}
+	if c.Compatibility == "" {
+		return DefaultCompatibility, nil
+	}
+	return compat.Mode(c.Compatibility), nil
+}
+
+func (r *Registry) effectiveMode(ctx context.Context, subject string) (Mode, error) {
+	c, err := r.config(ctx, subject)
+	if err != nil {
+		return "", err
+	}
+	if c.Mode == "" {
+		return ModeReadWrite, nil
+	}
+	return c.Mode, nil
+}
+
+func (r *Registry) writable(ctx context.Context, subject string) error {
+	m, err := r.effectiveMode(ctx, subject)
+	if err != nil {
+		return err
+	}
+	if m == ModeReadOnly {
+		return fmt.Errorf("%w: subject %q is in read-only mode", ErrOperationNotPermitted, subject)
+	}
+	return nil
+}
+
+// subjectRows returns subject's versions, ErrSubjectNotFound when it has
+// none (none live, without deleted).
+func (r *Registry) subjectRows(ctx context.Context, subject string, deleted bool) ([]Version, error) {
+	rows, err := r.store.Versions(ctx, VersionFilter{Subject: subject})
+	if err != nil {
+		return nil, fmt.Errorf("listing versions of %s: %w", subject, err)
+	}
+	if !deleted {
+		rows = liveOnly(rows)
+	}
+	if len(rows) == 0 {
+		return nil, fmt.Errorf("%w: %q", ErrSubjectNotFound, subject)
+	}
+	return rows, nil
+}
+
+// pick finds version (or Latest) in rows, sorted by version.
+func pick(rows []Version, version int) (Version, error) {
+	if version == Latest {
+		if len(rows) == 0 {
+			return Version{}, ErrVersionNotFound
+		}
+		return rows[len(rows)-1], nil
+	}
+	if version <= 0 {
+		return Version{}, fmt.Errorf("%w %d: must be a positive integer or latest", ErrInvalidVersion, version)
+	}
+	for _, v := range rows {
+		if v.Version == version {
+			return v, nil
+		}
+	}
+	return Version{}, fmt.Errorf("%w: %d", ErrVersionNotFound, version)
+}
+
+func liveOnly(rows []Version) []Version {
+	out := make([]Version, 0, len(rows))
+	for _, v := range rows {
+		if !v.Deleted {
+			out = append(out, v)
+		}
+	}
+	return out
+}

@@ -1,0 +1,109 @@
+package registry
+
+import (
+	"context"
+
+	"github.com/dataquarantine/dataquarantine/internal/schema"
+)
+
+// Store persists the registry's rows. It holds no rules: the Registry
+// serialises every write through itself, so a Store needs no transactions
+// across calls. Missing rows are ErrNotFound, taken keys ErrConflict.
+type Store interface {
+	// FindSchema returns the schema with exactly this format and text.
+	FindSchema(ctx context.Context, format schema.Format, text string) (Schema, error)
+	// InsertSchema stores s. s.ID 0 assigns the next id (greater than
+	// every id so far); a non-zero s.ID is kept (IMPORT mode) and
+	// ErrConflict when taken. It returns s with its id.
+	InsertSchema(ctx context.Context, s Schema) (Schema, error)
+	// Schema returns the schema with id.
+	Schema(ctx context.Context, id int) (Schema, error)
+	// Versions returns the version rows matching f, soft-deleted ones
+	// included, by subject then version.
+	Versions(ctx context.Context, f VersionFilter) ([]Version, error)
+	// InsertVersion stores v; ErrConflict when (subject, version) exists.
+	InsertVersion(ctx context.Context, v Version) error
+	// UpdateVersion overwrites the Deleted, State and Label of the
+	// existing row (v.Subject, v.Version).
+	UpdateVersion(ctx context.Context, v Version) error
+	// DeleteVersion removes the row for good.
+	DeleteVersion(ctx context.Context, subject string, version int) error
+	// Config returns the configuration of subject ("" is global);
+	// ErrNotFound when none was set.
+	Config(ctx context.Context, subject string) (Config, error)
+	// SetConfig stores c for c.Subject, replacing any.
+	SetConfig(ctx context.Context, c Config) error
+	// DeleteConfig removes subject's configuration; no error when none.
+	DeleteConfig(ctx context.Context, subject string) error
+	// Close releases the store.
+	Close() error
+}
+
+// Schema is one schema text under its global id. The same text and format
+// registered under several subjects share one Schema.
+type Schema struct {
+	ID     int
+	Format schema.Format
+	Text   string
+}
+
+// VersionFilter selects version rows; zero fields match everything.
+type VersionFilter struct {
+	Subject  string
+	SchemaID int
+}
+
+// State is a version's rollout state.
+type State string
+
+// Rollout states.
+const (
+	// StateRegistered: stored, not enforced. Where new versions start.
+	StateRegistered State = "registered"
+	// StateEnforced: records are validated against it.
+	StateEnforced State = "enforced"
+	// StateDeprecated: superseded, kept for fallback and history.
+	StateDeprecated State = "deprecated"
+)
+
+// ParseState reads a state name.
+func ParseState(s string) (State, error) {
+	switch st := State(s); st {
+	case StateRegistered, StateEnforced, StateDeprecated:
+		return st, nil
+	}
+	return "", ErrInvalidState
+}
+
+// Version is one numbered version of a subject.
+type Version struct {
+	Subject  string
+	Version  int
+	SchemaID int
+	// Label is the semantic-version label ("1.1.0"), "" when none.
+	Label   string
+	State   State
+	Deleted bool // soft-deleted
+}
+
+// Mode is a registry mode, as Confluent names them.
+type Mode string
+
+// Modes.
+const (
+	ModeReadWrite Mode = "READWRITE"
+	ModeReadOnly  Mode = "READONLY"
+	ModeImport    Mode = "IMPORT"
+)
+
+// Config is the configuration of one subject, or the global one (Subject
+// ""). Zero fields are unset and inherit from the global configuration,
+// then the defaults (BACKWARD, READWRITE, not enforcing).
+type Config struct {
+	Subject       string
+	Compatibility string // a compat.Mode, or ""
+	Mode          Mode   // or ""
+	// EnforceNew makes versions registered under the subject start
+	// enforced instead of registered.
+	EnforceNew bool
+}
