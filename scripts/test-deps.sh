@@ -3,7 +3,9 @@
 # is missing: kcat (a librdkafka Kafka client, for the interop test),
 # PostgreSQL (Debian's postgresql: the driver tests start a throwaway cluster
 # with its initdb) and MinIO (built into bin/tools/minio: the S3 driver tests
-# start it). internal/testbackend finds both there.
+# start it). internal/testbackend finds both there. Also Debian's prometheus
+# package, for promtool and the prometheus server the deploy tests
+# (internal/deploytest) run.
 set -euo pipefail
 
 root="$(cd "$(dirname "$0")/.." && pwd)"
@@ -18,6 +20,9 @@ need=()
 command -v kcat >/dev/null 2>&1 || need+=(kcat)
 if ! compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null && ! command -v initdb >/dev/null 2>&1; then
   need+=(postgresql)
+fi
+if ! command -v promtool >/dev/null 2>&1 || ! command -v prometheus >/dev/null 2>&1; then
+  need+=(prometheus)
 fi
 
 if [ ${#need[@]} -eq 0 ]; then
