@@ -1,0 +1,66 @@
+// Package spool owns the local fallback of the quarantine stores (PRODUCT.md
+// §6): when PostgreSQL or S3/MinIO is down, metadata rows and payload
+// segments are written durably to a local directory instead, and a
+// background syncer drains them into the backend once it is back. The
+// pipeline keeps flowing and never commits an offset for a write that is
+// neither in the backend nor safely spooled.
+//
+// Metadata wraps a quarantine.MetadataStore and Payloads a
+// quarantine.PayloadStore; both implement the same interface, so the
+// application wires them in front of the real driver.
+//
+// # Which errors spool
+//
+// Only operational failures of the primary (see IsOperational: timeouts,
+// refused or reset connections, PostgreSQL connection/resource errors, S3
+// 5xx and throttling). Anything else, such as a validation error for an entry
+// with an empty id, is returned to the caller: spooling a batch the backend
+// will never accept would only retry it forever.
+//
+// # Ordering
+//
+// While anything is spooled, new writes go to the spool too, without trying
+// the primary: the syncer drains in write order, so a later batch never
+// reaches the backend before an earlier one, and a known-down backend does
+// not cost every write a timeout. Once the spool is empty, writes go to the
+// primary again.
+//
+// # Visibility
+//
+// Metadata reads (Get, List, CountByErrorType) go to the primary only: a
+// spooled row becomes visible once the syncer has drained it. Payload reads
+// look in the local spool first, then the primary, so a ref returned while
+// S3 was down is readable at once and after the drain alike.
+//
+// # On-disk formats
+//
+// Metadata: one file per spooled batch, <Dir>/<seq>.batch, seq a 20-digit
+// zero-padded counter (lexical order is write order):
+//
+//	file    = magic   "DQSPOOLM"       (8 bytes)
+//	          version u8               (1)
+//	          rows    u32 big-endian   (number of entries)
+//	          bodyLen u32 big-endian
+//	          body    JSON array of quarantine.Entry
+//	          crc     u32 big-endian   (CRC-32C of version..body)
+//
+// Payloads: one file per spooled segment, <Dir>/<segment name>, holding the
+// segment exactly as quarantine.EncodeSegment encodes it (its frames carry
+// their own CRC-32C). Because the encoding is deterministic, the refs
+// returned for a local segment are valid for the same segment in the primary.
+//
+// Every file is written to a temporary name containing '~' (a character no
+// spool file or segment name has), fsynced, renamed into place, and the
+// directory fsynced, so a crash leaves either the whole file or a temporary
+// that the next open removes. A file that still does not decode (damaged
+// media, a truncated file) is detected by its length and checksum, never
+// mis-read: the syncer renames it to <name>~corrupt, logs it, and drains the
+// rest. When the primary rejects a spooled metadata batch permanently, the
+// syncer inserts its rows one by one and keeps only the rows still rejected
+// in <seq>.batch~rejected (same format), logged as an error. A spooled payload
+// segment the primary refuses stays at the head of the spool, retried, since
+// refs handed out point into it. Set-aside files are never deleted here.
+//
+// A directory belongs to one Metadata or Payloads at a time. A new one opened
+// on the directory an earlier process left drains what that process spooled.
+package spool

@@ -1,0 +1,427 @@
+package spool
+
+import (
+	"context"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"hash/crc32"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/dataquarantine/dataquarantine/internal/quarantine"
+	"github.com/dataquarantine/dataquarantine/internal/record"
+)
+
+// Defaults of the Options fields.
+const (
+	DefaultTimeout      = 5 * time.Second
+	DefaultSyncInterval = time.Second
+)
+
+// MetadataOptions configure a Metadata.
+type MetadataOptions struct {
+	// Primary is the store rows belong in. Required; closed by Close.
+	Primary quarantine.MetadataStore
+	// Dir is the spool directory. Required; created if missing.
+	Dir string
+	// Timeout bounds each attempt on the primary, by Insert and by the
+	// syncer. Default 5s.
+	Timeout time.Duration
+	// SyncInterval is how often the syncer tries to drain. Default 1s.
+	SyncInterval time.Duration
+	// Logger receives spool and drain events. Default: discard.
+	Logger *slog.Logger
+}
+
+// Metadata is a quarantine.MetadataStore that spools batches locally while
+// its primary is unavailable; see the package comment.
+type Metadata struct {
+	primary      quarantine.MetadataStore
+	dir          string
+	timeout      time.Duration
+	syncInterval time.Duration
+	logger       *slog.Logger
+
+	// mu guards the fields below it: the spooled batches and the counter
+	// naming the next one.
+	mu      sync.Mutex
+	nextSeq uint64
+	batches map[string]fileInfo // by file name
+	queue   []string            // the names of batches, oldest first
+	rows    int64
+	bytes   int64
+
+	// drainMu makes drains exclusive.
+	drainMu sync.Mutex
+	closed  atomic.Bool
+}
+
+type fileInfo struct {
+	rows, bytes int64
+}
+
+var _ quarantine.MetadataStore = (*Metadata)(nil)
+
+var errClosed = errors.New("spool is closed")
+
+const (
+	metaMagic     = "DQSPOOLM"
+	metaVersion   = 1
+	metaHeaderLen = len(metaMagic) + 1 + 4 + 4
+	metaSuffix    = ".batch"
+)
+
+var castagnoli = crc32.MakeTable(crc32.Castagnoli)
+
+// NewMetadata opens the spool in opts.Dir, taking over any batches an earlier
+// process left there; the syncer (Run) drains them.
+func NewMetadata(opts MetadataOptions) (*Metadata, error) {
+	if opts.Primary == nil {
+		return nil, errors.New("metadata spool: MetadataOptions.Primary is required")
+	}
+	if opts.Timeout <= 0 {
+		opts.Timeout = DefaultTimeout
+	}
+	if opts.SyncInterval <= 0 {
+		opts.SyncInterval = DefaultSyncInterval
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	dir, err := openDir(opts.Dir)
+	if err != nil {
+		return nil, fmt.Errorf("metadata spool: %w", err)
+	}
+	m := &Metadata{
+		primary: opts.Primary, dir: dir, timeout: opts.Timeout,
+		syncInterval: opts.SyncInterval, logger: opts.Logger,
+		batches: map[string]fileInfo{}, nextSeq: 1,
+	}
+	ents, err := os.ReadDir(dir) // sorted by name: write order
+	if err != nil {
+		return nil, fmt.Errorf("metadata spool: listing %s: %w", dir, err)
+	}
+	for _, e := range ents {
+		name := e.Name()
+		if len(name) != 20+len(metaSuffix) || !strings.HasSuffix(name, metaSuffix) {
+			continue
+		}
+		seq, err := strconv.ParseUint(strings.TrimSuffix(name, metaSuffix), 10, 64)
+		if err != nil {
+			continue // not ours
+		}
+		m.nextSeq = max(m.nextSeq, seq+1)
+		info := fileInfo{}
+		if data, err := os.ReadFile(filepath.Join(dir, name)); err == nil {
+			info.bytes = int64(len(data))
+			if entries, err := decodeBatch(data); err == nil {
+				info.rows = int64(len(entries))
+			}
+		}
+		m.addLocked(name, info)
+	}
+	if len(m.batches) > 0 {
+		m.logger.Info("metadata spool holds batches from an earlier run", "dir", dir, "batches", len(m.batches), "rows", m.rows)
+	}
+	return m, nil
+}
+
+// addLocked records a batch; names are added in increasing order.
+func (m *Metadata) addLocked(name string, info fileInfo) {
+	m.batches[name] = info
+	m.queue = append(m.queue, name)
+	m.rows += info.rows
+	m.bytes += info.bytes
+}
+
+func (m *Metadata) forget(name string) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if info, ok := m.batches[name]; ok {
+		delete(m.batches, name)
+		if i := slices.Index(m.queue, name); i >= 0 {
+			m.queue = slices.Delete(m.queue, i, i+1)
+		}
+		m.rows -= info.rows
+		m.bytes -= info.bytes
+	}
+}
+
+// Depth returns what the spool holds: batches, rows and file bytes.
+func (m *Metadata) Depth() (batches, rows, bytes int64) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return int64(len(m.batches)), m.rows, m.bytes
+}
+
+// Insert writes entries to the primary, or, when the primary fails
+// operationally or the spool is not empty, durably to the spool; either way
+// the rows are durable when it returns nil. A spool write failure is
+// returned, as is any non-operational primary error.
+func (m *Metadata) Insert(ctx context.Context, entries []quarantine.Entry) error {
+	if m.closed.Load() {
+		return errClosed
+	}
+	if batches, _, _ := m.Depth(); batches == 0 {
+		actx, cancel := context.WithTimeout(ctx, m.timeout)
+		err := m.primary.Insert(actx, entries)
+		cancel()
+		if err == nil {
+			return nil
+		}
+		if ctx.Err() != nil || !IsOperational(err) {
+			return err
+		}
+		m.logger.Warn("metadata primary unavailable, spooling batch", "rows", len(entries), "err", err)
+	}
+	if len(entries) == 0 {
+		return nil
+	}
+	if err := checkEntries(entries); err != nil {
+		return err
+	}
+	return m.spool(entries)
+}
+
+// checkEntries rejects what no primary accepts, so a batch that can never be
+// drained is returned rather than spooled (the primary's own validation is
+// skipped while the spool is not empty).
+func checkEntries(entries []quarantine.Entry) error {
+	for i := range entries {
+		switch {
+		case entries[i].ID == "":
+			return fmt.Errorf("entry %d: empty id", i)
+		case entries[i].QuarantinedAt.IsZero():
+			return fmt.Errorf("entry %d (%s): zero QuarantinedAt", i, entries[i].ID)
+		}
+	}
+	return nil
+}
+
+func (m *Metadata) spool(entries []quarantine.Entry) error {
+	data, err := encodeBatch(entries)
+	if err != nil {
+		return fmt.Errorf("encoding spooled batch: %w", err)
+	}
+	// Held across the write so that names are assigned in write order and
+	// Depth never counts a file that is not yet durable.
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	name := fmt.Sprintf("%020d%s", m.nextSeq, metaSuffix)
+	if err := writeFileAtomic(m.dir, name, data); err != nil {
+		return fmt.Errorf("writing metadata spool file %s: %w", filepath.Join(m.dir, name), err)
+	}
+	m.nextSeq++
+	m.addLocked(name, fileInfo{rows: int64(len(entries)), bytes: int64(len(data))})
+	return nil
+}
+
+func encodeBatch(entries []quarantine.Entry) ([]byte, error) {
+	body, err := json.Marshal(entries)
+	if err != nil {
+		return nil, err
+	}
+	if uint64(len(body)) > 1<<32-1 || uint64(len(entries)) > 1<<32-1 {
+		return nil, fmt.Errorf("batch of %d bytes is too large to spool", len(body))
+	}
+	data := make([]byte, 0, metaHeaderLen+len(body)+4)
+	data = append(data, metaMagic...)
+	data = append(data, metaVersion)
+	data = binary.BigEndian.AppendUint32(data, uint32(len(entries)))
+	data = binary.BigEndian.AppendUint32(data, uint32(len(body)))
+	data = append(data, body...)
+	return binary.BigEndian.AppendUint32(data, crc32.Checksum(data[len(metaMagic):], castagnoli)), nil
+}
+
+// errCorruptSpool marks a spool file that does not decode.
+var errCorruptSpool = errors.New("corrupt spool file")
+
+func decodeBatch(data []byte) ([]quarantine.Entry, error) {
+	if len(data) < metaHeaderLen+4 || string(data[:len(metaMagic)]) != metaMagic {
+		return nil, fmt.Errorf("%w: missing or short header", errCorruptSpool)
+	}
+	if v := data[len(metaMagic)]; v != metaVersion {
+		return nil, fmt.Errorf("%w: unknown version %d", errCorruptSpool, v)
+	}
+	rows := binary.BigEndian.Uint32(data[len(metaMagic)+1:])
+	bodyLen := binary.BigEndian.Uint32(data[len(metaMagic)+5:])
+	if uint64(len(data)) != uint64(metaHeaderLen)+uint64(bodyLen)+4 {
+		return nil, fmt.Errorf("%w: %d bytes, header says %d", errCorruptSpool, len(data), uint64(metaHeaderLen)+uint64(bodyLen)+4)
+	}
+	end := len(data) - 4
+	if crc32.Checksum(data[len(metaMagic):end], castagnoli) != binary.BigEndian.Uint32(data[end:]) {
+		return nil, fmt.Errorf("%w: checksum mismatch", errCorruptSpool)
+	}
+	var entries []quarantine.Entry
+	if err := json.Unmarshal(data[metaHeaderLen:end], &entries); err != nil {
+		return nil, fmt.Errorf("%w: %w", errCorruptSpool, err)
+	}
+	if uint32(len(entries)) != rows {
+		return nil, fmt.Errorf("%w: %d rows, header says %d", errCorruptSpool, len(entries), rows)
+	}
+	return entries, nil
+}
+
+// Run is the syncer: every SyncInterval it drains the spool into the
+// primary, oldest batch first, deleting each batch only once the primary has
+// accepted it. It returns nil when ctx ends.
+func (m *Metadata) Run(ctx context.Context) error {
+	t := time.NewTicker(m.syncInterval)
+	defer t.Stop()
+	for {
+		m.Drain(ctx)
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C:
+		}
+	}
+}
+
+// Drain drains the spool once, stopping at the first batch the primary
+// cannot take now. It reports whether the spool is empty afterwards. Run
+// calls it; tests and shutdown may too.
+func (m *Metadata) Drain(ctx context.Context) bool {
+	m.drainMu.Lock()
+	defer m.drainMu.Unlock()
+	for ctx.Err() == nil && !m.closed.Load() {
+		name, ok := m.oldest()
+		if !ok {
+			return true
+		}
+		if !m.drainOne(ctx, name) {
+			return false
+		}
+	}
+	return false
+}
+
+func (m *Metadata) oldest() (string, bool) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if len(m.queue) == 0 {
+		return "", false
+	}
+	return m.queue[0], true
+}
+
+// drainOne moves one batch to the primary; false means stop for now.
+func (m *Metadata) drainOne(ctx context.Context, name string) bool {
+	data, err := os.ReadFile(filepath.Join(m.dir, name))
+	if err != nil {
+		m.logger.Error("reading metadata spool file", "file", name, "err", err)
+		return false
+	}
+	entries, err := decodeBatch(data)
+	if err != nil {
+		m.logger.Error("metadata spool file is damaged, setting it aside", "file", name+corruptSuffix, "err", err)
+		return m.setAside(name, corruptSuffix)
+	}
+	actx, cancel := context.WithTimeout(ctx, m.timeout)
+	err = m.primary.Insert(actx, entries)
+	cancel()
+	switch {
+	case err == nil:
+	case ctx.Err() != nil:
+		return false
+	case IsOperational(err):
+		m.logger.Debug("metadata primary still unavailable", "err", err)
+		return false
+	case m.closed.Load():
+		return false // the primary was closed under us: not the batch's fault
+	default:
+		return m.salvage(ctx, name, entries, err)
+	}
+	if err := removeDurably(m.dir, name); err != nil {
+		m.logger.Error("removing drained metadata spool file", "file", name, "err", err)
+		return false
+	}
+	m.forget(name)
+	m.logger.Info("drained spooled metadata batch", "file", name, "rows", len(entries))
+	return true
+}
+
+// salvage handles a spooled batch the primary rejected as a whole: it
+// inserts the entries one by one, so that one bad row does not hold back the
+// others, and keeps the rows the primary rejects in <name>~rejected for an
+// operator. An operational error on the way stops it; the batch is retried
+// whole on the next drain, harmlessly (inserts are idempotent).
+func (m *Metadata) salvage(ctx context.Context, name string, entries []quarantine.Entry, batchErr error) bool {
+	var rejected []quarantine.Entry
+	var lastErr error
+	for i := range entries {
+		actx, cancel := context.WithTimeout(ctx, m.timeout)
+		err := m.primary.Insert(actx, entries[i:i+1])
+		cancel()
+		switch {
+		case err == nil:
+		case ctx.Err() != nil || m.closed.Load() || IsOperational(err):
+			return false
+		default:
+			rejected = append(rejected, entries[i])
+			lastErr = err
+		}
+	}
+	if len(rejected) > 0 {
+		data, err := encodeBatch(rejected)
+		if err == nil {
+			err = writeFileAtomic(m.dir, name+rejectedSuffix, data)
+		}
+		if err != nil {
+			m.logger.Error("keeping rejected spooled rows", "file", name+rejectedSuffix, "err", err)
+			return false
+		}
+		m.logger.Error("metadata primary rejected spooled rows; kept for an operator",
+			"file", name+rejectedSuffix, "rows", len(rejected), "of", len(entries), "err", lastErr)
+	} else {
+		m.logger.Warn("spooled batch was rejected whole but every row was accepted alone", "file", name, "err", batchErr)
+	}
+	if err := removeDurably(m.dir, name); err != nil {
+		m.logger.Error("removing drained metadata spool file", "file", name, "err", err)
+		return false
+	}
+	m.forget(name)
+	return true
+}
+
+func (m *Metadata) setAside(name, suffix string) bool {
+	if err := setAside(m.dir, name, suffix); err != nil {
+		m.logger.Error("setting aside metadata spool file", "file", name, "err", err)
+		return false
+	}
+	m.forget(name)
+	return true
+}
+
+// Get reads the primary: a row still spooled is ErrNotFound.
+func (m *Metadata) Get(ctx context.Context, id string) (quarantine.Entry, error) {
+	return m.primary.Get(ctx, id)
+}
+
+// List reads the primary: rows still spooled are not listed.
+func (m *Metadata) List(ctx context.Context, f quarantine.Filter) (quarantine.Page, error) {
+	return m.primary.List(ctx, f)
+}
+
+// CountByErrorType reads the primary: rows still spooled are not counted.
+func (m *Metadata) CountByErrorType(ctx context.Context) (map[record.ErrorType]int64, error) {
+	return m.primary.CountByErrorType(ctx)
+}
+
+// Close stops further writes and closes the primary. The spool stays on
+// disk for the next Metadata on the same directory.
+func (m *Metadata) Close() error {
+	if m.closed.Swap(true) {
+		return nil
+	}
+	return m.primary.Close()
+}
