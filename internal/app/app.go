@@ -58,6 +58,8 @@ type App struct {
 	demoCl   *kgo.Client
 	meta     quarantine.MetadataStore
 	payloads quarantine.PayloadStore
+	pg       *postgres.Store // the metadata store when it is PostgreSQL, for pool metrics
+	spools   []syncer        // spools in front of network stores, drained by Run
 	regStore registry.Store
 	registry *registry.Registry
 	pipe     *pipeline.Pipeline
@@ -107,8 +109,11 @@ func New(ctx context.Context, opts Options) (_ *App, err error) {
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		buildInfo(a.version),
 	)
-	if pg, ok := a.meta.(*postgres.Store); ok {
-		reg.MustRegister(poolGauges(pg)...)
+	if a.pg != nil {
+		reg.MustRegister(poolGauges(a.pg)...)
+	}
+	if err := a.spoolStores(reg); err != nil {
+		return nil, err
 	}
 	a.metrics = pipeline.NewMetrics(reg)
 	a.lag, err = kafka.NewLagReporter(kafka.LagOptions{
@@ -260,6 +265,9 @@ func (a *App) Run(ctx context.Context) error {
 	g, ctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return a.pipe.Run(ctx) })
 	g.Go(func() error { return a.lag.Run(ctx) })
+	for _, s := range a.spools {
+		g.Go(func() error { return s.Run(ctx) })
+	}
 	if a.circuit != nil {
 		g.Go(func() error { return a.circuit.Run(ctx) })
 	}

@@ -4,7 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"path/filepath"
 	"time"
+
+	"github.com/dataquarantine/dataquarantine/internal/quarantine/spool"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/dataquarantine/dataquarantine/internal/config"
 	"github.com/dataquarantine/dataquarantine/internal/quarantine"
@@ -42,7 +46,7 @@ func (a *App) openStores() error {
 		if err != nil {
 			return fmt.Errorf("opening metadata store: %w", err)
 		}
-		a.meta = s
+		a.meta, a.pg = s, s
 	default:
 		return fmt.Errorf("storage.metadata.url: unsupported scheme %q", metaURL.Scheme)
 	}
@@ -171,4 +175,66 @@ func MigrateMetadata(ctx context.Context, cfg config.Config) (string, error) {
 		return "", fmt.Errorf("storage.metadata.url: unsupported scheme %q", parsed.Scheme)
 	}
 	return config.RedactURL(u), nil
+}
+
+// syncer is a spool's background drain.
+type syncer interface {
+	Run(ctx context.Context) error
+}
+
+// spoolStores puts a local, fsync'd spool in front of each network store
+// (PostgreSQL metadata, S3 payloads), so that while one is down the
+// pipeline keeps flowing and its writes wait on local disk (PRODUCT.md §6);
+// Run drains them when the store is back. Local stores need none. The
+// spool depth gauges are exported either way, 0 without a spool.
+func (a *App) spoolStores(reg prometheus.Registerer) error {
+	logger := a.log.With("component", "spool")
+	var metaDepth, payDepth func() (n, items, bytes int64)
+	if a.pg != nil {
+		m, err := spool.NewMetadata(spool.MetadataOptions{
+			Primary: a.meta, Dir: filepath.Join(a.cfg.DataDir, "spool", "metadata"), Logger: logger,
+		})
+		if err != nil {
+			return fmt.Errorf("opening the metadata spool: %w", err)
+		}
+		a.meta = m
+		a.spools = append(a.spools, m)
+		metaDepth = m.Depth
+	}
+	if _, remote := a.payloads.(*s3.Store); remote {
+		p, err := spool.NewPayloads(spool.PayloadOptions{
+			Primary: a.payloads, Dir: filepath.Join(a.cfg.DataDir, "spool", "payloads"), Logger: logger,
+		})
+		if err != nil {
+			return fmt.Errorf("opening the payload spool: %w", err)
+		}
+		a.payloads = p
+		a.spools = append(a.spools, p)
+		payDepth = p.Depth
+	}
+	for store, depth := range map[string]func() (int64, int64, int64){"metadata": metaDepth, "payloads": payDepth} {
+		reg.MustRegister(
+			prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+				Name: "spool_depth_records", ConstLabels: prometheus.Labels{"store": store},
+				Help: "Records waiting in the local spool for their store (metadata rows or payloads) to come back.",
+			}, func() float64 {
+				if depth == nil {
+					return 0
+				}
+				_, items, _ := depth()
+				return float64(items)
+			}),
+			prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+				Name: "spool_depth_bytes", ConstLabels: prometheus.Labels{"store": store},
+				Help: "Bytes waiting in the local spool for their store to come back.",
+			}, func() float64 {
+				if depth == nil {
+					return 0
+				}
+				_, _, b := depth()
+				return float64(b)
+			}),
+		)
+	}
+	return nil
 }
