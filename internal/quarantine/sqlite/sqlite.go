@@ -22,6 +22,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/dataquarantine/dataquarantine/internal/sqlitemigrate"
+
 	"modernc.org/sqlite" // also registers the "sqlite" database/sql driver
 
 	"github.com/dataquarantine/dataquarantine/internal/quarantine"
@@ -91,9 +93,9 @@ func New(opts Options) (*Store, error) {
 		return nil, err
 	}
 	s := &Store{w: w}
-	ms, err := loadMigrations(migrationFiles)
+	ms, err := sqlitemigrate.Load(migrationFiles, "migrations")
 	if err == nil {
-		err = migrate(ctx, w, ms)
+		err = sqlitemigrate.Apply(ctx, w, versionTable, ms)
 	}
 	if err != nil {
 		_ = w.Close()

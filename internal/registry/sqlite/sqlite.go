@@ -21,6 +21,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/dataquarantine/dataquarantine/internal/sqlitemigrate"
+
 	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
 
@@ -74,9 +76,9 @@ func New(opts Options) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	ms, err := loadMigrations(migrationFiles)
+	ms, err := sqlitemigrate.Load(migrationFiles, "migrations")
 	if err == nil {
-		err = migrate(context.Background(), w, ms)
+		err = sqlitemigrate.Apply(context.Background(), w, versionTable, ms)
 	}
 	if err != nil {
 		_ = w.Close()
