@@ -17,6 +17,7 @@ type Metrics struct {
 	storeErrors *prometheus.CounterVec
 	batches     prometheus.Counter
 	rules       *prometheus.CounterVec
+	writes      *prometheus.HistogramVec
 }
 
 // LatencyBuckets resolve microsecond validation times and the 1-50 ms range
@@ -59,7 +60,12 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Help: "Business-rule violations, by schema subject and rule name (a record can violate several).",
 		}, []string{"subject", "rule"}),
 	}
-	reg.MustRegister(m.processed, m.valid, m.invalid, m.duration, m.storeErrors, m.batches, m.rules)
+	m.writes = prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Name:    "store_write_duration_seconds",
+		Help:    "Time to make one batch durable in a store, retries included: payloads (one segment), metadata (one transaction), kafka_produce (every record acknowledged), kafka_commit.",
+		Buckets: LatencyBuckets,
+	}, []string{"store"})
+	reg.MustRegister(m.processed, m.valid, m.invalid, m.duration, m.storeErrors, m.batches, m.rules, m.writes)
 	return m
 }
 

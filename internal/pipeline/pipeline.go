@@ -309,6 +309,7 @@ func (p *Pipeline) route(kr *kgo.Record, v *record.Verdict, out *kgo.Record, now
 func (p *Pipeline) writeQuarantine(ctx context.Context) error {
 	name := segmentName(p.entries)
 	var refs []quarantine.PayloadRef
+	start := time.Now()
 	err := p.retry(ctx, "payloads", func() (err error) {
 		refs, err = p.opts.Payloads.WriteSegment(ctx, name, p.payloads)
 		return err
@@ -316,12 +317,18 @@ func (p *Pipeline) writeQuarantine(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	p.m.writes.WithLabelValues("payloads").Observe(time.Since(start).Seconds())
 	for i := range p.entries {
 		p.entries[i].Payload = refs[i]
 	}
-	return p.retry(ctx, "metadata", func() error {
+	start = time.Now()
+	err = p.retry(ctx, "metadata", func() error {
 		return p.opts.Metadata.Insert(ctx, p.entries)
 	})
+	if err == nil {
+		p.m.writes.WithLabelValues("metadata").Observe(time.Since(start).Seconds())
+	}
+	return err
 }
 
 // segmentName derives the segment name from the ids it holds, so a
@@ -340,6 +347,8 @@ func segmentName(entries []quarantine.Entry) string {
 // re-producing only the failed ones until all are acknowledged.
 func (p *Pipeline) produce(ctx context.Context) error {
 	pending := p.outPtrs
+	start := time.Now()
+	defer func() { p.m.writes.WithLabelValues("kafka_produce").Observe(time.Since(start).Seconds()) }()
 	return p.retry(ctx, "kafka_produce", func() error {
 		results := p.cl.ProduceSync(ctx, pending...)
 		var failed []*kgo.Record
@@ -382,6 +391,8 @@ func (p *Pipeline) omitOversizedDLQValue(r *kgo.Record, err error) {
 // the broker is gone (the next batch's commit covers these offsets).
 func (p *Pipeline) commit(ctx context.Context, recs []*kgo.Record) {
 	var err error
+	start := time.Now()
+	defer func() { p.m.writes.WithLabelValues("kafka_commit").Observe(time.Since(start).Seconds()) }()
 	for attempt := range 3 {
 		if err = p.cl.CommitRecords(ctx, recs...); err == nil || ctx.Err() != nil {
 			break

@@ -279,6 +279,21 @@ records_processed_total{subject="user_event",topic="raw-events"} 37
 # TYPE records_valid_total counter
 records_valid_total{subject="user_event",topic="raw-events"} 31
 `), "records_processed_total", "records_valid_total"))
+	// Every kind of durable write was timed at least once.
+	families, err := reg.Gather()
+	require.NoError(t, err)
+	timed := map[string]uint64{}
+	for _, f := range families {
+		if f.GetName() != "store_write_duration_seconds" {
+			continue
+		}
+		for _, m := range f.GetMetric() {
+			timed[m.GetLabel()[0].GetValue()] = m.GetHistogram().GetSampleCount()
+		}
+	}
+	for _, store := range []string{"payloads", "metadata", "kafka_produce", "kafka_commit"} {
+		require.Positive(t, timed[store], store)
+	}
 	tot := m.Totals()
 	require.Equal(t, int64(37), tot.Processed)
 	require.Equal(t, int64(31), tot.Valid)
