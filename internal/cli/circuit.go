@@ -2,13 +2,9 @@ package cli
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
-	"strings"
-	"time"
 )
 
 func runCircuit(ctx context.Context, env Env) int {
@@ -32,39 +28,6 @@ it was paused wait in Kafka and are processed once it resumes.`)
 		fs.usage(env.Stderr)
 		return exitUsage
 	}
-	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, method, strings.TrimRight(*server, "/")+path, nil)
-	if err != nil {
-		fmt.Fprintf(env.Stderr, "circuit: %v\n", err)
-		return exitUsage
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		fmt.Fprintf(env.Stderr, "circuit: %v\n", err)
-		return exitInvalid
-	}
-	defer resp.Body.Close() //nolint:errcheck // read-only
-	body, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
-	if err != nil {
-		fmt.Fprintf(env.Stderr, "circuit: reading the answer: %v\n", err)
-		return exitInvalid
-	}
-	if resp.StatusCode != http.StatusOK {
-		var e struct {
-			Error struct{ Message string } `json:"error"`
-		}
-		if json.Unmarshal(body, &e) == nil && e.Error.Message != "" {
-			fmt.Fprintf(env.Stderr, "circuit: %s\n", e.Error.Message)
-		} else {
-			fmt.Fprintf(env.Stderr, "circuit: %s: %s\n", resp.Status, body)
-		}
-		return exitInvalid
-	}
-	if args[0] == "resume" {
-		fmt.Fprintf(env.Stdout, "%s: resumed\n", args[1])
-		return exitOK
-	}
 	var list struct {
 		Topics []struct {
 			Topic         string  `json:"topic"`
@@ -74,9 +37,17 @@ it was paused wait in Kafka and are processed once it resumes.`)
 			WindowInvalid int64   `json:"window_invalid"`
 		} `json:"topics"`
 	}
-	if err := json.Unmarshal(body, &list); err != nil {
-		fmt.Fprintf(env.Stderr, "circuit: unexpected answer: %v\n", err)
+	var out any = &list
+	if args[0] == "resume" {
+		out = nil
+	}
+	if err := call(ctx, *server, method, path, nil, out); err != nil {
+		fmt.Fprintf(env.Stderr, "circuit: %v\n", err)
 		return exitInvalid
+	}
+	if args[0] == "resume" {
+		fmt.Fprintf(env.Stdout, "%s: resumed\n", args[1])
+		return exitOK
 	}
 	for _, t := range list.Topics {
 		line := fmt.Sprintf("%-30s %-9s window: %d valid, %d invalid", t.Topic, t.State, t.WindowValid, t.WindowInvalid)

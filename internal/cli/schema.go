@@ -140,17 +140,17 @@ schema that cannot be read.`)
 }
 
 // diffFormat is the schema type: --type when given, else Avro for an .avsc
-// file and JSON Schema otherwise.
+// file and JSON Schema otherwise (register and check use it too).
 func diffFormat(typ, oldPath, newPath string) (schema.Format, error) {
 	switch strings.ToLower(typ) {
 	case "json":
 		return schema.FormatJSON, nil
 	case "avro":
-		return "AVRO", nil
+		return schema.FormatAvro, nil
 	case "":
 		for _, p := range []string{newPath, oldPath} {
 			if strings.EqualFold(filepath.Ext(p), ".avsc") {
-				return "AVRO", nil
+				return schema.FormatAvro, nil
 			}
 		}
 		return schema.FormatJSON, nil

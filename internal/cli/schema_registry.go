@@ -1,0 +1,227 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"os"
+	"strings"
+)
+
+// The schema subcommands that talk to a running gateway's registry: its
+// Confluent-compatible API under /registry, and the rollout-state call of
+// /api/v1.
+func init() {
+	schemaCommands = append(schemaCommands,
+		command{"register", "register a schema file as the next version of a subject (refused when incompatible)", runSchemaRegister},
+		command{"check", "check a schema file against a subject's latest version, as register would", runSchemaCheck},
+		command{"list", "list subjects and their versions", runSchemaList},
+		command{"get", "print one version of a subject (default: latest)", runSchemaGet},
+		command{"delete", "delete a subject or one version (soft; --permanent after a soft delete)", runSchemaDelete},
+		command{"state", "set a version's rollout state: registered, enforced or deprecated", runSchemaState},
+	)
+}
+
+const registryHelp = `
+Talks to a running gateway's schema registry (the Confluent-compatible API
+under /registry), so it works against any gateway you can reach with
+--server.`
+
+func serverFlag(fs *flagSet) *string {
+	return fs.String("server", "http://127.0.0.1:8080", "the gateway's HTTP `URL`")
+}
+
+// schemaBody reads a schema file for registration: its text and type.
+func schemaBody(path, typ string) (map[string]string, error) {
+	src, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	t, err := diffFormat(typ, path, path)
+	if err != nil {
+		return nil, err
+	}
+	return map[string]string{"schemaType": string(t), "schema": string(src)}, nil
+}
+
+func subjectPath(subject string) string { return "/registry/subjects/" + url.PathEscape(subject) }
+
+func runSchemaRegister(ctx context.Context, env Env) int {
+	fs := newFlagSet(env, "schema register", "SUBJECT FILE [--type json|avro] [--server URL]",
+		"Register FILE as the next version of SUBJECT. The registry checks it against the subject's\ncompatibility mode first and refuses an incompatible schema, explaining why (exit 1).\nRegistering a schema already there returns its id."+registryHelp)
+	server := serverFlag(fs)
+	typ := fs.String("type", "", "schema `type`, json or avro (default: avro for .avsc files, else json)")
+	if code := fs.parse(); code >= 0 {
+		return code
+	}
+	if fs.NArg() != 2 {
+		fmt.Fprintln(env.Stderr, "schema register: want SUBJECT FILE")
+		return exitUsage
+	}
+	body, err := schemaBody(fs.Arg(1), *typ)
+	if err != nil {
+		fmt.Fprintf(env.Stderr, "schema register: %v\n", err)
+		return exitUsage
+	}
+	var resp struct {
+		ID int `json:"id"`
+	}
+	if err := call(ctx, *server, http.MethodPost, subjectPath(fs.Arg(0))+"/versions", body, &resp); err != nil {
+		fmt.Fprintf(env.Stderr, "schema register: %v\n", err)
+		return exitInvalid
+	}
+	var v struct {
+		Version int `json:"version"`
+	}
+	if err := call(ctx, *server, http.MethodPost, subjectPath(fs.Arg(0)), body, &v); err != nil {
+		fmt.Fprintf(env.Stderr, "schema register: registered as id %d, but looking it up failed: %v\n", resp.ID, err)
+		return exitInvalid
+	}
+	fmt.Fprintf(env.Stdout, "%s version %d (schema id %d)\n", fs.Arg(0), v.Version, resp.ID)
+	return exitOK
+}
+
+func runSchemaCheck(ctx context.Context, env Env) int {
+	fs := newFlagSet(env, "schema check", "SUBJECT FILE [--type json|avro] [--server URL]",
+		"Check FILE against SUBJECT's latest version under the subject's compatibility mode,\nwithout registering it. Exits 0 when compatible, 1 when not (with the reasons)."+registryHelp)
+	server := serverFlag(fs)
+	typ := fs.String("type", "", "schema `type`, json or avro (default: avro for .avsc files, else json)")
+	if code := fs.parse(); code >= 0 {
+		return code
+	}
+	if fs.NArg() != 2 {
+		fmt.Fprintln(env.Stderr, "schema check: want SUBJECT FILE")
+		return exitUsage
+	}
+	body, err := schemaBody(fs.Arg(1), *typ)
+	if err != nil {
+		fmt.Fprintf(env.Stderr, "schema check: %v\n", err)
+		return exitUsage
+	}
+	var resp struct {
+		Compatible bool     `json:"is_compatible"`
+		Messages   []string `json:"messages"`
+	}
+	path := "/registry/compatibility/subjects/" + url.PathEscape(fs.Arg(0)) + "/versions/latest?verbose=true"
+	if err := call(ctx, *server, http.MethodPost, path, body, &resp); err != nil {
+		fmt.Fprintf(env.Stderr, "schema check: %v\n", err)
+		return exitInvalid
+	}
+	for _, m := range resp.Messages {
+		fmt.Fprintln(env.Stdout, m)
+	}
+	if !resp.Compatible {
+		fmt.Fprintf(env.Stdout, "incompatible with the latest version of %s\n", fs.Arg(0))
+		return exitInvalid
+	}
+	fmt.Fprintf(env.Stdout, "compatible with the latest version of %s\n", fs.Arg(0))
+	return exitOK
+}
+
+func runSchemaList(ctx context.Context, env Env) int {
+	fs := newFlagSet(env, "schema list", "[--server URL]", "List the registry's subjects and their versions."+registryHelp)
+	server := serverFlag(fs)
+	if code := fs.parse(); code >= 0 {
+		return code
+	}
+	var subjects []string
+	if err := call(ctx, *server, http.MethodGet, "/registry/subjects", nil, &subjects); err != nil {
+		fmt.Fprintf(env.Stderr, "schema list: %v\n", err)
+		return exitInvalid
+	}
+	for _, s := range subjects {
+		var versions []int
+		if err := call(ctx, *server, http.MethodGet, subjectPath(s)+"/versions", nil, &versions); err != nil {
+			fmt.Fprintf(env.Stderr, "schema list: %s: %v\n", s, err)
+			return exitInvalid
+		}
+		fmt.Fprintf(env.Stdout, "%-40s versions %s\n", s, strings.Trim(fmt.Sprint(versions), "[]"))
+	}
+	return exitOK
+}
+
+func runSchemaGet(ctx context.Context, env Env) int {
+	fs := newFlagSet(env, "schema get", "SUBJECT [VERSION|latest] [--server URL]",
+		"Print one version of SUBJECT (subject, version, id, type, schema) as JSON."+registryHelp)
+	server := serverFlag(fs)
+	if code := fs.parse(); code >= 0 {
+		return code
+	}
+	if fs.NArg() < 1 || fs.NArg() > 2 {
+		fmt.Fprintln(env.Stderr, "schema get: want SUBJECT [VERSION]")
+		return exitUsage
+	}
+	version := "latest"
+	if fs.NArg() == 2 {
+		version = fs.Arg(1)
+	}
+	var v map[string]any
+	if err := call(ctx, *server, http.MethodGet, subjectPath(fs.Arg(0))+"/versions/"+url.PathEscape(version), nil, &v); err != nil {
+		fmt.Fprintf(env.Stderr, "schema get: %v\n", err)
+		return exitInvalid
+	}
+	b, _ := json.MarshalIndent(v, "", "  ")
+	fmt.Fprintf(env.Stdout, "%s\n", b)
+	return exitOK
+}
+
+func runSchemaDelete(ctx context.Context, env Env) int {
+	fs := newFlagSet(env, "schema delete", "SUBJECT [VERSION] [--permanent] [--server URL]",
+		"Delete a subject, or one of its versions. A soft delete hides it from readers and\ncompatibility checks; --permanent removes what was soft-deleted before."+registryHelp)
+	server := serverFlag(fs)
+	permanent := fs.Bool("permanent", false, "hard-delete what was soft-deleted before")
+	if code := fs.parse(); code >= 0 {
+		return code
+	}
+	if fs.NArg() < 1 || fs.NArg() > 2 {
+		fmt.Fprintln(env.Stderr, "schema delete: want SUBJECT [VERSION]")
+		return exitUsage
+	}
+	path := subjectPath(fs.Arg(0))
+	what := fs.Arg(0)
+	if fs.NArg() == 2 {
+		path += "/versions/" + url.PathEscape(fs.Arg(1))
+		what += " version " + fs.Arg(1)
+	}
+	if *permanent {
+		path += "?permanent=true"
+	}
+	if err := call(ctx, *server, http.MethodDelete, path, nil, nil); err != nil {
+		fmt.Fprintf(env.Stderr, "schema delete: %v\n", err)
+		return exitInvalid
+	}
+	kind := "soft-deleted"
+	if *permanent {
+		kind = "permanently deleted"
+	}
+	fmt.Fprintf(env.Stdout, "%s %s\n", what, kind)
+	return exitOK
+}
+
+func runSchemaState(ctx context.Context, env Env) int {
+	fs := newFlagSet(env, "schema state", "SUBJECT VERSION STATE [--server URL]",
+		"Set a version's rollout state: registered (stored, not enforced), enforced, or deprecated.\nThe change is logged by the gateway."+registryHelp)
+	server := serverFlag(fs)
+	if code := fs.parse(); code >= 0 {
+		return code
+	}
+	if fs.NArg() != 3 {
+		fmt.Fprintln(env.Stderr, "schema state: want SUBJECT VERSION STATE")
+		return exitUsage
+	}
+	path := "/api/v1/schemas/" + url.PathEscape(fs.Arg(0)) + "/versions/" + url.PathEscape(fs.Arg(1)) + "/state"
+	if err := call(ctx, *server, http.MethodPut, path, map[string]string{"state": fs.Arg(2)}, nil); err != nil {
+		var ae *apiError
+		if errors.As(err, &ae) && ae.status == http.StatusBadRequest {
+			fmt.Fprintf(env.Stderr, "schema state: %v\n", err)
+			return exitUsage
+		}
+		fmt.Fprintf(env.Stderr, "schema state: %v\n", err)
+		return exitInvalid
+	}
+	fmt.Fprintf(env.Stdout, "%s version %s is now %s\n", fs.Arg(0), fs.Arg(1), fs.Arg(2))
+	return exitOK
+}

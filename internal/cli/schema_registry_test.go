@@ -1,0 +1,90 @@
+package cli
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/dataquarantine/dataquarantine/internal/app"
+	"github.com/dataquarantine/dataquarantine/internal/config"
+)
+
+// The registry subcommands against a real running gateway.
+func TestSchemaRegistryCommands(t *testing.T) {
+	t.Parallel()
+	cfg := config.Default()
+	cfg.DataDir = t.TempDir()
+	cfg.Kafka.Embedded.Listen = "127.0.0.1:0"
+	cfg.HTTP.Listen = "127.0.0.1:0"
+	cfg.Log.Level = "warn"
+	require.NoError(t, cfg.Validate())
+	ctx, cancel := context.WithCancel(context.Background())
+	a, err := app.New(ctx, app.Options{Config: cfg})
+	require.NoError(t, err)
+	done := make(chan error, 1)
+	go func() { done <- a.Run(ctx) }()
+	defer func() { cancel(); require.NoError(t, <-done) }()
+	server := "http://" + a.HTTPAddr()
+	run := func(args ...string) (int, string, string) {
+		return runCLI(t, "", nil, append(args, "--server", server)...)
+	}
+	require.Eventually(t, func() bool { code, _, _ := run("schema", "list"); return code == 0 }, 10*time.Second, 20*time.Millisecond)
+
+	dir := t.TempDir()
+	v1 := writeFile(t, dir, "orders.v1.json", `{"type":"object","properties":{"id":{"type":"string"}},"additionalProperties":false}`)
+	v2 := writeFile(t, dir, "orders.v2.json", `{"type":"object","properties":{"id":{"type":"string"},"note":{"type":"string"}},"additionalProperties":false}`)
+	bad := writeFile(t, dir, "orders.bad.json", `{"type":"object","properties":{"id":{"type":"integer"}},"additionalProperties":false}`)
+
+	code, out, errOut := run("schema", "register", "orders-value", v1)
+	require.Equal(t, 0, code, errOut)
+	require.Regexp(t, `^orders-value version 1 \(schema id \d+\)\n$`, out)
+	code, out, _ = run("schema", "register", "orders-value", v1)
+	require.Equal(t, 0, code, "re-registering is idempotent")
+	require.Contains(t, out, "orders-value version 1 ")
+
+	code, out, _ = run("schema", "check", "orders-value", v2)
+	require.Equal(t, 0, code, out)
+	require.Contains(t, out, "compatible with the latest version of orders-value")
+	code, out, _ = run("schema", "check", "orders-value", bad)
+	require.Equal(t, 1, code)
+	require.Contains(t, out, "TYPE_CHANGED")
+	code, _, errOut = run("schema", "register", "orders-value", bad)
+	require.Equal(t, 1, code)
+	require.Contains(t, errOut, "incompatible")
+
+	code, out, errOut = run("schema", "register", "orders-value", v2)
+	require.Equal(t, 0, code, errOut)
+	require.Contains(t, out, "orders-value version 2 ")
+
+	code, out, _ = run("schema", "list")
+	require.Equal(t, 0, code)
+	require.Regexp(t, `orders-value\s+versions 1 2\n`, out)
+	require.Contains(t, out, "user_event", "the config's schema was loaded at start")
+
+	code, out, _ = run("schema", "get", "orders-value")
+	require.Equal(t, 0, code)
+	require.Contains(t, out, `"version": 2`)
+	code, out, _ = run("schema", "get", "orders-value", "1")
+	require.Equal(t, 0, code)
+	require.Contains(t, out, `"version": 1`)
+
+	code, out, errOut = run("schema", "state", "orders-value", "2", "enforced")
+	require.Equal(t, 0, code, errOut)
+	require.Equal(t, "orders-value version 2 is now enforced\n", out)
+	code, _, errOut = run("schema", "state", "orders-value", "2", "shiny")
+	require.NotEqual(t, 0, code)
+	require.NotEmpty(t, errOut)
+
+	code, out, errOut = run("schema", "delete", "orders-value", "1")
+	require.Equal(t, 0, code, errOut)
+	require.Equal(t, "orders-value version 1 soft-deleted\n", out)
+	code, _, errOut = run("schema", "get", "orders-value", "1")
+	require.Equal(t, 1, code)
+	require.NotEmpty(t, errOut)
+
+	code, _, errOut = run("schema", "register", "orders-value")
+	require.Equal(t, 2, code)
+	require.Contains(t, errOut, "want SUBJECT FILE")
+}
