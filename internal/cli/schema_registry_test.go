@@ -1,36 +1,18 @@
 package cli
 
 import (
-	"context"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/require"
-
-	"github.com/dataquarantine/dataquarantine/internal/app"
-	"github.com/dataquarantine/dataquarantine/internal/config"
 )
 
 // The registry subcommands against a real running gateway.
 func TestSchemaRegistryCommands(t *testing.T) {
 	t.Parallel()
-	cfg := config.Default()
-	cfg.DataDir = t.TempDir()
-	cfg.Kafka.Embedded.Listen = "127.0.0.1:0"
-	cfg.HTTP.Listen = "127.0.0.1:0"
-	cfg.Log.Level = "warn"
-	require.NoError(t, cfg.Validate())
-	ctx, cancel := context.WithCancel(context.Background())
-	a, err := app.New(ctx, app.Options{Config: cfg})
-	require.NoError(t, err)
-	done := make(chan error, 1)
-	go func() { done <- a.Run(ctx) }()
-	defer func() { cancel(); require.NoError(t, <-done) }()
-	server := "http://" + a.HTTPAddr()
+	server := runningGateway(t)
 	run := func(args ...string) (int, string, string) {
 		return runCLI(t, "", nil, append(args, "--server", server)...)
 	}
-	require.Eventually(t, func() bool { code, _, _ := run("schema", "list"); return code == 0 }, 10*time.Second, 20*time.Millisecond)
 
 	dir := t.TempDir()
 	v1 := writeFile(t, dir, "orders.v1.json", `{"type":"object","properties":{"id":{"type":"string"}},"additionalProperties":false}`)
