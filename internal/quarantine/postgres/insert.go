@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"math"
 	"slices"
 	"strings"
 	"time"
@@ -55,19 +54,6 @@ func (b *batch) args() []any {
 		b.ts, b.qat, b.subjects, b.versions, b.errTypes, b.fields,
 		b.errs, b.segments, b.payOffs, b.payLens, b.paySizes, b.statuses,
 	}
-}
-
-// Times outside this range have no int64 nanosecond representation.
-var (
-	minTime = time.Unix(0, math.MinInt64)
-	maxTime = time.Unix(0, math.MaxInt64)
-)
-
-func checkTime(t time.Time) error {
-	if t.Before(minTime) || t.After(maxTime) {
-		return fmt.Errorf("time %s is outside the storable range %s..%s", t, minTime.UTC(), maxTime.UTC())
-	}
-	return nil
 }
 
 // newBatch validates and encodes entries. Repeated ids are dropped, the
@@ -146,11 +132,11 @@ func validate(e *quarantine.Entry) error {
 	if e.QuarantinedAt.IsZero() {
 		return errors.New("zero QuarantinedAt")
 	}
-	if err := checkTime(e.QuarantinedAt); err != nil {
+	if err := quarantine.CheckTime(e.QuarantinedAt); err != nil {
 		return fmt.Errorf("QuarantinedAt: %w", err)
 	}
 	if !e.Timestamp.IsZero() {
-		if err := checkTime(e.Timestamp); err != nil {
+		if err := quarantine.CheckTime(e.Timestamp); err != nil {
 			return fmt.Errorf("timestamp: %w", err)
 		}
 	}

@@ -1,18 +1,13 @@
 package postgres
 
 import (
-	"bytes"
 	"context"
-	"encoding/base64"
-	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"math"
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5"
 
@@ -93,13 +88,13 @@ func (s *Store) List(ctx context.Context, f quarantine.Filter) (quarantine.Page,
 	eq("subject", f.Subject)
 	eq("status", string(f.Status))
 	if !f.Since.IsZero() {
-		where = append(where, "quarantined_at >= "+arg(clampNanos(f.Since)))
+		where = append(where, "quarantined_at >= "+arg(quarantine.ClampNanos(f.Since)))
 	}
 	if !f.Until.IsZero() {
-		where = append(where, "quarantined_at < "+arg(clampNanos(f.Until)))
+		where = append(where, "quarantined_at < "+arg(quarantine.ClampNanos(f.Until)))
 	}
 	if f.Cursor != "" {
-		qat, id, err := decodeCursor(f.Cursor)
+		qat, id, err := quarantine.DecodeCursor(f.Cursor)
 		if err != nil {
 			return quarantine.Page{}, err
 		}
@@ -134,46 +129,9 @@ func (s *Store) List(ctx context.Context, f quarantine.Filter) (quarantine.Page,
 	if len(page.Entries) > limit {
 		page.Entries = page.Entries[:limit]
 		last := page.Entries[limit-1]
-		page.NextCursor = encodeCursor(last.QuarantinedAt.UnixNano(), last.ID)
+		page.NextCursor = quarantine.EncodeCursor(last.QuarantinedAt.UnixNano(), last.ID)
 	}
 	return page, nil
-}
-
-// clampNanos converts a filter bound to nanoseconds, saturating rather than
-// wrapping for times outside the storable range.
-func clampNanos(t time.Time) int64 {
-	switch {
-	case t.Before(minTime):
-		return math.MinInt64
-	case t.After(maxTime):
-		return math.MaxInt64
-	default:
-		return t.UnixNano()
-	}
-}
-
-// cursorVersion prefixes every cursor, so its encoding can change without
-// misreading cursors issued by an older binary.
-const cursorVersion = 1
-
-// encodeCursor makes the opaque cursor for the position after (qat, id):
-// base64url of version, quarantined_at (int64 big-endian), id.
-func encodeCursor(qat int64, id string) string {
-	b := make([]byte, 0, 9+len(id))
-	b = append(b, cursorVersion)
-	b = binary.BigEndian.AppendUint64(b, uint64(qat))
-	b = append(b, id...)
-	return base64.RawURLEncoding.EncodeToString(b)
-}
-
-func decodeCursor(c string) (int64, string, error) {
-	b, err := base64.RawURLEncoding.DecodeString(c)
-	// The id goes to the server as text, which cannot hold NUL or invalid
-	// UTF-8: such a cursor is not one this store issued.
-	if err != nil || len(b) < 10 || b[0] != cursorVersion || !utf8.Valid(b[9:]) || bytes.IndexByte(b[9:], 0) >= 0 {
-		return 0, "", fmt.Errorf("cursor %q: %w", c, quarantine.ErrBadCursor)
-	}
-	return int64(binary.BigEndian.Uint64(b[1:9])), string(b[9:]), nil
 }
 
 // CountByErrorType returns how many entries have each primary error type.

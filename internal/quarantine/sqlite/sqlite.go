@@ -10,12 +10,9 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"encoding/base64"
-	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"math"
 	"net/url"
 	"strconv"
 	"strings"
@@ -171,19 +168,6 @@ func (s *Store) Close() error {
 	return s.closeErr
 }
 
-// Times outside this range have no int64 nanosecond representation.
-var (
-	minTime = time.Unix(0, math.MinInt64)
-	maxTime = time.Unix(0, math.MaxInt64)
-)
-
-func checkTime(t time.Time) error {
-	if t.Before(minTime) || t.After(maxTime) {
-		return fmt.Errorf("time %s is outside the storable range %s..%s", t, minTime.UTC(), maxTime.UTC())
-	}
-	return nil
-}
-
 // Insert writes entries in one transaction; ids already stored (including
 // repeats within entries) are skipped, the first write winning. Times are
 // stored with nanosecond precision and come back in UTC.
@@ -224,12 +208,12 @@ func encodeEntry(e *quarantine.Entry, row *[17]any) error {
 	if e.QuarantinedAt.IsZero() {
 		return errors.New("zero QuarantinedAt")
 	}
-	if err := checkTime(e.QuarantinedAt); err != nil {
+	if err := quarantine.CheckTime(e.QuarantinedAt); err != nil {
 		return fmt.Errorf("QuarantinedAt: %w", err)
 	}
 	var ts any // NULL for the zero time
 	if !e.Timestamp.IsZero() {
-		if err := checkTime(e.Timestamp); err != nil {
+		if err := quarantine.CheckTime(e.Timestamp); err != nil {
 			return fmt.Errorf("timestamp: %w", err)
 		}
 		ts = e.Timestamp.UnixNano()
@@ -311,14 +295,14 @@ func (s *Store) List(ctx context.Context, f quarantine.Filter) (quarantine.Page,
 	eq("status", string(f.Status))
 	if !f.Since.IsZero() {
 		where = append(where, "quarantined_at >= ?")
-		args = append(args, clampNanos(f.Since))
+		args = append(args, quarantine.ClampNanos(f.Since))
 	}
 	if !f.Until.IsZero() {
 		where = append(where, "quarantined_at < ?")
-		args = append(args, clampNanos(f.Until))
+		args = append(args, quarantine.ClampNanos(f.Until))
 	}
 	if f.Cursor != "" {
-		qat, id, err := decodeCursor(f.Cursor)
+		qat, id, err := quarantine.DecodeCursor(f.Cursor)
 		if err != nil {
 			return quarantine.Page{}, err
 		}
@@ -355,44 +339,9 @@ func (s *Store) List(ctx context.Context, f quarantine.Filter) (quarantine.Page,
 	if len(page.Entries) > limit {
 		page.Entries = page.Entries[:limit]
 		last := page.Entries[limit-1]
-		page.NextCursor = encodeCursor(last.QuarantinedAt.UnixNano(), last.ID)
+		page.NextCursor = quarantine.EncodeCursor(last.QuarantinedAt.UnixNano(), last.ID)
 	}
 	return page, nil
-}
-
-// clampNanos converts a filter bound to nanoseconds, saturating rather than
-// wrapping for times outside the storable range.
-func clampNanos(t time.Time) int64 {
-	switch {
-	case t.Before(minTime):
-		return math.MinInt64
-	case t.After(maxTime):
-		return math.MaxInt64
-	default:
-		return t.UnixNano()
-	}
-}
-
-// cursorVersion prefixes every cursor, so its encoding can change without
-// misreading cursors issued by an older binary.
-const cursorVersion = 1
-
-// encodeCursor makes the opaque cursor for the position after (qat, id):
-// base64url of version, quarantined_at (int64 big-endian), id.
-func encodeCursor(qat int64, id string) string {
-	b := make([]byte, 0, 9+len(id))
-	b = append(b, cursorVersion)
-	b = binary.BigEndian.AppendUint64(b, uint64(qat))
-	b = append(b, id...)
-	return base64.RawURLEncoding.EncodeToString(b)
-}
-
-func decodeCursor(c string) (int64, string, error) {
-	b, err := base64.RawURLEncoding.DecodeString(c)
-	if err != nil || len(b) < 10 || b[0] != cursorVersion {
-		return 0, "", fmt.Errorf("cursor %q: %w", c, quarantine.ErrBadCursor)
-	}
-	return int64(binary.BigEndian.Uint64(b[1:9])), string(b[9:]), nil
 }
 
 // CountByErrorType returns how many entries have each primary error type.
