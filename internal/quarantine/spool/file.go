@@ -1,10 +1,12 @@
 package spool
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 )
 
 // tmpMarker is in the name of every temporary and set-aside file; no spool
@@ -104,4 +106,19 @@ func syncDir(dir string) error {
 		return fmt.Errorf("syncing dir %s: %w", dir, err)
 	}
 	return nil
+}
+
+// drainEvery calls drain now and then every interval until ctx ends: the
+// syncer loop of both spools.
+func drainEvery(ctx context.Context, interval time.Duration, drain func(context.Context) bool) error {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		drain(ctx)
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C:
+		}
+	}
 }

@@ -275,16 +275,7 @@ func decodeBatch(data []byte) ([]quarantine.Entry, error) {
 // primary, oldest batch first, deleting each batch only once the primary has
 // accepted it. It returns nil when ctx ends.
 func (m *Metadata) Run(ctx context.Context) error {
-	t := time.NewTicker(m.syncInterval)
-	defer t.Stop()
-	for {
-		m.Drain(ctx)
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-t.C:
-		}
-	}
+	return drainEvery(ctx, m.syncInterval, m.Drain)
 }
 
 // Drain drains the spool once, stopping at the first batch the primary

@@ -250,16 +250,7 @@ func (p *Payloads) readLocal(ref quarantine.PayloadRef) (quarantine.Payload, err
 // primary, oldest segment first, deleting each local segment only once the
 // primary holds it. It returns nil when ctx ends.
 func (p *Payloads) Run(ctx context.Context) error {
-	t := time.NewTicker(p.syncInterval)
-	defer t.Stop()
-	for {
-		p.Drain(ctx)
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-t.C:
-		}
-	}
+	return drainEvery(ctx, p.syncInterval, p.Drain)
 }
 
 // Drain drains the spool once, stopping at the first segment the primary
