@@ -93,9 +93,11 @@ func New(ctx context.Context, opts Options) (_ *App, err error) {
 	if err := a.startKafka(ctx); err != nil {
 		return nil, err
 	}
-	if err := a.openStores(); err != nil {
+	st, err := openStores(a.cfg, a.log)
+	if err != nil {
 		return nil, err
 	}
+	a.meta, a.payloads, a.pg = st.meta, st.payloads, st.pg
 	if err := a.openRegistry(ctx); err != nil {
 		return nil, err
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"path/filepath"
 	"time"
 
@@ -23,65 +24,79 @@ import (
 	"github.com/dataquarantine/dataquarantine/internal/validate"
 )
 
-// openStores opens the metadata and payload stores the config's URLs name.
+// stores are the metadata and payload stores a config names.
+type stores struct {
+	meta     quarantine.MetadataStore
+	payloads quarantine.PayloadStore
+	pg       *postgres.Store // meta, when it is PostgreSQL (for pool metrics)
+}
+
+// openStores opens the metadata and payload stores cfg's URLs name. On
+// error nothing stays open.
 // Errors never repeat a URL or a key: the drivers' do not either.
-func (a *App) openStores() error {
+func openStores(cfg config.Config, log *slog.Logger) (st stores, err error) {
+	defer func() {
+		if err != nil && st.meta != nil {
+			_ = st.meta.Close() // already failing; the first error is the one to report
+			st = stores{}
+		}
+	}()
 	// A network store connects (PostgreSQL also migrates) as it opens:
 	// bounded, so an unreachable server fails start-up instead of hanging it.
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	metaURL, err := config.ParseStoreURL(a.cfg.MetadataURL())
+	metaURL, err := config.ParseStoreURL(cfg.MetadataURL())
 	if err != nil {
-		return fmt.Errorf("storage.metadata.url: %w", err)
+		return st, fmt.Errorf("storage.metadata.url: %w", err)
 	}
 	switch metaURL.Scheme {
 	case config.SchemeSQLite:
 		s, err := sqlite.New(sqlite.Options{Path: metaURL.Path})
 		if err != nil {
-			return fmt.Errorf("opening metadata store: %w", err)
+			return st, fmt.Errorf("opening metadata store: %w", err)
 		}
-		a.meta = s
+		st.meta = s
 	case config.SchemePostgres, config.SchemePostgreSQL:
-		s, err := postgres.New(ctx, postgres.Options{URL: a.cfg.MetadataURL(), Logger: a.log})
+		s, err := postgres.New(ctx, postgres.Options{URL: cfg.MetadataURL(), Logger: log})
 		if err != nil {
-			return fmt.Errorf("opening metadata store: %w", err)
+			return st, fmt.Errorf("opening metadata store: %w", err)
 		}
-		a.meta, a.pg = s, s
+		st.meta, st.pg = s, s
 	default:
-		return fmt.Errorf("storage.metadata.url: unsupported scheme %q", metaURL.Scheme)
+		return st, fmt.Errorf("storage.metadata.url: unsupported scheme %q", metaURL.Scheme)
 	}
-	payURL, err := config.ParseStoreURL(a.cfg.PayloadsURL())
+	payURL, err := config.ParseStoreURL(cfg.PayloadsURL())
 	if err != nil {
-		return fmt.Errorf("storage.payloads.url: %w", err)
+		return st, fmt.Errorf("storage.payloads.url: %w", err)
 	}
 	switch payURL.Scheme {
 	case config.SchemeFile:
 		s, err := fs.New(fs.Options{Dir: payURL.Path})
 		if err != nil {
-			return fmt.Errorf("opening payload store: %w", err)
+			return st, fmt.Errorf("opening payload store: %w", err)
 		}
-		a.payloads = s
+		st.payloads = s
 	case config.SchemeS3:
-		loc, err := config.ParseS3URL(a.cfg.PayloadsURL())
+		loc, err := config.ParseS3URL(cfg.PayloadsURL())
 		if err != nil {
-			return fmt.Errorf("storage.payloads.url: %w", err)
+			return st, fmt.Errorf("storage.payloads.url: %w", err)
 		}
-		keys := a.cfg.Storage.Payloads
+		keys := cfg.Storage.Payloads
 		if (keys.AccessKey == "") != (keys.SecretKey == "") {
-			return errors.New("storage.payloads.access_key and secret_key: set both, or neither for anonymous access")
+			return st, errors.New("storage.payloads.access_key and secret_key: set both, or neither for anonymous access")
 		}
 		s, err := s3.New(ctx, s3.Options{
 			Endpoint: loc.Endpoint, Bucket: loc.Bucket, Secure: loc.Secure, Region: loc.Region,
 			AccessKey: keys.AccessKey, SecretKey: keys.SecretKey,
 		})
 		if err != nil {
-			return fmt.Errorf("opening payload store: %w", err)
+			return st, fmt.Errorf("opening payload store: %w", err)
 		}
-		a.payloads = s
+		st.payloads = s
 	default:
-		return fmt.Errorf("storage.payloads.url: unsupported scheme %q", payURL.Scheme)
+		return st, fmt.Errorf("storage.payloads.url: unsupported scheme %q", payURL.Scheme)
 	}
-	return nil
+	return st, nil
 }
 
 // buildEngine compiles every configured schema and binds the input topics.
@@ -139,14 +154,8 @@ func JSONLimits(cfg *config.Config) jsonschema.Limits {
 // OpenStores opens the metadata and payload stores cfg names, as serve does
 // (the benchmark opens them too). The caller closes both.
 func OpenStores(cfg config.Config) (quarantine.MetadataStore, quarantine.PayloadStore, error) {
-	a := &App{cfg: cfg}
-	if err := a.openStores(); err != nil {
-		if a.meta != nil {
-			_ = a.meta.Close()
-		}
-		return nil, nil, err
-	}
-	return a.meta, a.payloads, nil
+	st, err := openStores(cfg, slog.Default())
+	return st.meta, st.payloads, err
 }
 
 // MigrateMetadata applies the metadata store's schema migrations and
