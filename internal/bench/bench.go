@@ -52,8 +52,7 @@ type Options struct {
 	Logger *slog.Logger
 }
 
-// Result is what a run measured. Durations marshal as nanoseconds; the
-// *_ms and *_us fields carry them in readable units.
+// Result is what a run measured, in the units its field names say.
 type Result struct {
 	Mode         string  `json:"mode"` // "backlog" or "rate"
 	Records      int     `json:"records"`

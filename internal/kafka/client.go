@@ -127,7 +127,10 @@ func EnsureTopics(ctx context.Context, cl *kgo.Client, specs []TopicSpec) error 
 		if err == nil || attempt == 20 || ctx.Err() != nil {
 			break
 		}
-		time.Sleep(250 * time.Millisecond)
+		select {
+		case <-ctx.Done():
+		case <-time.After(250 * time.Millisecond):
+		}
 	}
 	if err != nil {
 		return fmt.Errorf("listing topics: %w", err)
