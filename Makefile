@@ -23,7 +23,7 @@ run: ## run the gateway embedded, with demo traffic (data in ./data)
 	$(GO) run ./cmd/dataquarantine serve --demo
 
 .PHONY: deps
-deps: ## install what the tests need when missing (kcat, PostgreSQL, a MinIO server in bin/tools)
+deps: ## install what the tests need when missing (kcat, PostgreSQL, Prometheus, a MinIO server in bin/tools)
 	scripts/test-deps.sh
 
 .PHONY: test
