@@ -1,0 +1,9 @@
+// Package live owns the gateway's live statistics: snapshots computed from
+// the Prometheus registry the gateway exports (totals, rates over the last
+// interval, success rate, error-type mix, latency quantiles, consumer lag,
+// spool depth, circuit states), plus the most recent quarantined records,
+// and the server-sent-events handler that streams them as JSON.
+//
+// It reads the metrics by name, so it needs no access to the pipeline: what
+// /metrics shows is exactly what the dashboard shows.
+package live
