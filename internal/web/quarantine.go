@@ -1,0 +1,207 @@
+package web
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"time"
+
+	"github.com/dataquarantine/dataquarantine/internal/quarantine"
+	"github.com/dataquarantine/dataquarantine/internal/record"
+)
+
+// listForm is the quarantine browser's filter form, as submitted.
+type listForm struct {
+	ErrorType, Topic, Subject, Status, Field, Since, Until string
+}
+
+// filterParams are the form's names, in the order the page shows them.
+var filterParams = []string{"error_type", "topic", "subject", "status", "field", "since", "until"}
+
+type listData struct {
+	Form       listForm
+	ErrorTypes []record.ErrorType
+	Statuses   []quarantine.Status
+	Entries    []quarantine.Entry
+	Problem    string // why the filter was refused, "" when it was not
+	NextURL    string // the next page, "" on the last
+	Filtered   bool
+}
+
+func (u *ui) quarantineList(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	d := listData{
+		Form: listForm{
+			ErrorType: q.Get("error_type"), Topic: q.Get("topic"), Subject: q.Get("subject"),
+			Status: q.Get("status"), Field: q.Get("field"), Since: q.Get("since"), Until: q.Get("until"),
+		},
+		ErrorTypes: record.ErrorTypes,
+		Statuses:   quarantine.Statuses,
+	}
+	f, problem := parseFilter(q)
+	d.Problem = problem
+	d.Filtered = f.ErrorType != "" || f.Topic != "" || f.Subject != "" || f.Status != "" || f.Field != "" ||
+		!f.Since.IsZero() || !f.Until.IsZero()
+	if problem == "" {
+		page, err := u.opts.Quarantine.List(r.Context(), f)
+		switch {
+		case errors.Is(err, quarantine.ErrBadCursor):
+			d.Problem = "This page link is no longer valid: start again from the first page."
+		case err != nil:
+			u.internalError(w, r, "listing quarantine entries", err)
+			return
+		default:
+			d.Entries = page.Entries
+			if page.NextCursor != "" {
+				next := url.Values{}
+				for _, p := range filterParams {
+					next.Set(p, q.Get(p))
+				}
+				next.Set("cursor", page.NextCursor)
+				d.NextURL = canonicalURL(next)
+			}
+		}
+	}
+	if isHTMX(r) {
+		// The form sends its empty fields too; the address bar gets the
+		// same query without them.
+		w.Header().Set("HX-Push-Url", canonicalURL(q))
+		u.renderFragment(w, r, "quarantine", "results", d)
+		return
+	}
+	u.render(w, r, http.StatusOK, "quarantine", "Quarantine", "quarantine", d)
+}
+
+// canonicalURL is the browser's address for q: its non-empty filters and
+// cursor, in a fixed order.
+func canonicalURL(q url.Values) string {
+	out := url.Values{}
+	for _, p := range append(filterParams, "cursor") {
+		if v := q.Get(p); v != "" {
+			out.Set(p, v)
+		}
+	}
+	if len(out) == 0 {
+		return "/quarantine"
+	}
+	return "/quarantine?" + out.Encode()
+}
+
+// parseFilter reads the browser's query. Times are RFC 3339, or the
+// "2006-01-02T15:04" of a datetime-local input, taken as UTC.
+func parseFilter(q url.Values) (quarantine.Filter, string) {
+	f := quarantine.Filter{
+		ErrorType: record.ErrorType(q.Get("error_type")),
+		Topic:     q.Get("topic"),
+		Subject:   q.Get("subject"),
+		Status:    quarantine.Status(q.Get("status")),
+		Field:     q.Get("field"),
+		Cursor:    q.Get("cursor"),
+		Limit:     quarantine.DefaultLimit,
+	}
+	if f.ErrorType != "" && !f.ErrorType.Known() {
+		return f, fmt.Sprintf("Unknown error type %q.", f.ErrorType)
+	}
+	if f.Status != "" && !f.Status.Known() {
+		return f, fmt.Sprintf("Unknown status %q.", f.Status)
+	}
+	for _, p := range []struct {
+		name, label string
+		dst         *time.Time
+	}{{"since", "From", &f.Since}, {"until", "To", &f.Until}} {
+		v := q.Get(p.name)
+		if v == "" {
+			continue
+		}
+		t, err := parseTime(v)
+		if err != nil {
+			return f, fmt.Sprintf("%s: %q is not a time such as 2026-11-03T10:00 (UTC).", p.label, v)
+		}
+		*p.dst = t
+	}
+	if !f.Since.IsZero() && !f.Until.IsZero() && f.Since.After(f.Until) {
+		return f, "From is after To."
+	}
+	return f, ""
+}
+
+func parseTime(s string) (time.Time, error) {
+	for _, layout := range []string{time.RFC3339Nano, "2006-01-02T15:04:05", "2006-01-02T15:04"} {
+		if t, err := time.ParseInLocation(layout, s, time.UTC); err == nil {
+			return t, nil
+		}
+	}
+	return time.Time{}, errors.New("not a time")
+}
+
+type errorView struct {
+	N int
+	record.Violation
+}
+
+type headerView struct {
+	Key   string
+	Value bytesView
+}
+
+type detailData struct {
+	Entry        quarantine.Entry
+	Key          bytesView
+	Errors       []errorView
+	Payload      payloadView
+	PayloadError string
+	Headers      []headerView
+	History      []HistoryEvent
+	HasHistory   bool
+	Actions      Actions
+}
+
+func (u *ui) quarantineDetail(w http.ResponseWriter, r *http.Request) {
+	id := r.PathValue("id")
+	e, err := u.opts.Quarantine.Get(r.Context(), id)
+	if errors.Is(err, quarantine.ErrNotFound) {
+		u.errorPage(w, r, http.StatusNotFound, fmt.Sprintf("No quarantined record has the id %q.", id))
+		return
+	}
+	if err != nil {
+		u.internalError(w, r, "getting quarantine entry", err)
+		return
+	}
+	d := detailData{Entry: e, Key: newBytesView(e.Key), Actions: u.opts.Actions}
+	for i, v := range e.Errors {
+		d.Errors = append(d.Errors, errorView{N: i + 1, Violation: v})
+	}
+	p, err := u.opts.Payloads.Read(r.Context(), e.Payload)
+	switch {
+	case err == nil:
+		d.Payload = newPayloadView(p.Value, e.Errors)
+		for _, h := range p.Headers {
+			d.Headers = append(d.Headers, headerView{Key: h.Key, Value: newBytesView(h.Value)})
+		}
+	case errors.Is(err, quarantine.ErrNotFound):
+		d.PayloadError = "The payload is not in the payload store (yet: a spool may still hold it)."
+	case errors.Is(err, quarantine.ErrCorrupt):
+		u.log.ErrorContext(r.Context(), "reading quarantined payload", "id", id, "ref", e.Payload, "err", err)
+		d.PayloadError = "The stored payload is damaged; the error has been logged."
+	default:
+		u.internalError(w, r, "reading quarantined payload", err)
+		return
+	}
+	if u.opts.History != nil {
+		d.HasHistory = true
+		d.History, err = u.opts.History.History(r.Context(), id)
+		if err != nil {
+			u.internalError(w, r, "reading a record's history", err)
+			return
+		}
+	}
+	u.render(w, r, http.StatusOK, "detail", "Record "+shortID(id), "quarantine", d)
+}
+
+func shortID(id string) string {
+	if len(id) > 12 {
+		return id[:12] + "…"
+	}
+	return id
+}

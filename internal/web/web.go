@@ -1,0 +1,253 @@
+package web
+
+import (
+	"bytes"
+	"context"
+	"embed"
+	"errors"
+	"fmt"
+	"html/template"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/dataquarantine/dataquarantine/internal/live"
+	"github.com/dataquarantine/dataquarantine/internal/quarantine"
+	"github.com/dataquarantine/dataquarantine/internal/registry"
+	"github.com/dataquarantine/dataquarantine/internal/schema/compat"
+)
+
+//go:embed templates/*.html
+var templateFS embed.FS
+
+//go:embed static
+var staticFS embed.FS
+
+// QuarantineReader reads quarantine metadata; quarantine.MetadataStore
+// satisfies it.
+type QuarantineReader interface {
+	Get(ctx context.Context, id string) (quarantine.Entry, error)
+	List(ctx context.Context, f quarantine.Filter) (quarantine.Page, error)
+}
+
+// PayloadReader reads quarantined payloads; quarantine.PayloadStore
+// satisfies it.
+type PayloadReader interface {
+	Read(ctx context.Context, ref quarantine.PayloadRef) (quarantine.Payload, error)
+}
+
+// SchemaReader reads the schema registry; *registry.Registry satisfies it.
+type SchemaReader interface {
+	Subjects(ctx context.Context, deleted bool) ([]string, error)
+	Versions(ctx context.Context, subject string, deleted bool) ([]registry.Version, error)
+	Get(ctx context.Context, subject string, version int, deleted bool) (registry.SubjectSchema, error)
+	Compatibility(ctx context.Context, subject string) (compat.Mode, error)
+}
+
+// HistoryEvent is one thing that happened to a quarantined record after it
+// was quarantined (reprocessed, discarded, payload edited...).
+type HistoryEvent struct {
+	At     time.Time
+	Actor  string
+	Action string
+	Detail string
+}
+
+// HistoryReader returns a record's history, oldest first; the audit log
+// will be one.
+type HistoryReader interface {
+	History(ctx context.Context, id string) ([]HistoryEvent, error)
+}
+
+// Actions says which mutating actions the UI offers. Each shows its button
+// only when set, so nothing dead is rendered.
+//
+// TODO(reprocess): set these in internal/app when the reprocessing backend
+// and its REST endpoints land; the buttons post to those endpoints.
+type Actions struct {
+	// Reprocess: "Reprocess" on a record (POST
+	// /api/v1/quarantine/{id}/reprocess) and a "Reprocess" nav entry.
+	Reprocess bool
+	// Discard: "Discard" on a record (POST /api/v1/quarantine/{id}/discard).
+	Discard bool
+	// EditPayload: "Edit payload" on a record (PUT
+	// /api/v1/quarantine/{id}/payload).
+	EditPayload bool
+}
+
+// Options configure the UI handler.
+type Options struct {
+	// Quarantine reads quarantine metadata. Required.
+	Quarantine QuarantineReader
+	// Payloads reads quarantined payloads. Required.
+	Payloads PayloadReader
+	// Live provides the dashboard's statistics. Required.
+	Live *live.Sampler
+	// Schemas reads the schema registry. Default: none (no Schemas pages).
+	Schemas SchemaReader
+	// History feeds a record's history section. Default: none (no
+	// history shown).
+	History HistoryReader
+	// Actions enables the mutating actions' buttons. Default: none.
+	Actions Actions
+	// EventsInterval is how often the dashboard updates. Default 1s.
+	EventsInterval time.Duration
+	// Logger receives internal errors. Default slog.Default().
+	Logger *slog.Logger
+}
+
+// EventsPath is the dashboard's own event stream: server-rendered HTML
+// fragments for htmx's SSE extension (the JSON stream for programs is
+// live.EventsPattern).
+const EventsPath = "/ui/events"
+
+// ContentSecurityPolicy is sent with every UI response: scripts and styles
+// only from this origin, no inline ones, no plugins, no framing.
+const ContentSecurityPolicy = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
+	"connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
+
+type ui struct {
+	opts  Options
+	log   *slog.Logger
+	pages map[string]*template.Template
+	frags *template.Template
+	mux   *http.ServeMux
+}
+
+// New returns the UI handler, to be mounted at "/".
+func New(opts Options) (http.Handler, error) {
+	switch {
+	case opts.Quarantine == nil:
+		return nil, errors.New("web: Options.Quarantine is required")
+	case opts.Payloads == nil:
+		return nil, errors.New("web: Options.Payloads is required")
+	case opts.Live == nil:
+		return nil, errors.New("web: Options.Live is required")
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	u := &ui{opts: opts, log: opts.Logger, pages: map[string]*template.Template{}, mux: http.NewServeMux()}
+	if err := u.parse(); err != nil {
+		return nil, err
+	}
+	static, err := fs.Sub(staticFS, "static")
+	if err != nil {
+		return nil, fmt.Errorf("web: static assets: %w", err)
+	}
+	u.mux.Handle("GET /static/", http.StripPrefix("/static/", staticHandler(http.FileServerFS(static))))
+	u.mux.HandleFunc("GET /{$}", u.dashboard)
+	u.mux.Handle("GET "+EventsPath, live.Stream(live.StreamOptions{
+		Sampler: opts.Live, Interval: opts.EventsInterval, Render: u.renderEvents, Logger: u.log,
+	}))
+	u.mux.HandleFunc("GET /quarantine", u.quarantineList)
+	u.mux.HandleFunc("GET /quarantine/{id}", u.quarantineDetail)
+	if opts.Schemas != nil {
+		u.mux.HandleFunc("GET /schemas", u.schemaList)
+		u.mux.HandleFunc("GET /schemas/{subject}", u.schemaDetail)
+	}
+	u.mux.HandleFunc("/", u.notFound)
+	return u, nil
+}
+
+func (u *ui) parse() error {
+	funcs := template.FuncMap{
+		"time":     fmtTime,
+		"ago":      ago,
+		"pct":      pct,
+		"num":      num,
+		"rate":     fmtRate,
+		"ms":       fmtMillis,
+		"barClass": barClass,
+		"add":      func(a, b int) int { return a + b },
+	}
+	base, err := template.New("").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/fragments.html")
+	if err != nil {
+		return fmt.Errorf("web: parsing templates: %w", err)
+	}
+	u.frags = base
+	for _, page := range []string{"dashboard", "quarantine", "detail", "schemas", "subject", "error"} {
+		t, err := template.Must(base.Clone()).ParseFS(templateFS, "templates/"+page+".html")
+		if err != nil {
+			return fmt.Errorf("web: parsing template %s: %w", page, err)
+		}
+		u.pages[page] = t
+	}
+	return nil
+}
+
+func staticHandler(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "public, max-age=300")
+		h.ServeHTTP(w, r)
+	})
+}
+
+// ServeHTTP sets the security headers every UI response carries, then
+// routes.
+func (u *ui) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	h := w.Header()
+	h.Set("Content-Security-Policy", ContentSecurityPolicy)
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("X-Frame-Options", "DENY")
+	h.Set("Referrer-Policy", "same-origin")
+	u.mux.ServeHTTP(w, r)
+}
+
+// page is what every page template gets.
+type page struct {
+	Title   string
+	Nav     string // the active nav entry
+	Schemas bool   // the registry is there: show its nav entry
+	Actions Actions
+	Data    any
+}
+
+func (u *ui) render(w http.ResponseWriter, r *http.Request, status int, name, title, nav string, data any) {
+	u.renderTemplate(w, r, status, u.pages[name], "layout", page{
+		Title: title, Nav: nav, Schemas: u.opts.Schemas != nil, Actions: u.opts.Actions, Data: data,
+	})
+}
+
+// renderFragment renders one named template of a page alone, for htmx.
+func (u *ui) renderFragment(w http.ResponseWriter, r *http.Request, pageName, name string, data any) {
+	u.renderTemplate(w, r, http.StatusOK, u.pages[pageName], name, data)
+}
+
+func (u *ui) renderTemplate(w http.ResponseWriter, r *http.Request, status int, t *template.Template, name string, data any) {
+	var buf bytes.Buffer
+	if err := t.ExecuteTemplate(&buf, name, data); err != nil {
+		u.log.ErrorContext(r.Context(), "rendering page", "template", name, "path", r.URL.Path, "err", err)
+		http.Error(w, "internal server error", http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	_, _ = w.Write(buf.Bytes())
+}
+
+type errorPage struct {
+	Status  int
+	Message string
+}
+
+func (u *ui) errorPage(w http.ResponseWriter, r *http.Request, status int, msg string) {
+	u.render(w, r, status, "error", http.StatusText(status), "", errorPage{Status: status, Message: msg})
+}
+
+func (u *ui) internalError(w http.ResponseWriter, r *http.Request, what string, err error) {
+	u.log.ErrorContext(r.Context(), what, "path", r.URL.Path, "err", err)
+	u.errorPage(w, r, http.StatusInternalServerError, "Something went wrong on the server; it has been logged.")
+}
+
+func (u *ui) notFound(w http.ResponseWriter, r *http.Request) {
+	u.errorPage(w, r, http.StatusNotFound, "There is no page at "+r.URL.Path+".")
+}
+
+// isHTMX reports whether r is an htmx request for a fragment (not a
+// boosted or history-restoring one).
+func isHTMX(r *http.Request) bool {
+	return r.Header.Get("HX-Request") == "true" && r.Header.Get("HX-History-Restore-Request") != "true"
+}
