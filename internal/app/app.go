@@ -26,6 +26,7 @@ import (
 	"github.com/dataquarantine/dataquarantine/internal/httpapi"
 	"github.com/dataquarantine/dataquarantine/internal/httpapi/registryapi"
 	"github.com/dataquarantine/dataquarantine/internal/kafka"
+	"github.com/dataquarantine/dataquarantine/internal/live"
 	"github.com/dataquarantine/dataquarantine/internal/pipeline"
 	"github.com/dataquarantine/dataquarantine/internal/quarantine"
 	"github.com/dataquarantine/dataquarantine/internal/quarantine/postgres"
@@ -236,16 +237,25 @@ func (a *App) listenHTTP(reg *prometheus.Registry) error {
 	if err != nil {
 		return err
 	}
+	ui, stats, err := a.newUI(reg)
+	if err != nil {
+		return err
+	}
 	root := http.NewServeMux()
 	root.Handle("/registry/", http.StripPrefix("/registry", regAPI))
 	root.Handle(registryapi.StatePattern, regAPI.StateHandler())
-	root.Handle("/", h)
+	for _, p := range []string{"/api/", "/healthz", "/readyz", "/metrics"} {
+		root.Handle(p, h)
+	}
+	root.Handle(live.EventsPattern, live.Stream(live.StreamOptions{Sampler: stats, Logger: a.log}))
+	root.Handle("/", ui)
 	a.httpSrv = &http.Server{
 		Handler:           root,
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       time.Minute,
 		IdleTimeout:       2 * time.Minute,
 	}
+	a.httpSrv.RegisterOnShutdown(stats.Close) // event streams end, so Shutdown does not wait on them
 	return nil
 }
 

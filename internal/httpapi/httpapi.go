@@ -103,7 +103,8 @@ func New(opts Options) (http.Handler, error) {
 	if a.log == nil {
 		a.log = slog.Default()
 	}
-	a.mux.HandleFunc("GET /{$}", a.index)
+	// The web UI owns "/"; the API's index is at its own root.
+	a.mux.HandleFunc("GET /api/v1/{$}", a.index)
 	a.mux.HandleFunc("GET /healthz", a.healthz)
 	a.mux.HandleFunc("GET /readyz", a.readyz)
 	if opts.Metrics != nil {

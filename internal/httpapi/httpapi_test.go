@@ -226,7 +226,9 @@ func TestIndex(t *testing.T) {
 		"metrics": "/metrics",
 		"health": "/healthz",
 		"ready": "/readyz"
-	}`, f.get("/", http.StatusOK).body)
+	}`, f.get("/api/v1/", http.StatusOK).body)
+	// "/" is the web UI's, mounted beside the API by the app.
+	f.get("/", http.StatusNotFound)
 }
 
 func TestMetrics(t *testing.T) {
@@ -566,7 +568,7 @@ func TestRouting(t *testing.T) {
 		{http.MethodDelete, "/api/v1/quarantine/" + f.json.ID, http.StatusMethodNotAllowed, "method_not_allowed", "GET, HEAD"},
 		{http.MethodPut, "/api/v1/stats", http.StatusMethodNotAllowed, "method_not_allowed", "GET, HEAD"},
 		{http.MethodPost, "/healthz", http.StatusMethodNotAllowed, "method_not_allowed", "GET, HEAD"},
-		{http.MethodPost, "/", http.StatusMethodNotAllowed, "method_not_allowed", "GET, HEAD"},
+		{http.MethodPost, "/api/v1/", http.StatusMethodNotAllowed, "method_not_allowed", "GET, HEAD"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.method+" "+tc.target, func(t *testing.T) {
