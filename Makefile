@@ -34,6 +34,11 @@ test: deps lint ## run the whole test suite (vet, lint, every test), installing 
 test-race: deps ## run the tests with the race detector
 	$(GO) test -count=1 -race -timeout 20m $(PKGS)
 
+.PHONY: ui-test
+ui-test: ## run the web UI's browser tests in headless Chromium (screenshots in testdata/artifacts/ui/)
+	@command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || scripts/test-deps.sh
+	CI=true $(GO) test -count=1 -run '^TestBrowser' -v ./internal/web/
+
 .PHONY: bench
 bench: ## run the benchmarks (figures go to docs/benchmarks.md)
 	$(GO) test -run '^$$' -bench . -benchmem $(PKGS)

@@ -5,7 +5,8 @@
 # with its initdb) and MinIO (built into bin/tools/minio: the S3 driver tests
 # start it). internal/testbackend finds both there. Also Debian's prometheus
 # package, for promtool and the prometheus server the deploy tests
-# (internal/deploytest) run.
+# (internal/deploytest) run. And Debian's chromium, which the web UI's browser
+# tests (internal/web, driven by chromedp) run headless.
 set -euo pipefail
 
 root="$(cd "$(dirname "$0")/.." && pwd)"
@@ -20,6 +21,9 @@ need=()
 command -v kcat >/dev/null 2>&1 || need+=(kcat)
 if ! compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null && ! command -v initdb >/dev/null 2>&1; then
   need+=(postgresql)
+fi
+if ! command -v chromium >/dev/null 2>&1 && ! command -v chromium-browser >/dev/null 2>&1; then
+  need+=(chromium)
 fi
 if ! command -v promtool >/dev/null 2>&1 || ! command -v prometheus >/dev/null 2>&1; then
   need+=(prometheus)
