@@ -1,0 +1,63 @@
+package app_test
+
+import (
+	"bufio"
+	"net"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+)
+
+func TestUIMountedBesideTheAPI(t *testing.T) {
+	t.Parallel()
+	r := start(t, t.TempDir())
+	for path, want := range map[string]string{
+		"/":                  "text/html; charset=utf-8",
+		"/quarantine":        "text/html; charset=utf-8",
+		"/schemas":           "text/html; charset=utf-8",
+		"/api/v1/":           "application/json; charset=utf-8",
+		"/api/v1/nope":       "application/json; charset=utf-8",
+		"/healthz":           "application/json; charset=utf-8",
+		"/registry/subjects": "application/vnd.schemaregistry.v1+json",
+	} {
+		resp, err := http.Get(r.base + path)
+		require.NoError(t, err)
+		resp.Body.Close()
+		require.Equal(t, want, resp.Header.Get("Content-Type"), path)
+	}
+}
+
+// An open event stream and a connection with no request on it (a browser's
+// preconnect) do not turn a shutdown into an error.
+func TestShutdownWithOpenBrowserConnections(t *testing.T) {
+	t.Parallel()
+	r := start(t, t.TempDir())
+	idle, err := net.Dial("tcp", strings.TrimPrefix(r.base, "http://"))
+	require.NoError(t, err)
+	defer idle.Close()
+
+	resp, err := http.Get(r.base + "/api/v1/events")
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	require.Equal(t, "text/event-stream", resp.Header.Get("Content-Type"))
+	sc := bufio.NewScanner(resp.Body)
+	sc.Buffer(nil, 1<<20)
+	require.True(t, sc.Scan())
+	require.Equal(t, "event: snapshot", sc.Text())
+
+	stopped := make(chan struct{})
+	go func() {
+		r.stop() // fails the test if Run returns an error
+		close(stopped)
+	}()
+	for sc.Scan() { // the stream ends with the server
+	}
+	select {
+	case <-stopped:
+	case <-time.After(20 * time.Second):
+		t.Fatal("the gateway did not stop")
+	}
+}
