@@ -2,7 +2,9 @@ package web_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"os"
 	"os/exec"
@@ -98,10 +100,10 @@ func event(userID, eventType string, extra ...string) *kgo.Record {
 }
 
 // browser opens a headless Chromium tab for the test.
-func browser(t *testing.T) context.Context {
+func browser(t *testing.T, exe string) context.Context {
 	t.Helper()
 	opts := []chromedp.ExecAllocatorOption{
-		chromedp.ExecPath(chromiumPath(t)),
+		chromedp.ExecPath(exe),
 		chromedp.Headless,
 		chromedp.NoSandbox,
 		chromedp.DisableGPU,
@@ -168,8 +170,11 @@ const (
 )
 
 func TestBrowser(t *testing.T) {
-	ctx := browser(t)
+	exe := chromiumPath(t) // skip (or fail under CI) before starting anything
 	base, kafkaAddr := gateway(t)
+	// Opened after the gateway, so closed before it: an open browser holds
+	// connections that the gateway's shutdown would wait for.
+	ctx := browser(t, exe)
 
 	// The dashboard is open before anything flows: its counters must move
 	// by themselves (server-sent events), without a reload.
@@ -264,6 +269,46 @@ func TestBrowser(t *testing.T) {
 			requireNothingRan(t, ctx)
 		}
 	})
+
+	t.Run("schemas", func(t *testing.T) {
+		// A second version, registered through the Confluent-compatible
+		// API: the page lists both and explains what changed.
+		put(t, base+"/registry/config/user_event", `{"compatibility":"NONE"}`)
+		v2, err := os.ReadFile("../config/defaults/user_event.schema.json")
+		require.NoError(t, err)
+		v2 = []byte(strings.Replace(string(v2), `"enum": ["view", "click", "purchase"]`, `"enum": ["view", "click", "purchase", "signup"]`, 1))
+		v2 = []byte(strings.Replace(string(v2), `"properties": {`, `"properties": {
+    "country": {"type": "string", "minLength": 2, "maxLength": 2},`, 1))
+		body, err := json.Marshal(map[string]string{"schemaType": "JSON", "schema": string(v2)})
+		require.NoError(t, err)
+		post(t, base+"/registry/subjects/user_event/versions", string(body))
+
+		require.NoError(t, chromedp.Do(ctx,
+			chromedp.Navigate(base+"/schemas"),
+			chromedp.Click(chromedp.CSS(`#subjects a[href="/schemas/user_event"]`)),
+			chromedp.WaitVisible(chromedp.ID("versions")),
+		))
+		require.Equal(t, 2, evalJS[int](t, ctx, `document.querySelectorAll("#versions tbody tr").length`))
+		require.Equal(t, "NONE", evalJS[string](t, ctx, `document.querySelector("h2 .badge").textContent`))
+		require.Contains(t, evalJS[string](t, ctx, `document.getElementById("changes").textContent`), "ENUM_ARRAY_EXTENDED")
+		screenshot(t, ctx, "schema")
+	})
+}
+
+func put(t *testing.T, url, body string) { t.Helper(); send(t, http.MethodPut, url, body) }
+
+func post(t *testing.T, url, body string) { t.Helper(); send(t, http.MethodPost, url, body) }
+
+func send(t *testing.T, method, url, body string) {
+	t.Helper()
+	req, err := http.NewRequest(method, url, strings.NewReader(body))
+	require.NoError(t, err)
+	req.Header.Set("Content-Type", "application/vnd.schemaregistry.v1+json")
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	require.Equal(t, http.StatusOK, resp.StatusCode, "%s %s: %s", method, url, b)
 }
 
 // requireNothingRan checks that no payload script ran and that the DOM has

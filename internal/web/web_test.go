@@ -1,0 +1,386 @@
+package web
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/stretchr/testify/require"
+
+	"github.com/dataquarantine/dataquarantine/internal/live"
+	"github.com/dataquarantine/dataquarantine/internal/quarantine"
+	"github.com/dataquarantine/dataquarantine/internal/record"
+	"github.com/dataquarantine/dataquarantine/internal/registry"
+	regsqlite "github.com/dataquarantine/dataquarantine/internal/registry/sqlite"
+	"github.com/dataquarantine/dataquarantine/internal/schema"
+)
+
+var (
+	_ QuarantineReader = quarantine.MetadataStore(nil)
+	_ PayloadReader    = quarantine.PayloadStore(nil)
+	_ SchemaReader     = (*registry.Registry)(nil)
+)
+
+// store is an in-memory quarantine: entries by id, payloads by segment.
+type store struct {
+	entries  []quarantine.Entry
+	payloads map[string]quarantine.Payload
+	filters  []quarantine.Filter
+}
+
+func (s *store) Get(_ context.Context, id string) (quarantine.Entry, error) {
+	for _, e := range s.entries {
+		if e.ID == id {
+			return e, nil
+		}
+	}
+	return quarantine.Entry{}, quarantine.ErrNotFound
+}
+
+func (s *store) List(_ context.Context, f quarantine.Filter) (quarantine.Page, error) {
+	s.filters = append(s.filters, f)
+	if f.Cursor == "bad" {
+		return quarantine.Page{}, quarantine.ErrBadCursor
+	}
+	var p quarantine.Page
+	for _, e := range s.entries {
+		if f.ErrorType == "" || e.ErrorType == f.ErrorType {
+			p.Entries = append(p.Entries, e)
+		}
+	}
+	if len(p.Entries) > 1 && f.Cursor == "" {
+		p.Entries, p.NextCursor = p.Entries[:1], "c1"
+	}
+	return p, nil
+}
+
+func (s *store) Read(_ context.Context, ref quarantine.PayloadRef) (quarantine.Payload, error) {
+	p, ok := s.payloads[ref.Segment]
+	if !ok {
+		return quarantine.Payload{}, quarantine.ErrNotFound
+	}
+	return p, nil
+}
+
+type history []HistoryEvent
+
+func (h history) History(context.Context, string) ([]HistoryEvent, error) { return h, nil }
+
+const hostile = `<script>alert(1)</script><img src=x onerror=alert(2)>`
+
+func fixture(t *testing.T, mod ...func(*Options)) (http.Handler, *store) {
+	t.Helper()
+	s := &store{payloads: map[string]quarantine.Payload{}}
+	at := time.Date(2026, 11, 3, 10, 0, 0, 0, time.UTC)
+	s.entries = []quarantine.Entry{
+		{
+			ID: "aaa", SourceTopic: "raw-events", SourceOffset: 1, Key: []byte(hostile), QuarantinedAt: at,
+			Subject: "user_event", SchemaVersion: 1, ErrorType: record.PatternMismatch, ErrorField: "/user_id",
+			Errors: []record.Violation{
+				{Type: record.PatternMismatch, Field: "/user_id", Keyword: "pattern", Message: "bad " + hostile},
+				{Type: record.MissingField, Field: "/nested/x", Keyword: "required", Message: "missing"},
+			},
+			Payload: quarantine.PayloadRef{Segment: "aaa"}, Status: quarantine.StatusQuarantined,
+		},
+		{
+			ID: "bbb", SourceTopic: "raw-events", SourceOffset: 2, QuarantinedAt: at, ErrorType: record.ParseError,
+			Errors:  []record.Violation{{Type: record.ParseError, Message: "not JSON"}},
+			Payload: quarantine.PayloadRef{Segment: "bbb"}, Status: quarantine.StatusQuarantined,
+		},
+	}
+	s.payloads["aaa"] = quarantine.Payload{
+		Value:   []byte(`{"user_id":"` + strings.ReplaceAll(hostile, `"`, `\"`) + `","nested":{},"list":[1,{"a":true}],"n":null}`),
+		Headers: []record.Header{{Key: hostile, Value: []byte(hostile)}, {Key: "bin", Value: []byte{0, 1, 0xff}}},
+	}
+	s.payloads["bbb"] = quarantine.Payload{Value: []byte{0xde, 0xad, '<', 0}}
+	sampler, err := live.New(live.Options{Gatherer: prometheus.NewRegistry(), Recent: s})
+	require.NoError(t, err)
+	opts := Options{Quarantine: s, Payloads: s, Live: sampler}
+	for _, m := range mod {
+		m(&opts)
+	}
+	h, err := New(opts)
+	require.NoError(t, err)
+	return h, s
+}
+
+type response struct {
+	status int
+	header http.Header
+	body   string
+}
+
+func get(t *testing.T, h http.Handler, target string, hdr ...string) response {
+	t.Helper()
+	req := httptest.NewRequest(http.MethodGet, target, nil)
+	for i := 0; i+1 < len(hdr); i += 2 {
+		req.Header.Set(hdr[i], hdr[i+1])
+	}
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	body, err := io.ReadAll(rec.Result().Body)
+	require.NoError(t, err)
+	return response{rec.Code, rec.Result().Header, string(body)}
+}
+
+func TestNewRequires(t *testing.T) {
+	t.Parallel()
+	_, err := New(Options{})
+	require.ErrorContains(t, err, "Quarantine is required")
+}
+
+func TestPagesAndSecurityHeaders(t *testing.T) {
+	t.Parallel()
+	h, _ := fixture(t)
+	for _, tc := range []struct {
+		target string
+		status int
+		want   string
+	}{
+		{"/", http.StatusOK, `sse-connect="/ui/events"`},
+		{"/quarantine", http.StatusOK, `id="quarantine-table"`},
+		{"/quarantine/aaa", http.StatusOK, `id="payload"`},
+		{"/quarantine/bbb", http.StatusOK, `class="payload binary"`},
+		{"/quarantine/nope", http.StatusNotFound, "No quarantined record has the id &#34;nope&#34;."},
+		{"/nope", http.StatusNotFound, "There is no page at /nope."},
+		{"/schemas", http.StatusNotFound, ""}, // no registry: no schema pages
+	} {
+		t.Run(tc.target, func(t *testing.T) {
+			t.Parallel()
+			r := get(t, h, tc.target)
+			require.Equal(t, tc.status, r.status, r.body)
+			require.Contains(t, r.body, tc.want)
+			require.Equal(t, ContentSecurityPolicy, r.header.Get("Content-Security-Policy"))
+			require.Equal(t, "nosniff", r.header.Get("X-Content-Type-Options"))
+			require.Equal(t, "DENY", r.header.Get("X-Frame-Options"))
+			require.Equal(t, "text/html; charset=utf-8", r.header.Get("Content-Type"))
+			require.NotContains(t, r.body, "nav-schemas")
+			require.NotContains(t, r.body, "style=", "the CSP forbids inline styles")
+		})
+	}
+	r := get(t, h, "/static/vendor/htmx.min.js")
+	require.Equal(t, http.StatusOK, r.status)
+	require.Contains(t, r.header.Get("Content-Type"), "javascript")
+}
+
+// TestHostileInputIsEscaped checks the markup itself: no tag from the data
+// reaches the page (the browser test checks that nothing runs).
+func TestHostileInputIsEscaped(t *testing.T) {
+	t.Parallel()
+	h, _ := fixture(t)
+	for _, target := range []string{"/quarantine/aaa", "/quarantine", "/"} {
+		r := get(t, h, target)
+		require.Equal(t, http.StatusOK, r.status)
+		require.NotContains(t, r.body, "<script>alert")
+		require.NotContains(t, r.body, "<img")
+		require.Equal(t, 2, strings.Count(r.body, "<script"), "only the page's own scripts")
+	}
+	r := get(t, h, "/quarantine/aaa")
+	require.Contains(t, r.body, "&lt;script&gt;alert(1)&lt;/script&gt;&lt;img src=x onerror=alert(2)&gt;")
+	require.Contains(t, r.body, "0001ff <small", "a binary header value is hex")
+}
+
+func TestPayloadView(t *testing.T) {
+	t.Parallel()
+	errs := []record.Violation{
+		{Field: "/list/1/a"}, // a value in a nested array
+		{Field: "/missing"},  // missing at the root: marks the root object
+		{Field: "/list/7"},   // beyond the array: marks the array
+		{Field: ""},          // the whole payload: the root too
+		{Field: "no-slash"},  // not a pointer: the root
+	}
+	v := newPayloadView([]byte(`{"a~/b":"<x>","list":[1,{"a":true}],"e":[],"o":{}}`), errs)
+	require.Equal(t, "json", v.Kind)
+	var text []string
+	marks := map[string][]int{}
+	for _, l := range v.Lines {
+		s := l.Indent
+		if l.Key != "" {
+			s += l.Key + ": "
+		}
+		s += l.Value
+		if l.Comma {
+			s += ","
+		}
+		text = append(text, s)
+		if len(l.Errors) > 0 {
+			marks[l.Path] = l.Errors
+		}
+	}
+	require.Equal(t, []string{
+		`{`,
+		`  "a~/b": "<x>",`,
+		`  "list": [`,
+		`    1,`,
+		`    {`,
+		`      "a": true`,
+		`    }`,
+		`  ],`,
+		`  "e": [],`,
+		`  "o": {}`,
+		`}`,
+	}, text)
+	require.Equal(t, "/a~0~1b", v.Lines[1].Path)
+	require.Equal(t, map[string][]int{"/list/1/a": {1}, "": {2, 4, 5}, "/list": {3}}, marks)
+	require.Empty(t, v.Unplaced)
+
+	for _, tc := range []struct {
+		name, kind string
+		in         []byte
+	}{
+		{"text", "text", []byte("not json <b>")},
+		{"binary", "binary", []byte{0, 1, 2}},
+		{"invalid utf-8", "binary", []byte{'a', 0xff}},
+		{"empty", "empty", nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			v := newPayloadView(tc.in, []record.Violation{{Field: "/x"}})
+			require.Equal(t, tc.kind, v.Kind)
+			require.Equal(t, []int{1}, v.Unplaced)
+		})
+	}
+}
+
+func TestPayloadViewTruncates(t *testing.T) {
+	t.Parallel()
+	doc := "[" + strings.Repeat("1,", maxPayloadLines+10) + "1]"
+	v := newPayloadView([]byte(doc), nil)
+	require.True(t, v.Truncated)
+	require.Len(t, v.Lines, maxPayloadLines)
+}
+
+func TestQuarantineFilters(t *testing.T) {
+	t.Parallel()
+	h, s := fixture(t)
+
+	r := get(t, h, "/quarantine?error_type=PARSE_ERROR&topic=&status=quarantined&since=2026-11-03T09:00&until=2026-11-03T11:00:00Z")
+	require.Equal(t, http.StatusOK, r.status)
+	f := s.filters[len(s.filters)-1]
+	require.Equal(t, record.ParseError, f.ErrorType)
+	require.Equal(t, quarantine.StatusQuarantined, f.Status)
+	require.Equal(t, time.Date(2026, 11, 3, 9, 0, 0, 0, time.UTC), f.Since)
+	require.Equal(t, time.Date(2026, 11, 3, 11, 0, 0, 0, time.UTC), f.Until)
+	require.Contains(t, r.body, `<option value="PARSE_ERROR" selected>`)
+
+	// htmx gets the results alone, and a clean address to push.
+	r = get(t, h, "/quarantine?error_type=&topic=raw-events&status=", "HX-Request", "true")
+	require.NotContains(t, r.body, "<html")
+	require.Contains(t, r.body, `id="quarantine-table"`)
+	require.Equal(t, "/quarantine?topic=raw-events", r.header.Get("HX-Push-Url"))
+	require.Contains(t, r.body, `href="/quarantine?cursor=c1&amp;topic=raw-events"`, "the next page keeps the filters")
+
+	for target, problem := range map[string]string{
+		"/quarantine?error_type=NOPE":                               "Unknown error type &#34;NOPE&#34;.",
+		"/quarantine?status=gone":                                   "Unknown status &#34;gone&#34;.",
+		"/quarantine?since=yesterday":                               "From: &#34;yesterday&#34; is not a time",
+		"/quarantine?since=2026-11-03T10:00&until=2026-11-03T09:00": "From is after To.",
+		"/quarantine?cursor=bad":                                    "This page link is no longer valid",
+	} {
+		r := get(t, h, target)
+		require.Equal(t, http.StatusOK, r.status)
+		require.Contains(t, r.body, problem, target)
+	}
+	require.Contains(t, get(t, h, "/quarantine?error_type=RANGE_VIOLATION").body, "No quarantined record matches these filters.")
+}
+
+func TestActionsAndHistoryOnlyWhenSet(t *testing.T) {
+	t.Parallel()
+	h, _ := fixture(t)
+	r := get(t, h, "/quarantine/aaa")
+	for _, id := range []string{"actions", "action-reprocess", "action-discard", "action-edit", "nav-reprocess", `id="history"`} {
+		require.NotContains(t, r.body, id)
+	}
+
+	at := time.Date(2026, 11, 4, 8, 0, 0, 0, time.UTC)
+	h, _ = fixture(t, func(o *Options) {
+		o.Actions = Actions{Reprocess: true, Discard: true, EditPayload: true}
+		o.History = history{{At: at, Actor: "ana", Action: "reprocessed", Detail: hostile}}
+	})
+	r = get(t, h, "/quarantine/aaa")
+	for _, want := range []string{
+		`hx-post="/api/v1/quarantine/aaa/reprocess"`, `hx-post="/api/v1/quarantine/aaa/discard"`,
+		`href="/quarantine/aaa/edit"`, `id="nav-reprocess"`, `id="history"`, "reprocessed</strong> by ana",
+	} {
+		require.Contains(t, r.body, want)
+	}
+	require.NotContains(t, r.body, "<script>alert")
+}
+
+func TestSchemaPages(t *testing.T) {
+	t.Parallel()
+	st, err := regsqlite.New(regsqlite.Options{Path: filepath.Join(t.TempDir(), "registry.db")})
+	require.NoError(t, err)
+	t.Cleanup(func() { require.NoError(t, st.Close()) })
+	reg, err := registry.New(registry.Options{Store: st})
+	require.NoError(t, err)
+	ctx := context.Background()
+	_, err = reg.SetCompatibility(ctx, "orders", "NONE")
+	require.NoError(t, err)
+	for _, src := range []string{
+		`{"type":"object","properties":{"id":{"type":"string"}}}`,
+		`{"type":"object","properties":{"id":{"type":"string","maxLength":5}}}`,
+	} {
+		_, err := reg.Register(ctx, registry.RegisterRequest{Subject: "orders", Format: schema.FormatJSON, Schema: src})
+		require.NoError(t, err)
+	}
+	h, _ := fixture(t, func(o *Options) { o.Schemas = reg })
+
+	r := get(t, h, "/schemas")
+	require.Equal(t, http.StatusOK, r.status)
+	require.Contains(t, r.body, `href="/schemas/orders"`)
+	require.Contains(t, r.body, "NONE")
+	require.Contains(t, r.body, "nav-schemas")
+
+	r = get(t, h, "/schemas/orders")
+	require.Equal(t, http.StatusOK, r.status)
+	require.Contains(t, r.body, `id="changes"`)
+	require.Contains(t, r.body, "MAX_LENGTH_ADDED")
+	require.Contains(t, r.body, "breaking changes")
+	require.Equal(t, 2, strings.Count(r.body, `<pre class="payload">`))
+
+	r = get(t, h, "/schemas/orders?from=1&to=1")
+	require.NotContains(t, r.body, `id="changes"`)
+	require.Contains(t, get(t, h, "/schemas/orders?from=9").body, "No such version to compare.")
+	require.Equal(t, http.StatusNotFound, get(t, h, "/schemas/nope").status)
+}
+
+func TestEventsRenderFragments(t *testing.T) {
+	t.Parallel()
+	h, _ := fixture(t)
+	u, ok := h.(*ui)
+	require.True(t, ok)
+	evs, err := u.renderEvents(live.Snapshot{Processed: 1234, Recent: []live.Recent{{ID: "x", ErrorField: hostile}}})
+	require.NoError(t, err)
+	names := make([]string, len(evs))
+	for i, ev := range evs {
+		names[i] = ev.Name
+		require.NotContains(t, ev.Data, "<script>")
+	}
+	require.Equal(t, dashboardParts, names)
+	require.Contains(t, evs[0].Data, `id="processed-total">1,234<`)
+}
+
+func TestFormat(t *testing.T) {
+	t.Parallel()
+	require.Equal(t, "1,234,567", num(1234567))
+	require.Equal(t, "-1,000", num(-1000))
+	require.Equal(t, "12", num(12))
+	require.Equal(t, "w0", barClass(0))
+	require.Equal(t, "w5", barClass(0.001))
+	require.Equal(t, "w50", barClass(0.5))
+	require.Equal(t, "w100", barClass(1))
+	require.Equal(t, "—", pct((*float64)(nil)))
+	require.Equal(t, "250 µs", fmtMillis(0.00025))
+	require.Equal(t, "2.50 ms", fmtMillis(0.0025))
+	require.Equal(t, "1.5", fmtRate(1.5))
+	require.Equal(t, "1,500", fmtRate(1500))
+	require.True(t, errors.Is(quarantine.ErrNotFound, quarantine.ErrNotFound))
+}
