@@ -93,6 +93,7 @@ func printBanner(w io.Writer, cfg *config.Config, a *app.App) {
 	fmt.Fprintf(w, "  Clean topic       %s\n", cfg.Topics.Clean)
 	fmt.Fprintf(w, "  Quarantine topic  %s\n", cfg.Topics.DLQ)
 	base := "http://" + a.HTTPAddr()
+	fmt.Fprintf(w, "  Web UI            %s/\n", base)
 	fmt.Fprintf(w, "  HTTP              %s  (API %s/api/v1/quarantine, metrics %s/metrics)\n", base, base, base)
 	fmt.Fprintf(w, "  Data dir          %s\n", cfg.DataDir)
 	fmt.Fprintf(w, "  Metadata store    %s\n", config.RedactURL(cfg.MetadataURL()))
