@@ -19,9 +19,16 @@ func (u *ui) dashboard(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	u.render(w, r, http.StatusOK, "dashboard", "Dashboard", "dashboard", struct {
-		Snap   live.Snapshot
+		Snap   liveView
 		Events string
-	}{snap, EventsPath})
+	}{liveView{snap, u.opts.Actions}, EventsPath})
+}
+
+// liveView is what the dashboard's fragments get: the snapshot, and the
+// actions they may offer.
+type liveView struct {
+	live.Snapshot
+	Actions Actions
 }
 
 // renderEvents renders a snapshot as one SSE event per dashboard fragment.
@@ -30,7 +37,7 @@ func (u *ui) renderEvents(s live.Snapshot) ([]live.Event, error) {
 	var buf bytes.Buffer
 	for _, p := range dashboardParts {
 		buf.Reset()
-		if err := u.frags.ExecuteTemplate(&buf, "frag-"+p, s); err != nil {
+		if err := u.frags.ExecuteTemplate(&buf, "frag-"+p, liveView{s, u.opts.Actions}); err != nil {
 			return nil, fmt.Errorf("rendering dashboard fragment %s: %w", p, err)
 		}
 		evs = append(evs, live.Event{Name: p, Data: buf.String()})

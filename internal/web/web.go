@@ -74,6 +74,10 @@ type Actions struct {
 	// EditPayload: "Edit payload" on a record (PUT
 	// /api/v1/quarantine/{id}/payload).
 	EditPayload bool
+	// ResumeCircuit: "Resume" on the dashboard beside an open circuit
+	// breaker (POST /api/v1/circuit/{topic}/resume, which exists already;
+	// off until the UI's requests carry the auth and CSRF protection).
+	ResumeCircuit bool
 }
 
 // Options configure the UI handler.

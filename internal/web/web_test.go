@@ -368,6 +368,24 @@ func TestEventsRenderFragments(t *testing.T) {
 	require.Contains(t, evs[0].Data, `id="processed-total">1,234<`)
 }
 
+func TestResumeCircuitOnlyWhenSetAndOpen(t *testing.T) {
+	t.Parallel()
+	snap := live.Snapshot{Circuits: []live.Circuit{{Topic: "a", State: "open"}, {Topic: "b", State: "closed"}}}
+	for _, enabled := range []bool{false, true} {
+		h, _ := fixture(t, func(o *Options) { o.Actions.ResumeCircuit = enabled })
+		evs, err := h.(*ui).renderEvents(snap)
+		require.NoError(t, err)
+		var circuits string
+		for _, ev := range evs {
+			if ev.Name == "circuits" {
+				circuits = ev.Data
+			}
+		}
+		require.Equal(t, enabled, strings.Contains(circuits, `hx-post="/api/v1/circuit/a/resume"`))
+		require.NotContains(t, circuits, "/api/v1/circuit/b/resume")
+	}
+}
+
 func TestFormat(t *testing.T) {
 	t.Parallel()
 	require.Equal(t, "1,234,567", num(1234567))
