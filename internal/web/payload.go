@@ -198,7 +198,12 @@ func quote(s string) string {
 	return strings.TrimSuffix(b.String(), "\n")
 }
 
-func indent(depth int) string { return strings.Repeat("  ", depth) }
+// maxIndent caps the indentation: a hostile payload nested thousands deep
+// (one the gateway quarantined for its depth) must not make a page of
+// megabytes of spaces.
+const maxIndent = 32
+
+func indent(depth int) string { return strings.Repeat("  ", min(depth, maxIndent)) }
 
 // escapePointer escapes a member name as a JSON pointer token (RFC 6901).
 func escapePointer(s string) string {

@@ -255,6 +255,16 @@ func TestPayloadViewTruncates(t *testing.T) {
 	v := newPayloadView([]byte(doc), nil)
 	require.True(t, v.Truncated)
 	require.Len(t, v.Lines, maxPayloadLines)
+
+	// Deep nesting: the indentation stops growing.
+	deep := strings.Repeat("[", 5000) + strings.Repeat("]", 5000)
+	v = newPayloadView([]byte(deep), nil)
+	require.Equal(t, "json", v.Kind)
+	size := 0
+	for _, l := range v.Lines {
+		size += len(l.Indent)
+	}
+	require.LessOrEqual(t, size, 2*maxIndent*len(v.Lines))
 }
 
 func TestQuarantineFilters(t *testing.T) {
