@@ -13,8 +13,17 @@ import (
 	"github.com/dataquarantine/dataquarantine/internal/record"
 )
 
-// maxPayloadLines bounds the pretty-printed view; the rest is cut.
-const maxPayloadLines = 5000
+// Bounds of the pretty-printed view, so a hostile payload cannot make a
+// huge page: lines beyond maxPayloadLines are cut; a document nested deeper
+// than maxPayloadDepth is shown as text instead; a JSON pointer longer than
+// maxPathAttr is not put on its line (marks do not need it).
+const (
+	maxPayloadLines = 5000
+	maxPayloadDepth = 64
+	maxPathAttr     = 512
+)
+
+var errTooDeep = errors.New("nested too deep to lay out")
 
 // payloadView is a payload ready for the page: JSON pretty-printed line by
 // line with each line's JSON pointer, or text, or a hex dump.
@@ -33,10 +42,12 @@ type payloadView struct {
 type payloadLine struct {
 	Indent string
 	Path   string // JSON pointer of the value this line opens or holds
-	Key    string // the member name, quoted as in the payload; "" in arrays
-	Value  string // scalar text, or "{", "[", "}", "]"
-	Class  string // "str", "num", "lit", "punct": for colouring
-	Comma  bool
+	// PathAttr is Path for the page's data-path attribute, "" when long.
+	PathAttr string
+	Key      string // the member name, quoted as in the payload; "" in arrays
+	Value    string // scalar text, or "{", "[", "}", "]"
+	Class    string // "str", "num", "lit", "punct": for colouring
+	Comma    bool
 	// Errors are the 1-based numbers of the errors marked on this line.
 	Errors []int
 }
@@ -53,6 +64,11 @@ func newPayloadView(value []byte, errs []record.Violation) payloadView {
 		if err == nil {
 			v := payloadView{Kind: "json", Lines: lines, Truncated: truncated}
 			v.mark(errs)
+			for i := range v.Lines {
+				if len(v.Lines[i].Path) <= maxPathAttr {
+					v.Lines[i].PathAttr = v.Lines[i].Path
+				}
+			}
 			return v
 		}
 	}
@@ -171,6 +187,9 @@ func prettyJSON(doc []byte) ([]payloadLine, bool, error) {
 		}
 		switch t := tok.(type) {
 		case json.Delim:
+			if len(stack) == maxPayloadDepth {
+				return nil, false, errTooDeep
+			}
 			l.Value, l.Class = string(t), "punct"
 			stack = append(stack, frame{path: l.Path, array: t == '['})
 		case string:
@@ -198,9 +217,8 @@ func quote(s string) string {
 	return strings.TrimSuffix(b.String(), "\n")
 }
 
-// maxIndent caps the indentation: a hostile payload nested thousands deep
-// (one the gateway quarantined for its depth) must not make a page of
-// megabytes of spaces.
+// maxIndent caps the indentation, so lines nested deep (up to
+// maxPayloadDepth) stay on screen.
 const maxIndent = 32
 
 func indent(depth int) string { return strings.Repeat("  ", min(depth, maxIndent)) }

@@ -256,15 +256,21 @@ func TestPayloadViewTruncates(t *testing.T) {
 	require.True(t, v.Truncated)
 	require.Len(t, v.Lines, maxPayloadLines)
 
-	// Deep nesting: the indentation stops growing.
+	// Deep nesting is shown as text.
 	deep := strings.Repeat("[", 5000) + strings.Repeat("]", 5000)
-	v = newPayloadView([]byte(deep), nil)
+	v = newPayloadView([]byte(deep), []record.Violation{{Field: "/0/0"}})
+	require.Equal(t, "text", v.Kind)
+	require.Equal(t, []int{1}, v.Unplaced)
+	v = newPayloadView([]byte(strings.Repeat("[", maxPayloadDepth)+strings.Repeat("]", maxPayloadDepth)), nil)
 	require.Equal(t, "json", v.Kind)
-	size := 0
-	for _, l := range v.Lines {
-		size += len(l.Indent)
-	}
-	require.LessOrEqual(t, size, 2*maxIndent*len(v.Lines))
+
+	// A long pointer stays off the page.
+	long := strings.Repeat("k", maxPathAttr)
+	v = newPayloadView([]byte(`{"`+long+`":[1]}`), []record.Violation{{Field: "/" + long + "/0"}})
+	require.Equal(t, "/"+long, v.Lines[1].Path)
+	require.Empty(t, v.Lines[1].PathAttr)
+	require.Equal(t, []int{1}, v.Lines[2].Errors, "marks do not need the attribute")
+	require.Equal(t, "/k", newPayloadView([]byte(`{"k":1}`), nil).Lines[1].PathAttr)
 }
 
 func TestQuarantineFilters(t *testing.T) {
