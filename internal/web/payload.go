@@ -21,6 +21,10 @@ const (
 	maxPayloadLines = 5000
 	maxPayloadDepth = 64
 	maxPathAttr     = 512
+	// maxTextBytes bounds a payload shown as text, maxBinaryBytes one shown
+	// as a hex dump (four times as long on the page).
+	maxTextBytes   = 256 << 10
+	maxBinaryBytes = 64 << 10
 )
 
 var errTooDeep = errors.New("nested too deep to lay out")
@@ -73,12 +77,21 @@ func newPayloadView(value []byte, errs []record.Violation) payloadView {
 		}
 	}
 	if utf8.Valid(value) && printable(value) {
-		return payloadView{Kind: "text", Text: string(value), Unplaced: allErrors(errs)}
+		text, truncated := value, false
+		if len(text) > maxTextBytes {
+			// Cut at a rune boundary.
+			n := maxTextBytes
+			for n > 0 && n < len(text) && !utf8.RuneStart(text[n]) {
+				n--
+			}
+			text, truncated = text[:n], true
+		}
+		return payloadView{Kind: "text", Text: string(text), Truncated: truncated, Unplaced: allErrors(errs)}
 	}
 	dump := value
 	truncated := false
-	if len(dump) > 64<<10 {
-		dump, truncated = dump[:64<<10], true
+	if len(dump) > maxBinaryBytes {
+		dump, truncated = dump[:maxBinaryBytes], true
 	}
 	return payloadView{Kind: "binary", Text: hex.Dump(dump), Truncated: truncated, Unplaced: allErrors(errs)}
 }

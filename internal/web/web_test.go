@@ -264,6 +264,15 @@ func TestPayloadViewTruncates(t *testing.T) {
 	v = newPayloadView([]byte(strings.Repeat("[", maxPayloadDepth)+strings.Repeat("]", maxPayloadDepth)), nil)
 	require.Equal(t, "json", v.Kind)
 
+	// Text and binary views are cut too.
+	v = newPayloadView([]byte(strings.Repeat("é", maxTextBytes)), nil)
+	require.Equal(t, "text", v.Kind)
+	require.True(t, v.Truncated)
+	require.Len(t, v.Text, maxTextBytes)
+	v = newPayloadView(make([]byte, maxBinaryBytes+1), nil)
+	require.Equal(t, "binary", v.Kind)
+	require.True(t, v.Truncated)
+
 	// A long pointer stays off the page.
 	long := strings.Repeat("k", maxPathAttr)
 	v = newPayloadView([]byte(`{"`+long+`":[1]}`), []record.Violation{{Field: "/" + long + "/0"}})
