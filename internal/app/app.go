@@ -62,6 +62,7 @@ type App struct {
 	spools   []syncer        // spools in front of network stores, drained by Run
 	regStore registry.Store
 	registry *registry.Registry
+	resolver *registry.Resolver
 	pipe     *pipeline.Pipeline
 	circuit  *circuit.Set
 	lag      *kafka.LagReporter
@@ -101,10 +102,6 @@ func New(ctx context.Context, opts Options) (_ *App, err error) {
 	if err := a.openRegistry(ctx); err != nil {
 		return nil, err
 	}
-	engine, err := a.buildEngine()
-	if err != nil {
-		return nil, err
-	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(
 		collectors.NewGoCollector(),
@@ -115,6 +112,10 @@ func New(ctx context.Context, opts Options) (_ *App, err error) {
 		reg.MustRegister(poolGauges(a.pg)...)
 	}
 	if err := a.spoolStores(reg); err != nil {
+		return nil, err
+	}
+	engine, err := a.buildEngine(ctx, reg)
+	if err != nil {
 		return nil, err
 	}
 	a.metrics = pipeline.NewMetrics(reg)
@@ -267,6 +268,7 @@ func (a *App) Run(ctx context.Context) error {
 	g, ctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return a.pipe.Run(ctx) })
 	g.Go(func() error { return a.lag.Run(ctx) })
+	g.Go(func() error { return a.resolver.Run(ctx) })
 	for _, s := range a.spools {
 		g.Go(func() error { return s.Run(ctx) })
 	}
@@ -442,7 +444,8 @@ func (a *App) openRegistry(ctx context.Context) error {
 		}
 		a.regStore = s
 	}
-	if a.registry, err = registry.New(registry.Options{Store: a.regStore}); err != nil {
+	a.registry, err = registry.New(registry.Options{Store: a.regStore, OnChange: a.schemaChanged})
+	if err != nil {
 		return err
 	}
 	order := make([]int, len(a.cfg.Schemas))

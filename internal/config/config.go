@@ -39,6 +39,8 @@ type Config struct {
 	// Circuit configures the circuit breaker that pauses an input topic
 	// flooded with invalid records.
 	Circuit Circuit `yaml:"circuit"`
+	// Registry tunes how the pipeline follows the schema registry.
+	Registry Registry `yaml:"registry"`
 
 	// dir is the directory of the file Config was loaded from ("" when none):
 	// relative schema file paths are resolved against it, so a config file
@@ -98,6 +100,26 @@ type Input struct {
 	// Subject is the schema subject records of Topic must match; it must be
 	// the subject of one of Config.Schemas. No default: required.
 	Subject string `yaml:"subject"`
+	// Fallback says which versions may accept a record the subject's
+	// newest enforced version rejects: "enforced" (every older version
+	// still enforced, newest first: a gradual rollout) or "none" (the
+	// newest enforced version alone decides). Default "enforced".
+	Fallback string `yaml:"fallback,omitempty"`
+}
+
+// The values of Input.Fallback.
+const (
+	FallbackEnforced = "enforced"
+	FallbackNone     = "none"
+)
+
+// Registry configures how the pipeline follows the schema registry.
+type Registry struct {
+	// RefreshInterval is how often the pipeline re-reads its subjects'
+	// versions and rollout states from the registry, to pick up changes
+	// made through another gateway sharing the database. Changes made
+	// through this gateway apply at once. Default 10s.
+	RefreshInterval time.Duration `yaml:"refresh_interval"`
 }
 
 // Schema is one schema version loaded from the configuration.
@@ -294,5 +316,6 @@ func Default() Config {
 			Window:     5 * time.Minute,
 			MinRecords: 100,
 		},
+		Registry: Registry{RefreshInterval: 10 * time.Second},
 	}
 }

@@ -75,7 +75,7 @@ func TestGoodConfigs(t *testing.T) {
 		Topics: Topics{
 			Inputs: []Input{
 				{Topic: "raw-events", Subject: "user_event"},
-				{Topic: "raw-orders", Subject: "order"},
+				{Topic: "raw-orders", Subject: "order", Fallback: "none"},
 			},
 			Clean: "validated-events",
 			DLQ:   "quarantine-dlq",
@@ -119,7 +119,8 @@ func TestGoodConfigs(t *testing.T) {
 			Enabled: true, Threshold: 0.6, Window: 10 * time.Minute, MinRecords: 500,
 			Cooldown: 15 * time.Minute, WebhookURL: "https://hooks.example.com/dq",
 		},
-		dir: "testdata",
+		Registry: Registry{RefreshInterval: 30 * time.Second},
+		dir:      "testdata",
 	}
 	partial := withDir(Default(), "testdata")
 	partial.Kafka.Brokers = []string{"localhost:9092", "localhost:9093"}

@@ -123,6 +123,9 @@ func (c *Config) Validate() error {
 		p.add("circuit.window", "must be at least 1s, got %s", c.Circuit.Window)
 	}
 	p.between("circuit.min_records", c.Circuit.MinRecords, 1, 1_000_000_000)
+	if c.Registry.RefreshInterval < time.Second {
+		p.add("registry.refresh_interval", "must be at least 1s, got %s", c.Registry.RefreshInterval)
+	}
 	if c.Circuit.Cooldown < 0 {
 		p.add("circuit.cooldown", "must not be negative, got %s", c.Circuit.Cooldown)
 	}
@@ -266,6 +269,11 @@ func (c *Config) validateTopics(p *problems) {
 		}
 		if p.nonEmpty(key+".subject", in.Subject) && !subjects[in.Subject] {
 			p.add(key+".subject", "%s is not a configured schema subject", quoteValue(in.Subject))
+		}
+		switch in.Fallback {
+		case "", FallbackEnforced, FallbackNone:
+		default:
+			p.add(key+".fallback", "%s is not a fallback policy (want %s or %s)", quoteValue(in.Fallback), FallbackEnforced, FallbackNone)
 		}
 	}
 	if checkTopicName(p, "topics.clean", c.Topics.Clean) {

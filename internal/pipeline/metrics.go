@@ -18,6 +18,7 @@ type Metrics struct {
 	batches     prometheus.Counter
 	rules       *prometheus.CounterVec
 	writes      *prometheus.HistogramVec
+	fallbacks   *prometheus.CounterVec
 }
 
 // LatencyBuckets resolve microsecond validation times and the 1-50 ms range
@@ -59,13 +60,17 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Name: "rule_violations_total",
 			Help: "Business-rule violations, by schema subject and rule name (a record can violate several).",
 		}, []string{"subject", "rule"}),
+		fallbacks: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "schema_fallback_total",
+			Help: "Records the enforced schema version rejected and an older, still accepted version (the rollout fallback) accepted.",
+		}, []string{"subject", "from_version", "to_version"}),
 	}
 	m.writes = prometheus.NewHistogramVec(prometheus.HistogramOpts{
 		Name:    "store_write_duration_seconds",
 		Help:    "Time to make one batch durable in a store, retries included: payloads (one segment), metadata (one transaction), kafka_produce (every record acknowledged), kafka_commit.",
 		Buckets: LatencyBuckets,
 	}, []string{"store"})
-	reg.MustRegister(m.processed, m.valid, m.invalid, m.duration, m.storeErrors, m.batches, m.rules, m.writes)
+	reg.MustRegister(m.processed, m.valid, m.invalid, m.duration, m.storeErrors, m.batches, m.rules, m.writes, m.fallbacks)
 	return m
 }
 

@@ -40,6 +40,11 @@ type Version struct {
 	// version, as in Confluent Data Contracts: a new schema version may
 	// bring new rules.
 	Rules *rules.Set
+	// Fallback are older versions tried in order when this one rejects a
+	// record (a gradual rollout: v2 enforced, v1 still accepted); the first
+	// that accepts it decides. Nil when none. A resolver sets it on its
+	// own copy of the version, never on a shared one.
+	Fallback []*Version
 }
 
 // Resolver finds the schema a record must satisfy.
@@ -58,9 +63,14 @@ var ErrNotFound = errors.New("schema not found")
 type NotFoundError struct {
 	Topic   string
 	Subject string // "" when the topic has no binding at all
+	// Detail replaces the default message when set.
+	Detail string
 }
 
 func (e *NotFoundError) Error() string {
+	if e.Detail != "" {
+		return e.Detail
+	}
 	if e.Subject == "" {
 		return "no schema subject is bound to topic " + e.Topic
 	}

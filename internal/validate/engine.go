@@ -76,12 +76,31 @@ func (e *Engine) Validate(rec *record.Record, v *record.Verdict) error {
 		})
 		return nil
 	}
-	decoded, violations := sv.Validator.Check(rec.Value, v.Violations)
-	v.Violations = violations
-	// Rules assume the shape the schema guarantees: on a record that broke
-	// it they would only repeat its violations in a vaguer form.
-	if len(v.Violations) == 0 && sv.Rules.Len() > 0 {
-		v.Violations = sv.Rules.Eval(decoded, e.now(), v.Violations)
+	v.Violations = e.check(sv, rec.Value, v.Violations)
+	if len(v.Violations) == 0 || len(sv.Fallback) == 0 {
+		return nil
+	}
+	// A rollout fallback: an older version still accepted may take the
+	// record. If none does, the errors stay those of the enforced version.
+	var scratch []record.Violation
+	for _, fb := range sv.Fallback {
+		if scratch = e.check(fb, rec.Value, scratch[:0]); len(scratch) == 0 {
+			v.Version, v.FallbackFrom = fb.Version, sv.Version
+			v.Violations = v.Violations[:0]
+			return nil
+		}
 	}
 	return nil
+}
+
+// check runs sv's schema layer, then its rules on a record that passed it,
+// appending violations to dst.
+func (e *Engine) check(sv *schema.Version, value []byte, dst []record.Violation) []record.Violation {
+	decoded, dst := sv.Validator.Check(value, dst)
+	// Rules assume the shape the schema guarantees: on a record that broke
+	// it they would only repeat its violations in a vaguer form.
+	if len(dst) == 0 && sv.Rules.Len() > 0 {
+		dst = sv.Rules.Eval(decoded, e.now(), dst)
+	}
+	return dst
 }
