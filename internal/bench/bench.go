@@ -50,6 +50,10 @@ type Options struct {
 	Config config.Config
 	// Logger: default slog.Default().
 	Logger *slog.Logger
+	// AfterDrain, when set, is called once every record is routed and
+	// committed, before anything is released (the bench's --memprofile).
+	// Default none.
+	AfterDrain func()
 }
 
 // Result is what a run measured, in the units its field names say.
@@ -229,6 +233,9 @@ func Run(ctx context.Context, opts Options) (Result, error) {
 	elapsed := lat.lastCommit().Sub(t0)
 	cpu := cpuTime() - cpu0
 	r.PeakRSSMB = float64(peakRSS()) / (1 << 20)
+	if opts.AfterDrain != nil {
+		opts.AfterDrain()
+	}
 	stopPipeline()
 	if err := <-done; err != nil {
 		return r, err
