@@ -112,24 +112,28 @@ func (a *App) buildEngine(ctx context.Context, reg prometheus.Registerer) (*vali
 		return nil, err
 	}
 	bindings := make(map[string]string, len(a.cfg.Topics.Inputs))
-	noFallback := make(map[string]bool)
+	noFallback, wire, rejectDeprecated := make(map[string]bool), make(map[string]bool), make(map[string]bool)
 	for _, in := range a.cfg.Topics.Inputs {
 		bindings[in.Topic] = in.Subject
 		noFallback[in.Topic] = in.Fallback == config.FallbackNone
+		wire[in.Topic] = in.WireHeader != config.WireIgnore
+		rejectDeprecated[in.Topic] = in.DeprecatedIDs == config.DeprecatedReject
 	}
 	a.resolver, err = registry.NewResolver(ctx, registry.ResolverOptions{
-		Registry:   a.registry,
-		Bindings:   bindings,
-		NoFallback: noFallback,
-		Compile:    registryCompiler(&a.cfg, versions),
-		Refresh:    a.cfg.Registry.RefreshInterval,
-		Registerer: reg,
-		Logger:     a.log.With("component", "schemas"),
+		Registry:            a.registry,
+		Bindings:            bindings,
+		NoFallback:          noFallback,
+		Wire:                wire,
+		RejectDeprecatedIDs: rejectDeprecated,
+		Compile:             registryCompiler(&a.cfg, versions),
+		Refresh:             a.cfg.Registry.RefreshInterval,
+		Registerer:          reg,
+		Logger:              a.log.With("component", "schemas"),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("loading the input topics' schemas from the registry: %w", err)
 	}
-	return validate.New(validate.Options{Resolver: a.resolver, MaxBytes: a.cfg.Limits.MaxBytes})
+	return validate.New(validate.Options{Resolver: a.resolver, IDs: a.resolver, MaxBytes: a.cfg.Limits.MaxBytes})
 }
 
 // schemaChanged is the registry's OnChange: a version registered, deleted

@@ -105,12 +105,27 @@ type Input struct {
 	// still enforced, newest first: a gradual rollout) or "none" (the
 	// newest enforced version alone decides). Default "enforced".
 	Fallback string `yaml:"fallback,omitempty"`
+	// WireHeader says whether record values are read for Confluent's wire
+	// header (magic byte 0x00 and a 4-byte schema id, 0x01 and a GUID, or a
+	// __value_schema_id record header): "detect" (per record; a record that
+	// names its schema id is checked against that version) or "ignore"
+	// (values are validated as they are; for raw Avro binary, whose first
+	// byte may be 0x00). Default "detect".
+	WireHeader string `yaml:"wire_header,omitempty"`
+	// DeprecatedIDs says what happens to a record naming the schema id of a
+	// deprecated version: "accept" (checked against it) or "reject"
+	// (SCHEMA_NOT_FOUND). Default "accept".
+	DeprecatedIDs string `yaml:"deprecated_ids,omitempty"`
 }
 
-// The values of Input.Fallback.
+// The values of Input.Fallback, Input.WireHeader and Input.DeprecatedIDs.
 const (
 	FallbackEnforced = "enforced"
 	FallbackNone     = "none"
+	WireDetect       = "detect"
+	WireIgnore       = "ignore"
+	DeprecatedAccept = "accept"
+	DeprecatedReject = "reject"
 )
 
 // Registry configures how the pipeline follows the schema registry.

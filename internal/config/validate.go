@@ -275,6 +275,16 @@ func (c *Config) validateTopics(p *problems) {
 		default:
 			p.add(key+".fallback", "%s is not a fallback policy (want %s or %s)", quoteValue(in.Fallback), FallbackEnforced, FallbackNone)
 		}
+		switch in.WireHeader {
+		case "", WireDetect, WireIgnore:
+		default:
+			p.add(key+".wire_header", "%s is not a wire-header policy (want %s or %s)", quoteValue(in.WireHeader), WireDetect, WireIgnore)
+		}
+		switch in.DeprecatedIDs {
+		case "", DeprecatedAccept, DeprecatedReject:
+		default:
+			p.add(key+".deprecated_ids", "%s is not a policy (want %s or %s)", quoteValue(in.DeprecatedIDs), DeprecatedAccept, DeprecatedReject)
+		}
 	}
 	if checkTopicName(p, "topics.clean", c.Topics.Clean) {
 		topics = append(topics, topic{"topics.clean", c.Topics.Clean})

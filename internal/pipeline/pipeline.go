@@ -17,6 +17,7 @@ import (
 
 	"github.com/dataquarantine/dataquarantine/internal/quarantine"
 	"github.com/dataquarantine/dataquarantine/internal/record"
+	"github.com/dataquarantine/dataquarantine/internal/schema/wire"
 	"github.com/dataquarantine/dataquarantine/internal/validate"
 )
 
@@ -219,6 +220,13 @@ func (p *Pipeline) validate(ctx context.Context, kr *kgo.Record, v *record.Verdi
 	rec := record.Record{
 		Topic: kr.Topic, Partition: kr.Partition, Offset: kr.Offset,
 		Key: kr.Key, Value: kr.Value, Timestamp: kr.Timestamp,
+	}
+	// The one header validation reads; copied only when present, so
+	// records without it cost nothing.
+	for _, h := range kr.Headers {
+		if h.Key == wire.ValueSchemaIDHeader {
+			rec.Headers = append(rec.Headers, record.Header{Key: h.Key, Value: h.Value})
+		}
 	}
 	return p.retry(ctx, "schema_resolver", func() error {
 		start := time.Now()

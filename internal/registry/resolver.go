@@ -33,6 +33,15 @@ type ResolverOptions struct {
 	// version may accept. Default: none (older enforced versions are tried
 	// after it).
 	NoFallback map[string]bool
+	// Wire lists the topics whose records are read for a Confluent wire
+	// header (magic byte and schema id, or a __value_schema_id header).
+	// Default: none.
+	Wire map[string]bool
+	// RejectDeprecatedIDs lists the topics where a record naming a
+	// deprecated version's schema id is SCHEMA_NOT_FOUND. Default: none
+	// (a record that names its schema is checked against it whatever its
+	// rollout state, unless the version is deleted).
+	RejectDeprecatedIDs map[string]bool
 	// Compile compiles a version. Required.
 	Compile Compiler
 	// Refresh is how often every bound subject is re-read, so changes made
@@ -63,7 +72,25 @@ type Resolver struct {
 	compiled map[compiledKey]*schema.Version // every version compiled so far
 	subjects map[string]subjectState         // by subject: the last load
 	enforced *prometheus.GaugeVec
+
+	idMu  sync.RWMutex
+	ids   map[idKey]idAnswer // ResolveID's answers, dropped when the subject changes
+	idGen uint64             // bumped on every drop, so a lookup racing one is not cached
 }
+
+type idKey struct {
+	topic string
+	id    int
+}
+
+type idAnswer struct {
+	version *schema.Version
+	err     *schema.NotFoundError
+}
+
+// maxCachedIDs bounds ResolveID's cache: records naming random ids must not
+// grow it without end. Past it, answers are looked up each time.
+const maxCachedIDs = 10_000
 
 // plan is what Resolve answers for one topic.
 type plan struct {
@@ -77,13 +104,16 @@ type compiledKey struct {
 	schemaID int
 }
 
-// subjectState is a subject's enforced versions as last loaded, newest
-// first, compiled.
+// subjectState is a subject's versions as last loaded.
 type subjectState struct {
-	enforced []*schema.Version
+	rows     []Version         // every version, soft-deleted ones included
+	enforced []*schema.Version // compiled, newest first
 }
 
-var _ schema.Resolver = (*Resolver)(nil)
+var (
+	_ schema.Resolver   = (*Resolver)(nil)
+	_ schema.IDResolver = (*Resolver)(nil)
+)
 
 // NewResolver loads every bound subject and returns the Resolver. A
 // subject that cannot be loaded fails it: the pipeline must not start
@@ -105,6 +135,7 @@ func NewResolver(ctx context.Context, opts ResolverOptions) (*Resolver, error) {
 		log:      opts.Logger,
 		compiled: make(map[compiledKey]*schema.Version),
 		subjects: make(map[string]subjectState),
+		ids:      make(map[idKey]idAnswer),
 	}
 	if r.log == nil {
 		r.log = slog.Default()
@@ -150,13 +181,16 @@ func (r *Resolver) Reload(ctx context.Context, subject string) error {
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	rows, err := r.opts.Registry.Versions(ctx, subject, false)
+	rows, err := r.opts.Registry.Versions(ctx, subject, true)
 	if err != nil && !errors.Is(err, ErrSubjectNotFound) {
 		return fmt.Errorf("loading versions of subject %s: %w", subject, err)
 	}
+	if prev, ok := r.subjects[subject]; ok && slices.Equal(prev.rows, rows) {
+		return nil
+	}
 	var enforced []*schema.Version
 	for _, v := range slices.Backward(rows) {
-		if v.State != StateEnforced {
+		if v.State != StateEnforced || v.Deleted {
 			continue
 		}
 		sv, err := r.compile(ctx, v)
@@ -165,10 +199,8 @@ func (r *Resolver) Reload(ctx context.Context, subject string) error {
 		}
 		enforced = append(enforced, sv)
 	}
-	if prev, ok := r.subjects[subject]; ok && slices.Equal(prev.enforced, enforced) {
-		return nil
-	}
-	r.subjects[subject] = subjectState{enforced: enforced}
+	r.forgetIDs(topics)
+	r.subjects[subject] = subjectState{rows: rows, enforced: enforced}
 	next := make(map[string]plan, len(*r.plans.Load()))
 	for t, p := range *r.plans.Load() {
 		next[t] = p
@@ -190,6 +222,87 @@ func (r *Resolver) Reload(ctx context.Context, subject string) error {
 		r.enforced.WithLabelValues(subject).Set(float64(newest))
 	}
 	return nil
+}
+
+// Wire implements schema.IDResolver.
+func (r *Resolver) Wire(topic string) bool { return r.opts.Wire[topic] }
+
+// ResolveID implements schema.IDResolver. Answers are cached until the
+// subject changes, so only the first record naming an id costs a registry
+// lookup.
+func (r *Resolver) ResolveID(topic string, id int) (*schema.Version, error) {
+	key := idKey{topic, id}
+	r.idMu.RLock()
+	a, ok := r.ids[key]
+	gen := r.idGen
+	r.idMu.RUnlock()
+	if !ok {
+		var err error
+		if a, err = r.lookupID(topic, id); err != nil {
+			return nil, err
+		}
+		r.idMu.Lock()
+		if len(r.ids) < maxCachedIDs && r.idGen == gen {
+			r.ids[key] = a
+		}
+		r.idMu.Unlock()
+	}
+	if a.err != nil {
+		return nil, a.err
+	}
+	return a.version, nil
+}
+
+// lookupTimeout bounds one registry lookup of ResolveID.
+const lookupTimeout = 10 * time.Second
+
+func (r *Resolver) lookupID(topic string, id int) (idAnswer, error) {
+	subject, bound := r.opts.Bindings[topic]
+	if !bound {
+		return idAnswer{err: &schema.NotFoundError{Topic: topic}}, nil
+	}
+	notFound := func(format string, args ...any) (idAnswer, error) {
+		return idAnswer{err: &schema.NotFoundError{Topic: topic, Subject: subject, Detail: fmt.Sprintf(format, args...)}}, nil
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), lookupTimeout)
+	defer cancel()
+	rows, err := r.opts.Registry.VersionsByID(ctx, id, true)
+	switch {
+	case errors.Is(err, ErrSchemaNotFound):
+		return notFound("schema id %d is not registered", id)
+	case err != nil:
+		return idAnswer{}, fmt.Errorf("looking up schema id %d: %w", id, err)
+	}
+	i := slices.IndexFunc(rows, func(v Version) bool { return v.Subject == subject && !v.Deleted })
+	if i < 0 {
+		if slices.ContainsFunc(rows, func(v Version) bool { return v.Subject == subject }) {
+			return notFound("schema id %d is a deleted version of subject %s (bound to topic %s)", id, subject, topic)
+		}
+		return notFound("schema id %d is not a version of subject %s (bound to topic %s)", id, subject, topic)
+	}
+	v := rows[i]
+	if v.State == StateDeprecated && r.opts.RejectDeprecatedIDs[topic] {
+		return notFound("schema id %d is version %d of subject %s, which is deprecated", id, v.Version, subject)
+	}
+	r.mu.Lock()
+	sv, err := r.compile(ctx, v)
+	r.mu.Unlock()
+	if err != nil {
+		return idAnswer{}, err
+	}
+	return idAnswer{version: sv}, nil
+}
+
+// forgetIDs drops the cached ResolveID answers of topics.
+func (r *Resolver) forgetIDs(topics []string) {
+	r.idMu.Lock()
+	defer r.idMu.Unlock()
+	r.idGen++
+	for k := range r.ids {
+		if slices.Contains(topics, k.topic) {
+			delete(r.ids, k)
+		}
+	}
 }
 
 // planFor builds topic's plan from subject's enforced versions, newest

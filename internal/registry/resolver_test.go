@@ -124,3 +124,66 @@ func TestResolverRefreshSeesOtherGateways(t *testing.T) {
 	}, 5*time.Second, 10*time.Millisecond)
 	require.Equal(t, []int{2, 1}, versions(t, res, "raw-orders"))
 }
+
+// TestResolverResolveID: a record naming a schema id is checked against that
+// version of the topic's subject whatever its state, unless it is deleted
+// (or deprecated, where rejected); an id of another subject or none at all
+// is SCHEMA_NOT_FOUND saying which; a deletion drops the cached answer.
+func TestResolverResolveID(t *testing.T) {
+	ctx := context.Background()
+	s, err := sqlite.New(sqlite.Options{Path: filepath.Join(t.TempDir(), "registry.db")})
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = s.Close() })
+	var res *registry.Resolver
+	r, err := registry.New(registry.Options{Store: s, OnChange: func(ctx context.Context, subject string) {
+		if res != nil {
+			require.NoError(t, res.Reload(ctx, subject))
+		}
+	}})
+	require.NoError(t, err)
+	enforced := func(subject, src string) registry.SubjectSchema {
+		got, err := r.Register(ctx, registry.RegisterRequest{Subject: subject, Format: schema.FormatJSON, Schema: src, State: registry.StateEnforced})
+		require.NoError(t, err)
+		return got
+	}
+	v1 := enforced("orders", jsonA)
+	other := enforced("users", `{"type":"integer"}`)
+	v2, err := r.Register(ctx, registry.RegisterRequest{Subject: "orders", Format: schema.FormatJSON, Schema: jsonB})
+	require.NoError(t, err)
+	var calls int
+	res, err = registry.NewResolver(ctx, registry.ResolverOptions{
+		Registry:            r,
+		Bindings:            map[string]string{"raw-orders": "orders", "strict-orders": "orders"},
+		Wire:                map[string]bool{"raw-orders": true},
+		RejectDeprecatedIDs: map[string]bool{"strict-orders": true},
+		Compile:             compileJSON(&calls),
+	})
+	require.NoError(t, err)
+	require.True(t, res.Wire("raw-orders"))
+	require.False(t, res.Wire("strict-orders"))
+
+	got, err := res.ResolveID("raw-orders", v2.SchemaID)
+	require.NoError(t, err)
+	require.Equal(t, 2, got.Version, "a registered (not enforced) version is used when a record names it")
+
+	_, err = res.ResolveID("raw-orders", 999)
+	require.ErrorIs(t, err, schema.ErrNotFound)
+	require.EqualError(t, err, "schema id 999 is not registered")
+	_, err = res.ResolveID("raw-orders", other.SchemaID)
+	require.EqualError(t, err, "schema id 2 is not a version of subject orders (bound to topic raw-orders)")
+
+	_, err = r.SetState(ctx, "orders", 1, registry.StateDeprecated)
+	require.NoError(t, err)
+	got, err = res.ResolveID("raw-orders", v1.SchemaID)
+	require.NoError(t, err)
+	require.Equal(t, 1, got.Version)
+	_, err = res.ResolveID("strict-orders", v1.SchemaID)
+	require.EqualError(t, err, "schema id 1 is version 1 of subject orders, which is deprecated")
+
+	_, err = res.ResolveID("raw-orders", v2.SchemaID) // cached
+	require.NoError(t, err)
+	_, err = r.DeleteVersion(ctx, "orders", 2, false)
+	require.NoError(t, err)
+	_, err = res.ResolveID("raw-orders", v2.SchemaID)
+	require.EqualError(t, err, "schema id 3 is a deleted version of subject orders (bound to topic raw-orders)")
+}

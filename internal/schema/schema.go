@@ -79,3 +79,23 @@ func (e *NotFoundError) Error() string {
 
 // Is makes errors.Is(err, ErrNotFound) true.
 func (e *NotFoundError) Is(target error) bool { return target == ErrNotFound }
+
+// IDResolver resolves the schema ids records name in a Confluent wire
+// header (a magic-byte prefix or a __value_schema_id header).
+type IDResolver interface {
+	// Wire reports whether records of topic are read for a wire header;
+	// when false their values are validated as they are.
+	Wire(topic string) bool
+	// ResolveID returns the version of topic's subject whose schema has the
+	// registry id. An id that is unknown, not a version of the subject, or
+	// no longer allowed (deleted; deprecated when so configured) is
+	// ErrNotFound in a *NotFoundError saying which; any other error is
+	// operational and must be retried.
+	ResolveID(topic string, id int) (*Version, error)
+}
+
+// WriterChecker is a Validator that reads payloads written with another
+// version's schema into its own (Avro schema resolution).
+type WriterChecker interface {
+	CheckWithWriter(writer Validator, payload []byte, dst []record.Violation) (decoded any, violations []record.Violation)
+}

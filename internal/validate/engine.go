@@ -7,6 +7,7 @@ import (
 
 	"github.com/dataquarantine/dataquarantine/internal/record"
 	"github.com/dataquarantine/dataquarantine/internal/schema"
+	"github.com/dataquarantine/dataquarantine/internal/schema/wire"
 )
 
 // DefaultMaxBytes is the default payload size limit (1 MiB).
@@ -16,6 +17,10 @@ const DefaultMaxBytes = 1 << 20
 type Options struct {
 	// Resolver finds each record's schema. Required.
 	Resolver schema.Resolver
+	// IDs resolves the schema ids records name in a Confluent wire header.
+	// Default nil: values are validated as they are, never read for a
+	// header.
+	IDs schema.IDResolver
 	// MaxBytes is the largest payload accepted; larger ones are
 	// PAYLOAD_TOO_LARGE. Default DefaultMaxBytes.
 	MaxBytes int
@@ -27,6 +32,7 @@ type Options struct {
 // Engine validates records. It is safe for concurrent use.
 type Engine struct {
 	resolver schema.Resolver
+	ids      schema.IDResolver
 	maxBytes int
 	now      func() time.Time
 }
@@ -42,7 +48,7 @@ func New(opts Options) (*Engine, error) {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	return &Engine{resolver: opts.Resolver, maxBytes: opts.MaxBytes, now: opts.Now}, nil
+	return &Engine{resolver: opts.Resolver, ids: opts.IDs, maxBytes: opts.MaxBytes, now: opts.Now}, nil
 }
 
 // Validate fills v (which it resets first) with the verdict on rec. The
@@ -76,6 +82,18 @@ func (e *Engine) Validate(rec *record.Record, v *record.Verdict) error {
 		})
 		return nil
 	}
+	if e.ids != nil && e.ids.Wire(rec.Topic) {
+		h, payload, ok, err := wire.Parse(rec.Value, rec.Headers, wire.Options{})
+		switch {
+		case err != nil:
+			v.Violations = append(v.Violations, record.Violation{
+				Type: record.DecodeError, Keyword: "wire_header", Message: err.Error(),
+			})
+			return nil
+		case ok:
+			return e.validateWritten(rec.Topic, sv, h, payload, v)
+		}
+	}
 	v.Violations = e.check(sv, rec.Value, v.Violations)
 	if len(v.Violations) == 0 || len(sv.Fallback) == 0 {
 		return nil
@@ -103,4 +121,42 @@ func (e *Engine) check(sv *schema.Version, value []byte, dst []record.Violation)
 		dst = sv.Rules.Eval(decoded, e.now(), dst)
 	}
 	return dst
+}
+
+// validateWritten validates a record that names its schema (h): against
+// that version, whatever its rollout state, with no fallback. An Avro
+// payload is decoded with the schema it names and read into the enforced
+// version's (schema resolution), so a writer the readers cannot read is
+// caught at the field where they disagree.
+func (e *Engine) validateWritten(topic string, enforced *schema.Version, h wire.Header, payload []byte, v *record.Verdict) error {
+	if h.Magic == wire.MagicGUID {
+		v.Violations = append(v.Violations, record.Violation{
+			Type:    record.SchemaNotFound,
+			Keyword: "schema_guid",
+			Message: "the record names schema GUID " + h.GUID.String() + "; this registry identifies schemas by integer id",
+		})
+		return nil
+	}
+	writer, err := e.ids.ResolveID(topic, h.ID)
+	if err != nil {
+		var nf *schema.NotFoundError
+		if !errors.As(err, &nf) {
+			return fmt.Errorf("resolving schema id %d for topic %s: %w", h.ID, topic, err)
+		}
+		v.Violations = append(v.Violations, record.Violation{
+			Type: record.SchemaNotFound, Keyword: "schema_id", Message: nf.Error(),
+		})
+		return nil
+	}
+	v.Version = writer.Version
+	var decoded any
+	if wc, ok := enforced.Validator.(schema.WriterChecker); ok && writer.Format == enforced.Format {
+		decoded, v.Violations = wc.CheckWithWriter(writer.Validator, payload, v.Violations)
+	} else {
+		decoded, v.Violations = writer.Validator.Check(payload, v.Violations)
+	}
+	if len(v.Violations) == 0 && writer.Rules.Len() > 0 {
+		v.Violations = writer.Rules.Eval(decoded, e.now(), v.Violations)
+	}
+	return nil
 }
