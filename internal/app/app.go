@@ -114,11 +114,11 @@ func New(ctx context.Context, opts Options) (_ *App, err error) {
 	if err := a.spoolStores(reg); err != nil {
 		return nil, err
 	}
+	a.metrics = pipeline.NewMetrics(reg)
 	engine, err := a.buildEngine(ctx, reg)
 	if err != nil {
 		return nil, err
 	}
-	a.metrics = pipeline.NewMetrics(reg)
 	a.lag, err = kafka.NewLagReporter(kafka.LagOptions{
 		Client: a.client, Group: a.cfg.Kafka.GroupID, Topics: a.inputTopics(),
 		Registerer: reg, Logger: a.log,

@@ -133,7 +133,9 @@ func (a *App) buildEngine(ctx context.Context, reg prometheus.Registerer) (*vali
 	if err != nil {
 		return nil, fmt.Errorf("loading the input topics' schemas from the registry: %w", err)
 	}
-	return validate.New(validate.Options{Resolver: a.resolver, IDs: a.resolver, MaxBytes: a.cfg.Limits.MaxBytes})
+	return validate.New(validate.Options{
+		Resolver: a.resolver, IDs: a.resolver, MaxBytes: a.cfg.Limits.MaxBytes, Layers: a.metrics,
+	})
 }
 
 // schemaChanged is the registry's OnChange: a version registered, deleted
