@@ -222,3 +222,14 @@ func TestEnvIgnoresOtherVariables(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, Default(), got)
 }
+
+// DQ_TOKEN is the client commands' API token, not a configuration key.
+func TestClientVariablesIgnored(t *testing.T) {
+	t.Parallel()
+	got, err := Load("", []string{"DQ_TOKEN=some-token-0123456789"})
+	require.NoError(t, err)
+	require.Equal(t, Default(), got)
+	for _, k := range Keys() {
+		require.NotContains(t, clientVariables, k.Env)
+	}
+}
