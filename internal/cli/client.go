@@ -41,7 +41,7 @@ func gatewayFlags(fs *flagSet) gateway {
 	}
 	return gateway{
 		server: serverFlag(fs),
-		token:  fs.String("token", token, "the API `token` to send (default $"+tokenEnv+"); needed when the gateway has http.auth.tokens"),
+		token:  fs.String("token", token, "the API `token` to send; needed when the gateway has http.auth.tokens (default $"+tokenEnv+", which keeps it out of the process list)"),
 	}
 }
 

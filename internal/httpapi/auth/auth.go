@@ -78,8 +78,8 @@ func New(opts Options) (*Middleware, error) {
 	seen := make(map[string]bool, len(m.tokens))
 	for i, t := range m.tokens {
 		switch {
-		case t.Name == "" || strings.ContainsAny(t.Name, sessionSep+" "):
-			return nil, fmt.Errorf("auth: token %d: the name must be non-empty, without spaces or %q", i, sessionSep)
+		case t.Name == "":
+			return nil, fmt.Errorf("auth: token %d: empty name", i)
 		case seen[t.Name]:
 			return nil, fmt.Errorf("auth: token %d: the name %q is used twice", i, t.Name)
 		case rank(t.Role) == 0:

@@ -28,7 +28,7 @@ const (
 )
 
 var tokens = []auth.Token{
-	{Name: "vera", Role: auth.RoleViewer, Secret: viewerTok},
+	{Name: "vera.v", Role: auth.RoleViewer, Secret: viewerTok}, // any name works, dots too
 	{Name: "otto", Role: auth.RoleOperator, Secret: operatorTok},
 	{Name: "ada", Role: auth.RoleAdmin, Secret: adminTok},
 }
@@ -187,12 +187,17 @@ func TestPrincipalInContext(t *testing.T) {
 	f := newFixture(t, tokens)
 	_, body := do(t, "GET", f.srv.URL+"/api/v1/stats", operatorTok, nil)
 	require.JSONEq(t, `{"Name":"otto","Role":"operator"}`, body)
+	_, body = do(t, "GET", f.srv.URL+"/api/v1/stats", "", map[string]string{"Cookie": "dq_session=" + sessionOf(t, login(t, f.srv.URL, viewerTok, "/", nil)).Value})
+	require.JSONEq(t, `{"Name":"vera.v","Role":"viewer"}`, body)
 
 	off := newFixture(t, nil)
 	_, body = do(t, "GET", off.srv.URL+"/api/v1/stats", "", nil)
 	require.JSONEq(t, `{"Name":"anonymous","Role":"admin"}`, body)
 	resp, _ := do(t, "DELETE", off.srv.URL+"/registry/subjects/s", "", nil)
 	require.Equal(t, 200, resp.StatusCode, "auth off: the anonymous admin may do anything")
+	resp, _ = do(t, "GET", off.srv.URL+"/login?next=/schemas", "", nil)
+	require.Equal(t, http.StatusSeeOther, resp.StatusCode, "auth off: no login page")
+	require.Equal(t, "/schemas", resp.Header.Get("Location"))
 }
 
 func TestBrowserIsSentToLogin(t *testing.T) {

@@ -84,6 +84,11 @@ func (m *Middleware) setCookie(w http.ResponseWriter, r *http.Request, value str
 func (m *Middleware) serveLogin(w http.ResponseWriter, r *http.Request) {
 	switch r.Method {
 	case http.MethodGet, http.MethodHead:
+		if !m.Enabled() {
+			// Nothing to log in to: go where the browser was going.
+			http.Redirect(w, r, SafeNext(r.URL.Query().Get("next")), http.StatusSeeOther) //nolint:gosec // G710: SafeNext
+			return
+		}
 		m.loginPage.ServeHTTP(w, r)
 		return
 	case http.MethodPost:
