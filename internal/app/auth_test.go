@@ -1,17 +1,21 @@
 package app_test
 
 import (
+	"bytes"
 	"context"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/dataquarantine/dataquarantine/internal/app"
 	"github.com/dataquarantine/dataquarantine/internal/config"
 )
 
@@ -130,4 +134,59 @@ func TestAuthBrowserLogin(t *testing.T) {
 	require.Contains(t, body, `"code":"csrf"`)
 	got, body = send(t, "POST", gw.base+"/api/v1/circuit/raw-events/resume", "", "", map[string]string{"Cookie": cookie, "Origin": gw.base})
 	require.Equal(t, 200, got, body)
+}
+
+// TestAuthTokensNeverLogged: whatever is tried, right or wrong, no token
+// value reaches the gateway's log.
+func TestAuthTokensNeverLogged(t *testing.T) {
+	var logs syncBuffer
+	dir := t.TempDir()
+	cfg := config.Default()
+	cfg.DataDir = dir
+	cfg.Kafka.Embedded.Listen = "127.0.0.1:0"
+	cfg.HTTP.Listen = "127.0.0.1:0"
+	cfg.Log.Level = "debug"
+	cfg.HTTP.Auth.Tokens = []config.Token{{Name: "ada", Role: config.RoleAdmin, Token: adminToken}}
+	require.NoError(t, cfg.Validate())
+	ctx, cancel := context.WithCancel(context.Background())
+	a, err := app.New(ctx, app.Options{Config: cfg, Logger: slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))})
+	require.NoError(t, err)
+	done := make(chan error, 1)
+	go func() { done <- a.Run(ctx) }()
+	base := "http://" + a.HTTPAddr()
+	const wrong = "wrong-token-0123456789"
+	send(t, "GET", base+"/api/v1/stats", wrong, "", nil)
+	send(t, "GET", base+"/api/v1/stats", adminToken, "", nil)
+	send(t, "POST", base+"/api/v1/circuit/raw-events/resume", adminToken, "", nil)
+	for _, tok := range []string{wrong, adminToken} {
+		req, err := http.NewRequestWithContext(context.Background(), "POST", base+"/login", strings.NewReader(url.Values{"token": {tok}}.Encode()))
+		require.NoError(t, err)
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		resp, err := noRedirects.Do(req)
+		require.NoError(t, err)
+		resp.Body.Close()
+	}
+	cancel()
+	require.NoError(t, <-done)
+	out := logs.String()
+	require.Contains(t, out, "login refused")
+	require.NotContains(t, out, wrong)
+	require.NotContains(t, out, adminToken)
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }
