@@ -108,6 +108,7 @@ func (c *Config) Validate() error {
 	}
 
 	p.hostPort("http.listen", c.HTTP.Listen, true)
+	c.validateAuth(&p)
 	p.oneOf("log.level", c.Log.Level, "debug", "info", "warn", "error")
 	p.oneOf("log.format", c.Log.Format, "text", "json")
 

@@ -74,7 +74,7 @@ type api struct {
 	stats      StatsSource
 	ready      func() bool
 	log        *slog.Logger
-	mux        *http.ServeMux
+	mux        *routeMux
 	circuit    CircuitControl
 }
 
@@ -94,7 +94,7 @@ func New(opts Options) (http.Handler, error) {
 		stats:      opts.Stats,
 		ready:      opts.Ready,
 		log:        opts.Logger,
-		mux:        http.NewServeMux(),
+		mux:        newRouteMux(),
 		circuit:    opts.Circuit,
 	}
 	if a.ready == nil {
@@ -109,6 +109,7 @@ func New(opts Options) (http.Handler, error) {
 	if opts.Metrics != nil {
 		a.mux.Handle("GET /metrics", opts.Metrics)
 	}
+	a.mux.HandleFunc("GET /api/v1/openapi.json", a.getOpenAPI)
 	a.mux.HandleFunc("GET /api/v1/quarantine", a.listQuarantine)
 	a.mux.HandleFunc("GET /api/v1/quarantine/{id}", a.getQuarantine)
 	a.mux.HandleFunc("GET /api/v1/stats", a.getStats)

@@ -1,0 +1,23 @@
+package httpapi
+
+import "context"
+
+// Principal is who makes a request: an API token's name and role, or the
+// anonymous admin when auth is off.
+type Principal struct{ Name, Role string }
+
+type principalKey struct{}
+
+// WithPrincipal returns ctx carrying p.
+func WithPrincipal(ctx context.Context, p Principal) context.Context {
+	return context.WithValue(ctx, principalKey{}, p)
+}
+
+// PrincipalFrom returns the Principal in ctx, or the anonymous admin
+// {Name: "anonymous", Role: "admin"} (auth off) when there is none.
+func PrincipalFrom(ctx context.Context) Principal {
+	if p, ok := ctx.Value(principalKey{}).(Principal); ok {
+		return p
+	}
+	return Principal{Name: "anonymous", Role: "admin"}
+}
