@@ -236,7 +236,7 @@ func (a *App) listenHTTP(reg *prometheus.Registry) error {
 		return fmt.Errorf("listening on http.listen %s: %w", a.cfg.HTTP.Listen, err)
 	}
 	a.httpLn = ln
-	regAPI, err := registryapi.New(registryapi.Options{Registry: a.registry, Logger: a.log})
+	regAPI, err := registryapi.New(registryapi.Options{Registry: a.registry, Logger: a.log, Audit: a.audit})
 	if err != nil {
 		return err
 	}

@@ -14,7 +14,6 @@ import (
 	"github.com/santhosh-tekuri/jsonschema/v6"
 	"github.com/stretchr/testify/require"
 
-	"github.com/dataquarantine/dataquarantine/internal/httpapi/registryapi"
 	"github.com/dataquarantine/dataquarantine/internal/quarantine"
 )
 
@@ -24,7 +23,7 @@ import (
 // endpoints are being built on other branches. Remove an entry once its
 // route is registered here; the test then checks it like the others.
 var documentedElsewhere = []string{
-	registryapi.StatePattern,
+	"PUT /api/v1/schemas/{subject}/versions/{version}/state", // registryapi.StatePattern (which imports this package)
 	"POST /api/v1/reprocess",
 	"GET /api/v1/reprocess/{job}",
 	"POST /api/v1/quarantine/{id}/reprocess",

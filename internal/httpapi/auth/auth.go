@@ -35,7 +35,8 @@ type Options struct {
 	// PublicMetrics serves /metrics without a token. Default false.
 	PublicMetrics bool
 	// Audit receives an event for every change that succeeds (a non-GET
-	// request answered 2xx). Default none.
+	// request answered 2xx) that its handler did not record more precisely
+	// (httpapi.MarkAudited). Default none.
 	Audit audit.Log
 	// LoginPage draws GET /login (query: next, error=1), replacing the
 	// minimal built-in page. Default: the built-in page.
@@ -160,12 +161,14 @@ func (m *Middleware) Wrap(next http.Handler) http.Handler {
 			next.ServeHTTP(w, r)
 			return
 		}
+		ctx, audited := httpapi.WithAuditScope(r.Context())
+		r = r.WithContext(ctx)
 		sw := &statusWriter{ResponseWriter: w}
 		next.ServeHTTP(sw, r)
 		if sw.status == 0 {
 			sw.status = http.StatusOK
 		}
-		if sw.status/100 == 2 {
+		if sw.status/100 == 2 && !audited() {
 			m.record(r, p, sw.status)
 		}
 	})
