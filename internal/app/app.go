@@ -20,10 +20,12 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 	"golang.org/x/sync/errgroup"
 
+	"github.com/dataquarantine/dataquarantine/internal/audit"
 	"github.com/dataquarantine/dataquarantine/internal/circuit"
 	"github.com/dataquarantine/dataquarantine/internal/config"
 	"github.com/dataquarantine/dataquarantine/internal/demo"
 	"github.com/dataquarantine/dataquarantine/internal/httpapi"
+	"github.com/dataquarantine/dataquarantine/internal/httpapi/auth"
 	"github.com/dataquarantine/dataquarantine/internal/httpapi/registryapi"
 	"github.com/dataquarantine/dataquarantine/internal/kafka"
 	"github.com/dataquarantine/dataquarantine/internal/live"
@@ -62,7 +64,9 @@ type App struct {
 	pg       *postgres.Store // the metadata store when it is PostgreSQL, for pool metrics
 	spools   []syncer        // spools in front of network stores, drained by Run
 	regStore registry.Store
+	audit    audit.Log // the audit trail kept by the metadata store; nil: none yet
 	registry *registry.Registry
+	resolver *registry.Resolver
 	pipe     *pipeline.Pipeline
 	circuit  *circuit.Set
 	lag      *kafka.LagReporter
@@ -102,10 +106,6 @@ func New(ctx context.Context, opts Options) (_ *App, err error) {
 	if err := a.openRegistry(ctx); err != nil {
 		return nil, err
 	}
-	engine, err := a.buildEngine()
-	if err != nil {
-		return nil, err
-	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(
 		collectors.NewGoCollector(),
@@ -119,6 +119,10 @@ func New(ctx context.Context, opts Options) (_ *App, err error) {
 		return nil, err
 	}
 	a.metrics = pipeline.NewMetrics(reg)
+	engine, err := a.buildEngine(ctx, reg)
+	if err != nil {
+		return nil, err
+	}
 	a.lag, err = kafka.NewLagReporter(kafka.LagOptions{
 		Client: a.client, Group: a.cfg.Kafka.GroupID, Topics: a.inputTopics(),
 		Registerer: reg, Logger: a.log,
@@ -233,7 +237,7 @@ func (a *App) listenHTTP(reg *prometheus.Registry) error {
 		return fmt.Errorf("listening on http.listen %s: %w", a.cfg.HTTP.Listen, err)
 	}
 	a.httpLn = ln
-	regAPI, err := registryapi.New(registryapi.Options{Registry: a.registry, Logger: a.log})
+	regAPI, err := registryapi.New(registryapi.Options{Registry: a.registry, Logger: a.log, Audit: a.audit})
 	if err != nil {
 		return err
 	}
@@ -249,14 +253,37 @@ func (a *App) listenHTTP(reg *prometheus.Registry) error {
 	}
 	root.Handle(live.EventsPattern, live.Stream(live.StreamOptions{Sampler: stats, Logger: a.log}))
 	root.Handle("/", ui)
+	guard, err := a.newAuth()
+	if err != nil {
+		return err
+	}
 	a.httpSrv = &http.Server{
-		Handler:           root,
+		Handler:           guard.Wrap(root),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       time.Minute,
 		IdleTimeout:       2 * time.Minute,
 	}
 	a.httpSrv.RegisterOnShutdown(stats.Close) // event streams end, so Shutdown does not wait on them
 	return nil
+}
+
+// newAuth builds the HTTP auth middleware from http.auth, recording changes
+// in a.audit when there is one.
+func (a *App) newAuth() (*auth.Middleware, error) {
+	tokens := make([]auth.Token, len(a.cfg.HTTP.Auth.Tokens))
+	for i, t := range a.cfg.HTTP.Auth.Tokens {
+		secret, err := a.cfg.TokenValue(i)
+		if err != nil {
+			return nil, fmt.Errorf("http.auth.tokens[%d]: %w", i, err)
+		}
+		tokens[i] = auth.Token{Name: t.Name, Role: t.Role, Secret: secret}
+	}
+	return auth.New(auth.Options{
+		Tokens:        tokens,
+		PublicMetrics: a.cfg.HTTP.Auth.PublicMetrics,
+		Audit:         a.audit,
+		Logger:        a.log.With("component", "auth"),
+	})
 }
 
 // KafkaAddr returns the bootstrap address in use (the embedded broker's, or
@@ -277,6 +304,7 @@ func (a *App) Run(ctx context.Context) error {
 	g, ctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return a.pipe.Run(ctx) })
 	g.Go(func() error { return a.lag.Run(ctx) })
+	g.Go(func() error { return a.resolver.Run(ctx) })
 	for _, s := range a.spools {
 		g.Go(func() error { return s.Run(ctx) })
 	}
@@ -458,7 +486,8 @@ func (a *App) openRegistry(ctx context.Context) error {
 		}
 		a.regStore = s
 	}
-	if a.registry, err = registry.New(registry.Options{Store: a.regStore}); err != nil {
+	a.registry, err = registry.New(registry.Options{Store: a.regStore, OnChange: a.schemaChanged})
+	if err != nil {
 		return err
 	}
 	order := make([]int, len(a.cfg.Schemas))

@@ -15,13 +15,13 @@ func TestUIMountedBesideTheAPI(t *testing.T) {
 	t.Parallel()
 	r := start(t, t.TempDir())
 	for path, want := range map[string]string{
-		"/":                  "text/html; charset=utf-8",
-		"/quarantine":        "text/html; charset=utf-8",
-		"/schemas":           "text/html; charset=utf-8",
-		"/api/v1/":           "application/json; charset=utf-8",
-		"/api/v1/nope":       "application/json; charset=utf-8",
-		"/healthz":           "application/json; charset=utf-8",
-		"/registry/subjects": "application/vnd.schemaregistry.v1+json",
+		"/":                    "text/html; charset=utf-8",
+		"/quarantine":          "text/html; charset=utf-8",
+		"/schemas":             "text/html; charset=utf-8",
+		"/api/v1/openapi.json": "application/json; charset=utf-8",
+		"/api/v1/nope":         "application/json; charset=utf-8",
+		"/healthz":             "application/json; charset=utf-8",
+		"/registry/subjects":   "application/vnd.schemaregistry.v1+json",
 	} {
 		resp, err := http.Get(r.base + path)
 		require.NoError(t, err)

@@ -74,7 +74,7 @@ type api struct {
 	stats      StatsSource
 	ready      func() bool
 	log        *slog.Logger
-	mux        *http.ServeMux
+	mux        *routeMux
 	circuit    CircuitControl
 }
 
@@ -94,7 +94,7 @@ func New(opts Options) (http.Handler, error) {
 		stats:      opts.Stats,
 		ready:      opts.Ready,
 		log:        opts.Logger,
-		mux:        http.NewServeMux(),
+		mux:        newRouteMux(),
 		circuit:    opts.Circuit,
 	}
 	if a.ready == nil {
@@ -103,13 +103,12 @@ func New(opts Options) (http.Handler, error) {
 	if a.log == nil {
 		a.log = slog.Default()
 	}
-	// The web UI owns "/"; the API's index is at its own root.
-	a.mux.HandleFunc("GET /api/v1/{$}", a.index)
 	a.mux.HandleFunc("GET /healthz", a.healthz)
 	a.mux.HandleFunc("GET /readyz", a.readyz)
 	if opts.Metrics != nil {
 		a.mux.Handle("GET /metrics", opts.Metrics)
 	}
+	a.mux.HandleFunc("GET /api/v1/openapi.json", a.getOpenAPI)
 	a.mux.HandleFunc("GET /api/v1/quarantine", a.listQuarantine)
 	a.mux.HandleFunc("GET /api/v1/quarantine/{id}", a.getQuarantine)
 	a.mux.HandleFunc("GET /api/v1/stats", a.getStats)
@@ -173,26 +172,6 @@ func (s *statusRecorder) WriteHeader(code int) {
 func (s *statusRecorder) Write(b []byte) (int, error) {
 	s.WriteHeader(http.StatusOK)
 	return len(b), nil
-}
-
-func (a *api) index(w http.ResponseWriter, _ *http.Request) {
-	writeJSON(w, http.StatusOK, struct {
-		Name       string `json:"name"`
-		API        string `json:"api"`
-		Quarantine string `json:"quarantine"`
-		Stats      string `json:"stats"`
-		Metrics    string `json:"metrics"`
-		Health     string `json:"health"`
-		Ready      string `json:"ready"`
-	}{
-		Name:       "dataquarantine",
-		API:        "/api/v1",
-		Quarantine: "/api/v1/quarantine",
-		Stats:      "/api/v1/stats",
-		Metrics:    "/metrics",
-		Health:     "/healthz",
-		Ready:      "/readyz",
-	})
 }
 
 type status struct {

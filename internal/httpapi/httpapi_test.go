@@ -215,22 +215,6 @@ func TestReadyz(t *testing.T) {
 	require.JSONEq(t, `{"status":"ok"}`, f.get("/healthz", http.StatusOK).body)
 }
 
-func TestIndex(t *testing.T) {
-	t.Parallel()
-	f := newFixture(t)
-	require.JSONEq(t, `{
-		"name": "dataquarantine",
-		"api": "/api/v1",
-		"quarantine": "/api/v1/quarantine",
-		"stats": "/api/v1/stats",
-		"metrics": "/metrics",
-		"health": "/healthz",
-		"ready": "/readyz"
-	}`, f.get("/api/v1/", http.StatusOK).body)
-	// "/" is the web UI's, mounted beside the API by the app.
-	f.get("/", http.StatusNotFound)
-}
-
 func TestMetrics(t *testing.T) {
 	t.Parallel()
 	t.Run("delegated", func(t *testing.T) {
@@ -568,7 +552,6 @@ func TestRouting(t *testing.T) {
 		{http.MethodDelete, "/api/v1/quarantine/" + f.json.ID, http.StatusMethodNotAllowed, "method_not_allowed", "GET, HEAD"},
 		{http.MethodPut, "/api/v1/stats", http.StatusMethodNotAllowed, "method_not_allowed", "GET, HEAD"},
 		{http.MethodPost, "/healthz", http.StatusMethodNotAllowed, "method_not_allowed", "GET, HEAD"},
-		{http.MethodPost, "/api/v1/", http.StatusMethodNotAllowed, "method_not_allowed", "GET, HEAD"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.method+" "+tc.target, func(t *testing.T) {
