@@ -132,6 +132,10 @@ type Job struct {
 	CreatedAt, UpdatedAt             time.Time
 	// Error is why the job failed, "" otherwise.
 	Error string
+	// Owner is the process running the job, which holds it until
+	// LeaseUntil (see JobStore.LeaseJob).
+	Owner      string
+	LeaseUntil time.Time
 }
 
 // JobUpdate changes a job; nil fields are left as they are.
@@ -157,4 +161,12 @@ type JobStore interface {
 	// UnfinishedJobs returns the jobs still running, oldest first: those a
 	// restarted process must resume.
 	UnfinishedJobs(ctx context.Context) ([]Job, error)
+	// LeaseJob makes owner the running job's owner until until, and returns
+	// the job: a compare-and-set that succeeds if the job has no owner, is
+	// owner's already, or its lease has expired (now is past LeaseUntil).
+	// Anything else, a job no longer running included, is ErrConflict; a
+	// missing job is ErrNotFound. A lease that ended (until in the past)
+	// gives the job up at once. One process runs a job at a time: the one
+	// holding its lease, renewing it as it goes.
+	LeaseJob(ctx context.Context, id, owner string, until time.Time) (Job, error)
 }

@@ -13,7 +13,7 @@ import (
 )
 
 const jobColumns = `id, state, filter, target, reason, actor, role, matched, passed, failed, skipped,
-	created_at, updated_at, error`
+	created_at, updated_at, error, owner, lease_until`
 
 // CreateJob implements quarantine.JobStore.
 func (s *Store) CreateJob(ctx context.Context, j quarantine.Job) error {
@@ -31,9 +31,10 @@ func (s *Store) CreateJob(ctx context.Context, j quarantine.Job) error {
 		filter = "{}"
 	}
 	_, err := s.pool.Exec(ctx, `INSERT INTO reprocess_jobs (`+jobColumns+`)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)`,
 		j.ID, string(j.State), filter, j.Target, j.Reason, j.Actor, j.Role,
-		j.Matched, j.Passed, j.Failed, j.Skipped, j.CreatedAt.UnixNano(), j.UpdatedAt.UnixNano(), j.Error)
+		j.Matched, j.Passed, j.Failed, j.Skipped, j.CreatedAt.UnixNano(), j.UpdatedAt.UnixNano(), j.Error,
+		j.Owner, leaseNanos(j.LeaseUntil))
 	if err != nil {
 		return fmt.Errorf("creating job %s: %w", j.ID, err)
 	}
@@ -45,15 +46,19 @@ func scanJob(row pgx.CollectableRow) (quarantine.Job, error) {
 		j                quarantine.Job
 		state, filter    string
 		created, updated int64
+		lease            int64
 	)
 	if err := row.Scan(&j.ID, &state, &filter, &j.Target, &j.Reason, &j.Actor, &j.Role,
-		&j.Matched, &j.Passed, &j.Failed, &j.Skipped, &created, &updated, &j.Error); err != nil {
+		&j.Matched, &j.Passed, &j.Failed, &j.Skipped, &created, &updated, &j.Error, &j.Owner, &lease); err != nil {
 		return quarantine.Job{}, err
 	}
 	j.State = quarantine.JobState(state)
 	j.Filter = []byte(filter)
 	j.CreatedAt = time.Unix(0, created).UTC()
 	j.UpdatedAt = time.Unix(0, updated).UTC()
+	if lease != 0 {
+		j.LeaseUntil = time.Unix(0, lease).UTC()
+	}
 	return j, nil
 }
 
@@ -112,4 +117,37 @@ func (s *Store) UnfinishedJobs(ctx context.Context) ([]quarantine.Job, error) {
 		return nil, fmt.Errorf("listing unfinished jobs: %w", err)
 	}
 	return jobs, nil
+}
+
+// leaseNanos stores the zero time as 0 (no lease).
+func leaseNanos(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return quarantine.ClampNanos(t)
+}
+
+// LeaseJob implements quarantine.JobStore. The UPDATE's condition is
+// re-checked on the newest row version when two processes race, so only
+// one of them takes the lease.
+func (s *Store) LeaseJob(ctx context.Context, id, owner string, until time.Time) (quarantine.Job, error) {
+	now := time.Now().UnixNano()
+	rows, err := s.pool.Query(ctx, `UPDATE reprocess_jobs SET owner = $2, lease_until = $3, updated_at = $4
+		WHERE id = $1 AND state = 'running' AND (owner = '' OR owner = $2 OR lease_until < $4)
+		RETURNING `+jobColumns, id, owner, leaseNanos(until), now)
+	if err != nil {
+		return quarantine.Job{}, fmt.Errorf("leasing job %s: %w", id, err)
+	}
+	j, err := pgx.CollectExactlyOneRow(rows, scanJob)
+	if errors.Is(err, pgx.ErrNoRows) {
+		cur, gerr := s.GetJob(ctx, id)
+		if gerr != nil {
+			return quarantine.Job{}, gerr
+		}
+		return quarantine.Job{}, fmt.Errorf("job %s is %s, leased by %q: %w", id, cur.State, cur.Owner, quarantine.ErrConflict)
+	}
+	if err != nil {
+		return quarantine.Job{}, fmt.Errorf("leasing job %s: %w", id, err)
+	}
+	return j, nil
 }

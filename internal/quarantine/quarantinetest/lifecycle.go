@@ -305,6 +305,53 @@ func ExerciseLifecycle(t *testing.T, newStore func(t *testing.T) (ReprocessStore
 		require.Len(t, unfinished, 1)
 		require.Equal(t, "job-0", unfinished[0].ID)
 	})
+
+	t.Run("LeaseJob", func(t *testing.T) {
+		t.Parallel()
+		s, _ := newStore(t)
+		require.NoError(t, s.CreateJob(ctx, quarantine.Job{ID: "j", State: quarantine.JobRunning}))
+		_, err := s.LeaseJob(ctx, "nope", "a", time.Now().Add(time.Minute))
+		require.ErrorIs(t, err, quarantine.ErrNotFound)
+
+		until := time.Now().Add(time.Minute).Round(0)
+		j, err := s.LeaseJob(ctx, "j", "a", until)
+		require.NoError(t, err, "no owner yet")
+		require.Equal(t, "a", j.Owner)
+		require.True(t, until.Equal(j.LeaseUntil))
+		_, err = s.LeaseJob(ctx, "j", "b", until)
+		require.ErrorIs(t, err, quarantine.ErrConflict, "a's lease holds")
+		_, err = s.LeaseJob(ctx, "j", "a", until.Add(time.Minute))
+		require.NoError(t, err, "a renews")
+
+		_, err = s.LeaseJob(ctx, "j", "a", time.Now().Add(-time.Second))
+		require.NoError(t, err, "a gives it up")
+		j, err = s.LeaseJob(ctx, "j", "b", until)
+		require.NoError(t, err, "an expired lease is taken over")
+		require.Equal(t, "b", j.Owner)
+
+		var wg sync.WaitGroup
+		var mu sync.Mutex
+		won := 0
+		require.NoError(t, s.CreateJob(ctx, quarantine.Job{ID: "race", State: quarantine.JobRunning}))
+		for i := range 8 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				if _, err := s.LeaseJob(ctx, "race", string(rune('a'+i)), until); err == nil {
+					mu.Lock()
+					won++
+					mu.Unlock()
+				}
+			}()
+		}
+		wg.Wait()
+		require.Equal(t, 1, won, "one owner")
+
+		done := quarantine.JobDone
+		require.NoError(t, s.UpdateJob(ctx, "j", quarantine.JobUpdate{State: &done}))
+		_, err = s.LeaseJob(ctx, "j", "b", until)
+		require.ErrorIs(t, err, quarantine.ErrConflict, "a finished job is never run again")
+	})
 }
 
 // ExerciseAudit runs the audit.Log conformance suite. newLog returns an

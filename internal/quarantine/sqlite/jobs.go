@@ -11,7 +11,7 @@ import (
 )
 
 const jobColumns = `id, state, filter, target, reason, actor, role, matched, passed, failed, skipped,
-	created_at, updated_at, error`
+	created_at, updated_at, error, owner, lease_until`
 
 // CreateJob implements quarantine.JobStore.
 func (s *Store) CreateJob(ctx context.Context, j quarantine.Job) error {
@@ -30,9 +30,10 @@ func (s *Store) CreateJob(ctx context.Context, j quarantine.Job) error {
 		filter = "{}"
 	}
 	_, err := s.w.ExecContext(ctx, `INSERT INTO reprocess_jobs (`+jobColumns+`)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		j.ID, string(j.State), filter, j.Target, j.Reason, j.Actor, j.Role,
-		j.Matched, j.Passed, j.Failed, j.Skipped, j.CreatedAt.UnixNano(), j.UpdatedAt.UnixNano(), j.Error)
+		j.Matched, j.Passed, j.Failed, j.Skipped, j.CreatedAt.UnixNano(), j.UpdatedAt.UnixNano(), j.Error,
+		j.Owner, leaseNanos(j.LeaseUntil))
 	if err != nil {
 		return fmt.Errorf("creating job %s: %w", j.ID, err)
 	}
@@ -44,15 +45,19 @@ func scanJob(sc scanner) (quarantine.Job, error) {
 		j                quarantine.Job
 		state, filter    string
 		created, updated int64
+		lease            int64
 	)
 	if err := sc.Scan(&j.ID, &state, &filter, &j.Target, &j.Reason, &j.Actor, &j.Role,
-		&j.Matched, &j.Passed, &j.Failed, &j.Skipped, &created, &updated, &j.Error); err != nil {
+		&j.Matched, &j.Passed, &j.Failed, &j.Skipped, &created, &updated, &j.Error, &j.Owner, &lease); err != nil {
 		return quarantine.Job{}, err
 	}
 	j.State = quarantine.JobState(state)
 	j.Filter = []byte(filter)
 	j.CreatedAt = time.Unix(0, created).UTC()
 	j.UpdatedAt = time.Unix(0, updated).UTC()
+	if lease != 0 {
+		j.LeaseUntil = time.Unix(0, lease).UTC()
+	}
 	return j, nil
 }
 
@@ -116,4 +121,37 @@ func (s *Store) UnfinishedJobs(ctx context.Context) ([]quarantine.Job, error) {
 		return nil, fmt.Errorf("listing unfinished jobs: %w", err)
 	}
 	return out, nil
+}
+
+// leaseNanos stores the zero time as 0 (no lease).
+func leaseNanos(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return quarantine.ClampNanos(t)
+}
+
+// LeaseJob implements quarantine.JobStore.
+func (s *Store) LeaseJob(ctx context.Context, id, owner string, until time.Time) (quarantine.Job, error) {
+	now := time.Now().UnixNano()
+	res, err := s.w.ExecContext(ctx, `UPDATE reprocess_jobs SET owner = ?, lease_until = ?, updated_at = ?
+		WHERE id = ? AND state = 'running' AND (owner = '' OR owner = ? OR lease_until < ?)`,
+		owner, leaseNanos(until), now, id, owner, now)
+	if err != nil {
+		return quarantine.Job{}, fmt.Errorf("leasing job %s: %w", id, err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return quarantine.Job{}, fmt.Errorf("leasing job %s: %w", id, err)
+	}
+	j, err := scanJob(s.w.QueryRowContext(ctx, `SELECT `+jobColumns+` FROM reprocess_jobs WHERE id = ?`, id))
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return quarantine.Job{}, fmt.Errorf("job %s: %w", id, quarantine.ErrNotFound)
+	case err != nil:
+		return quarantine.Job{}, fmt.Errorf("leasing job %s: %w", id, err)
+	case n == 0:
+		return quarantine.Job{}, fmt.Errorf("job %s is %s, leased by %q: %w", id, j.State, j.Owner, quarantine.ErrConflict)
+	}
+	return j, nil
 }

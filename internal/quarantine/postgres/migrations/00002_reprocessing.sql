@@ -45,7 +45,9 @@ CREATE TABLE reprocess_jobs (
     skipped    bigint NOT NULL DEFAULT 0,
     created_at bigint NOT NULL,
     updated_at bigint NOT NULL,
-    error      text   NOT NULL DEFAULT ''
+    error      text   NOT NULL DEFAULT '',
+    owner      text   NOT NULL DEFAULT '',  -- the process running it
+    lease_until bigint NOT NULL DEFAULT 0   -- owner's lease; after it, any process may take over
 );
 CREATE INDEX reprocess_jobs_by_state ON reprocess_jobs (state, created_at);
 

@@ -41,6 +41,8 @@ CREATE TABLE reprocess_jobs (
     skipped    INTEGER NOT NULL DEFAULT 0,
     created_at INTEGER NOT NULL,
     updated_at INTEGER NOT NULL,
-    error      TEXT    NOT NULL DEFAULT ''
+    error      TEXT    NOT NULL DEFAULT '',
+    owner      TEXT    NOT NULL DEFAULT '',  -- the process running it
+    lease_until INTEGER NOT NULL DEFAULT 0   -- owner's lease; after it, any process may take over
 ) STRICT;
 CREATE INDEX reprocess_jobs_by_state ON reprocess_jobs (state, created_at);
