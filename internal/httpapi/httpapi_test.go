@@ -293,7 +293,8 @@ func itemJSON(f *fixture) string {
 		"errors": [{"type": "MISSING_FIELD", "field": "/user_id", "keyword": "required", "message": "missing property 'user_id'"}],
 		"quarantined_at": "2026-11-03T10:00:00.123456789Z",
 		"status": "quarantined",
-		"payload_size": 15
+		"payload_size": 15,
+		"status_changed_at": null, "status_actor": "", "status_reason": "", "job": "", "replay_count": 0, "corrected": false
 	}`, f.json.ID)
 }
 
@@ -331,6 +332,7 @@ func TestGetDetail(t *testing.T) {
 			"quarantined_at": "2026-11-03T10:00:01.123456789Z",
 			"status": "reprocessed",
 			"payload_size": 4,
+			"status_changed_at": null, "status_actor": "", "status_reason": "", "job": "", "replay_count": 0, "corrected": false,
 			"payload": "AP8QgA==",
 			"payload_encoding": "base64",
 			"headers": [
@@ -360,6 +362,7 @@ func TestGetDetail(t *testing.T) {
 			"quarantined_at": "2026-11-03T10:00:02.123456789Z",
 			"status": "quarantined",
 			"payload_size": 0,
+			"status_changed_at": null, "status_actor": "", "status_reason": "", "job": "", "replay_count": 0, "corrected": false,
 			"payload": null,
 			"payload_encoding": null,
 			"headers": [],
