@@ -324,6 +324,12 @@ func (s *Service) Correct(ctx context.Context, id string, value []byte, c quaran
 	return s.opts.Store.Correct(ctx, id, value, c)
 }
 
+// Correction returns the record's corrected payload, or
+// quarantine.ErrNotFound when it has none.
+func (s *Service) Correction(ctx context.Context, id string) ([]byte, error) {
+	return s.opts.Store.Correction(ctx, id)
+}
+
 // MaxPayloadBytes is the largest corrected payload Correct accepts.
 func (s *Service) MaxPayloadBytes() int { return s.opts.MaxPayloadBytes }
 
