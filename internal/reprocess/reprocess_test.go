@@ -20,14 +20,18 @@ import (
 	"github.com/dataquarantine/dataquarantine/internal/audit"
 	"github.com/dataquarantine/dataquarantine/internal/quarantine"
 	"github.com/dataquarantine/dataquarantine/internal/quarantine/fs"
+	"github.com/dataquarantine/dataquarantine/internal/quarantine/postgres"
 	"github.com/dataquarantine/dataquarantine/internal/quarantine/sqlite"
 	"github.com/dataquarantine/dataquarantine/internal/record"
 	"github.com/dataquarantine/dataquarantine/internal/reprocess"
 	"github.com/dataquarantine/dataquarantine/internal/schema"
+	"github.com/dataquarantine/dataquarantine/internal/testbackend"
 	"github.com/dataquarantine/dataquarantine/internal/validate"
 )
 
-func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+func TestMain(m *testing.M) {
+	testbackend.Main(m, func() error { return goleak.Find() })
+}
 
 const userEventSchema = `{
   "$schema": "https://json-schema.org/draft/2020-12/schema",
@@ -52,22 +56,35 @@ var base = time.Date(2026, 11, 3, 10, 0, 0, 0, time.UTC)
 type env struct {
 	t        *testing.T
 	addr     string
-	meta     *sqlite.Store
+	meta     metadata
+	log      audit.Log
 	payloads *fs.Store
 	engine   *validate.Engine
 	client   *kgo.Client
 	seeded   int
 }
 
+// metadata is what the tests need of a metadata driver.
+type metadata interface {
+	reprocess.Store
+	Insert(ctx context.Context, entries []quarantine.Entry) error
+}
+
+// newEnv is an env over SQLite.
 func newEnv(t *testing.T) *env {
+	t.Helper()
+	meta, err := sqlite.New(sqlite.Options{Path: filepath.Join(t.TempDir(), "dq.db")})
+	require.NoError(t, err)
+	t.Cleanup(func() { require.NoError(t, meta.Close()) })
+	return newEnvWith(t, meta, meta.AuditLog())
+}
+
+func newEnvWith(t *testing.T, meta metadata, log audit.Log) *env {
 	t.Helper()
 	c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(1, rawTopic, cleanTopic))
 	require.NoError(t, err)
 	t.Cleanup(c.Close)
 	dir := t.TempDir()
-	meta, err := sqlite.New(sqlite.Options{Path: filepath.Join(dir, "dq.db")})
-	require.NoError(t, err)
-	t.Cleanup(func() { require.NoError(t, meta.Close()) })
 	payloads, err := fs.New(fs.Options{Dir: filepath.Join(dir, "payloads")})
 	require.NoError(t, err)
 	t.Cleanup(func() { require.NoError(t, payloads.Close()) })
@@ -80,7 +97,7 @@ func newEnv(t *testing.T) *env {
 	cl, err := kgo.NewClient(kgo.SeedBrokers(c.ListenAddrs()[0]))
 	require.NoError(t, err)
 	t.Cleanup(cl.Close)
-	return &env{t: t, addr: c.ListenAddrs()[0], meta: meta, payloads: payloads, engine: engine, client: cl}
+	return &env{t: t, addr: c.ListenAddrs()[0], meta: meta, log: log, payloads: payloads, engine: engine, client: cl}
 }
 
 func good(i int) []byte {
@@ -121,7 +138,7 @@ func (e *env) service(mutate ...func(*reprocess.Options)) *reprocess.Service {
 	e.t.Helper()
 	opts := reprocess.Options{
 		Store: e.meta, Payloads: e.payloads, Validator: e.engine, Publisher: e.client,
-		CleanTopic: cleanTopic, Audit: e.meta.AuditLog(), BatchSize: 4, RetryBackoff: time.Millisecond,
+		CleanTopic: cleanTopic, Audit: e.log, BatchSize: 4, RetryBackoff: time.Millisecond,
 		Logger: slog.New(slog.DiscardHandler),
 	}
 	for _, m := range mutate {
@@ -285,10 +302,10 @@ func TestRunPublishesToClean(t *testing.T) {
 		require.Zero(t, st.ReplayCount)
 	}
 
-	events, err := e.meta.AuditLog().List(ctx, audit.Filter{Action: quarantine.ActionReprocess})
+	events, err := e.log.List(ctx, audit.Filter{Action: quarantine.ActionReprocess})
 	require.NoError(t, err)
 	require.Len(t, events.Events, 6)
-	events, err = e.meta.AuditLog().List(ctx, audit.Filter{Target: "job/" + id})
+	events, err = e.log.List(ctx, audit.Filter{Target: "job/" + id})
 	require.NoError(t, err)
 	require.Len(t, events.Events, 1)
 	require.Equal(t, "reprocess.start", events.Events[0].Action)
@@ -344,13 +361,38 @@ func TestTargetRaw(t *testing.T) {
 
 func TestConcurrentJobsPublishOnce(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t)
+	concurrentJobs(t, newEnv(t), nil)
+}
+
+// Two gateways, each with its own PostgreSQL pool, over one database: the
+// claims race across connections.
+func TestConcurrentJobsPublishOncePostgres(t *testing.T) {
+	t.Parallel()
+	url := testbackend.Postgres(t)
+	open := func() *postgres.Store {
+		s, err := postgres.New(context.Background(), postgres.Options{URL: url})
+		require.NoError(t, err)
+		t.Cleanup(func() { require.NoError(t, s.Close()) })
+		return s
+	}
+	s1 := open()
+	concurrentJobs(t, newEnvWith(t, s1, s1.AuditLog()), open())
+}
+
+// concurrentJobs starts two jobs over the same records at once, in two
+// Services; second, when set, is the second Service's store.
+func concurrentJobs(t *testing.T, e *env, second metadata) {
+	t.Helper()
 	var values [][]byte
 	for i := range 120 {
 		values = append(values, good(i))
 	}
 	e.seed(values)
-	s1, s2 := e.service(), e.service() // two gateways over one database
+	s1, s2 := e.service(), e.service(func(o *reprocess.Options) { // two gateways over one database
+		if second != nil {
+			o.Store = second
+		}
+	})
 	run(t, s1)
 	run(t, s2)
 	ctx := context.Background()
