@@ -20,10 +20,12 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 	"golang.org/x/sync/errgroup"
 
+	"github.com/dataquarantine/dataquarantine/internal/audit"
 	"github.com/dataquarantine/dataquarantine/internal/circuit"
 	"github.com/dataquarantine/dataquarantine/internal/config"
 	"github.com/dataquarantine/dataquarantine/internal/demo"
 	"github.com/dataquarantine/dataquarantine/internal/httpapi"
+	"github.com/dataquarantine/dataquarantine/internal/httpapi/auth"
 	"github.com/dataquarantine/dataquarantine/internal/httpapi/registryapi"
 	"github.com/dataquarantine/dataquarantine/internal/kafka"
 	"github.com/dataquarantine/dataquarantine/internal/pipeline"
@@ -61,7 +63,9 @@ type App struct {
 	pg       *postgres.Store // the metadata store when it is PostgreSQL, for pool metrics
 	spools   []syncer        // spools in front of network stores, drained by Run
 	regStore registry.Store
+	audit    audit.Log // the audit trail kept by the metadata store; nil: none yet
 	registry *registry.Registry
+	resolver *registry.Resolver
 	pipe     *pipeline.Pipeline
 	circuit  *circuit.Set
 	lag      *kafka.LagReporter
@@ -101,10 +105,6 @@ func New(ctx context.Context, opts Options) (_ *App, err error) {
 	if err := a.openRegistry(ctx); err != nil {
 		return nil, err
 	}
-	engine, err := a.buildEngine()
-	if err != nil {
-		return nil, err
-	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(
 		collectors.NewGoCollector(),
@@ -118,6 +118,10 @@ func New(ctx context.Context, opts Options) (_ *App, err error) {
 		return nil, err
 	}
 	a.metrics = pipeline.NewMetrics(reg)
+	engine, err := a.buildEngine(ctx, reg)
+	if err != nil {
+		return nil, err
+	}
 	a.lag, err = kafka.NewLagReporter(kafka.LagOptions{
 		Client: a.client, Group: a.cfg.Kafka.GroupID, Topics: a.inputTopics(),
 		Registerer: reg, Logger: a.log,
@@ -240,13 +244,36 @@ func (a *App) listenHTTP(reg *prometheus.Registry) error {
 	root.Handle("/registry/", http.StripPrefix("/registry", regAPI))
 	root.Handle(registryapi.StatePattern, regAPI.StateHandler())
 	root.Handle("/", h)
+	guard, err := a.newAuth()
+	if err != nil {
+		return err
+	}
 	a.httpSrv = &http.Server{
-		Handler:           root,
+		Handler:           guard.Wrap(root),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       time.Minute,
 		IdleTimeout:       2 * time.Minute,
 	}
 	return nil
+}
+
+// newAuth builds the HTTP auth middleware from http.auth, recording changes
+// in a.audit when there is one.
+func (a *App) newAuth() (*auth.Middleware, error) {
+	tokens := make([]auth.Token, len(a.cfg.HTTP.Auth.Tokens))
+	for i, t := range a.cfg.HTTP.Auth.Tokens {
+		secret, err := a.cfg.TokenValue(i)
+		if err != nil {
+			return nil, fmt.Errorf("http.auth.tokens[%d]: %w", i, err)
+		}
+		tokens[i] = auth.Token{Name: t.Name, Role: t.Role, Secret: secret}
+	}
+	return auth.New(auth.Options{
+		Tokens:        tokens,
+		PublicMetrics: a.cfg.HTTP.Auth.PublicMetrics,
+		Audit:         a.audit,
+		Logger:        a.log.With("component", "auth"),
+	})
 }
 
 // KafkaAddr returns the bootstrap address in use (the embedded broker's, or
@@ -267,6 +294,7 @@ func (a *App) Run(ctx context.Context) error {
 	g, ctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return a.pipe.Run(ctx) })
 	g.Go(func() error { return a.lag.Run(ctx) })
+	g.Go(func() error { return a.resolver.Run(ctx) })
 	for _, s := range a.spools {
 		g.Go(func() error { return s.Run(ctx) })
 	}
@@ -442,7 +470,8 @@ func (a *App) openRegistry(ctx context.Context) error {
 		}
 		a.regStore = s
 	}
-	if a.registry, err = registry.New(registry.Options{Store: a.regStore}); err != nil {
+	a.registry, err = registry.New(registry.Options{Store: a.regStore, OnChange: a.schemaChanged})
+	if err != nil {
 		return err
 	}
 	order := make([]int, len(a.cfg.Schemas))

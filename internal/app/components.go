@@ -1,7 +1,9 @@
 package app
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -17,6 +19,7 @@ import (
 	"github.com/dataquarantine/dataquarantine/internal/quarantine/postgres"
 	"github.com/dataquarantine/dataquarantine/internal/quarantine/s3"
 	"github.com/dataquarantine/dataquarantine/internal/quarantine/sqlite"
+	"github.com/dataquarantine/dataquarantine/internal/registry"
 	"github.com/dataquarantine/dataquarantine/internal/rules"
 	"github.com/dataquarantine/dataquarantine/internal/schema"
 	"github.com/dataquarantine/dataquarantine/internal/schema/avro"
@@ -99,21 +102,86 @@ func openStores(cfg config.Config, log *slog.Logger) (st stores, err error) {
 	return st, nil
 }
 
-// buildEngine compiles every configured schema and binds the input topics.
-func (a *App) buildEngine() (*validate.Engine, error) {
+// buildEngine compiles every configured schema (so a bad one fails start-up
+// with its config key) and builds the engine over a resolver that follows
+// the registry: each input topic's subject is validated against its newest
+// enforced version, with older enforced versions as fallbacks.
+func (a *App) buildEngine(ctx context.Context, reg prometheus.Registerer) (*validate.Engine, error) {
 	versions, err := CompileSchemas(&a.cfg)
 	if err != nil {
 		return nil, err
 	}
 	bindings := make(map[string]string, len(a.cfg.Topics.Inputs))
+	noFallback, wire, rejectDeprecated := make(map[string]bool), make(map[string]bool), make(map[string]bool)
 	for _, in := range a.cfg.Topics.Inputs {
 		bindings[in.Topic] = in.Subject
+		noFallback[in.Topic] = in.Fallback == config.FallbackNone
+		wire[in.Topic] = in.WireHeader != config.WireIgnore
+		rejectDeprecated[in.Topic] = in.DeprecatedIDs == config.DeprecatedReject
 	}
-	resolver, err := schema.NewStatic(bindings, versions)
+	a.resolver, err = registry.NewResolver(ctx, registry.ResolverOptions{
+		Registry:            a.registry,
+		Bindings:            bindings,
+		NoFallback:          noFallback,
+		Wire:                wire,
+		RejectDeprecatedIDs: rejectDeprecated,
+		Compile:             registryCompiler(&a.cfg, versions),
+		Refresh:             a.cfg.Registry.RefreshInterval,
+		Registerer:          reg,
+		Logger:              a.log.With("component", "schemas"),
+	})
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("loading the input topics' schemas from the registry: %w", err)
 	}
-	return validate.New(validate.Options{Resolver: resolver, MaxBytes: a.cfg.Limits.MaxBytes})
+	return validate.New(validate.Options{
+		Resolver: a.resolver, IDs: a.resolver, MaxBytes: a.cfg.Limits.MaxBytes, Layers: a.metrics,
+	})
+}
+
+// schemaChanged is the registry's OnChange: a version registered, deleted
+// or moved to another rollout state through this gateway applies to the
+// very next batch.
+func (a *App) schemaChanged(ctx context.Context, subject string) {
+	if a.resolver == nil { // registering the config's schemas, before the resolver exists
+		return
+	}
+	if err := a.resolver.Reload(ctx, subject); err != nil {
+		a.log.Warn("reloading a changed schema subject failed; the periodic refresh retries", "subject", subject, "err", err)
+	}
+}
+
+// registryCompiler compiles registry versions with the config's decode
+// limits. A version whose schema is one of the config's (same subject, same
+// text up to whitespace) gets that entry's business rules: rules are
+// configured per schema version.
+func registryCompiler(cfg *config.Config, configured []*schema.Version) registry.Compiler {
+	rulesOf := make(map[[2]string]*rules.Set, len(configured))
+	for i, v := range configured {
+		src, err := cfg.SchemaSource(i)
+		if err != nil || v.Rules == nil {
+			continue // CompileSchemas read it already
+		}
+		var buf bytes.Buffer
+		if json.Compact(&buf, src) == nil {
+			rulesOf[[2]string{v.Subject, buf.String()}] = v.Rules
+		}
+	}
+	lim := JSONLimits(cfg)
+	return func(subject string, version int, format schema.Format, text string) (*schema.Version, error) {
+		var v *schema.Version
+		var err error
+		switch format {
+		case schema.FormatAvro:
+			v, err = avro.Compile(subject, version, []byte(text), avro.Options{JSONLimits: lim})
+		default:
+			v, err = schema.CompileJSON(subject, version, []byte(text), schema.JSONOptions{Limits: lim})
+		}
+		if err != nil {
+			return nil, err
+		}
+		v.Rules = rulesOf[[2]string{subject, text}]
+		return v, nil
+	}
 }
 
 // CompileSchemas compiles the config's schemas with its decode limits, and

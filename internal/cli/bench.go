@@ -43,6 +43,7 @@ Stores are SQLite and files in the data dir unless the config names others.`)
 		batchSize = fs.Int("batch-size", 0, "records per pipeline batch (default: the config's pipeline.batch_size)")
 		asJSON    = fs.Bool("json", false, "print the result as JSON")
 		cpuProf   = fs.String("cpuprofile", "", "write a CPU profile of the whole run to `file` (go tool pprof)")
+		memProf   = fs.String("memprofile", "", "write a heap profile to `file` when the drain ends, before the stores close (go tool pprof; -sample_index=inuse_space for what is live, alloc_space for the churn)")
 	)
 	if code := fs.parse(); code >= 0 {
 		return code
@@ -100,6 +101,7 @@ Stores are SQLite and files in the data dir unless the config names others.`)
 	res, err := bench.Run(ctx, bench.Options{
 		Records: *records, Size: *size, InvalidShare: *invalid, Partitions: int32(*parts), Seed: *seed,
 		Rate: *rate, Duration: *duration, Config: cfg, Logger: logger,
+		AfterDrain: heapProfiler(*memProf, env.Stderr),
 	})
 	if err != nil {
 		fmt.Fprintf(env.Stderr, "bench: %v\n", err)
@@ -115,6 +117,26 @@ Stores are SQLite and files in the data dir unless the config names others.`)
 		return exitInvalid
 	}
 	return exitOK
+}
+
+// heapProfiler returns the bench's AfterDrain hook writing a heap profile to
+// path, or nil when path is "".
+func heapProfiler(path string, stderr io.Writer) func() {
+	if path == "" {
+		return nil
+	}
+	return func() {
+		f, err := os.Create(path)
+		if err == nil {
+			err = pprof.Lookup("heap").WriteTo(f, 0)
+			if cerr := f.Close(); err == nil {
+				err = cerr
+			}
+		}
+		if err != nil {
+			fmt.Fprintf(stderr, "bench: writing the heap profile: %v\n", err)
+		}
+	}
 }
 
 func printBenchResult(w io.Writer, r *bench.Result) {

@@ -2,6 +2,7 @@ package config
 
 import (
 	_ "embed"
+	"strconv"
 	"time"
 
 	"github.com/dataquarantine/dataquarantine/internal/rules"
@@ -39,6 +40,8 @@ type Config struct {
 	// Circuit configures the circuit breaker that pauses an input topic
 	// flooded with invalid records.
 	Circuit Circuit `yaml:"circuit"`
+	// Registry tunes how the pipeline follows the schema registry.
+	Registry Registry `yaml:"registry"`
 
 	// dir is the directory of the file Config was loaded from ("" when none):
 	// relative schema file paths are resolved against it, so a config file
@@ -98,6 +101,41 @@ type Input struct {
 	// Subject is the schema subject records of Topic must match; it must be
 	// the subject of one of Config.Schemas. No default: required.
 	Subject string `yaml:"subject"`
+	// Fallback says which versions may accept a record the subject's
+	// newest enforced version rejects: "enforced" (every older version
+	// still enforced, newest first: a gradual rollout) or "none" (the
+	// newest enforced version alone decides). Default "enforced".
+	Fallback string `yaml:"fallback,omitempty"`
+	// WireHeader says whether record values are read for Confluent's wire
+	// header (magic byte 0x00 and a 4-byte schema id, 0x01 and a GUID, or a
+	// __value_schema_id record header): "detect" (per record; a record that
+	// names its schema id is checked against that version) or "ignore"
+	// (values are validated as they are; for raw Avro binary, whose first
+	// byte may be 0x00). Default "detect".
+	WireHeader string `yaml:"wire_header,omitempty"`
+	// DeprecatedIDs says what happens to a record naming the schema id of a
+	// deprecated version: "accept" (checked against it) or "reject"
+	// (SCHEMA_NOT_FOUND). Default "accept".
+	DeprecatedIDs string `yaml:"deprecated_ids,omitempty"`
+}
+
+// The values of Input.Fallback, Input.WireHeader and Input.DeprecatedIDs.
+const (
+	FallbackEnforced = "enforced"
+	FallbackNone     = "none"
+	WireDetect       = "detect"
+	WireIgnore       = "ignore"
+	DeprecatedAccept = "accept"
+	DeprecatedReject = "reject"
+)
+
+// Registry configures how the pipeline follows the schema registry.
+type Registry struct {
+	// RefreshInterval is how often the pipeline re-reads its subjects'
+	// versions and rollout states from the registry, to pick up changes
+	// made through another gateway sharing the database. Changes made
+	// through this gateway apply at once. Default 10s.
+	RefreshInterval time.Duration `yaml:"refresh_interval"`
 }
 
 // Schema is one schema version loaded from the configuration.
@@ -199,9 +237,80 @@ type Pipeline struct {
 // HTTP configures the HTTP server (web UI, API, registry, metrics).
 type HTTP struct {
 	// Listen is the address the HTTP server listens on.
-	// Default "127.0.0.1:8080".
+	// Default "127.0.0.1:8080". Any other address than a loopback one
+	// requires Auth.Tokens (see Validate).
 	Listen string `yaml:"listen"`
+	// Auth configures who may use the HTTP server.
+	Auth Auth `yaml:"auth"`
 }
+
+// Auth configures the HTTP server's API tokens. With no tokens, auth is off
+// and every request acts as an anonymous admin: allowed only while
+// HTTP.Listen is a loopback address.
+type Auth struct {
+	// Tokens are the API tokens, each {name, role, token or token_file}.
+	// A list set in the file or the environment replaces the default list
+	// entirely. Default none: auth off.
+	Tokens []Token `yaml:"tokens"`
+	// PublicMetrics serves /metrics without a token, for Prometheus to
+	// scrape; false requires a viewer token (bearer) for it. Default true.
+	PublicMetrics bool `yaml:"public_metrics"`
+}
+
+// The roles of API tokens, in increasing power: each includes the ones
+// before it.
+const (
+	RoleViewer   = "viewer"
+	RoleOperator = "operator"
+	RoleAdmin    = "admin"
+)
+
+// Roles lists the roles of API tokens, least powerful first.
+var Roles = []string{RoleViewer, RoleOperator, RoleAdmin}
+
+// MinTokenLen is the shortest token Validate accepts.
+const MinTokenLen = 16
+
+// Token is one API token.
+type Token struct {
+	// Name identifies the token's holder in the audit log and logs; unique.
+	// No default: required.
+	Name string `yaml:"name"`
+	// Role is viewer, operator or admin. Default "viewer".
+	Role string `yaml:"role"`
+	// Token is the secret itself, at least MinTokenLen characters. Exactly
+	// one of Token and TokenFile is set. It is never shown in errors, logs
+	// or config dumps. Default "".
+	Token Secret `yaml:"token"`
+	// TokenFile is a file holding the token (a mounted Kubernetes Secret,
+	// a Docker secret), read at start; surrounding white space is ignored.
+	// A relative path is relative to the config file's directory.
+	// Default "".
+	TokenFile string `yaml:"token_file"`
+}
+
+// applyDefaults: a token without a role is a viewer, the least power.
+func (t *Token) applyDefaults() { t.Role = RoleViewer }
+
+// Secret is a string never shown: formatted, marshalled to text, JSON or
+// YAML it is "xxxxx" (or "" when empty). Read it with string(s).
+type Secret string
+
+const redacted = "xxxxx"
+
+// String implements fmt.Stringer.
+func (s Secret) String() string {
+	if s == "" {
+		return ""
+	}
+	return redacted
+}
+
+// GoString implements fmt.GoStringer, for %#v.
+func (s Secret) GoString() string { return strconv.Quote(s.String()) }
+
+// MarshalText implements encoding.TextMarshaler (and so JSON and YAML).
+func (s Secret) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
 
 // Log configures logging.
 type Log struct {
@@ -285,7 +394,7 @@ func Default() Config {
 			RetryBackoffMin: 100 * time.Millisecond,
 			RetryBackoffMax: 10 * time.Second,
 		},
-		HTTP: HTTP{Listen: "127.0.0.1:8080"},
+		HTTP: HTTP{Listen: "127.0.0.1:8080", Auth: Auth{PublicMetrics: true}},
 		Log:  Log{Level: "info", Format: "text"},
 		Demo: Demo{Enabled: false, Rate: 50, InvalidShare: 0.2},
 		Circuit: Circuit{
@@ -294,5 +403,6 @@ func Default() Config {
 			Window:     5 * time.Minute,
 			MinRecords: 100,
 		},
+		Registry: Registry{RefreshInterval: 10 * time.Second},
 	}
 }

@@ -75,7 +75,7 @@ func TestGoodConfigs(t *testing.T) {
 		Topics: Topics{
 			Inputs: []Input{
 				{Topic: "raw-events", Subject: "user_event"},
-				{Topic: "raw-orders", Subject: "order"},
+				{Topic: "raw-orders", Subject: "order", Fallback: "none"},
 			},
 			Clean: "validated-events",
 			DLQ:   "quarantine-dlq",
@@ -112,14 +112,21 @@ func TestGoodConfigs(t *testing.T) {
 		},
 		Limits:   Limits{MaxBytes: 262144, MaxDepth: 32, AllowDuplicateKeys: true},
 		Pipeline: Pipeline{BatchSize: 1000, RetryBackoffMin: 250 * time.Millisecond, RetryBackoffMax: 30 * time.Second},
-		HTTP:     HTTP{Listen: "0.0.0.0:8080"},
-		Log:      Log{Level: "debug", Format: "json"},
-		Demo:     Demo{Enabled: true, Rate: 200, InvalidShare: 0.35},
+		HTTP: HTTP{Listen: "0.0.0.0:8080", Auth: Auth{
+			Tokens: []Token{
+				{Name: "ops-team", Role: RoleOperator, TokenFile: "secrets/ops-team.token"},
+				{Name: "grafana", Role: RoleViewer, Token: "change-me-to-a-long-random-string"},
+			},
+			PublicMetrics: true,
+		}},
+		Log:  Log{Level: "debug", Format: "json"},
+		Demo: Demo{Enabled: true, Rate: 200, InvalidShare: 0.35},
 		Circuit: Circuit{
 			Enabled: true, Threshold: 0.6, Window: 10 * time.Minute, MinRecords: 500,
 			Cooldown: 15 * time.Minute, WebhookURL: "https://hooks.example.com/dq",
 		},
-		dir: "testdata",
+		Registry: Registry{RefreshInterval: 30 * time.Second},
+		dir:      "testdata",
 	}
 	partial := withDir(Default(), "testdata")
 	partial.Kafka.Brokers = []string{"localhost:9092", "localhost:9093"}

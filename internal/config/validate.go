@@ -108,6 +108,7 @@ func (c *Config) Validate() error {
 	}
 
 	p.hostPort("http.listen", c.HTTP.Listen, true)
+	c.validateAuth(&p)
 	p.oneOf("log.level", c.Log.Level, "debug", "info", "warn", "error")
 	p.oneOf("log.format", c.Log.Format, "text", "json")
 
@@ -123,6 +124,9 @@ func (c *Config) Validate() error {
 		p.add("circuit.window", "must be at least 1s, got %s", c.Circuit.Window)
 	}
 	p.between("circuit.min_records", c.Circuit.MinRecords, 1, 1_000_000_000)
+	if c.Registry.RefreshInterval < time.Second {
+		p.add("registry.refresh_interval", "must be at least 1s, got %s", c.Registry.RefreshInterval)
+	}
 	if c.Circuit.Cooldown < 0 {
 		p.add("circuit.cooldown", "must not be negative, got %s", c.Circuit.Cooldown)
 	}
@@ -266,6 +270,21 @@ func (c *Config) validateTopics(p *problems) {
 		}
 		if p.nonEmpty(key+".subject", in.Subject) && !subjects[in.Subject] {
 			p.add(key+".subject", "%s is not a configured schema subject", quoteValue(in.Subject))
+		}
+		switch in.Fallback {
+		case "", FallbackEnforced, FallbackNone:
+		default:
+			p.add(key+".fallback", "%s is not a fallback policy (want %s or %s)", quoteValue(in.Fallback), FallbackEnforced, FallbackNone)
+		}
+		switch in.WireHeader {
+		case "", WireDetect, WireIgnore:
+		default:
+			p.add(key+".wire_header", "%s is not a wire-header policy (want %s or %s)", quoteValue(in.WireHeader), WireDetect, WireIgnore)
+		}
+		switch in.DeprecatedIDs {
+		case "", DeprecatedAccept, DeprecatedReject:
+		default:
+			p.add(key+".deprecated_ids", "%s is not a policy (want %s or %s)", quoteValue(in.DeprecatedIDs), DeprecatedAccept, DeprecatedReject)
 		}
 	}
 	if checkTopicName(p, "topics.clean", c.Topics.Clean) {

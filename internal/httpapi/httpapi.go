@@ -80,7 +80,7 @@ type api struct {
 	stats      StatsSource
 	ready      func() bool
 	log        *slog.Logger
-	mux        *http.ServeMux
+	mux        *routeMux
 	circuit    CircuitControl
 	reprocess  Reprocessor
 	audit      AuditReader
@@ -102,7 +102,7 @@ func New(opts Options) (http.Handler, error) {
 		stats:      opts.Stats,
 		ready:      opts.Ready,
 		log:        opts.Logger,
-		mux:        http.NewServeMux(),
+		mux:        newRouteMux(),
 		circuit:    opts.Circuit,
 		reprocess:  opts.Reprocess,
 		audit:      opts.Audit,
@@ -119,6 +119,7 @@ func New(opts Options) (http.Handler, error) {
 	if opts.Metrics != nil {
 		a.mux.Handle("GET /metrics", opts.Metrics)
 	}
+	a.mux.HandleFunc("GET /api/v1/openapi.json", a.getOpenAPI)
 	a.mux.HandleFunc("GET /api/v1/quarantine", a.listQuarantine)
 	a.mux.HandleFunc("GET /api/v1/quarantine/{id}", a.getQuarantine)
 	a.mux.HandleFunc("GET /api/v1/stats", a.getStats)

@@ -2,33 +2,36 @@ package httpapi
 
 import "context"
 
-// Principal is who makes a request: an API token's name and role, set in
-// the request context by the auth middleware (WithPrincipal).
-type Principal struct {
-	Name string
-	Role string
-}
+// Principal is who makes a request: an API token's name and role, or the
+// anonymous admin when auth is off.
+type Principal struct{ Name, Role string }
 
-// Anonymous is the actor of requests without a principal (auth off).
+// Anonymous is the name of the principal of requests when auth is off.
 const Anonymous = "anonymous"
 
 type principalKey struct{}
 
-// WithPrincipal returns ctx carrying p, for the handlers to audit.
+// WithPrincipal returns ctx carrying p.
 func WithPrincipal(ctx context.Context, p Principal) context.Context {
 	return context.WithValue(ctx, principalKey{}, p)
 }
 
-// PrincipalFrom returns the principal in ctx, or Anonymous with no role.
+// PrincipalFrom returns the Principal in ctx, or the anonymous admin
+// {Name: "anonymous", Role: "admin"} (auth off) when there is none.
 func PrincipalFrom(ctx context.Context) Principal {
-	if p, ok := ctx.Value(principalKey{}).(Principal); ok && p.Name != "" {
+	if p, ok := ctx.Value(principalKey{}).(Principal); ok {
 		return p
 	}
-	return Principal{Name: Anonymous}
+	return Principal{Name: Anonymous, Role: "admin"}
 }
 
-// ActorFrom returns the audit actor and role of the request context.
+// ActorFrom returns the audit actor and role of the request context: the
+// principal's, except that the anonymous principal (and one without a name)
+// is "anonymous" with no role, as audit.Event documents.
 func ActorFrom(ctx context.Context) (name, role string) {
 	p := PrincipalFrom(ctx)
+	if p.Name == "" || p.Name == Anonymous {
+		return Anonymous, ""
+	}
 	return p.Name, p.Role
 }

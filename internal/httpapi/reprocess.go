@@ -293,7 +293,8 @@ func (a *api) discard(w http.ResponseWriter, r *http.Request) {
 }
 
 // putPayload stores the request body, as is, as the record's corrected
-// payload. The reason is the "reason" query parameter.
+// payload, and answers the updated record. The reason is the "reason"
+// query parameter.
 func (a *api) putPayload(w http.ResponseWriter, r *http.Request) {
 	if a.reprocess == nil {
 		writeError(w, http.StatusNotFound, codeNotFound, reprocessDisabled)
@@ -317,5 +318,5 @@ func (a *api) putPayload(w http.ResponseWriter, r *http.Request) {
 	if a.lifecycleError(w, r, id, "correcting record", err) {
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"id": id, "corrected": true, "size": len(value)})
+	a.getQuarantine(w, r) // the updated record, as GET shows it
 }

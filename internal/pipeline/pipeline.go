@@ -17,6 +17,7 @@ import (
 
 	"github.com/dataquarantine/dataquarantine/internal/quarantine"
 	"github.com/dataquarantine/dataquarantine/internal/record"
+	"github.com/dataquarantine/dataquarantine/internal/schema/wire"
 	"github.com/dataquarantine/dataquarantine/internal/validate"
 )
 
@@ -82,6 +83,9 @@ type Pipeline struct {
 	observers  map[string]prometheus.Observer
 	counts     map[countKey]int64
 	ruleCounts map[[2]string]int64 // {subject, rule} -> violations in the batch
+	// fallbackCounts counts the batch's records accepted by a rollout
+	// fallback version.
+	fallbackCounts map[fallbackKey]int64
 }
 
 type countKey struct {
@@ -123,13 +127,14 @@ func New(opts Options) (*Pipeline, error) {
 		opts.Now = time.Now
 	}
 	return &Pipeline{
-		opts:       opts,
-		cl:         opts.Client,
-		log:        opts.Logger.With("component", "pipeline"),
-		m:          opts.Metrics,
-		observers:  make(map[string]prometheus.Observer),
-		counts:     make(map[countKey]int64),
-		ruleCounts: make(map[[2]string]int64),
+		opts:           opts,
+		cl:             opts.Client,
+		log:            opts.Logger.With("component", "pipeline"),
+		m:              opts.Metrics,
+		observers:      make(map[string]prometheus.Observer),
+		counts:         make(map[countKey]int64),
+		ruleCounts:     make(map[[2]string]int64),
+		fallbackCounts: make(map[fallbackKey]int64),
 	}, nil
 }
 
@@ -216,6 +221,13 @@ func (p *Pipeline) validate(ctx context.Context, kr *kgo.Record, v *record.Verdi
 		Topic: kr.Topic, Partition: kr.Partition, Offset: kr.Offset,
 		Key: kr.Key, Value: kr.Value, Timestamp: kr.Timestamp,
 	}
+	// The one header validation reads; copied only when present, so
+	// records without it cost nothing.
+	for _, h := range kr.Headers {
+		if h.Key == wire.ValueSchemaIDHeader {
+			rec.Headers = append(rec.Headers, record.Header{Key: h.Key, Value: h.Value})
+		}
+	}
 	return p.retry(ctx, "schema_resolver", func() error {
 		start := time.Now()
 		err := p.opts.Engine.Validate(&rec, v)
@@ -233,6 +245,11 @@ func (p *Pipeline) observer(topic string) prometheus.Observer {
 	return o
 }
 
+type fallbackKey struct {
+	subject  string
+	from, to int
+}
+
 // route fills out with the record to produce for kr: the clean topic for a
 // valid record (key, value, headers and timestamp as received), the DLQ with
 // dq.* headers for an invalid one, which is also queued for the stores.
@@ -248,6 +265,18 @@ func (p *Pipeline) route(kr *kgo.Record, v *record.Verdict, out *kgo.Record, now
 	if v.Valid() {
 		out.Topic = p.opts.CleanTopic
 		p.counts[countKey{kr.Topic, v.Subject, ""}]++
+		if v.FallbackFrom != 0 {
+			// Labelled so consumers know the record is of an older
+			// version than the enforced one.
+			h := make([]kgo.RecordHeader, 0, len(kr.Headers)+2)
+			h = append(h, kr.Headers...)
+			h = append(h,
+				kgo.RecordHeader{Key: HeaderSchemaSubject, Value: []byte(v.Subject)},
+				kgo.RecordHeader{Key: HeaderSchemaVersion, Value: []byte(strconv.Itoa(v.Version))},
+			)
+			out.Headers = h
+			p.fallbackCounts[fallbackKey{v.Subject, v.FallbackFrom, v.Version}]++
+		}
 		return
 	}
 	out.Topic = p.opts.DLQTopic
@@ -421,6 +450,10 @@ func (p *Pipeline) flushCounts() {
 	for k, n := range p.ruleCounts {
 		p.m.rules.WithLabelValues(k[0], k[1]).Add(float64(n))
 		delete(p.ruleCounts, k)
+	}
+	for k, n := range p.fallbackCounts {
+		p.m.fallbacks.WithLabelValues(k.subject, strconv.Itoa(k.from), strconv.Itoa(k.to)).Add(float64(n))
+		delete(p.fallbackCounts, k)
 	}
 }
 

@@ -17,9 +17,13 @@ type Violation struct {
 type Verdict struct {
 	// Subject and Version name the schema the record was checked against;
 	// Subject is "" when none could be resolved, Version 0 when unversioned.
-	Subject    string
-	Version    int
-	Violations []Violation
+	Subject string
+	Version int
+	// FallbackFrom is the enforced version that rejected the record before
+	// the older Version accepted it (a rollout fallback); 0 when the
+	// enforced version decided.
+	FallbackFrom int
+	Violations   []Violation
 }
 
 // Valid reports whether the record passed every layer.
@@ -36,6 +40,6 @@ func (v *Verdict) Primary() Violation {
 
 // Reset clears v for reuse, keeping the violations' backing array.
 func (v *Verdict) Reset() {
-	v.Subject, v.Version = "", 0
+	v.Subject, v.Version, v.FallbackFrom = "", 0, 0
 	v.Violations = v.Violations[:0]
 }

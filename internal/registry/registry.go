@@ -27,14 +27,20 @@ type Options struct {
 	// Store persists the registry. Required; the Registry does not close
 	// it.
 	Store Store
+	// OnChange is called after every write that may change a subject's
+	// versions (register, delete, state change), once the write is done and
+	// the registry unlocked; the pipeline's resolver reloads the subject
+	// there. Default: none.
+	OnChange func(ctx context.Context, subject string)
 }
 
 // Registry is the schema registry service. It is safe for concurrent use;
 // writes are serialised, so a Store needs no cross-call transactions (one
 // Registry per Store).
 type Registry struct {
-	store Store
-	mu    sync.Mutex // every write
+	store    Store
+	onChange func(ctx context.Context, subject string)
+	mu       sync.Mutex // every write
 }
 
 // New returns a Registry over opts.Store.
@@ -42,7 +48,7 @@ func New(opts Options) (*Registry, error) {
 	if opts.Store == nil {
 		return nil, errors.New("registry: Options.Store is required")
 	}
-	return &Registry{store: opts.Store}, nil
+	return &Registry{store: opts.Store, onChange: opts.OnChange}, nil
 }
 
 // SubjectSchema is one version of a subject with its schema.
@@ -125,6 +131,7 @@ func (r *Registry) Register(ctx context.Context, req RegisterRequest) (SubjectSc
 	if err != nil {
 		return SubjectSchema{}, err
 	}
+	defer r.changed(ctx, req.Subject) // after the deferred Unlock below
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	mode, err := r.effectiveMode(ctx, req.Subject)
@@ -397,6 +404,7 @@ func (r *Registry) Get(ctx context.Context, subject string, version int, deleted
 // permanent, removes an already soft-deleted one. It returns the version
 // number deleted.
 func (r *Registry) DeleteVersion(ctx context.Context, subject string, version int, permanent bool) (int, error) {
+	defer r.changed(ctx, subject) // after the deferred Unlock below
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if err := r.writable(ctx, subject); err != nil {
@@ -437,6 +445,7 @@ func (r *Registry) DeleteVersion(ctx context.Context, subject string, version in
 // permanent, removes a subject whose versions are all soft-deleted, and
 // its configuration. It returns the version numbers deleted.
 func (r *Registry) DeleteSubject(ctx context.Context, subject string, permanent bool) ([]int, error) {
+	defer r.changed(ctx, subject) // after the deferred Unlock below
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if err := r.writable(ctx, subject); err != nil {
@@ -479,6 +488,7 @@ func (r *Registry) SetState(ctx context.Context, subject string, version int, st
 	if _, err := ParseState(string(state)); err != nil {
 		return Version{}, fmt.Errorf("%w %q (want registered, enforced or deprecated)", err, state)
 	}
+	defer r.changed(ctx, subject) // after the deferred Unlock below
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if err := r.writable(ctx, subject); err != nil {
@@ -689,4 +699,12 @@ func liveOnly(rows []Version) []Version {
 		}
 	}
 	return out
+}
+
+// changed tells OnChange that subject may have changed. A failed write
+// notifies too: a reload that finds nothing new is harmless.
+func (r *Registry) changed(ctx context.Context, subject string) {
+	if r.onChange != nil {
+		r.onChange(ctx, subject)
+	}
 }

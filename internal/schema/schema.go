@@ -40,6 +40,11 @@ type Version struct {
 	// version, as in Confluent Data Contracts: a new schema version may
 	// bring new rules.
 	Rules *rules.Set
+	// Fallback are older versions tried in order when this one rejects a
+	// record (a gradual rollout: v2 enforced, v1 still accepted); the first
+	// that accepts it decides. Nil when none. A resolver sets it on its
+	// own copy of the version, never on a shared one.
+	Fallback []*Version
 }
 
 // Resolver finds the schema a record must satisfy.
@@ -58,9 +63,14 @@ var ErrNotFound = errors.New("schema not found")
 type NotFoundError struct {
 	Topic   string
 	Subject string // "" when the topic has no binding at all
+	// Detail replaces the default message when set.
+	Detail string
 }
 
 func (e *NotFoundError) Error() string {
+	if e.Detail != "" {
+		return e.Detail
+	}
 	if e.Subject == "" {
 		return "no schema subject is bound to topic " + e.Topic
 	}
@@ -69,3 +79,34 @@ func (e *NotFoundError) Error() string {
 
 // Is makes errors.Is(err, ErrNotFound) true.
 func (e *NotFoundError) Is(target error) bool { return target == ErrNotFound }
+
+// IDResolver resolves the schema ids records name in a Confluent wire
+// header (a magic-byte prefix or a __value_schema_id header).
+type IDResolver interface {
+	// Wire reports whether records of topic are read for a wire header;
+	// when false their values are validated as they are.
+	Wire(topic string) bool
+	// ResolveID returns the version of topic's subject whose schema has the
+	// registry id. An id that is unknown, not a version of the subject, or
+	// no longer allowed (deleted; deprecated when so configured) is
+	// ErrNotFound in a *NotFoundError saying which; any other error is
+	// operational and must be retried.
+	ResolveID(topic string, id int) (*Version, error)
+}
+
+// WriterChecker is a Validator that reads payloads written with another
+// version's schema into its own (Avro schema resolution).
+type WriterChecker interface {
+	CheckWithWriter(writer Validator, payload []byte, dst []record.Violation) (decoded any, violations []record.Violation)
+}
+
+// Layered is a Validator whose decode and schema layers can run apart, so
+// their time can be measured apart. Validators that decode and check in one
+// pass (Avro binary) do not implement it.
+type Layered interface {
+	// Decode decodes payload; on failure it appends the violation to dst
+	// and ok is false.
+	Decode(payload []byte, dst []record.Violation) (decoded any, violations []record.Violation, ok bool)
+	// CheckDecoded validates what Decode returned.
+	CheckDecoded(decoded any, dst []record.Violation) []record.Violation
+}

@@ -3,10 +3,12 @@ package validate
 import (
 	"errors"
 	"fmt"
+	"sync/atomic"
 	"time"
 
 	"github.com/dataquarantine/dataquarantine/internal/record"
 	"github.com/dataquarantine/dataquarantine/internal/schema"
+	"github.com/dataquarantine/dataquarantine/internal/schema/wire"
 )
 
 // DefaultMaxBytes is the default payload size limit (1 MiB).
@@ -16,19 +18,50 @@ const DefaultMaxBytes = 1 << 20
 type Options struct {
 	// Resolver finds each record's schema. Required.
 	Resolver schema.Resolver
+	// IDs resolves the schema ids records name in a Confluent wire header.
+	// Default nil: values are validated as they are, never read for a
+	// header.
+	IDs schema.IDResolver
 	// MaxBytes is the largest payload accepted; larger ones are
 	// PAYLOAD_TOO_LARGE. Default DefaultMaxBytes.
 	MaxBytes int
 	// Now is the clock business rules read as now, called once per record
 	// that reaches the rules layer. Default time.Now.
 	Now func() time.Time
+	// Layers receives the time each layer took (LayerDecode, LayerSchema,
+	// LayerRules) on one record in LayerSampleEvery: timing every record
+	// would cost more than some layers take. Default nil: not measured.
+	Layers LayerObserver
+	// LayerSampleEvery is how often a record is timed per layer. Default
+	// DefaultLayerSampleEvery.
+	LayerSampleEvery int
+}
+
+// The validation layers, as LayerObserver names them. A validator that
+// decodes and checks in one pass (Avro binary) reports both as LayerSchema.
+const (
+	LayerDecode = "decode"
+	LayerSchema = "schema"
+	LayerRules  = "rules"
+)
+
+// DefaultLayerSampleEvery is the default Options.LayerSampleEvery.
+const DefaultLayerSampleEvery = 16
+
+// LayerObserver receives per-layer validation times.
+type LayerObserver interface {
+	ObserveLayer(layer string, d time.Duration)
 }
 
 // Engine validates records. It is safe for concurrent use.
 type Engine struct {
 	resolver schema.Resolver
+	ids      schema.IDResolver
 	maxBytes int
 	now      func() time.Time
+	layers   LayerObserver
+	every    uint64
+	records  atomic.Uint64 // counts records for layer sampling
 }
 
 // New returns an Engine.
@@ -42,7 +75,13 @@ func New(opts Options) (*Engine, error) {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	return &Engine{resolver: opts.Resolver, maxBytes: opts.MaxBytes, now: opts.Now}, nil
+	if opts.LayerSampleEvery <= 0 {
+		opts.LayerSampleEvery = DefaultLayerSampleEvery
+	}
+	return &Engine{
+		resolver: opts.Resolver, ids: opts.IDs, maxBytes: opts.MaxBytes, now: opts.Now,
+		layers: opts.Layers, every: uint64(opts.LayerSampleEvery),
+	}, nil
 }
 
 // Validate fills v (which it resets first) with the verdict on rec. The
@@ -76,12 +115,111 @@ func (e *Engine) Validate(rec *record.Record, v *record.Verdict) error {
 		})
 		return nil
 	}
-	decoded, violations := sv.Validator.Check(rec.Value, v.Violations)
-	v.Violations = violations
+	if e.ids != nil && e.ids.Wire(rec.Topic) {
+		h, payload, ok, err := wire.Parse(rec.Value, rec.Headers, wire.Options{})
+		switch {
+		case err != nil:
+			v.Violations = append(v.Violations, record.Violation{
+				Type: record.DecodeError, Keyword: "wire_header", Message: err.Error(),
+			})
+			return nil
+		case ok:
+			return e.validateWritten(rec.Topic, sv, h, payload, v)
+		}
+	}
+	if e.layers != nil && e.records.Add(1)%e.every == 0 {
+		v.Violations = e.checkTimed(sv, rec.Value, v.Violations)
+	} else {
+		v.Violations = e.check(sv, rec.Value, v.Violations)
+	}
+	if len(v.Violations) == 0 || len(sv.Fallback) == 0 {
+		return nil
+	}
+	// A rollout fallback: an older version still accepted may take the
+	// record. If none does, the errors stay those of the enforced version.
+	var scratch []record.Violation
+	for _, fb := range sv.Fallback {
+		if scratch = e.check(fb, rec.Value, scratch[:0]); len(scratch) == 0 {
+			v.Version, v.FallbackFrom = fb.Version, sv.Version
+			v.Violations = v.Violations[:0]
+			return nil
+		}
+	}
+	return nil
+}
+
+// check runs sv's schema layer, then its rules on a record that passed it,
+// appending violations to dst.
+func (e *Engine) check(sv *schema.Version, value []byte, dst []record.Violation) []record.Violation {
+	decoded, dst := sv.Validator.Check(value, dst)
 	// Rules assume the shape the schema guarantees: on a record that broke
 	// it they would only repeat its violations in a vaguer form.
-	if len(v.Violations) == 0 && sv.Rules.Len() > 0 {
-		v.Violations = sv.Rules.Eval(decoded, e.now(), v.Violations)
+	if len(dst) == 0 && sv.Rules.Len() > 0 {
+		dst = sv.Rules.Eval(decoded, e.now(), dst)
+	}
+	return dst
+}
+
+// checkTimed is check, reporting each layer's time to e.layers.
+func (e *Engine) checkTimed(sv *schema.Version, value []byte, dst []record.Violation) []record.Violation {
+	start := time.Now()
+	var decoded any
+	if l, ok := sv.Validator.(schema.Layered); ok {
+		var decodedOK bool
+		decoded, dst, decodedOK = l.Decode(value, dst)
+		now := time.Now()
+		e.layers.ObserveLayer(LayerDecode, now.Sub(start))
+		if !decodedOK {
+			return dst
+		}
+		start = now
+		dst = l.CheckDecoded(decoded, dst)
+	} else {
+		decoded, dst = sv.Validator.Check(value, dst)
+	}
+	now := time.Now()
+	e.layers.ObserveLayer(LayerSchema, now.Sub(start))
+	if len(dst) == 0 && sv.Rules.Len() > 0 {
+		dst = sv.Rules.Eval(decoded, e.now(), dst)
+		e.layers.ObserveLayer(LayerRules, time.Since(now))
+	}
+	return dst
+}
+
+// validateWritten validates a record that names its schema (h): against
+// that version, whatever its rollout state, with no fallback. An Avro
+// payload is decoded with the schema it names and read into the enforced
+// version's (schema resolution), so a writer the readers cannot read is
+// caught at the field where they disagree.
+func (e *Engine) validateWritten(topic string, enforced *schema.Version, h wire.Header, payload []byte, v *record.Verdict) error {
+	if h.Magic == wire.MagicGUID {
+		v.Violations = append(v.Violations, record.Violation{
+			Type:    record.SchemaNotFound,
+			Keyword: "schema_guid",
+			Message: "the record names schema GUID " + h.GUID.String() + "; this registry identifies schemas by integer id",
+		})
+		return nil
+	}
+	writer, err := e.ids.ResolveID(topic, h.ID)
+	if err != nil {
+		var nf *schema.NotFoundError
+		if !errors.As(err, &nf) {
+			return fmt.Errorf("resolving schema id %d for topic %s: %w", h.ID, topic, err)
+		}
+		v.Violations = append(v.Violations, record.Violation{
+			Type: record.SchemaNotFound, Keyword: "schema_id", Message: nf.Error(),
+		})
+		return nil
+	}
+	v.Version = writer.Version
+	var decoded any
+	if wc, ok := enforced.Validator.(schema.WriterChecker); ok && writer.Format == enforced.Format {
+		decoded, v.Violations = wc.CheckWithWriter(writer.Validator, payload, v.Violations)
+	} else {
+		decoded, v.Violations = writer.Validator.Check(payload, v.Violations)
+	}
+	if len(v.Violations) == 0 && writer.Rules.Len() > 0 {
+		v.Violations = writer.Rules.Eval(decoded, e.now(), v.Violations)
 	}
 	return nil
 }

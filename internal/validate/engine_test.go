@@ -257,3 +257,95 @@ func BenchmarkEngineValidWithRule(b *testing.B) {
 		}
 	}
 }
+
+// A rollout fallback: v2 (enforced) requires "currency"; v1, still accepted,
+// does not. A record only v1 accepts passes labelled v1, from v2; a record
+// neither accepts carries v2's errors alone; a rule of v1 still applies to
+// records it takes.
+func TestEngineFallback(t *testing.T) {
+	t.Parallel()
+	v1, err := schema.CompileJSON("orders", 1, []byte(`{"type":"object","required":["id"],"properties":{"id":{"type":"integer"},"amount":{"type":"number"}}}`), schema.JSONOptions{})
+	require.NoError(t, err)
+	v1.Rules, err = rules.Compile([]rules.Spec{{Name: "positive", Expr: "!has(message.amount) || message.amount > 0", Message: "amount must be positive", Field: "/amount"}}, rules.Options{})
+	require.NoError(t, err)
+	v2, err := schema.CompileJSON("orders", 2, []byte(`{"type":"object","required":["id","currency"],"properties":{"id":{"type":"integer"},"currency":{"type":"string"}}}`), schema.JSONOptions{})
+	require.NoError(t, err)
+	enforced := *v2
+	enforced.Fallback = []*schema.Version{v1}
+	e, err := validate.New(validate.Options{Resolver: schema.Fixed{Version: &enforced}})
+	require.NoError(t, err)
+
+	cases := []struct {
+		name         string
+		value        string
+		wantVersion  int
+		wantFallback int
+		wantTypes    []record.ErrorType
+	}{
+		{"enforced version accepts", `{"id":1,"currency":"EUR"}`, 2, 0, nil},
+		{"only the fallback accepts", `{"id":1}`, 1, 2, nil},
+		{"fallback rule rejects: enforced errors kept", `{"id":1,"amount":-5}`, 2, 0, []record.ErrorType{record.MissingField}},
+		{"no version accepts", `{"currency":"EUR"}`, 2, 0, []record.ErrorType{record.MissingField}},
+		{"undecodable", `{"id":`, 2, 0, []record.ErrorType{record.ParseError}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			var v record.Verdict
+			require.NoError(t, e.Validate(&record.Record{Topic: "orders", Value: []byte(tc.value)}, &v))
+			require.Equal(t, tc.wantVersion, v.Version)
+			require.Equal(t, tc.wantFallback, v.FallbackFrom)
+			var types []record.ErrorType
+			for _, vi := range v.Violations {
+				types = append(types, vi.Type)
+			}
+			require.Equal(t, tc.wantTypes, types)
+		})
+	}
+}
+
+// layerLog records the layers an engine reports.
+type layerLog struct{ layers []string }
+
+func (l *layerLog) ObserveLayer(layer string, d time.Duration) {
+	if d < 0 {
+		panic("negative layer time")
+	}
+	l.layers = append(l.layers, layer)
+}
+
+// TestEngineLayerTiming: sampled records report each layer they ran
+// through, in order; unsampled ones report nothing.
+func TestEngineLayerTiming(t *testing.T) {
+	v, err := schema.CompileJSON("user_event", 1, []byte(userEventSchema), schema.JSONOptions{})
+	require.NoError(t, err)
+	v.Rules, err = rules.Compile([]rules.Spec{{Name: "amount", Expr: "!has(message.amount) || message.amount < 1000.0"}}, rules.Options{})
+	require.NoError(t, err)
+	cases := []struct {
+		name  string
+		value string
+		want  []string
+	}{
+		{"valid: every layer", event300, []string{validate.LayerDecode, validate.LayerSchema, validate.LayerRules}},
+		{"schema violation: no rules", `{"user_id":"x"}`, []string{validate.LayerDecode, validate.LayerSchema}},
+		{"undecodable: decode only", `{"user_id":`, []string{validate.LayerDecode}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			var log layerLog
+			e, err := validate.New(validate.Options{Resolver: schema.Fixed{Version: v}, Layers: &log, LayerSampleEvery: 1})
+			require.NoError(t, err)
+			var verdict record.Verdict
+			require.NoError(t, e.Validate(&record.Record{Topic: "t", Value: []byte(tc.value)}, &verdict))
+			require.Equal(t, tc.want, log.layers)
+		})
+	}
+	var log layerLog
+	e, err := validate.New(validate.Options{Resolver: schema.Fixed{Version: v}, Layers: &log, LayerSampleEvery: 4})
+	require.NoError(t, err)
+	var verdict record.Verdict
+	for range 8 {
+		require.NoError(t, e.Validate(&record.Record{Topic: "t", Value: []byte(event300)}, &verdict))
+	}
+	require.Len(t, log.layers, 6, "two records in eight sampled, three layers each")
+}

@@ -1,0 +1,97 @@
+package app_test
+
+import (
+	"context"
+	"encoding/binary"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+	"github.com/twmb/avro"
+	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/sr"
+
+	"github.com/dataquarantine/dataquarantine/internal/config"
+	"github.com/dataquarantine/dataquarantine/internal/pipeline"
+)
+
+const (
+	paymentV1 = `{"type":"record","name":"Payment","fields":[{"name":"id","type":"string"},{"name":"amount","type":"double"}]}`
+	paymentV2 = `{"type":"record","name":"Payment","fields":[{"name":"id","type":"string"},{"name":"amount","type":"double"},{"name":"currency","type":"string","default":"EUR"}]}`
+)
+
+// TestWireFormatThroughPipeline: Avro records in Confluent's wire format,
+// written by franz-go's sr.Serde, are validated against the version their
+// schema id names, read into the enforced version (an older writer
+// resolves); the id may come from the __value_schema_id header instead; a
+// truncated record is DECODE_ERROR, an unknown id SCHEMA_NOT_FOUND; clean
+// records are forwarded byte for byte.
+func TestWireFormatThroughPipeline(t *testing.T) {
+	ctx := context.Background()
+	cfg := config.Default()
+	cfg.DataDir = t.TempDir()
+	cfg.Kafka.Partitions = 1
+	cfg.Topics.Inputs = []config.Input{{Topic: "raw-events", Subject: "payments"}}
+	cfg.Schemas = []config.Schema{{Subject: "payments", Type: config.SchemaTypeAvro, Version: 1, Schema: paymentV1}}
+	gw := startWith(t, cfg)
+	addr := gw.app.KafkaAddr()
+
+	cl, err := sr.NewClient(sr.URLs(gw.base + "/registry"))
+	require.NoError(t, err)
+	v1, err := cl.SchemaByVersion(ctx, "payments", 1)
+	require.NoError(t, err)
+	v2, err := cl.CreateSchema(ctx, "payments", sr.Schema{Type: sr.TypeAvro, Schema: paymentV2})
+	require.NoError(t, err)
+	req, err := http.NewRequest(http.MethodPut, gw.base+"/api/v1/schemas/payments/versions/2/state", strings.NewReader(`{"state":"enforced"}`))
+	require.NoError(t, err)
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	require.NoError(t, resp.Body.Close())
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+
+	type paymentV1Datum struct {
+		ID     string  `avro:"id"`
+		Amount float64 `avro:"amount"`
+	}
+	type paymentV2Datum struct {
+		ID       string  `avro:"id"`
+		Amount   float64 `avro:"amount"`
+		Currency string  `avro:"currency"`
+	}
+	s1, s2 := avro.MustParse(paymentV1), avro.MustParse(paymentV2)
+	var serde sr.Serde
+	serde.Register(v1.ID, paymentV1Datum{}, sr.AppendEncodeFn(func(b []byte, v any) ([]byte, error) { return s1.AppendEncode(b, v) }))
+	serde.Register(v2.ID, paymentV2Datum{}, sr.AppendEncodeFn(func(b []byte, v any) ([]byte, error) { return s2.AppendEncode(b, v) }))
+	oldWriter, err := serde.Encode(paymentV1Datum{ID: "p-1", Amount: 9.5})
+	require.NoError(t, err)
+	current, err := serde.Encode(paymentV2Datum{ID: "p-2", Amount: 1, Currency: "USD"})
+	require.NoError(t, err)
+	rawV1, err := s1.Encode(paymentV1Datum{ID: "p-3", Amount: 2})
+	require.NoError(t, err)
+	unknownID := binary.BigEndian.AppendUint32([]byte{0}, 999)
+	unknownID = append(unknownID, rawV1...)
+	idHeader := binary.BigEndian.AppendUint32([]byte{0}, uint32(v1.ID))
+
+	recs := []*kgo.Record{
+		{Value: oldWriter},
+		{Value: current},
+		{Value: rawV1, Headers: []kgo.RecordHeader{{Key: "__value_schema_id", Value: idHeader}}},
+		{Value: current[:len(current)-2]},
+		{Value: unknownID},
+	}
+	for _, r := range recs {
+		r.Key = []byte("k")
+	}
+	produce(t, addr, recs...)
+
+	clean := consumeExactly(t, addr, cfg.Topics.Clean, 3)
+	require.Equal(t, oldWriter, clean[0].Value, "forwarded byte for byte")
+	require.Equal(t, current, clean[1].Value)
+	require.Equal(t, rawV1, clean[2].Value)
+	dlq := consumeExactly(t, addr, cfg.Topics.DLQ, 2)
+	require.Equal(t, "DECODE_ERROR", header(dlq[0], pipeline.HeaderErrorType))
+	require.Equal(t, "2", header(dlq[0], pipeline.HeaderSchemaVersion), "checked against the version its id names")
+	require.Equal(t, "SCHEMA_NOT_FOUND", header(dlq[1], pipeline.HeaderErrorType))
+	require.Equal(t, "schema id 999 is not registered", header(dlq[1], pipeline.HeaderErrorMessage))
+}

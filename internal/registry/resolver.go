@@ -1,0 +1,393 @@
+package registry
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/dataquarantine/dataquarantine/internal/schema"
+)
+
+// Compiler compiles one registered schema version for validation, with the
+// gateway's decode limits and the version's business rules.
+type Compiler func(subject string, version int, format schema.Format, text string) (*schema.Version, error)
+
+// DefaultRefresh is how often a Resolver re-reads its subjects when
+// ResolverOptions.Refresh is zero.
+const DefaultRefresh = 10 * time.Second
+
+// ResolverOptions configure a Resolver.
+type ResolverOptions struct {
+	// Registry is read for each bound subject's versions. Required.
+	Registry *Registry
+	// Bindings maps each input topic to its subject. Required.
+	Bindings map[string]string
+	// NoFallback lists the topics whose records only the newest enforced
+	// version may accept. Default: none (older enforced versions are tried
+	// after it).
+	NoFallback map[string]bool
+	// Wire lists the topics whose records are read for a Confluent wire
+	// header (magic byte and schema id, or a __value_schema_id header).
+	// Default: none.
+	Wire map[string]bool
+	// RejectDeprecatedIDs lists the topics where a record naming a
+	// deprecated version's schema id is SCHEMA_NOT_FOUND. Default: none
+	// (a record that names its schema is checked against it whatever its
+	// rollout state, unless the version is deleted).
+	RejectDeprecatedIDs map[string]bool
+	// Compile compiles a version. Required.
+	Compile Compiler
+	// Refresh is how often every bound subject is re-read, so changes made
+	// through another gateway sharing the registry's database are picked
+	// up; changes through this process's own Registry are applied at once
+	// (call Reload from Options.OnChange). Default DefaultRefresh.
+	Refresh time.Duration
+	// Registerer receives the schema_enforced_version gauge. Default none.
+	Registerer prometheus.Registerer
+	// Logger receives reloads and their failures. Default slog.Default().
+	Logger *slog.Logger
+}
+
+// Resolver resolves input topics to their subjects' enforced versions, as
+// the registry's rollout states say (PRODUCT.md §5; design notes Q5): the
+// newest enforced version decides, and the older enforced versions are its
+// fallbacks, newest first. Registered versions are not used yet; deprecated
+// and deleted ones no longer are.
+//
+// Resolve reads an immutable in-memory snapshot, so there is no registry
+// round trip per record; Reload and Run replace the snapshot.
+type Resolver struct {
+	opts  ResolverOptions
+	log   *slog.Logger
+	plans atomic.Pointer[map[string]plan] // by topic
+
+	mu       sync.Mutex                      // reloads
+	compiled map[compiledKey]*schema.Version // every version compiled so far
+	subjects map[string]subjectState         // by subject: the last load
+	enforced *prometheus.GaugeVec
+
+	idMu  sync.RWMutex
+	ids   map[idKey]idAnswer // ResolveID's answers, dropped when the subject changes
+	idGen uint64             // bumped on every drop, so a lookup racing one is not cached
+}
+
+type idKey struct {
+	topic string
+	id    int
+}
+
+type idAnswer struct {
+	version *schema.Version
+	err     *schema.NotFoundError
+}
+
+// maxCachedIDs bounds ResolveID's cache: records naming random ids must not
+// grow it without end. Past it, answers are looked up each time.
+const maxCachedIDs = 10_000
+
+// plan is what Resolve answers for one topic.
+type plan struct {
+	version *schema.Version // nil: notFound
+	err     *schema.NotFoundError
+}
+
+type compiledKey struct {
+	subject  string
+	version  int
+	schemaID int
+}
+
+// subjectState is a subject's versions as last loaded.
+type subjectState struct {
+	rows     []Version         // every version, soft-deleted ones included
+	enforced []*schema.Version // compiled, newest first
+}
+
+var (
+	_ schema.Resolver   = (*Resolver)(nil)
+	_ schema.IDResolver = (*Resolver)(nil)
+)
+
+// NewResolver loads every bound subject and returns the Resolver. A
+// subject that cannot be loaded fails it: the pipeline must not start
+// without its schemas.
+func NewResolver(ctx context.Context, opts ResolverOptions) (*Resolver, error) {
+	switch {
+	case opts.Registry == nil:
+		return nil, errors.New("registry: ResolverOptions.Registry is required")
+	case opts.Compile == nil:
+		return nil, errors.New("registry: ResolverOptions.Compile is required")
+	case len(opts.Bindings) == 0:
+		return nil, errors.New("registry: ResolverOptions.Bindings is required")
+	}
+	if opts.Refresh <= 0 {
+		opts.Refresh = DefaultRefresh
+	}
+	r := &Resolver{
+		opts:     opts,
+		log:      opts.Logger,
+		compiled: make(map[compiledKey]*schema.Version),
+		subjects: make(map[string]subjectState),
+		ids:      make(map[idKey]idAnswer),
+	}
+	if r.log == nil {
+		r.log = slog.Default()
+	}
+	if opts.Registerer != nil {
+		r.enforced = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "schema_enforced_version",
+			Help: "The newest enforced version of each bound schema subject (0: none enforced, records are SCHEMA_NOT_FOUND).",
+		}, []string{"subject"})
+		if err := opts.Registerer.Register(r.enforced); err != nil {
+			return nil, fmt.Errorf("registering schema_enforced_version: %w", err)
+		}
+	}
+	empty := map[string]plan{}
+	r.plans.Store(&empty)
+	for _, subject := range r.boundSubjects() {
+		if err := r.Reload(ctx, subject); err != nil {
+			return nil, err
+		}
+	}
+	return r, nil
+}
+
+// Resolve implements schema.Resolver.
+func (r *Resolver) Resolve(topic string) (*schema.Version, error) {
+	p, ok := (*r.plans.Load())[topic]
+	switch {
+	case !ok:
+		return nil, &schema.NotFoundError{Topic: topic}
+	case p.err != nil:
+		return nil, p.err
+	}
+	return p.version, nil
+}
+
+// Reload re-reads subject's versions and, when its enforced versions
+// changed, swaps in the new plan for every topic bound to it. A subject no
+// topic is bound to is ignored. On error the previous plan stays.
+func (r *Resolver) Reload(ctx context.Context, subject string) error {
+	topics := r.topicsOf(subject)
+	if len(topics) == 0 {
+		return nil
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	rows, err := r.opts.Registry.Versions(ctx, subject, true)
+	if err != nil && !errors.Is(err, ErrSubjectNotFound) {
+		return fmt.Errorf("loading versions of subject %s: %w", subject, err)
+	}
+	if prev, ok := r.subjects[subject]; ok && slices.Equal(prev.rows, rows) {
+		return nil
+	}
+	var enforced []*schema.Version
+	for _, v := range slices.Backward(rows) {
+		if v.State != StateEnforced || v.Deleted {
+			continue
+		}
+		sv, err := r.compile(ctx, v)
+		if err != nil {
+			return err
+		}
+		enforced = append(enforced, sv)
+	}
+	r.forgetIDs(topics)
+	r.subjects[subject] = subjectState{rows: rows, enforced: enforced}
+	next := make(map[string]plan, len(*r.plans.Load()))
+	for t, p := range *r.plans.Load() {
+		next[t] = p
+	}
+	for _, topic := range topics {
+		next[topic] = r.planFor(topic, subject, enforced)
+	}
+	r.plans.Store(&next)
+	versions := make([]int, len(enforced))
+	for i, v := range enforced {
+		versions[i] = v.Version
+	}
+	r.log.Info("schema plan loaded", "subject", subject, "enforced_versions", versions, "topics", topics)
+	if r.enforced != nil {
+		newest := 0
+		if len(enforced) > 0 {
+			newest = enforced[0].Version
+		}
+		r.enforced.WithLabelValues(subject).Set(float64(newest))
+	}
+	return nil
+}
+
+// Wire implements schema.IDResolver.
+func (r *Resolver) Wire(topic string) bool { return r.opts.Wire[topic] }
+
+// ResolveID implements schema.IDResolver. Answers are cached until the
+// subject changes, so only the first record naming an id costs a registry
+// lookup.
+func (r *Resolver) ResolveID(topic string, id int) (*schema.Version, error) {
+	key := idKey{topic, id}
+	r.idMu.RLock()
+	a, ok := r.ids[key]
+	gen := r.idGen
+	r.idMu.RUnlock()
+	if !ok {
+		var err error
+		if a, err = r.lookupID(topic, id); err != nil {
+			return nil, err
+		}
+		r.idMu.Lock()
+		if len(r.ids) < maxCachedIDs && r.idGen == gen {
+			r.ids[key] = a
+		}
+		r.idMu.Unlock()
+	}
+	if a.err != nil {
+		return nil, a.err
+	}
+	return a.version, nil
+}
+
+// lookupTimeout bounds one registry lookup of ResolveID.
+const lookupTimeout = 10 * time.Second
+
+func (r *Resolver) lookupID(topic string, id int) (idAnswer, error) {
+	subject, bound := r.opts.Bindings[topic]
+	if !bound {
+		return idAnswer{err: &schema.NotFoundError{Topic: topic}}, nil
+	}
+	notFound := func(format string, args ...any) (idAnswer, error) {
+		return idAnswer{err: &schema.NotFoundError{Topic: topic, Subject: subject, Detail: fmt.Sprintf(format, args...)}}, nil
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), lookupTimeout)
+	defer cancel()
+	rows, err := r.opts.Registry.VersionsByID(ctx, id, true)
+	switch {
+	case errors.Is(err, ErrSchemaNotFound):
+		return notFound("schema id %d is not registered", id)
+	case err != nil:
+		return idAnswer{}, fmt.Errorf("looking up schema id %d: %w", id, err)
+	}
+	i := slices.IndexFunc(rows, func(v Version) bool { return v.Subject == subject && !v.Deleted })
+	if i < 0 {
+		if slices.ContainsFunc(rows, func(v Version) bool { return v.Subject == subject }) {
+			return notFound("schema id %d is a deleted version of subject %s (bound to topic %s)", id, subject, topic)
+		}
+		return notFound("schema id %d is not a version of subject %s (bound to topic %s)", id, subject, topic)
+	}
+	v := rows[i]
+	if v.State == StateDeprecated && r.opts.RejectDeprecatedIDs[topic] {
+		return notFound("schema id %d is version %d of subject %s, which is deprecated", id, v.Version, subject)
+	}
+	r.mu.Lock()
+	sv, err := r.compile(ctx, v)
+	r.mu.Unlock()
+	if err != nil {
+		return idAnswer{}, err
+	}
+	return idAnswer{version: sv}, nil
+}
+
+// forgetIDs drops the cached ResolveID answers of topics.
+func (r *Resolver) forgetIDs(topics []string) {
+	r.idMu.Lock()
+	defer r.idMu.Unlock()
+	r.idGen++
+	for k := range r.ids {
+		if slices.Contains(topics, k.topic) {
+			delete(r.ids, k)
+		}
+	}
+}
+
+// planFor builds topic's plan from subject's enforced versions, newest
+// first.
+func (r *Resolver) planFor(topic, subject string, enforced []*schema.Version) plan {
+	if len(enforced) == 0 {
+		return plan{err: &schema.NotFoundError{
+			Topic: topic, Subject: subject,
+			Detail: "subject " + subject + " (bound to topic " + topic + ") has no enforced schema version",
+		}}
+	}
+	primary := *enforced[0] // a copy: Fallback is this topic's
+	primary.Fallback = nil
+	if !r.opts.NoFallback[topic] && len(enforced) > 1 {
+		primary.Fallback = slices.Clone(enforced[1:])
+	}
+	return plan{version: &primary}
+}
+
+// compile returns v compiled, from the cache when it was before.
+func (r *Resolver) compile(ctx context.Context, v Version) (*schema.Version, error) {
+	key := compiledKey{v.Subject, v.Version, v.SchemaID}
+	if sv, ok := r.compiled[key]; ok {
+		return sv, nil
+	}
+	s, err := r.opts.Registry.SchemaByID(ctx, v.SchemaID)
+	if err != nil {
+		return nil, fmt.Errorf("loading schema id %d (version %d of %s): %w", v.SchemaID, v.Version, v.Subject, err)
+	}
+	sv, err := r.opts.Compile(v.Subject, v.Version, s.Format, s.Text)
+	if err != nil {
+		return nil, fmt.Errorf("compiling version %d of %s: %w", v.Version, v.Subject, err)
+	}
+	r.compiled[key] = sv
+	return sv, nil
+}
+
+// Run re-reads every bound subject each Refresh until ctx ends. A failed
+// reload is logged and retried at the next tick; the last plan stays in
+// force meanwhile.
+func (r *Resolver) Run(ctx context.Context) error {
+	t := time.NewTicker(r.opts.Refresh)
+	defer t.Stop()
+	failing := map[string]bool{}
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C:
+		}
+		for _, subject := range r.boundSubjects() {
+			err := r.Reload(ctx, subject)
+			switch {
+			case err != nil && ctx.Err() != nil:
+				return nil
+			case err != nil && !failing[subject]:
+				r.log.Warn("reloading schema subject failed; the last loaded versions stay in force", "subject", subject, "err", err)
+			case err == nil && failing[subject]:
+				r.log.Info("reloading schema subject works again", "subject", subject)
+			}
+			failing[subject] = err != nil
+		}
+	}
+}
+
+// boundSubjects returns the distinct subjects of the bindings, sorted.
+func (r *Resolver) boundSubjects() []string {
+	var out []string
+	for _, s := range r.opts.Bindings {
+		if !slices.Contains(out, s) {
+			out = append(out, s)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// topicsOf returns the topics bound to subject, sorted.
+func (r *Resolver) topicsOf(subject string) []string {
+	var out []string
+	for t, s := range r.opts.Bindings {
+		if s == subject {
+			out = append(out, t)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
