@@ -33,12 +33,8 @@ func MarkAudited(ctx context.Context) {
 // action and target as audit.Event names them, details marshalled to JSON
 // (nil for none).
 func AuditEvent(ctx context.Context, action, target, reason string, details any) audit.Event {
-	p := PrincipalFrom(ctx)
-	role := p.Role
-	if p == anonymous {
-		role = ""
-	}
-	ev := audit.Event{At: time.Now().UTC(), Actor: p.Name, Role: role, Action: action, Target: target, Reason: reason}
+	actor, role := ActorFrom(ctx)
+	ev := audit.Event{At: time.Now().UTC(), Actor: actor, Role: role, Action: action, Target: target, Reason: reason}
 	if details != nil {
 		ev.Details, _ = json.Marshal(details) // callers pass maps and structs of plain values
 	}

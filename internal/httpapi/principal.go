@@ -6,6 +6,9 @@ import "context"
 // anonymous admin when auth is off.
 type Principal struct{ Name, Role string }
 
+// Anonymous is the name of the principal of requests when auth is off.
+const Anonymous = "anonymous"
+
 type principalKey struct{}
 
 // WithPrincipal returns ctx carrying p.
@@ -22,5 +25,16 @@ func PrincipalFrom(ctx context.Context) Principal {
 	return anonymous
 }
 
+// ActorFrom returns the audit actor and role of the request context: the
+// principal's, except that the anonymous principal (and one without a name)
+// is "anonymous" with no role, as audit.Event documents.
+func ActorFrom(ctx context.Context) (name, role string) {
+	p := PrincipalFrom(ctx)
+	if p.Name == "" || p.Name == Anonymous {
+		return Anonymous, ""
+	}
+	return p.Name, p.Role
+}
+
 // anonymous is every request's principal when auth is off.
-var anonymous = Principal{Name: "anonymous", Role: "admin"}
+var anonymous = Principal{Name: Anonymous, Role: "admin"}
