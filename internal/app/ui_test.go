@@ -2,6 +2,7 @@ package app_test
 
 import (
 	"bufio"
+	"io"
 	"net"
 	"net/http"
 	"strings"
@@ -9,6 +10,7 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+	"github.com/twmb/franz-go/pkg/kgo"
 )
 
 func TestUIMountedBesideTheAPI(t *testing.T) {
@@ -28,6 +30,29 @@ func TestUIMountedBesideTheAPI(t *testing.T) {
 		resp.Body.Close()
 		require.Equal(t, want, resp.Header.Get("Content-Type"), path)
 	}
+}
+
+// A quarantined record has its page. (Its history section appears once
+// App.audit is set: auditHistory is tested on its own.)
+func TestUIRecordPage(t *testing.T) {
+	t.Parallel()
+	r := start(t, t.TempDir())
+	produce(t, r.app.KafkaAddr(), &kgo.Record{Value: []byte(`{"event_type":"view"}`)})
+	var list struct {
+		Items []struct{ ID string } `json:"items"`
+	}
+	require.Eventually(t, func() bool {
+		r.getJSON("/api/v1/quarantine", &list)
+		return len(list.Items) == 1
+	}, 20*time.Second, 50*time.Millisecond)
+	resp, err := http.Get(r.base + "/quarantine/" + list.Items[0].ID)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	require.NoError(t, err)
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	require.Contains(t, string(body), `<li id="error-2" data-field="/user_id">`)
+	require.Contains(t, string(body), `<span class="ln marked" data-path="">`, "missing fields mark the object")
 }
 
 // An open event stream and a connection with no request on it (a browser's
