@@ -36,6 +36,7 @@ import (
 	regpostgres "github.com/dataquarantine/dataquarantine/internal/registry/postgres"
 	regsqlite "github.com/dataquarantine/dataquarantine/internal/registry/sqlite"
 	"github.com/dataquarantine/dataquarantine/internal/schema"
+	"github.com/dataquarantine/dataquarantine/internal/web"
 )
 
 // Options configure an App.
@@ -278,8 +279,13 @@ func (a *App) newAuth() (*auth.Middleware, error) {
 		}
 		tokens[i] = auth.Token{Name: t.Name, Role: t.Role, Secret: secret}
 	}
+	login, err := web.LoginPage()
+	if err != nil {
+		return nil, err
+	}
 	return auth.New(auth.Options{
 		Tokens:        tokens,
+		LoginPage:     login,
 		PublicMetrics: a.cfg.HTTP.Auth.PublicMetrics,
 		Audit:         a.audit,
 		Logger:        a.log.With("component", "auth"),

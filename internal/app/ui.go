@@ -9,6 +9,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/dataquarantine/dataquarantine/internal/audit"
+	"github.com/dataquarantine/dataquarantine/internal/httpapi"
 	"github.com/dataquarantine/dataquarantine/internal/live"
 	"github.com/dataquarantine/dataquarantine/internal/quarantine"
 	"github.com/dataquarantine/dataquarantine/internal/web"
@@ -32,6 +33,12 @@ func (a *App) newUI(reg *prometheus.Registry) (http.Handler, *live.Sampler, erro
 	}
 	if a.audit != nil {
 		opts.History = auditHistory{a.audit}
+	}
+	if len(a.cfg.HTTP.Auth.Tokens) > 0 {
+		opts.Principal = func(ctx context.Context) (string, string) {
+			p := httpapi.PrincipalFrom(ctx)
+			return p.Name, p.Role
+		}
 	}
 	ui, err := web.New(opts)
 	if err != nil {

@@ -54,9 +54,12 @@ func chromiumPath(t *testing.T) string {
 
 // gateway starts a gateway on free ports with its data in a temp dir and
 // returns its UI's base URL and its Kafka address.
-func gateway(t *testing.T) (base, kafkaAddr string) {
+func gateway(t *testing.T, mods ...func(*config.Config)) (base, kafkaAddr string) {
 	t.Helper()
 	cfg := config.Default()
+	for _, m := range mods {
+		m(&cfg)
+	}
 	cfg.DataDir = t.TempDir()
 	cfg.Kafka.Embedded.Listen = "127.0.0.1:0"
 	cfg.HTTP.Listen = "127.0.0.1:0"
@@ -321,4 +324,53 @@ func requireNothingRan(t *testing.T, ctx context.Context) {
 		evalJS[[]string](t, ctx, `Array.from(document.scripts).map(s => s.getAttribute("src"))`))
 	require.Zero(t, evalJS[int](t, ctx, `document.images.length`))
 	require.Zero(t, evalJS[int](t, ctx, `Array.from(document.querySelectorAll("*")).filter(e => Array.from(e.attributes).some(a => a.name.startsWith("on"))).length`))
+}
+
+// TestBrowserWithAuth: with API tokens configured, the UI asks for one on
+// its own login page, then works as without auth, live updates included,
+// through the auth middleware.
+func TestBrowserWithAuth(t *testing.T) {
+	exe := chromiumPath(t)
+	const token = "ana-token-0123456789"
+	base, kafkaAddr := gateway(t, func(c *config.Config) {
+		c.HTTP.Auth.Tokens = []config.Token{{Name: "ana", Role: "viewer", Token: token}}
+	})
+	ctx := browser(t, exe)
+
+	require.NoError(t, chromedp.Do(ctx,
+		chromedp.Navigate(base+"/quarantine?error_type=MISSING_FIELD"),
+		chromedp.WaitVisible(chromedp.ID("token")),
+	))
+	require.Equal(t, "/login", evalJS[string](t, ctx, `location.pathname`))
+	// The page is styled (its inline stylesheet passes its CSP hash).
+	require.Equal(t, "rgb(17, 24, 39)", evalJS[string](t, ctx, `getComputedStyle(document.body).backgroundColor`))
+	screenshot(t, ctx, "login")
+
+	require.NoError(t, chromedp.Do(ctx,
+		chromedp.SendKeys(chromedp.ID("token"), "not-the-token-at-all"),
+		chromedp.Click(chromedp.ID("login-submit")),
+		chromedp.WaitVisible(chromedp.ID("login-error")),
+	))
+	require.NoError(t, chromedp.Do(ctx,
+		chromedp.SendKeys(chromedp.ID("token"), token),
+		chromedp.Click(chromedp.ID("login-submit")),
+		chromedp.WaitVisible(chromedp.ID("who")),
+	))
+	require.Equal(t, "/quarantine?error_type=MISSING_FIELD", evalJS[string](t, ctx, `location.pathname + location.search`), "back where the browser was going")
+	require.Equal(t, "ana viewer", evalJS[string](t, ctx, `document.querySelector("#who span").textContent.trim().replace(/\s+/g, " ")`))
+
+	require.NoError(t, chromedp.Do(ctx,
+		chromedp.Navigate(base+"/"),
+		chromedp.WaitVisible(chromedp.ID("processed-total")),
+	))
+	produce(t, kafkaAddr, event("USER000001", "view"), event("", "view"))
+	eventually(t, ctx, `document.getElementById("processed-total").textContent`, "2", "live counter behind auth")
+	eventually(t, ctx, `document.getElementById("invalid-total").textContent`, "1", "live quarantined counter behind auth")
+
+	require.NoError(t, chromedp.Do(ctx,
+		chromedp.Click(chromedp.ID("logout")),
+		chromedp.WaitVisible(chromedp.ID("token")),
+	))
+	require.NoError(t, chromedp.Do(ctx, chromedp.Navigate(base+"/")))
+	require.Equal(t, "/login", evalJS[string](t, ctx, `location.pathname`), "logged out")
 }

@@ -3,7 +3,9 @@ package web
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"embed"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"html/template"
@@ -95,6 +97,9 @@ type Options struct {
 	History HistoryReader
 	// Actions enables the mutating actions' buttons. Default: none.
 	Actions Actions
+	// Principal names who is logged in (a token's name and role), shown
+	// with a "Log out" button (POST /logout). Default: none (auth is off).
+	Principal func(ctx context.Context) (name, role string)
 	// EventsInterval is how often the dashboard updates. Default 1s.
 	EventsInterval time.Duration
 	// Logger receives internal errors. Default slog.Default().
@@ -205,13 +210,17 @@ type page struct {
 	Nav     string // the active nav entry
 	Schemas bool   // the registry is there: show its nav entry
 	Actions Actions
-	Data    any
+	// User and Role are who is logged in; "" when auth is off.
+	User, Role string
+	Data       any
 }
 
 func (u *ui) render(w http.ResponseWriter, r *http.Request, status int, name, title, nav string, data any) {
-	u.renderTemplate(w, r, status, u.pages[name], "layout", page{
-		Title: title, Nav: nav, Schemas: u.opts.Schemas != nil, Actions: u.opts.Actions, Data: data,
-	})
+	p := page{Title: title, Nav: nav, Schemas: u.opts.Schemas != nil, Actions: u.opts.Actions, Data: data}
+	if u.opts.Principal != nil {
+		p.User, p.Role = u.opts.Principal(r.Context())
+	}
+	u.renderTemplate(w, r, status, u.pages[name], "layout", p)
 }
 
 // renderFragment renders one named template of a page alone, for htmx.
@@ -248,6 +257,44 @@ func (u *ui) internalError(w http.ResponseWriter, r *http.Request, what string, 
 
 func (u *ui) notFound(w http.ResponseWriter, r *http.Request) {
 	u.errorPage(w, r, http.StatusNotFound, "There is no page at "+r.URL.Path+".")
+}
+
+// LoginPage returns the UI's login page, for the auth middleware to serve
+// at GET /login (query: next, the page to go back to; error=1 after a
+// refused token). The form posts to /login, which the middleware handles.
+// Before login the middleware serves nothing else, so the page carries its
+// stylesheet inline, allowed by its hash in the page's CSP.
+func LoginPage() (http.Handler, error) {
+	t, err := template.ParseFS(templateFS, "templates/login.html")
+	if err != nil {
+		return nil, fmt.Errorf("web: parsing the login page: %w", err)
+	}
+	css, err := staticFS.ReadFile("static/login.css")
+	if err != nil {
+		return nil, fmt.Errorf("web: reading the login stylesheet: %w", err)
+	}
+	sum := sha256.Sum256(css)
+	csp := "default-src 'none'; style-src 'sha256-" + base64.StdEncoding.EncodeToString(sum[:]) + "'; " +
+		"form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		q := r.URL.Query()
+		var buf bytes.Buffer
+		if err := t.ExecuteTemplate(&buf, "login", struct {
+			CSS   template.CSS // our own embedded stylesheet, never data
+			Error bool
+			Next  string // checked by the middleware when the form comes back
+		}{template.CSS(css), q.Get("error") != "", q.Get("next")}); err != nil { //nolint:gosec // G203: the embedded stylesheet
+			http.Error(w, "internal server error", http.StatusInternalServerError)
+			return
+		}
+		h := w.Header()
+		h.Set("Content-Security-Policy", csp)
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("X-Frame-Options", "DENY")
+		h.Set("Content-Type", "text/html; charset=utf-8")
+		h.Set("Cache-Control", "no-store")
+		_, _ = w.Write(buf.Bytes())
+	}), nil
 }
 
 // isHTMX reports whether r is an htmx request for a fragment (not a

@@ -2,10 +2,13 @@ package web
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/base64"
 	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -426,4 +429,36 @@ func TestFormat(t *testing.T) {
 	require.Equal(t, "1.5", fmtRate(1.5))
 	require.Equal(t, "1,500", fmtRate(1500))
 	require.True(t, errors.Is(quarantine.ErrNotFound, quarantine.ErrNotFound))
+}
+
+func TestLoginPage(t *testing.T) {
+	t.Parallel()
+	h, err := LoginPage()
+	require.NoError(t, err)
+	r := get(t, h, "/login?error=1&next="+url.QueryEscape(`/quarantine"><script>alert(1)</script>`))
+	require.Equal(t, http.StatusOK, r.status)
+	require.Contains(t, r.body, `id="login-error"`)
+	require.Contains(t, r.body, `name="next" value="/quarantine&#34;&gt;&lt;script&gt;alert(1)&lt;/script&gt;"`)
+	require.NotContains(t, r.body, "<script")
+	// The inline stylesheet is the one the CSP's hash allows, and nothing
+	// else is.
+	css, err := staticFS.ReadFile("static/login.css")
+	require.NoError(t, err)
+	require.Contains(t, r.body, "<style>"+string(css)+"</style>")
+	sum := sha256.Sum256(css)
+	require.Equal(t, "default-src 'none'; style-src 'sha256-"+base64.StdEncoding.EncodeToString(sum[:])+"'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'",
+		r.header.Get("Content-Security-Policy"))
+	require.NotContains(t, get(t, h, "/login").body, "login-error")
+}
+
+func TestPrincipalAndLogout(t *testing.T) {
+	t.Parallel()
+	h, _ := fixture(t)
+	require.NotContains(t, get(t, h, "/").body, `action="/logout"`, "no auth: no one to log out")
+	h, _ = fixture(t, func(o *Options) {
+		o.Principal = func(context.Context) (string, string) { return hostile, "viewer" }
+	})
+	body := get(t, h, "/").body
+	require.Contains(t, body, `<form method="post" action="/logout" class="who" id="who">`)
+	require.Contains(t, body, "<strong>&lt;script&gt;alert(1)&lt;/script&gt;&lt;img src=x onerror=alert(2)&gt;</strong> <small>viewer</small>")
 }
