@@ -27,6 +27,7 @@ type listData struct {
 	Problem    string // why the filter was refused, "" when it was not
 	NextURL    string // the next page, "" on the last
 	Filtered   bool
+	Reprocess  bool // offer to reprocess what the filter matches
 }
 
 func (u *ui) quarantineList(w http.ResponseWriter, r *http.Request) {
@@ -38,6 +39,7 @@ func (u *ui) quarantineList(w http.ResponseWriter, r *http.Request) {
 		},
 		ErrorTypes: record.ErrorTypes,
 		Statuses:   quarantine.Statuses,
+		Reprocess:  u.opts.Actions.Reprocess,
 	}
 	f, problem := parseFilter(q)
 	d.Problem = problem

@@ -64,17 +64,17 @@ type HistoryReader interface {
 
 // Actions says which mutating actions the UI offers. Each shows its button
 // only when set, so nothing dead is rendered.
-//
-// TODO(reprocess): set these in internal/app when the reprocessing backend
-// and its REST endpoints land; the buttons post to those endpoints.
 type Actions struct {
-	// Reprocess: "Reprocess" on a record (POST
-	// /api/v1/quarantine/{id}/reprocess) and a "Reprocess" nav entry.
+	// Reprocess: the Reprocess page (filter, dry run, confirm, progress)
+	// and "Reprocess" on a record. Set by Options.Reprocess.
 	Reprocess bool
-	// Discard: "Discard" on a record (POST /api/v1/quarantine/{id}/discard).
+	// Discard: "Discard" on a record. Set by Options.Reprocess.
 	Discard bool
-	// EditPayload: "Edit payload" on a record (PUT
-	// /api/v1/quarantine/{id}/payload).
+	// EditPayload: "Edit payload" on a record, linking to
+	// /quarantine/{id}/edit.
+	//
+	// TODO(lead): the edit page is not built; the API has
+	// PUT /api/v1/quarantine/{id}/payload.
 	EditPayload bool
 	// ResumeCircuit: "Resume" on the dashboard beside an open circuit
 	// breaker (POST /api/v1/circuit/{topic}/resume, which exists already;
@@ -92,6 +92,10 @@ type Options struct {
 	Live *live.Sampler
 	// Schemas reads the schema registry. Default: none (no Schemas pages).
 	Schemas SchemaReader
+	// Reprocess reprocesses and discards records: with it the UI offers
+	// both (Actions.Reprocess and Actions.Discard). Default: none (the UI
+	// only reads).
+	Reprocess Reprocessor
 	// History feeds a record's history section. Default: none (no
 	// history shown).
 	History HistoryReader
@@ -137,6 +141,8 @@ func New(opts Options) (http.Handler, error) {
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
+	opts.Actions.Reprocess = opts.Reprocess != nil
+	opts.Actions.Discard = opts.Reprocess != nil
 	u := &ui{opts: opts, log: opts.Logger, pages: map[string]*template.Template{}, mux: http.NewServeMux()}
 	if err := u.parse(); err != nil {
 		return nil, err
@@ -156,6 +162,14 @@ func New(opts Options) (http.Handler, error) {
 		u.mux.HandleFunc("GET /schemas", u.schemaList)
 		u.mux.HandleFunc("GET /schemas/{subject}", u.schemaDetail)
 	}
+	if opts.Reprocess != nil {
+		u.mux.HandleFunc("GET /reprocess", u.reprocessPage)
+		u.mux.HandleFunc("POST /reprocess/dry-run", u.reprocessDryRun)
+		u.mux.HandleFunc("POST /reprocess/start", u.reprocessStart)
+		u.mux.HandleFunc("GET /reprocess/jobs/{job}", u.reprocessJob)
+		u.mux.HandleFunc("POST /quarantine/{id}/reprocess", u.reprocessRecord)
+		u.mux.HandleFunc("POST /quarantine/{id}/discard", u.discardRecord)
+	}
 	u.mux.HandleFunc("/", u.notFound)
 	return u, nil
 }
@@ -170,13 +184,19 @@ func (u *ui) parse() error {
 		"ms":       fmtMillis,
 		"barClass": barClass,
 		"add":      func(a, b int) int { return a + b },
+		"ratio": func(a, b int64) float64 {
+			if b == 0 {
+				return 0
+			}
+			return float64(a) / float64(b)
+		},
 	}
 	base, err := template.New("").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/fragments.html")
 	if err != nil {
 		return fmt.Errorf("web: parsing templates: %w", err)
 	}
 	u.frags = base
-	for _, page := range []string{"dashboard", "quarantine", "detail", "schemas", "subject", "error"} {
+	for _, page := range []string{"dashboard", "quarantine", "detail", "schemas", "subject", "error", "reprocess", "job"} {
 		t, err := template.Must(base.Clone()).ParseFS(templateFS, "templates/"+page+".html")
 		if err != nil {
 			return fmt.Errorf("web: parsing template %s: %w", page, err)

@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -22,6 +23,7 @@ import (
 	"github.com/dataquarantine/dataquarantine/internal/record"
 	"github.com/dataquarantine/dataquarantine/internal/registry"
 	regsqlite "github.com/dataquarantine/dataquarantine/internal/registry/sqlite"
+	"github.com/dataquarantine/dataquarantine/internal/reprocess"
 	"github.com/dataquarantine/dataquarantine/internal/schema"
 )
 
@@ -323,23 +325,28 @@ func TestActionsAndHistoryOnlyWhenSet(t *testing.T) {
 	t.Parallel()
 	h, _ := fixture(t)
 	r := get(t, h, "/quarantine/aaa")
-	for _, id := range []string{"actions", "action-reprocess", "action-discard", "action-edit", "nav-reprocess", `id="history"`} {
+	for _, id := range []string{`id="actions"`, "action-reprocess", "action-discard", "action-edit", "nav-reprocess", `id="history"`, "reprocess-matching"} {
 		require.NotContains(t, r.body, id)
 	}
+	require.Contains(t, get(t, h, "/quarantine").body, `id="quarantine-table"`)
+	require.NotContains(t, get(t, h, "/quarantine").body, "reprocess-matching")
+	require.Equal(t, http.StatusNotFound, get(t, h, "/reprocess").status)
 
 	at := time.Date(2026, 11, 4, 8, 0, 0, 0, time.UTC)
 	h, _ = fixture(t, func(o *Options) {
-		o.Actions = Actions{Reprocess: true, Discard: true, EditPayload: true}
+		o.Reprocess = &fakeReprocessor{}
+		o.Actions.EditPayload = true
 		o.History = history{{At: at, Actor: "ana", Action: "reprocessed", Detail: hostile}}
 	})
 	r = get(t, h, "/quarantine/aaa")
 	for _, want := range []string{
-		`hx-post="/api/v1/quarantine/aaa/reprocess"`, `hx-post="/api/v1/quarantine/aaa/discard"`,
+		`action="/quarantine/aaa/reprocess"`, `action="/quarantine/aaa/discard"`,
 		`href="/quarantine/aaa/edit"`, `id="nav-reprocess"`, `id="history"`, "reprocessed</strong> by ana",
 	} {
 		require.Contains(t, r.body, want)
 	}
 	require.NotContains(t, r.body, "<script>alert")
+	require.Contains(t, get(t, h, "/quarantine").body, `formaction="/reprocess"`)
 }
 
 func TestSchemaPages(t *testing.T) {
@@ -461,4 +468,152 @@ func TestPrincipalAndLogout(t *testing.T) {
 	body := get(t, h, "/").body
 	require.Contains(t, body, `<form method="post" action="/logout" class="who" id="who">`)
 	require.Contains(t, body, "<strong>&lt;script&gt;alert(1)&lt;/script&gt;&lt;img src=x onerror=alert(2)&gt;</strong> <small>viewer</small>")
+}
+
+type fakeReprocessor struct {
+	filters  []reprocess.Filter
+	requests []reprocess.Request
+	discards []quarantine.Change
+	job      quarantine.Job
+	err      error
+}
+
+func (f *fakeReprocessor) DryRun(_ context.Context, flt reprocess.Filter) (reprocess.DryRunResult, error) {
+	f.filters = append(f.filters, flt)
+	if f.err != nil {
+		return reprocess.DryRunResult{}, f.err
+	}
+	return reprocess.DryRunResult{Matched: 3, WouldPass: 2, WouldFail: 1, SampleFailures: []reprocess.SampleFailure{
+		{ID: "bbb", Errors: []record.Violation{{Type: record.ParseError, Message: hostile}}},
+	}}, nil
+}
+
+func (f *fakeReprocessor) Start(_ context.Context, req reprocess.Request) (string, error) {
+	f.requests = append(f.requests, req)
+	return "job1", f.err
+}
+
+func (f *fakeReprocessor) Job(_ context.Context, id string) (quarantine.Job, error) {
+	if id != f.job.ID {
+		return quarantine.Job{}, quarantine.ErrNotFound
+	}
+	return f.job, nil
+}
+
+func (f *fakeReprocessor) Discard(_ context.Context, id string, c quarantine.Change) error {
+	if id != "aaa" {
+		return quarantine.ErrNotFound
+	}
+	f.discards = append(f.discards, c)
+	return f.err
+}
+
+func post(t *testing.T, h http.Handler, target string, form url.Values, hdr ...string) response {
+	t.Helper()
+	req := httptest.NewRequest(http.MethodPost, target, strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	for i := 0; i+1 < len(hdr); i += 2 {
+		req.Header.Set(hdr[i], hdr[i+1])
+	}
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	body, err := io.ReadAll(rec.Result().Body)
+	require.NoError(t, err)
+	return response{rec.Code, rec.Result().Header, string(body)}
+}
+
+func TestReprocessFlow(t *testing.T) {
+	t.Parallel()
+	rp := &fakeReprocessor{}
+	h, _ := fixture(t, func(o *Options) {
+		o.Reprocess = rp
+		o.Principal = func(context.Context) (string, string) { return "ana", "operator" }
+	})
+
+	// The page comes prefilled from the quarantine browser's filters.
+	r := get(t, h, "/reprocess?error_type=MISSING_FIELD&topic=raw-events")
+	require.Equal(t, http.StatusOK, r.status)
+	require.Contains(t, r.body, `<option value="MISSING_FIELD" selected>`)
+	require.Contains(t, r.body, `name="topic" value="raw-events"`)
+	require.Contains(t, r.body, `<option value="clean" selected>`)
+
+	// Dry run: counts, the failures with escaped errors, and a confirmation
+	// carrying the same form.
+	form := url.Values{"error_type": {"MISSING_FIELD"}, "topic": {"raw-events"}, "target": {"raw"}, "reason": {"schema v2"}}
+	r = post(t, h, "/reprocess/dry-run", form, "HX-Request", "true")
+	require.Equal(t, http.StatusOK, r.status)
+	require.Equal(t, []reprocess.Filter{{ErrorType: record.MissingField, Topic: "raw-events"}}, rp.filters)
+	require.Contains(t, r.body, `id="dry-matched">3<`)
+	require.Contains(t, r.body, `id="dry-pass">2<`)
+	require.Contains(t, r.body, `href="/quarantine/bbb"`)
+	require.NotContains(t, r.body, "<script>alert")
+	require.Contains(t, r.body, `<input type="hidden" name="reason" value="schema v2">`)
+	require.Contains(t, r.body, `<input type="hidden" name="target" value="raw">`)
+	require.Contains(t, r.body, "Reprocess 3 records")
+
+	// Confirm: the job starts as the logged-in user, and its page follows.
+	r = post(t, h, "/reprocess/start", form)
+	require.Equal(t, http.StatusSeeOther, r.status)
+	require.Equal(t, "/reprocess/jobs/job1", r.header.Get("Location"))
+	require.Equal(t, reprocess.Request{
+		Filter: reprocess.Filter{ErrorType: record.MissingField, Topic: "raw-events"},
+		Target: reprocess.TargetRaw, Reason: "schema v2", Actor: "ana", Role: "operator",
+	}, rp.requests[0])
+
+	rp.job = quarantine.Job{ID: "job1", State: quarantine.JobRunning, Matched: 4, Passed: 1, Failed: 1, Target: "raw"}
+	r = get(t, h, "/reprocess/jobs/job1")
+	require.Equal(t, http.StatusOK, r.status)
+	require.Contains(t, r.body, `hx-trigger="every 1s"`, "a running job refreshes itself")
+	require.Contains(t, r.body, `class="fill w50"`)
+	rp.job.State, rp.job.Passed, rp.job.Failed = quarantine.JobDone, 3, 1
+	r = get(t, h, "/reprocess/jobs/job1", "HX-Request", "true")
+	require.NotContains(t, r.body, "<html")
+	require.NotContains(t, r.body, "hx-trigger", "a finished job stops refreshing")
+	require.Contains(t, r.body, `id="job-state">done<`)
+	require.Equal(t, http.StatusNotFound, get(t, h, "/reprocess/jobs/nope").status)
+
+	// One record, from its page.
+	r = post(t, h, "/quarantine/aaa/reprocess", url.Values{"target": {"clean"}, "reason": {"fixed"}})
+	require.Equal(t, http.StatusSeeOther, r.status)
+	require.Equal(t, reprocess.Filter{IDs: []string{"aaa"}}, rp.requests[1].Filter)
+	require.Equal(t, reprocess.TargetClean, rp.requests[1].Target)
+
+	// Discard.
+	r = post(t, h, "/quarantine/aaa/discard", url.Values{"reason": {"test data"}})
+	require.Equal(t, http.StatusSeeOther, r.status)
+	require.Equal(t, "/quarantine/aaa", r.header.Get("Location"))
+	require.Equal(t, []quarantine.Change{{Actor: "ana", Role: "operator", Reason: "test data"}}, rp.discards)
+	require.Equal(t, http.StatusNotFound, post(t, h, "/quarantine/nope/discard", nil).status)
+}
+
+func TestReprocessProblems(t *testing.T) {
+	t.Parallel()
+	rp := &fakeReprocessor{}
+	h, _ := fixture(t, func(o *Options) { o.Reprocess = rp })
+
+	r := post(t, h, "/reprocess/dry-run", url.Values{"target": {"elsewhere"}})
+	require.Contains(t, r.body, "Choose where the records that pass go.")
+	r = post(t, h, "/reprocess/dry-run", url.Values{"target": {"clean"}, "error_type": {"NOPE"}})
+	require.Contains(t, r.body, "Unknown error type")
+	require.Empty(t, rp.filters)
+
+	rp.err = fmt.Errorf("filter.status %q: only quarantined or failed_again records can be reprocessed: %w", "discarded", reprocess.ErrInvalidRequest)
+	r = post(t, h, "/reprocess/dry-run", url.Values{"target": {"clean"}})
+	require.Contains(t, r.body, "only quarantined or failed_again records can be reprocessed")
+	require.NotContains(t, r.body, "invalid reprocess request")
+	r = post(t, h, "/reprocess/start", url.Values{"target": {"clean"}})
+	require.Equal(t, http.StatusBadRequest, r.status)
+
+	rp.err = reprocess.ErrClosed
+	require.Equal(t, http.StatusServiceUnavailable, post(t, h, "/reprocess/start", url.Values{"target": {"clean"}}).status)
+	rp.err = quarantine.ErrConflict
+	require.Equal(t, http.StatusConflict, post(t, h, "/quarantine/aaa/discard", url.Values{"reason": {"x"}}).status)
+	rp.err = errors.New("disk on fire")
+	require.Equal(t, http.StatusInternalServerError, post(t, h, "/quarantine/aaa/discard", url.Values{"reason": {"x"}}).status)
+
+	// htmx gets a redirect header instead of a 303 it would follow itself.
+	rp.err = nil
+	r = post(t, h, "/quarantine/aaa/reprocess", url.Values{"target": {"clean"}}, "HX-Request", "true")
+	require.Equal(t, http.StatusNoContent, r.status)
+	require.Equal(t, "/reprocess/jobs/job1", r.header.Get("HX-Redirect"))
 }
