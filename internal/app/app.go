@@ -35,6 +35,7 @@ import (
 	"github.com/dataquarantine/dataquarantine/internal/registry"
 	regpostgres "github.com/dataquarantine/dataquarantine/internal/registry/postgres"
 	regsqlite "github.com/dataquarantine/dataquarantine/internal/registry/sqlite"
+	"github.com/dataquarantine/dataquarantine/internal/reprocess"
 	"github.com/dataquarantine/dataquarantine/internal/schema"
 	"github.com/dataquarantine/dataquarantine/internal/web"
 )
@@ -65,7 +66,9 @@ type App struct {
 	pg       *postgres.Store // the metadata store when it is PostgreSQL, for pool metrics
 	spools   []syncer        // spools in front of network stores, drained by Run
 	regStore registry.Store
-	audit    audit.Log // the audit trail kept by the metadata store; nil: none yet
+	audit    audit.Log       // the audit trail kept by the metadata store
+	records  reprocess.Store // the metadata driver itself: lifecycle and jobs (a.meta may be a spool in front of it)
+	replay   *reprocess.Service
 	registry *registry.Registry
 	resolver *registry.Resolver
 	pipe     *pipeline.Pipeline
@@ -104,6 +107,9 @@ func New(ctx context.Context, opts Options) (_ *App, err error) {
 		return nil, err
 	}
 	a.meta, a.payloads, a.pg = st.meta, st.payloads, st.pg
+	if a.records, a.audit, err = lifecycleOf(st.meta); err != nil {
+		return nil, err
+	}
 	if err := a.openRegistry(ctx); err != nil {
 		return nil, err
 	}
@@ -168,6 +174,25 @@ func New(ctx context.Context, opts Options) (_ *App, err error) {
 	if err != nil {
 		return nil, err
 	}
+	a.replay, err = reprocess.New(reprocess.Options{
+		Store:           a.records,
+		Payloads:        a.payloads,
+		Validator:       engine,
+		Publisher:       a.client,
+		CleanTopic:      a.cfg.Topics.Clean,
+		Audit:           a.audit,
+		MaxReplays:      a.cfg.Reprocess.MaxReplays,
+		BatchSize:       a.cfg.Reprocess.BatchSize,
+		MaxAttempts:     a.cfg.Reprocess.MaxAttempts,
+		MaxPayloadBytes: a.cfg.Limits.MaxBytes,
+		Lease:           a.cfg.Reprocess.Lease,
+		ScanInterval:    a.cfg.Reprocess.ScanInterval,
+		Registerer:      reg,
+		Logger:          a.log,
+	})
+	if err != nil {
+		return nil, err
+	}
 	if err := a.listenHTTP(reg); err != nil {
 		return nil, err
 	}
@@ -226,6 +251,8 @@ func (a *App) listenHTTP(reg *prometheus.Registry) error {
 		Payloads:   a.payloads,
 		Stats:      statsSource{m: a.metrics, since: a.started},
 		Circuit:    a.circuitControl(),
+		Reprocess:  a.replay,
+		Audit:      a.audit,
 		Metrics:    promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}),
 		Ready:      a.ready.Load,
 		Logger:     a.log,
@@ -311,6 +338,7 @@ func (a *App) Run(ctx context.Context) error {
 	g.Go(func() error { return a.pipe.Run(ctx) })
 	g.Go(func() error { return a.lag.Run(ctx) })
 	g.Go(func() error { return a.resolver.Run(ctx) })
+	g.Go(func() error { return a.replay.Run(ctx) })
 	for _, s := range a.spools {
 		g.Go(func() error { return s.Run(ctx) })
 	}

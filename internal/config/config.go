@@ -42,6 +42,8 @@ type Config struct {
 	Circuit Circuit `yaml:"circuit"`
 	// Registry tunes how the pipeline follows the schema registry.
 	Registry Registry `yaml:"registry"`
+	// Reprocess tunes the jobs that replay quarantined records.
+	Reprocess Reprocess `yaml:"reprocess"`
 
 	// dir is the directory of the file Config was loaded from ("" when none):
 	// relative schema file paths are resolved against it, so a config file
@@ -136,6 +138,28 @@ type Registry struct {
 	// made through another gateway sharing the database. Changes made
 	// through this gateway apply at once. Default 10s.
 	RefreshInterval time.Duration `yaml:"refresh_interval"`
+}
+
+// Reprocess tunes reprocessing jobs (docs/operations.md, "Reprocessing").
+type Reprocess struct {
+	// MaxReplays is the loop guard: a record already republished this
+	// many times (its dq.replay.count) is not published again but marked
+	// failed_again. Default 3.
+	MaxReplays int `yaml:"max_replays"`
+	// BatchSize is how many records a job claims, publishes and marks at
+	// a time: also the most a crash can republish. Default 100.
+	BatchSize int `yaml:"batch_size"`
+	// MaxAttempts is how many times a job retries a batch failing for an
+	// operational reason (broker, store) before the job fails and releases
+	// its records. Default 5.
+	MaxAttempts int `yaml:"max_attempts"`
+	// Lease is how long a running job stays this gateway's after each
+	// batch; a job whose gateway died is resumed by another once its lease
+	// ran out. Default 1m.
+	Lease time.Duration `yaml:"lease"`
+	// ScanInterval is how often each gateway looks for running jobs nobody
+	// holds, to resume them. Default 30s.
+	ScanInterval time.Duration `yaml:"scan_interval"`
 }
 
 // Schema is one schema version loaded from the configuration.
@@ -404,5 +428,9 @@ func Default() Config {
 			MinRecords: 100,
 		},
 		Registry: Registry{RefreshInterval: 10 * time.Second},
+		Reprocess: Reprocess{
+			MaxReplays: 3, BatchSize: 100, MaxAttempts: 5,
+			Lease: time.Minute, ScanInterval: 30 * time.Second,
+		},
 	}
 }

@@ -126,7 +126,10 @@ func TestGoodConfigs(t *testing.T) {
 			Cooldown: 15 * time.Minute, WebhookURL: "https://hooks.example.com/dq",
 		},
 		Registry: Registry{RefreshInterval: 30 * time.Second},
-		dir:      "testdata",
+		Reprocess: Reprocess{
+			MaxReplays: 5, BatchSize: 200, MaxAttempts: 10, Lease: 2 * time.Minute, ScanInterval: time.Minute,
+		},
+		dir: "testdata",
 	}
 	partial := withDir(Default(), "testdata")
 	partial.Kafka.Brokers = []string{"localhost:9092", "localhost:9093"}

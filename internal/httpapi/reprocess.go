@@ -132,6 +132,7 @@ func (a *api) startReprocess(w http.ResponseWriter, r *http.Request) {
 		if a.reprocessError(w, r, "dry-running reprocess", err) {
 			return
 		}
+		MarkAudited(r.Context()) // a dry run changes nothing: no audit event
 		writeJSON(w, http.StatusOK, res)
 		return
 	}
@@ -321,5 +322,5 @@ func (a *api) putPayload(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	MarkAudited(r.Context()) // the store records the change with the payload
-	a.getQuarantine(w, r) // the updated record, as GET shows it
+	a.getQuarantine(w, r)    // the updated record, as GET shows it
 }
