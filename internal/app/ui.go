@@ -16,9 +16,9 @@ import (
 )
 
 // newUI builds the live statistics over the gateway's registry and the web
-// UI showing them, with each record's history from the audit trail. The
-// UI's mutating actions (reprocess, discard, edit payload, resume) stay off
-// until they are wired here (web.Options.Actions).
+// UI showing them, with reprocessing and each record's history from the
+// audit trail. Editing a payload and resuming a circuit from the UI stay off
+// (web.Options.Actions): their pages and buttons are not built or wired.
 func (a *App) newUI(reg *prometheus.Registry) (http.Handler, *live.Sampler, error) {
 	stats, err := live.New(live.Options{Gatherer: reg, Recent: a.meta, Logger: a.log})
 	if err != nil {
@@ -33,6 +33,9 @@ func (a *App) newUI(reg *prometheus.Registry) (http.Handler, *live.Sampler, erro
 	}
 	if a.audit != nil {
 		opts.History = auditHistory{a.audit}
+	}
+	if a.replay != nil {
+		opts.Reprocess = a.replay
 	}
 	if len(a.cfg.HTTP.Auth.Tokens) > 0 {
 		opts.Principal = func(ctx context.Context) (string, string) {
