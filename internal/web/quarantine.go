@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"strings"
 	"time"
 
 	"github.com/dataquarantine/dataquarantine/internal/quarantine"
@@ -27,7 +28,9 @@ type listData struct {
 	Problem    string // why the filter was refused, "" when it was not
 	NextURL    string // the next page, "" on the last
 	Filtered   bool
-	Reprocess  bool // offer to reprocess what the filter matches
+	// ReprocessURL opens the reprocess page with the same filter; "" when
+	// reprocessing is off.
+	ReprocessURL string
 }
 
 func (u *ui) quarantineList(w http.ResponseWriter, r *http.Request) {
@@ -39,7 +42,6 @@ func (u *ui) quarantineList(w http.ResponseWriter, r *http.Request) {
 		},
 		ErrorTypes: record.ErrorTypes,
 		Statuses:   quarantine.Statuses,
-		Reprocess:  u.opts.Actions.Reprocess,
 	}
 	f, problem := parseFilter(q)
 	d.Problem = problem
@@ -55,6 +57,9 @@ func (u *ui) quarantineList(w http.ResponseWriter, r *http.Request) {
 			return
 		default:
 			d.Entries = page.Entries
+			if u.opts.Actions.Reprocess {
+				d.ReprocessURL = strings.Replace(canonicalURL(withoutCursor(q)), "/quarantine", "/reprocess", 1)
+			}
 			if page.NextCursor != "" {
 				next := url.Values{}
 				for _, p := range filterParams {
@@ -88,6 +93,14 @@ func canonicalURL(q url.Values) string {
 		return "/quarantine"
 	}
 	return "/quarantine?" + out.Encode()
+}
+
+func withoutCursor(q url.Values) url.Values {
+	out := url.Values{}
+	for _, p := range filterParams {
+		out.Set(p, q.Get(p))
+	}
+	return out
 }
 
 // parseFilter reads the browser's query. Times are RFC 3339, or the

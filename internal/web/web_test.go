@@ -346,7 +346,7 @@ func TestActionsAndHistoryOnlyWhenSet(t *testing.T) {
 		require.Contains(t, r.body, want)
 	}
 	require.NotContains(t, r.body, "<script>alert")
-	require.Contains(t, get(t, h, "/quarantine").body, `formaction="/reprocess"`)
+	require.Contains(t, get(t, h, "/quarantine?topic=raw-events&cursor=c1").body, `id="reprocess-matching" href="/reprocess?topic=raw-events"`)
 }
 
 func TestSchemaPages(t *testing.T) {

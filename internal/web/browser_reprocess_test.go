@@ -1,0 +1,113 @@
+package web_test
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+	"github.com/stretchr/testify/require"
+	"github.com/twmb/franz-go/pkg/kgo"
+)
+
+// TestBrowserReprocess: records quarantined for a too strict pattern; the
+// schema is fixed (a v2 without it, enforced); the UI's dry run says they
+// would pass; reprocessing them publishes them to the clean topic and marks
+// them reprocessed, with the change in each record's history.
+func TestBrowserReprocess(t *testing.T) {
+	exe := chromiumPath(t)
+	base, kafkaAddr := gateway(t)
+	ctx := browser(t, exe)
+
+	produce(t, kafkaAddr, event("bob", "view"), event("alice", "click"), event("eve", "view"), event("", "view"))
+	require.Eventually(t, func() bool { return countQuarantined(t, base, "") == 4 }, 20*time.Second, 50*time.Millisecond)
+
+	// The fix: v2 drops user_id's pattern, and is enforced.
+	put(t, base+"/registry/config/user_event", `{"compatibility":"NONE"}`)
+	v1, err := os.ReadFile("../config/defaults/user_event.schema.json")
+	require.NoError(t, err)
+	v2 := strings.Replace(string(v1), `"pattern": "^USER[0-9]{6}$"`, `"minLength": 1`, 1)
+	require.NotEqual(t, string(v1), v2)
+	body, err := json.Marshal(map[string]string{"schemaType": "JSON", "schema": v2})
+	require.NoError(t, err)
+	post(t, base+"/registry/subjects/user_event/versions", string(body))
+	put(t, base+"/api/v1/schemas/user_event/versions/2/state", `{"state":"enforced"}`)
+
+	// From the quarantine browser, filtered, to the reprocess page.
+	require.NoError(t, chromedp.Do(ctx,
+		chromedp.Navigate(base+"/quarantine?error_type=PATTERN_MISMATCH"),
+		chromedp.WaitVisible(chromedp.ID("quarantine-table")),
+		chromedp.Click(chromedp.ID("reprocess-matching")),
+		chromedp.WaitVisible(chromedp.ID("reprocess-form")),
+	))
+	require.Equal(t, "PATTERN_MISMATCH", evalJS[string](t, ctx, `document.getElementById("r-error-type").value`))
+	require.NoError(t, chromedp.Do(ctx,
+		chromedp.SendKeys(chromedp.ID("r-reason"), "user_id pattern relaxed in v2"),
+		chromedp.Click(chromedp.ID("dry-run")),
+		chromedp.WaitVisible(chromedp.ID("dryrun-result")),
+	))
+	require.Equal(t, "3", evalJS[string](t, ctx, `document.getElementById("dry-matched").textContent`))
+	require.Equal(t, "3", evalJS[string](t, ctx, `document.getElementById("dry-pass").textContent`))
+	require.Equal(t, "0", evalJS[string](t, ctx, `document.getElementById("dry-fail").textContent`))
+	require.Equal(t, 4, countQuarantined(t, base, "quarantined"), "a dry run changes nothing")
+	screenshot(t, ctx, "reprocess-dry-run")
+
+	require.NoError(t, chromedp.Do(ctx,
+		chromedp.Click(chromedp.ID("confirm-reprocess")),
+		chromedp.WaitVisible(chromedp.ID("job")),
+	))
+	eventually(t, ctx, `document.getElementById("job-state").textContent`, "done", "job state")
+	eventually(t, ctx, `document.getElementById("job-passed").textContent`, "3", "records passed")
+	screenshot(t, ctx, "reprocess-job")
+
+	require.Equal(t, 3, countQuarantined(t, base, "reprocessed"))
+	require.Equal(t, 1, countQuarantined(t, base, "quarantined"), "the missing field still fails")
+	clean := consume(t, kafkaAddr, "validated-events", 3)
+	for _, r := range clean {
+		require.Contains(t, string(r.Value), `"user_id"`)
+	}
+
+	// The record's page shows the change, and offers no more actions.
+	require.NoError(t, chromedp.Do(ctx,
+		chromedp.Navigate(base+"/quarantine?status=reprocessed"),
+		chromedp.Click(chromedp.CSS("#quarantine-table tbody tr a.open")),
+		chromedp.WaitVisible(chromedp.ID("history")),
+	))
+	require.Equal(t, "reprocessed", evalJS[string](t, ctx, `document.getElementById("status").textContent`))
+	require.Contains(t, evalJS[string](t, ctx, `document.getElementById("history").textContent`), "user_id pattern relaxed in v2")
+	require.Zero(t, evalJS[int](t, ctx, `document.querySelectorAll("#actions").length`))
+}
+
+func countQuarantined(t *testing.T, base, status string) int {
+	t.Helper()
+	resp, err := http.Get(base + "/api/v1/quarantine?status=" + status)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	var list struct {
+		Items []json.RawMessage `json:"items"`
+	}
+	require.NoError(t, json.NewDecoder(resp.Body).Decode(&list))
+	return len(list.Items)
+}
+
+// consume reads topic from the start until n records arrived.
+func consume(t *testing.T, addr, topic string, n int) []*kgo.Record {
+	t.Helper()
+	cl, err := kgo.NewClient(kgo.SeedBrokers(addr), kgo.ConsumeTopics(topic), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
+	require.NoError(t, err)
+	defer cl.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	var out []*kgo.Record
+	for len(out) < n {
+		f := cl.PollFetches(ctx)
+		require.NoError(t, ctx.Err(), "%s: got %d of %d records", topic, len(out), n)
+		out = append(out, f.Records()...)
+	}
+	require.Len(t, out, n)
+	return out
+}
