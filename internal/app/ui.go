@@ -10,6 +10,7 @@ import (
 
 	"github.com/dataquarantine/dataquarantine/internal/audit"
 	"github.com/dataquarantine/dataquarantine/internal/httpapi"
+	"github.com/dataquarantine/dataquarantine/internal/httpapi/auth"
 	"github.com/dataquarantine/dataquarantine/internal/live"
 	"github.com/dataquarantine/dataquarantine/internal/quarantine"
 	"github.com/dataquarantine/dataquarantine/internal/web"
@@ -41,6 +42,9 @@ func (a *App) newUI(reg *prometheus.Registry) (http.Handler, *live.Sampler, erro
 		opts.Principal = func(ctx context.Context) (string, string) {
 			p := httpapi.PrincipalFrom(ctx)
 			return p.Name, p.Role
+		}
+		opts.MayChange = func(ctx context.Context) bool {
+			return auth.Allows(httpapi.PrincipalFrom(ctx).Role, auth.RoleOperator)
 		}
 	}
 	ui, err := web.New(opts)

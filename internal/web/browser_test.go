@@ -358,6 +358,7 @@ func TestBrowserWithAuth(t *testing.T) {
 	))
 	require.Equal(t, "/quarantine?error_type=MISSING_FIELD", evalJS[string](t, ctx, `location.pathname + location.search`), "back where the browser was going")
 	require.Equal(t, "ana viewer", evalJS[string](t, ctx, `document.querySelector("#who span").textContent.trim().replace(/\s+/g, " ")`))
+	require.Zero(t, evalJS[int](t, ctx, `document.querySelectorAll("#nav-reprocess, #reprocess-matching").length`), "a viewer is offered no changes")
 
 	require.NoError(t, chromedp.Do(ctx,
 		chromedp.Navigate(base+"/"),

@@ -21,7 +21,7 @@ func (u *ui) dashboard(w http.ResponseWriter, r *http.Request) {
 	u.render(w, r, http.StatusOK, "dashboard", "Dashboard", "dashboard", struct {
 		Snap   liveView
 		Events string
-	}{liveView{snap, u.opts.Actions}, EventsPath})
+	}{liveView{snap, u.actions(r.Context())}, EventsPath})
 }
 
 // liveView is what the dashboard's fragments get: the snapshot, and the
@@ -32,6 +32,11 @@ type liveView struct {
 }
 
 // renderEvents renders a snapshot as one SSE event per dashboard fragment.
+// It has no request, so it offers the actions of Options.Actions to all.
+//
+// TODO(lead): if ResumeCircuit is ever set with auth on, render per
+// request (live.Render would need the request's context) so viewers do not
+// see the button.
 func (u *ui) renderEvents(s live.Snapshot) ([]live.Event, error) {
 	evs := make([]live.Event, 0, len(dashboardParts))
 	var buf bytes.Buffer

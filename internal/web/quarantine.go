@@ -57,7 +57,7 @@ func (u *ui) quarantineList(w http.ResponseWriter, r *http.Request) {
 			return
 		default:
 			d.Entries = page.Entries
-			if u.opts.Actions.Reprocess {
+			if u.actions(r.Context()).Reprocess {
 				d.ReprocessURL = strings.Replace(canonicalURL(withoutCursor(q)), "/quarantine", "/reprocess", 1)
 			}
 			if page.NextCursor != "" {
@@ -183,7 +183,7 @@ func (u *ui) quarantineDetail(w http.ResponseWriter, r *http.Request) {
 		u.internalError(w, r, "getting quarantine entry", err)
 		return
 	}
-	d := detailData{Entry: e, Key: newBytesView(e.Key), Actions: u.opts.Actions}
+	d := detailData{Entry: e, Key: newBytesView(e.Key), Actions: u.actions(r.Context())}
 	for i, v := range e.Errors {
 		d.Errors = append(d.Errors, errorView{N: i + 1, Violation: v})
 	}

@@ -104,6 +104,10 @@ type Options struct {
 	// Principal names who is logged in (a token's name and role), shown
 	// with a "Log out" button (POST /logout). Default: none (auth is off).
 	Principal func(ctx context.Context) (name, role string)
+	// MayChange reports whether the request's user may use the actions
+	// (reprocess, discard...): without it the UI hides them. Default: every
+	// user may (auth off).
+	MayChange func(ctx context.Context) bool
 	// EventsInterval is how often the dashboard updates. Default 1s.
 	EventsInterval time.Duration
 	// Logger receives internal errors. Default slog.Default().
@@ -236,7 +240,7 @@ type page struct {
 }
 
 func (u *ui) render(w http.ResponseWriter, r *http.Request, status int, name, title, nav string, data any) {
-	p := page{Title: title, Nav: nav, Schemas: u.opts.Schemas != nil, Actions: u.opts.Actions, Data: data}
+	p := page{Title: title, Nav: nav, Schemas: u.opts.Schemas != nil, Actions: u.actions(r.Context()), Data: data}
 	if u.opts.Principal != nil {
 		p.User, p.Role = u.opts.Principal(r.Context())
 	}
@@ -277,6 +281,14 @@ func (u *ui) internalError(w http.ResponseWriter, r *http.Request, what string, 
 
 func (u *ui) notFound(w http.ResponseWriter, r *http.Request) {
 	u.errorPage(w, r, http.StatusNotFound, "There is no page at "+r.URL.Path+".")
+}
+
+// actions are the actions the request's user may use.
+func (u *ui) actions(ctx context.Context) Actions {
+	if u.opts.MayChange != nil && !u.opts.MayChange(ctx) {
+		return Actions{}
+	}
+	return u.opts.Actions
 }
 
 // LoginPage returns the UI's login page, for the auth middleware to serve

@@ -586,6 +586,20 @@ func TestReprocessFlow(t *testing.T) {
 	require.Equal(t, http.StatusNotFound, post(t, h, "/quarantine/nope/discard", nil).status)
 }
 
+func TestActionsHiddenFromViewers(t *testing.T) {
+	t.Parallel()
+	h, _ := fixture(t, func(o *Options) {
+		o.Reprocess = &fakeReprocessor{}
+		o.MayChange = func(context.Context) bool { return false }
+	})
+	for _, target := range []string{"/quarantine/aaa", "/quarantine", "/"} {
+		body := get(t, h, target).body
+		for _, id := range []string{`id="actions"`, "nav-reprocess", "reprocess-matching"} {
+			require.NotContains(t, body, id, target)
+		}
+	}
+}
+
 func TestReprocessProblems(t *testing.T) {
 	t.Parallel()
 	rp := &fakeReprocessor{}
