@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/dataquarantine/dataquarantine/internal/audit"
 	"github.com/dataquarantine/dataquarantine/internal/quarantine"
 	"github.com/dataquarantine/dataquarantine/internal/record"
 	"github.com/dataquarantine/dataquarantine/internal/reprocess"
@@ -132,7 +133,7 @@ func (a *api) startReprocess(w http.ResponseWriter, r *http.Request) {
 		if a.reprocessError(w, r, "dry-running reprocess", err) {
 			return
 		}
-		MarkAudited(r.Context()) // a dry run changes nothing: no audit event
+		audit.Recorded(r.Context()) // a dry run changes nothing: no audit event
 		writeJSON(w, http.StatusOK, res)
 		return
 	}
@@ -148,7 +149,7 @@ func (a *api) start(w http.ResponseWriter, r *http.Request, f reprocess.Filter, 
 	if a.reprocessError(w, r, "starting reprocess job", err) {
 		return
 	}
-	MarkAudited(r.Context()) // the service records reprocess.start, each record's change its own
+	audit.Recorded(r.Context()) // the service records reprocess.start, each record's change its own
 	w.Header().Set("Location", "/api/v1/reprocess/"+id)
 	writeJSON(w, http.StatusAccepted, map[string]string{"job": id})
 }
@@ -291,7 +292,7 @@ func (a *api) discard(w http.ResponseWriter, r *http.Request) {
 	if a.lifecycleError(w, r, id, "discarding record", err) {
 		return
 	}
-	MarkAudited(r.Context()) // the store records the change with the status
+	audit.Recorded(r.Context()) // the store records the change with the status
 	writeJSON(w, http.StatusOK, map[string]string{"id": id, "status": string(quarantine.StatusDiscarded)})
 }
 
@@ -321,6 +322,6 @@ func (a *api) putPayload(w http.ResponseWriter, r *http.Request) {
 	if a.lifecycleError(w, r, id, "correcting record", err) {
 		return
 	}
-	MarkAudited(r.Context()) // the store records the change with the payload
-	a.getQuarantine(w, r)    // the updated record, as GET shows it
+	audit.Recorded(r.Context()) // the store records the change with the payload
+	a.getQuarantine(w, r)       // the updated record, as GET shows it
 }

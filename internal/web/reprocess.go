@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"strings"
 
+	"github.com/dataquarantine/dataquarantine/internal/audit"
 	"github.com/dataquarantine/dataquarantine/internal/quarantine"
 	"github.com/dataquarantine/dataquarantine/internal/record"
 	"github.com/dataquarantine/dataquarantine/internal/reprocess"
@@ -91,6 +92,7 @@ func (u *ui) reprocessDryRun(w http.ResponseWriter, r *http.Request) {
 		if !u.reprocessProblem(w, r, &d.Problem, "reprocess dry run", err) {
 			return
 		}
+		audit.Recorded(r.Context()) // a dry run changes nothing: no audit event
 		if err == nil {
 			d.DryRun = &res
 		}
@@ -139,6 +141,7 @@ func (u *ui) start(w http.ResponseWriter, r *http.Request, f reprocess.Filter, t
 		u.errorPage(w, r, http.StatusBadRequest, msg)
 		return
 	}
+	audit.Recorded(r.Context()) // the service records reprocess.start, each record's change its own
 	redirect(w, r, "/reprocess/jobs/"+url.PathEscape(job))
 }
 
@@ -187,6 +190,7 @@ func (u *ui) discardRecord(w http.ResponseWriter, r *http.Request) {
 		u.internalError(w, r, "discarding a record", err)
 		return
 	}
+	audit.Recorded(r.Context()) // the store records the change with the status
 	redirect(w, r, "/quarantine/"+url.PathEscape(id))
 }
 

@@ -161,7 +161,7 @@ func (m *Middleware) Wrap(next http.Handler) http.Handler {
 			next.ServeHTTP(w, r)
 			return
 		}
-		ctx, audited := httpapi.WithAuditScope(r.Context())
+		ctx, audited := audit.WithScope(r.Context())
 		r = r.WithContext(ctx)
 		sw := &statusWriter{ResponseWriter: w}
 		next.ServeHTTP(sw, r)

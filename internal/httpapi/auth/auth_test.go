@@ -143,6 +143,10 @@ func TestRoleMatrix(t *testing.T) {
 		{"POST", "/api/v1/quarantine/abc/discard", operatorTok, 200},
 		{"PUT", "/api/v1/quarantine/abc/payload", viewerTok, 403},
 		{"PUT", "/api/v1/quarantine/abc/payload", operatorTok, 200},
+		{"POST", "/reprocess/start", viewerTok, 403}, // the web UI's forms
+		{"POST", "/reprocess/start", operatorTok, 200},
+		{"POST", "/quarantine/abc/discard", viewerTok, 403},
+		{"POST", "/quarantine/abc/discard", operatorTok, 200},
 		{"POST", "/api/v1/circuit/raw-events/resume", viewerTok, 403},
 		{"POST", "/api/v1/circuit/raw-events/resume", operatorTok, 200},
 		{"PUT", "/api/v1/schemas/s/versions/1/state", operatorTok, 403},

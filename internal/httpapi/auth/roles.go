@@ -66,7 +66,10 @@ func RequiredRole(method, path string) string {
 		return RoleAdmin
 	case path == "/api/v1/reprocess",
 		strings.HasPrefix(path, "/api/v1/quarantine/"),
-		strings.HasPrefix(path, "/api/v1/circuit/"):
+		strings.HasPrefix(path, "/api/v1/circuit/"),
+		// The web UI's forms for the same actions.
+		strings.HasPrefix(path, "/reprocess/"),
+		strings.HasPrefix(path, "/quarantine/"):
 		return RoleOperator
 	default:
 		// PUT /api/v1/schemas/{subject}/versions/{version}/state, and

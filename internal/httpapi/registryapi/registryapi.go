@@ -608,7 +608,7 @@ func (h *Handler) record(r *http.Request, action, target string, details any) {
 		h.log.ErrorContext(ctx, "appending to the audit log", "action", action, "target", target, "err", err)
 		return
 	}
-	httpapi.MarkAudited(r.Context())
+	audit.Recorded(r.Context())
 }
 
 // schemaTarget names a subject's version as an audit target.
