@@ -41,17 +41,23 @@ func walk(md protoreflect.MessageDescriptor, b []byte, path string, depth, maxDe
 		}
 		b = b[n:]
 		fd := md.Fields().ByNumber(num)
-		at, name := path, fmt.Sprintf("unknown field %d", num)
+		at := path
 		if fd != nil {
 			at = path + "/" + escape(string(fd.Name()))
-			name = fmt.Sprintf("field %s (%d)", fd.Name(), num)
+		}
+		// name says which field, in messages only: most walks find nothing.
+		name := func() string {
+			if fd == nil {
+				return fmt.Sprintf("unknown field %d", num)
+			}
+			return fmt.Sprintf("field %s (%d)", fd.Name(), num)
 		}
 		if typ == protowire.EndGroupType {
-			return at, name + ": an end-group tag without a start", true
+			return at, name() + ": an end-group tag without a start", true
 		}
 		m := protowire.ConsumeFieldValue(num, typ, b)
 		if m < 0 {
-			return at, fmt.Sprintf("%s: %s value: %v", name, wireTypeName(typ), protowire.ParseError(m)), true
+			return at, fmt.Sprintf("%s: %s value: %v", name(), wireTypeName(typ), protowire.ParseError(m)), true
 		}
 		val := b[:m]
 		b = b[m:]
@@ -76,11 +82,11 @@ func walk(md protoreflect.MessageDescriptor, b []byte, path string, depth, maxDe
 			}
 		case fd.Kind() == protoreflect.StringKind:
 			if enforceUTF8(fd) && !utf8.Valid(skipBytesLen(val)) {
-				return at, name + ": a string that is not valid UTF-8", true
+				return at, name() + ": a string that is not valid UTF-8", true
 			}
 		case fd.IsList() && isPacked(fd.Kind()):
 			if r, bad := checkPacked(fd.Kind(), skipBytesLen(val)); bad {
-				return at, name + ": packed values: " + r, true
+				return at, name() + ": packed values: " + r, true
 			}
 		}
 	}
@@ -145,9 +151,25 @@ func wireTypeName(t protowire.Type) string {
 	return fmt.Sprintf("wire type %d", t)
 }
 
-// missingRequired appends a MISSING_FIELD for each proto2 required field
-// of msg (at path) and its sub-messages that is not set. Proto3 has no
-// required fields, so most records return at the first check.
+// hasRequired reports whether any message of file declares a required
+// field (proto2, or editions' LEGACY_REQUIRED): only then can a decoded
+// message miss one.
+func hasRequired(file protoreflect.FileDescriptor) bool {
+	var walk func(ms protoreflect.MessageDescriptors) bool
+	walk = func(ms protoreflect.MessageDescriptors) bool {
+		for i := range ms.Len() {
+			md := ms.Get(i)
+			if md.RequiredNumbers().Len() > 0 || walk(md.Messages()) {
+				return true
+			}
+		}
+		return false
+	}
+	return walk(file.Messages())
+}
+
+// missingRequired appends a MISSING_FIELD for each required field of msg
+// (at path) and its sub-messages that is not set.
 func missingRequired(msg protoreflect.Message, path string, dst []record.Violation) []record.Violation {
 	if proto.CheckInitialized(msg.Interface()) == nil {
 		return dst

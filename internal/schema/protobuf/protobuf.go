@@ -51,6 +51,9 @@ type Validator struct {
 	// import them, so plain schemas pay nothing for it.
 	pv       protovalidate.Validator
 	maxDepth int
+	// required is whether any message declares a required field; proto3
+	// schemas skip the check.
+	required bool
 }
 
 var (
@@ -69,7 +72,7 @@ func Parse(src []byte, opts Options) (*Validator, error) {
 	if msgs.Len() == 0 {
 		return nil, errors.New("the schema declares no message")
 	}
-	v := &Validator{file: file, def: msgs.Get(0), maxDepth: opts.MaxDepth}
+	v := &Validator{file: file, def: msgs.Get(0), maxDepth: opts.MaxDepth, required: hasRequired(file)}
 	if v.maxDepth <= 0 {
 		v.maxDepth = DefaultMaxDepth
 	}
@@ -153,7 +156,9 @@ func (v *Validator) check(md protoreflect.MessageDescriptor, payload []byte, dst
 		return nil, append(dst, locate(md, payload, v.maxDepth, err))
 	}
 	n := len(dst)
-	dst = missingRequired(msg, "", dst)
+	if v.required {
+		dst = missingRequired(msg, "", dst)
+	}
 	if v.pv != nil {
 		dst = v.constraints(msg, dst)
 	}
