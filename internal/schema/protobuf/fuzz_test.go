@@ -73,3 +73,26 @@ func FuzzProtobufCheck(f *testing.F) {
 		}
 	})
 }
+
+// FuzzProtobufParse feeds arbitrary .proto text to the compiler, as the
+// registry API receives it: never a panic; a schema either compiles, with
+// a default message, or is refused with a message.
+func FuzzProtobufParse(f *testing.F) {
+	f.Add(orderProto)
+	f.Add(legacyProto)
+	f.Add(plainOrderProto)
+	f.Add(`syntax = "proto3"; message M { string a = 1 }`)
+	f.Add(`edition = "2023"; message M { string a = 1; }`)
+	f.Add(`syntax = "proto3"; import "buf/validate/validate.proto"; message M { string a = 1 [(buf.validate.field).string.pattern = "("]; }`)
+	f.Fuzz(func(t *testing.T, src string) {
+		v, err := protobuf.Parse([]byte(src), protobuf.Options{})
+		switch {
+		case err != nil && err.Error() == "":
+			t.Fatal("an empty error")
+		case err == nil && v.Default() == nil:
+			t.Fatal("compiled without a default message")
+		case err == nil:
+			_, _ = v.Check([]byte{0x0a, 0x01, 'x'}, nil)
+		}
+	})
+}
