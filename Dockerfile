@@ -4,7 +4,9 @@
 # non-root user.
 #
 #   docker build --build-arg VERSION=$(git describe --tags --always --dirty) -t dataquarantine .
-#   docker run --rm -p 8080:8080 -p 9092:9092 dataquarantine --demo
+#   docker run --rm -p 8080:8080 -p 9092:9092 \
+#     -e DQ_HTTP_AUTH_TOKENS="[{name: admin, role: admin, token: $(openssl rand -hex 32)}]" \
+#     dataquarantine --demo
 
 FROM golang:1.26 AS build
 WORKDIR /src
@@ -20,8 +22,9 @@ COPY --from=build /out/dataquarantine /usr/local/bin/dataquarantine
 # SQLite, payload files) lives there unless storage points elsewhere.
 USER 65532:65532
 WORKDIR /home/nonroot
-# In a container the listeners must accept connections from outside it. The
-# API has no authentication yet: publish 8080 only on trusted networks.
+# In a container the listeners must accept connections from outside it, so
+# the gateway refuses to start until API tokens are configured
+# (DQ_HTTP_AUTH_TOKENS; docs/operations.md, "Securing the gateway").
 ENV DQ_DATA_DIR=/home/nonroot/data \
     DQ_HTTP_LISTEN=0.0.0.0:8080 \
     DQ_KAFKA_EMBEDDED_LISTEN=0.0.0.0:9092

@@ -20,10 +20,12 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 	"golang.org/x/sync/errgroup"
 
+	"github.com/dataquarantine/dataquarantine/internal/audit"
 	"github.com/dataquarantine/dataquarantine/internal/circuit"
 	"github.com/dataquarantine/dataquarantine/internal/config"
 	"github.com/dataquarantine/dataquarantine/internal/demo"
 	"github.com/dataquarantine/dataquarantine/internal/httpapi"
+	"github.com/dataquarantine/dataquarantine/internal/httpapi/auth"
 	"github.com/dataquarantine/dataquarantine/internal/httpapi/registryapi"
 	"github.com/dataquarantine/dataquarantine/internal/kafka"
 	"github.com/dataquarantine/dataquarantine/internal/pipeline"
@@ -32,6 +34,7 @@ import (
 	"github.com/dataquarantine/dataquarantine/internal/registry"
 	regpostgres "github.com/dataquarantine/dataquarantine/internal/registry/postgres"
 	regsqlite "github.com/dataquarantine/dataquarantine/internal/registry/sqlite"
+	"github.com/dataquarantine/dataquarantine/internal/reprocess"
 	"github.com/dataquarantine/dataquarantine/internal/schema"
 )
 
@@ -61,6 +64,9 @@ type App struct {
 	pg       *postgres.Store // the metadata store when it is PostgreSQL, for pool metrics
 	spools   []syncer        // spools in front of network stores, drained by Run
 	regStore registry.Store
+	audit    audit.Log       // the audit trail kept by the metadata store
+	records  reprocess.Store // the metadata driver itself: lifecycle and jobs (a.meta may be a spool in front of it)
+	replay   *reprocess.Service
 	registry *registry.Registry
 	resolver *registry.Resolver
 	pipe     *pipeline.Pipeline
@@ -99,6 +105,9 @@ func New(ctx context.Context, opts Options) (_ *App, err error) {
 		return nil, err
 	}
 	a.meta, a.payloads, a.pg = st.meta, st.payloads, st.pg
+	if a.records, a.audit, err = lifecycleOf(st.meta); err != nil {
+		return nil, err
+	}
 	if err := a.openRegistry(ctx); err != nil {
 		return nil, err
 	}
@@ -114,11 +123,11 @@ func New(ctx context.Context, opts Options) (_ *App, err error) {
 	if err := a.spoolStores(reg); err != nil {
 		return nil, err
 	}
+	a.metrics = pipeline.NewMetrics(reg)
 	engine, err := a.buildEngine(ctx, reg)
 	if err != nil {
 		return nil, err
 	}
-	a.metrics = pipeline.NewMetrics(reg)
 	a.lag, err = kafka.NewLagReporter(kafka.LagOptions{
 		Client: a.client, Group: a.cfg.Kafka.GroupID, Topics: a.inputTopics(),
 		Registerer: reg, Logger: a.log,
@@ -159,6 +168,25 @@ func New(ctx context.Context, opts Options) (_ *App, err error) {
 		RetryBackoffMax: a.cfg.Pipeline.RetryBackoffMax,
 		Logger:          a.log,
 		Circuit:         breaker,
+	})
+	if err != nil {
+		return nil, err
+	}
+	a.replay, err = reprocess.New(reprocess.Options{
+		Store:           a.records,
+		Payloads:        a.payloads,
+		Validator:       engine,
+		Publisher:       a.client,
+		CleanTopic:      a.cfg.Topics.Clean,
+		Audit:           a.audit,
+		MaxReplays:      a.cfg.Reprocess.MaxReplays,
+		BatchSize:       a.cfg.Reprocess.BatchSize,
+		MaxAttempts:     a.cfg.Reprocess.MaxAttempts,
+		MaxPayloadBytes: a.cfg.Limits.MaxBytes,
+		Lease:           a.cfg.Reprocess.Lease,
+		ScanInterval:    a.cfg.Reprocess.ScanInterval,
+		Registerer:      reg,
+		Logger:          a.log,
 	})
 	if err != nil {
 		return nil, err
@@ -221,6 +249,8 @@ func (a *App) listenHTTP(reg *prometheus.Registry) error {
 		Payloads:   a.payloads,
 		Stats:      statsSource{m: a.metrics, since: a.started},
 		Circuit:    a.circuitControl(),
+		Reprocess:  a.replay,
+		Audit:      a.audit,
 		Metrics:    promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}),
 		Ready:      a.ready.Load,
 		Logger:     a.log,
@@ -233,7 +263,7 @@ func (a *App) listenHTTP(reg *prometheus.Registry) error {
 		return fmt.Errorf("listening on http.listen %s: %w", a.cfg.HTTP.Listen, err)
 	}
 	a.httpLn = ln
-	regAPI, err := registryapi.New(registryapi.Options{Registry: a.registry, Logger: a.log})
+	regAPI, err := registryapi.New(registryapi.Options{Registry: a.registry, Logger: a.log, Audit: a.audit})
 	if err != nil {
 		return err
 	}
@@ -241,13 +271,36 @@ func (a *App) listenHTTP(reg *prometheus.Registry) error {
 	root.Handle("/registry/", http.StripPrefix("/registry", regAPI))
 	root.Handle(registryapi.StatePattern, regAPI.StateHandler())
 	root.Handle("/", h)
+	guard, err := a.newAuth()
+	if err != nil {
+		return err
+	}
 	a.httpSrv = &http.Server{
-		Handler:           root,
+		Handler:           guard.Wrap(root),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       time.Minute,
 		IdleTimeout:       2 * time.Minute,
 	}
 	return nil
+}
+
+// newAuth builds the HTTP auth middleware from http.auth, recording changes
+// in a.audit when there is one.
+func (a *App) newAuth() (*auth.Middleware, error) {
+	tokens := make([]auth.Token, len(a.cfg.HTTP.Auth.Tokens))
+	for i, t := range a.cfg.HTTP.Auth.Tokens {
+		secret, err := a.cfg.TokenValue(i)
+		if err != nil {
+			return nil, fmt.Errorf("http.auth.tokens[%d]: %w", i, err)
+		}
+		tokens[i] = auth.Token{Name: t.Name, Role: t.Role, Secret: secret}
+	}
+	return auth.New(auth.Options{
+		Tokens:        tokens,
+		PublicMetrics: a.cfg.HTTP.Auth.PublicMetrics,
+		Audit:         a.audit,
+		Logger:        a.log.With("component", "auth"),
+	})
 }
 
 // KafkaAddr returns the bootstrap address in use (the embedded broker's, or
@@ -269,6 +322,7 @@ func (a *App) Run(ctx context.Context) error {
 	g.Go(func() error { return a.pipe.Run(ctx) })
 	g.Go(func() error { return a.lag.Run(ctx) })
 	g.Go(func() error { return a.resolver.Run(ctx) })
+	g.Go(func() error { return a.replay.Run(ctx) })
 	for _, s := range a.spools {
 		g.Go(func() error { return s.Run(ctx) })
 	}

@@ -13,6 +13,7 @@ import (
 	"github.com/dataquarantine/dataquarantine/internal/quarantine/spool"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/dataquarantine/dataquarantine/internal/audit"
 	"github.com/dataquarantine/dataquarantine/internal/config"
 	"github.com/dataquarantine/dataquarantine/internal/quarantine"
 	"github.com/dataquarantine/dataquarantine/internal/quarantine/fs"
@@ -20,6 +21,7 @@ import (
 	"github.com/dataquarantine/dataquarantine/internal/quarantine/s3"
 	"github.com/dataquarantine/dataquarantine/internal/quarantine/sqlite"
 	"github.com/dataquarantine/dataquarantine/internal/registry"
+	"github.com/dataquarantine/dataquarantine/internal/reprocess"
 	"github.com/dataquarantine/dataquarantine/internal/rules"
 	"github.com/dataquarantine/dataquarantine/internal/schema"
 	"github.com/dataquarantine/dataquarantine/internal/schema/avro"
@@ -103,6 +105,18 @@ func openStores(cfg config.Config, log *slog.Logger) (st stores, err error) {
 	return st, nil
 }
 
+// lifecycleOf returns the record lifecycle, job store and audit log the
+// metadata driver keeps beside the quarantine rows.
+func lifecycleOf(meta quarantine.MetadataStore) (reprocess.Store, audit.Log, error) {
+	switch s := meta.(type) {
+	case *sqlite.Store:
+		return s, s.AuditLog(), nil
+	case *postgres.Store:
+		return s, s.AuditLog(), nil
+	}
+	return nil, nil, fmt.Errorf("metadata store %T keeps no record lifecycle", meta)
+}
+
 // buildEngine compiles every configured schema (so a bad one fails start-up
 // with its config key) and builds the engine over a resolver that follows
 // the registry: each input topic's subject is validated against its newest
@@ -134,7 +148,9 @@ func (a *App) buildEngine(ctx context.Context, reg prometheus.Registerer) (*vali
 	if err != nil {
 		return nil, fmt.Errorf("loading the input topics' schemas from the registry: %w", err)
 	}
-	return validate.New(validate.Options{Resolver: a.resolver, IDs: a.resolver, MaxBytes: a.cfg.Limits.MaxBytes})
+	return validate.New(validate.Options{
+		Resolver: a.resolver, IDs: a.resolver, MaxBytes: a.cfg.Limits.MaxBytes, Layers: a.metrics,
+	})
 }
 
 // schemaChanged is the registry's OnChange: a version registered, deleted

@@ -148,7 +148,9 @@ func Run(ctx context.Context, opts Options) (Result, error) {
 	if err != nil {
 		return r, fmt.Errorf("the benchmark validates against the user_event subject: %w", err)
 	}
-	engine, err := validate.New(validate.Options{Resolver: resolver, MaxBytes: cfg.Limits.MaxBytes})
+	metrics := pipeline.NewMetrics(prometheus.NewRegistry())
+	// Layer timing on, as serve has it: its cost is part of the figures.
+	engine, err := validate.New(validate.Options{Resolver: resolver, MaxBytes: cfg.Limits.MaxBytes, Layers: metrics})
 	if err != nil {
 		return r, err
 	}
@@ -176,7 +178,7 @@ func Run(ctx context.Context, opts Options) (Result, error) {
 	lat := newLatencies(opts.Records)
 	p, err := pipeline.New(pipeline.Options{
 		Client: cl, Engine: engine, Metadata: meta, Payloads: payloads,
-		CleanTopic: clean, DLQTopic: dlq, Metrics: pipeline.NewMetrics(prometheus.NewRegistry()),
+		CleanTopic: clean, DLQTopic: dlq, Metrics: metrics,
 		BatchSize: cfg.Pipeline.BatchSize, RetryBackoffMin: cfg.Pipeline.RetryBackoffMin,
 		RetryBackoffMax: cfg.Pipeline.RetryBackoffMax, Logger: opts.Logger,
 		OnCommit: lat.observe,

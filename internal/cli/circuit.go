@@ -8,11 +8,11 @@ import (
 )
 
 func runCircuit(ctx context.Context, env Env) int {
-	fs := newFlagSet(env, "circuit", "status | resume TOPIC [--server URL]", `
+	fs := newFlagSet(env, "circuit", "status | resume TOPIC [--server URL] [--token TOKEN]", `
 Show the circuit breakers of a running gateway, or resume an input topic the
 breaker paused for too many invalid records. The records that arrived while
 it was paused wait in Kafka and are processed once it resumes.`)
-	server := fs.String("server", "http://127.0.0.1:8080", "the gateway's HTTP `URL`")
+	gw := gatewayFlags(fs)
 	if code := fs.parse(); code >= 0 {
 		return code
 	}
@@ -41,7 +41,7 @@ it was paused wait in Kafka and are processed once it resumes.`)
 	if args[0] == "resume" {
 		out = nil
 	}
-	if err := call(ctx, *server, method, path, nil, out); err != nil {
+	if err := gw.call(ctx, method, path, nil, out); err != nil {
 		fmt.Fprintf(env.Stderr, "circuit: %v\n", err)
 		return exitInvalid
 	}

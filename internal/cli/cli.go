@@ -53,6 +53,7 @@ var commands = []command{
 	{"serve", "run the gateway (embedded Kafka, SQLite and files when nothing else is configured)", runServe},
 	{"validate", "validate records (JSON lines, Avro) against a schema and rules offline, with the gateway's engine", runValidate},
 	{"migrate", "apply the metadata store's schema migrations and exit", runMigrate},
+	{"quarantine", "list, show, reprocess or discard quarantined records of a running gateway", runQuarantine},
 	{"circuit", "show the circuit breakers of a running gateway, or resume a paused input topic", runCircuit},
 	{"bench", "benchmark the pipeline on this machine: throughput, CPU, latency, memory, correctness", runBench},
 	{"schema", "work with schemas: 'schema diff' checks a change offline against a compatibility mode", runSchema},
@@ -104,7 +105,7 @@ Usage:
 Commands:
 `, Version())
 	for _, c := range commands {
-		fmt.Fprintf(w, "  %-9s %s\n", c.name, c.summary)
+		fmt.Fprintf(w, "  %-10s %s\n", c.name, c.summary)
 	}
 	fmt.Fprint(w, `
 Run 'dataquarantine <command> --help' for a command's flags.

@@ -357,3 +357,13 @@ func TestFlagsAfterArguments(t *testing.T) {
 	require.Equal(t, 1, code, "after --, an argument starting with - is an input")
 	require.Contains(t, out, "MISSING_FIELD")
 }
+
+// serve refuses to listen beyond loopback without API tokens, and says how
+// to fix it.
+func TestServeRefusesOpenListenWithoutTokens(t *testing.T) {
+	t.Parallel()
+	code, _, errOut := runCLI(t, "", nil, "serve", "--data-dir", t.TempDir(), "--http", "0.0.0.0:0")
+	require.Equal(t, 2, code)
+	require.Contains(t, errOut, `http.listen: "0.0.0.0:0" is reachable from other machines, and http.auth.tokens is empty`)
+	require.Contains(t, errOut, "DQ_HTTP_AUTH_TOKENS=")
+}

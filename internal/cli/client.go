@@ -21,9 +21,43 @@ type apiError struct {
 
 func (e *apiError) Error() string { return e.message }
 
+// tokenEnv is the variable the client commands read their API token from
+// when --token is not given.
+const tokenEnv = "DQ_TOKEN"
+
+// gateway is how a client command reaches a running gateway: its URL and
+// the API token to send (empty: none, for a gateway with auth off).
+type gateway struct {
+	server, token *string
+}
+
+// gatewayFlags adds --server and --token to a client command.
+func gatewayFlags(fs *flagSet) gateway {
+	token := ""
+	for _, kv := range fs.env.Environ {
+		if v, ok := strings.CutPrefix(kv, tokenEnv+"="); ok {
+			token = v
+		}
+	}
+	return gateway{
+		server: serverFlag(fs),
+		token:  fs.String("token", token, "the API `token` to send; needed when the gateway has http.auth.tokens (default $"+tokenEnv+", which keeps it out of the process list)"),
+	}
+}
+
+// call sends a JSON request to the gateway and decodes the JSON answer into
+// out (when not nil).
+func (g gateway) call(ctx context.Context, method, path string, body, out any) error {
+	token := ""
+	if g.token != nil {
+		token = *g.token
+	}
+	return call(ctx, *g.server, token, method, path, body, out)
+}
+
 // call sends a JSON request to a running gateway and decodes the JSON answer
 // into out (when not nil).
-func call(ctx context.Context, server, method, path string, body, out any) error {
+func call(ctx context.Context, server, token, method, path string, body, out any) error {
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
 	var rd io.Reader
@@ -39,7 +73,14 @@ func call(ctx context.Context, server, method, path string, body, out any) error
 		return err
 	}
 	if body != nil {
-		req.Header.Set("Content-Type", "application/vnd.schemaregistry.v1+json")
+		ct := "application/json"
+		if strings.HasPrefix(path, "/registry/") {
+			ct = "application/vnd.schemaregistry.v1+json"
+		}
+		req.Header.Set("Content-Type", ct)
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
@@ -61,6 +102,9 @@ func call(ctx context.Context, server, method, path string, body, out any) error
 		msg := e.Message + e.Error.Message
 		if msg == "" {
 			msg = fmt.Sprintf("%s: %s", resp.Status, bytes.TrimSpace(raw))
+		}
+		if resp.StatusCode == http.StatusUnauthorized && token == "" {
+			msg += " (the gateway requires an API token: pass --token or set " + tokenEnv + ")"
 		}
 		return &apiError{status: resp.StatusCode, message: msg}
 	}

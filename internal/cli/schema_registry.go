@@ -50,9 +50,9 @@ func schemaBody(path, typ string) (map[string]string, error) {
 func subjectPath(subject string) string { return "/registry/subjects/" + url.PathEscape(subject) }
 
 func runSchemaRegister(ctx context.Context, env Env) int {
-	fs := newFlagSet(env, "schema register", "SUBJECT FILE [--type json|avro|protobuf] [--server URL]",
+	fs := newFlagSet(env, "schema register", "SUBJECT FILE [--type json|avro|protobuf] [--server URL] [--token TOKEN]",
 		"Register FILE as the next version of SUBJECT. The registry checks it against the subject's\ncompatibility mode first and refuses an incompatible schema, explaining why (exit 1).\nRegistering a schema already there returns its id."+registryHelp)
-	server := serverFlag(fs)
+	gw := gatewayFlags(fs)
 	typ := fs.String("type", "", "schema `type`, json, avro or protobuf (default: avro for .avsc files, protobuf for .proto, else json)")
 	if code := fs.parse(); code >= 0 {
 		return code
@@ -69,14 +69,14 @@ func runSchemaRegister(ctx context.Context, env Env) int {
 	var resp struct {
 		ID int `json:"id"`
 	}
-	if err := call(ctx, *server, http.MethodPost, subjectPath(fs.Arg(0))+"/versions", body, &resp); err != nil {
+	if err := gw.call(ctx, http.MethodPost, subjectPath(fs.Arg(0))+"/versions", body, &resp); err != nil {
 		fmt.Fprintf(env.Stderr, "schema register: %v\n", err)
 		return exitInvalid
 	}
 	var v struct {
 		Version int `json:"version"`
 	}
-	if err := call(ctx, *server, http.MethodPost, subjectPath(fs.Arg(0)), body, &v); err != nil {
+	if err := gw.call(ctx, http.MethodPost, subjectPath(fs.Arg(0)), body, &v); err != nil {
 		fmt.Fprintf(env.Stderr, "schema register: registered as id %d, but looking it up failed: %v\n", resp.ID, err)
 		return exitInvalid
 	}
@@ -85,9 +85,9 @@ func runSchemaRegister(ctx context.Context, env Env) int {
 }
 
 func runSchemaCheck(ctx context.Context, env Env) int {
-	fs := newFlagSet(env, "schema check", "SUBJECT FILE [--type json|avro|protobuf] [--server URL]",
+	fs := newFlagSet(env, "schema check", "SUBJECT FILE [--type json|avro|protobuf] [--server URL] [--token TOKEN]",
 		"Check FILE against SUBJECT's latest version under the subject's compatibility mode,\nwithout registering it. Exits 0 when compatible, 1 when not (with the reasons)."+registryHelp)
-	server := serverFlag(fs)
+	gw := gatewayFlags(fs)
 	typ := fs.String("type", "", "schema `type`, json, avro or protobuf (default: avro for .avsc files, protobuf for .proto, else json)")
 	if code := fs.parse(); code >= 0 {
 		return code
@@ -106,7 +106,7 @@ func runSchemaCheck(ctx context.Context, env Env) int {
 		Messages   []string `json:"messages"`
 	}
 	path := "/registry/compatibility/subjects/" + url.PathEscape(fs.Arg(0)) + "/versions/latest?verbose=true"
-	if err := call(ctx, *server, http.MethodPost, path, body, &resp); err != nil {
+	if err := gw.call(ctx, http.MethodPost, path, body, &resp); err != nil {
 		fmt.Fprintf(env.Stderr, "schema check: %v\n", err)
 		return exitInvalid
 	}
@@ -122,19 +122,19 @@ func runSchemaCheck(ctx context.Context, env Env) int {
 }
 
 func runSchemaList(ctx context.Context, env Env) int {
-	fs := newFlagSet(env, "schema list", "[--server URL]", "List the registry's subjects and their versions."+registryHelp)
-	server := serverFlag(fs)
+	fs := newFlagSet(env, "schema list", "[--server URL] [--token TOKEN]", "List the registry's subjects and their versions."+registryHelp)
+	gw := gatewayFlags(fs)
 	if code := fs.parse(); code >= 0 {
 		return code
 	}
 	var subjects []string
-	if err := call(ctx, *server, http.MethodGet, "/registry/subjects", nil, &subjects); err != nil {
+	if err := gw.call(ctx, http.MethodGet, "/registry/subjects", nil, &subjects); err != nil {
 		fmt.Fprintf(env.Stderr, "schema list: %v\n", err)
 		return exitInvalid
 	}
 	for _, s := range subjects {
 		var versions []int
-		if err := call(ctx, *server, http.MethodGet, subjectPath(s)+"/versions", nil, &versions); err != nil {
+		if err := gw.call(ctx, http.MethodGet, subjectPath(s)+"/versions", nil, &versions); err != nil {
 			fmt.Fprintf(env.Stderr, "schema list: %s: %v\n", s, err)
 			return exitInvalid
 		}
@@ -144,9 +144,9 @@ func runSchemaList(ctx context.Context, env Env) int {
 }
 
 func runSchemaGet(ctx context.Context, env Env) int {
-	fs := newFlagSet(env, "schema get", "SUBJECT [VERSION|latest] [--server URL]",
+	fs := newFlagSet(env, "schema get", "SUBJECT [VERSION|latest] [--server URL] [--token TOKEN]",
 		"Print one version of SUBJECT (subject, version, id, type, schema) as JSON."+registryHelp)
-	server := serverFlag(fs)
+	gw := gatewayFlags(fs)
 	if code := fs.parse(); code >= 0 {
 		return code
 	}
@@ -159,7 +159,7 @@ func runSchemaGet(ctx context.Context, env Env) int {
 		version = fs.Arg(1)
 	}
 	var v map[string]any
-	if err := call(ctx, *server, http.MethodGet, subjectPath(fs.Arg(0))+"/versions/"+url.PathEscape(version), nil, &v); err != nil {
+	if err := gw.call(ctx, http.MethodGet, subjectPath(fs.Arg(0))+"/versions/"+url.PathEscape(version), nil, &v); err != nil {
 		fmt.Fprintf(env.Stderr, "schema get: %v\n", err)
 		return exitInvalid
 	}
@@ -169,9 +169,9 @@ func runSchemaGet(ctx context.Context, env Env) int {
 }
 
 func runSchemaDelete(ctx context.Context, env Env) int {
-	fs := newFlagSet(env, "schema delete", "SUBJECT [VERSION] [--permanent] [--server URL]",
+	fs := newFlagSet(env, "schema delete", "SUBJECT [VERSION] [--permanent] [--server URL] [--token TOKEN]",
 		"Delete a subject, or one of its versions. A soft delete hides it from readers and\ncompatibility checks; --permanent removes what was soft-deleted before."+registryHelp)
-	server := serverFlag(fs)
+	gw := gatewayFlags(fs)
 	permanent := fs.Bool("permanent", false, "hard-delete what was soft-deleted before")
 	if code := fs.parse(); code >= 0 {
 		return code
@@ -189,7 +189,7 @@ func runSchemaDelete(ctx context.Context, env Env) int {
 	if *permanent {
 		path += "?permanent=true"
 	}
-	if err := call(ctx, *server, http.MethodDelete, path, nil, nil); err != nil {
+	if err := gw.call(ctx, http.MethodDelete, path, nil, nil); err != nil {
 		fmt.Fprintf(env.Stderr, "schema delete: %v\n", err)
 		return exitInvalid
 	}
@@ -202,9 +202,9 @@ func runSchemaDelete(ctx context.Context, env Env) int {
 }
 
 func runSchemaState(ctx context.Context, env Env) int {
-	fs := newFlagSet(env, "schema state", "SUBJECT VERSION STATE [--server URL]",
+	fs := newFlagSet(env, "schema state", "SUBJECT VERSION STATE [--server URL] [--token TOKEN]",
 		"Set a version's rollout state: registered (stored, not enforced), enforced, or deprecated.\nThe change is logged by the gateway."+registryHelp)
-	server := serverFlag(fs)
+	gw := gatewayFlags(fs)
 	if code := fs.parse(); code >= 0 {
 		return code
 	}
@@ -213,7 +213,7 @@ func runSchemaState(ctx context.Context, env Env) int {
 		return exitUsage
 	}
 	path := "/api/v1/schemas/" + url.PathEscape(fs.Arg(0)) + "/versions/" + url.PathEscape(fs.Arg(1)) + "/state"
-	if err := call(ctx, *server, http.MethodPut, path, map[string]string{"state": fs.Arg(2)}, nil); err != nil {
+	if err := gw.call(ctx, http.MethodPut, path, map[string]string{"state": fs.Arg(2)}, nil); err != nil {
 		var ae *apiError
 		if errors.As(err, &ae) && ae.status == http.StatusBadRequest {
 			fmt.Fprintf(env.Stderr, "schema state: %v\n", err)

@@ -94,6 +94,11 @@ func printBanner(w io.Writer, cfg *config.Config, a *app.App) {
 	fmt.Fprintf(w, "  Quarantine topic  %s\n", cfg.Topics.DLQ)
 	base := "http://" + a.HTTPAddr()
 	fmt.Fprintf(w, "  HTTP              %s  (API %s/api/v1/quarantine, metrics %s/metrics)\n", base, base, base)
+	if n := len(cfg.HTTP.Auth.Tokens); n > 0 {
+		fmt.Fprintf(w, "  HTTP auth         on: %d API token(s); browsers log in at %s/login\n", n, base)
+	} else {
+		fmt.Fprintf(w, "  HTTP auth         off (loopback only): every request acts as admin\n")
+	}
 	fmt.Fprintf(w, "  Data dir          %s\n", cfg.DataDir)
 	fmt.Fprintf(w, "  Metadata store    %s\n", config.RedactURL(cfg.MetadataURL()))
 	fmt.Fprintf(w, "  Payload store     %s\n", config.RedactURL(cfg.PayloadsURL()))

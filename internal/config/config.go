@@ -2,6 +2,7 @@ package config
 
 import (
 	_ "embed"
+	"strconv"
 	"time"
 
 	"github.com/dataquarantine/dataquarantine/internal/rules"
@@ -41,6 +42,8 @@ type Config struct {
 	Circuit Circuit `yaml:"circuit"`
 	// Registry tunes how the pipeline follows the schema registry.
 	Registry Registry `yaml:"registry"`
+	// Reprocess tunes the jobs that replay quarantined records.
+	Reprocess Reprocess `yaml:"reprocess"`
 
 	// dir is the directory of the file Config was loaded from ("" when none):
 	// relative schema file paths are resolved against it, so a config file
@@ -135,6 +138,28 @@ type Registry struct {
 	// made through another gateway sharing the database. Changes made
 	// through this gateway apply at once. Default 10s.
 	RefreshInterval time.Duration `yaml:"refresh_interval"`
+}
+
+// Reprocess tunes reprocessing jobs (docs/operations.md, "Reprocessing").
+type Reprocess struct {
+	// MaxReplays is the loop guard: a record already republished this
+	// many times (its dq.replay.count) is not published again but marked
+	// failed_again. Default 3.
+	MaxReplays int `yaml:"max_replays"`
+	// BatchSize is how many records a job claims, publishes and marks at
+	// a time: also the most a crash can republish. Default 100.
+	BatchSize int `yaml:"batch_size"`
+	// MaxAttempts is how many times a job retries a batch failing for an
+	// operational reason (broker, store) before the job fails and releases
+	// its records. Default 5.
+	MaxAttempts int `yaml:"max_attempts"`
+	// Lease is how long a running job stays this gateway's after each
+	// batch; a job whose gateway died is resumed by another once its lease
+	// ran out. Default 1m.
+	Lease time.Duration `yaml:"lease"`
+	// ScanInterval is how often each gateway looks for running jobs nobody
+	// holds, to resume them. Default 30s.
+	ScanInterval time.Duration `yaml:"scan_interval"`
 }
 
 // Schema is one schema version loaded from the configuration.
@@ -238,9 +263,80 @@ type Pipeline struct {
 // HTTP configures the HTTP server (web UI, API, registry, metrics).
 type HTTP struct {
 	// Listen is the address the HTTP server listens on.
-	// Default "127.0.0.1:8080".
+	// Default "127.0.0.1:8080". Any other address than a loopback one
+	// requires Auth.Tokens (see Validate).
 	Listen string `yaml:"listen"`
+	// Auth configures who may use the HTTP server.
+	Auth Auth `yaml:"auth"`
 }
+
+// Auth configures the HTTP server's API tokens. With no tokens, auth is off
+// and every request acts as an anonymous admin: allowed only while
+// HTTP.Listen is a loopback address.
+type Auth struct {
+	// Tokens are the API tokens, each {name, role, token or token_file}.
+	// A list set in the file or the environment replaces the default list
+	// entirely. Default none: auth off.
+	Tokens []Token `yaml:"tokens"`
+	// PublicMetrics serves /metrics without a token, for Prometheus to
+	// scrape; false requires a viewer token (bearer) for it. Default true.
+	PublicMetrics bool `yaml:"public_metrics"`
+}
+
+// The roles of API tokens, in increasing power: each includes the ones
+// before it.
+const (
+	RoleViewer   = "viewer"
+	RoleOperator = "operator"
+	RoleAdmin    = "admin"
+)
+
+// Roles lists the roles of API tokens, least powerful first.
+var Roles = []string{RoleViewer, RoleOperator, RoleAdmin}
+
+// MinTokenLen is the shortest token Validate accepts.
+const MinTokenLen = 16
+
+// Token is one API token.
+type Token struct {
+	// Name identifies the token's holder in the audit log and logs; unique.
+	// No default: required.
+	Name string `yaml:"name"`
+	// Role is viewer, operator or admin. Default "viewer".
+	Role string `yaml:"role"`
+	// Token is the secret itself, at least MinTokenLen characters. Exactly
+	// one of Token and TokenFile is set. It is never shown in errors, logs
+	// or config dumps. Default "".
+	Token Secret `yaml:"token"`
+	// TokenFile is a file holding the token (a mounted Kubernetes Secret,
+	// a Docker secret), read at start; surrounding white space is ignored.
+	// A relative path is relative to the config file's directory.
+	// Default "".
+	TokenFile string `yaml:"token_file"`
+}
+
+// applyDefaults: a token without a role is a viewer, the least power.
+func (t *Token) applyDefaults() { t.Role = RoleViewer }
+
+// Secret is a string never shown: formatted, marshalled to text, JSON or
+// YAML it is "xxxxx" (or "" when empty). Read it with string(s).
+type Secret string
+
+const redacted = "xxxxx"
+
+// String implements fmt.Stringer.
+func (s Secret) String() string {
+	if s == "" {
+		return ""
+	}
+	return redacted
+}
+
+// GoString implements fmt.GoStringer, for %#v.
+func (s Secret) GoString() string { return strconv.Quote(s.String()) }
+
+// MarshalText implements encoding.TextMarshaler (and so JSON and YAML).
+func (s Secret) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
 
 // Log configures logging.
 type Log struct {
@@ -324,7 +420,7 @@ func Default() Config {
 			RetryBackoffMin: 100 * time.Millisecond,
 			RetryBackoffMax: 10 * time.Second,
 		},
-		HTTP: HTTP{Listen: "127.0.0.1:8080"},
+		HTTP: HTTP{Listen: "127.0.0.1:8080", Auth: Auth{PublicMetrics: true}},
 		Log:  Log{Level: "info", Format: "text"},
 		Demo: Demo{Enabled: false, Rate: 50, InvalidShare: 0.2},
 		Circuit: Circuit{
@@ -334,5 +430,9 @@ func Default() Config {
 			MinRecords: 100,
 		},
 		Registry: Registry{RefreshInterval: 10 * time.Second},
+		Reprocess: Reprocess{
+			MaxReplays: 3, BatchSize: 100, MaxAttempts: 5,
+			Lease: time.Minute, ScanInterval: 30 * time.Second,
+		},
 	}
 }

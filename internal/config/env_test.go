@@ -54,6 +54,12 @@ func sampleEnv(t *testing.T, k Key) (env string, want any) {
 			map[string]any{"topic": "t1", "subject": "s1"},
 			map[string]any{"topic": "t2", "subject": "s2"},
 		}
+	case "[]config.Token":
+		// The token itself is a Secret: yaml.v3 sees it redacted.
+		return "[{name: ci, role: operator, token: 0123456789abcdef0123}, {name: grafana, token_file: /run/secrets/t}]", []any{
+			map[string]any{"name": "ci", "role": "operator", "token": "xxxxx", "token_file": ""},
+			map[string]any{"name": "grafana", "role": "viewer", "token": "", "token_file": "/run/secrets/t"},
+		}
 	case "[]config.Schema":
 		return `[{subject: s1, schema: '{}'}, {subject: s2, type: AVRO, version: 3, file: s2.avsc}]`, []any{
 			map[string]any{"subject": "s1", "type": "JSON", "version": 1, "file": "", "schema": "{}"},
@@ -85,7 +91,7 @@ func TestEnvSetsEveryKey(t *testing.T) {
 func TestKeys(t *testing.T) {
 	t.Parallel()
 	keys := Keys()
-	require.Len(t, keys, 35)
+	require.Len(t, keys, 42)
 	seen := map[string]bool{}
 	for _, k := range keys {
 		require.False(t, seen[k.Env], "duplicate variable %s", k.Env)
@@ -215,4 +221,15 @@ func TestEnvIgnoresOtherVariables(t *testing.T) {
 	got, err := Load("", []string{"PATH=/bin", "DQX_FOO=1", "dq_kafka_brokers=x:1", "NOEQUALSIGN", "=C:=C:\\"})
 	require.NoError(t, err)
 	require.Equal(t, Default(), got)
+}
+
+// DQ_TOKEN is the client commands' API token, not a configuration key.
+func TestClientVariablesIgnored(t *testing.T) {
+	t.Parallel()
+	got, err := Load("", []string{"DQ_TOKEN=some-token-0123456789"})
+	require.NoError(t, err)
+	require.Equal(t, Default(), got)
+	for _, k := range Keys() {
+		require.NotContains(t, clientVariables, k.Env)
+	}
 }

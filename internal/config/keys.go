@@ -139,6 +139,9 @@ func formatValue(v reflect.Value) string {
 	case reflect.Float32, reflect.Float64:
 		return strconv.FormatFloat(v.Float(), 'g', -1, v.Type().Bits())
 	case reflect.Slice:
+		if v.Len() == 0 {
+			return "" // an empty list, as its variable sets it
+		}
 		if v.Type().Elem().Kind() == reflect.String {
 			return strings.Join(v.Interface().([]string), ",")
 		}

@@ -91,7 +91,7 @@ func (c *Config) loadEnv(environ []string) []error {
 	vars := make(map[string]string)
 	for _, kv := range environ {
 		name, value, ok := strings.Cut(kv, "=")
-		if ok && strings.HasPrefix(name, envPrefix) {
+		if ok && strings.HasPrefix(name, envPrefix) && !clientVariables[name] {
 			vars[name] = value
 		}
 	}
@@ -115,6 +115,12 @@ func (c *Config) loadEnv(environ []string) []error {
 	}
 	return errs
 }
+
+// clientVariables are DQ_* variables of the client commands (the API token
+// of quarantine, schema and circuit), not configuration keys: loading the
+// configuration ignores them, so one shell can run the gateway and its
+// client.
+var clientVariables = map[string]bool{"DQ_TOKEN": true}
 
 // unknownVariable refuses a DQ_* variable that is no key's, suggesting the
 // variable probably meant.

@@ -112,15 +112,24 @@ func TestGoodConfigs(t *testing.T) {
 		},
 		Limits:   Limits{MaxBytes: 262144, MaxDepth: 32, AllowDuplicateKeys: true},
 		Pipeline: Pipeline{BatchSize: 1000, RetryBackoffMin: 250 * time.Millisecond, RetryBackoffMax: 30 * time.Second},
-		HTTP:     HTTP{Listen: "0.0.0.0:8080"},
-		Log:      Log{Level: "debug", Format: "json"},
-		Demo:     Demo{Enabled: true, Rate: 200, InvalidShare: 0.35},
+		HTTP: HTTP{Listen: "0.0.0.0:8080", Auth: Auth{
+			Tokens: []Token{
+				{Name: "ops-team", Role: RoleOperator, TokenFile: "secrets/ops-team.token"},
+				{Name: "grafana", Role: RoleViewer, Token: "change-me-to-a-long-random-string"},
+			},
+			PublicMetrics: true,
+		}},
+		Log:  Log{Level: "debug", Format: "json"},
+		Demo: Demo{Enabled: true, Rate: 200, InvalidShare: 0.35},
 		Circuit: Circuit{
 			Enabled: true, Threshold: 0.6, Window: 10 * time.Minute, MinRecords: 500,
 			Cooldown: 15 * time.Minute, WebhookURL: "https://hooks.example.com/dq",
 		},
 		Registry: Registry{RefreshInterval: 30 * time.Second},
-		dir:      "testdata",
+		Reprocess: Reprocess{
+			MaxReplays: 5, BatchSize: 200, MaxAttempts: 10, Lease: 2 * time.Minute, ScanInterval: time.Minute,
+		},
+		dir: "testdata",
 	}
 	partial := withDir(Default(), "testdata")
 	partial.Kafka.Brokers = []string{"localhost:9092", "localhost:9093"}

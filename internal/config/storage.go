@@ -286,12 +286,7 @@ func (c *Config) SchemaSource(i int) ([]byte, error) {
 }
 
 // schemaPath resolves a schema file path against the config file's directory.
-func (c *Config) schemaPath(file string) string {
-	if filepath.IsAbs(file) || c.dir == "" {
-		return file
-	}
-	return filepath.Join(c.dir, file)
-}
+func (c *Config) schemaPath(file string) string { return c.relPath(file) }
 
 // readSchemaFile reads a schema file, refusing what is not a regular file (a
 // FIFO or a device would block or never end) and what is too large.

@@ -108,6 +108,7 @@ func (c *Config) Validate() error {
 	}
 
 	p.hostPort("http.listen", c.HTTP.Listen, true)
+	c.validateAuth(&p)
 	p.oneOf("log.level", c.Log.Level, "debug", "info", "warn", "error")
 	p.oneOf("log.format", c.Log.Format, "text", "json")
 
@@ -123,6 +124,15 @@ func (c *Config) Validate() error {
 		p.add("circuit.window", "must be at least 1s, got %s", c.Circuit.Window)
 	}
 	p.between("circuit.min_records", c.Circuit.MinRecords, 1, 1_000_000_000)
+	p.between("reprocess.max_replays", int64(c.Reprocess.MaxReplays), 1, 1000)
+	p.between("reprocess.batch_size", int64(c.Reprocess.BatchSize), 1, 10_000)
+	p.between("reprocess.max_attempts", int64(c.Reprocess.MaxAttempts), 1, 100)
+	if c.Reprocess.Lease < 5*time.Second {
+		p.add("reprocess.lease", "must be at least 5s, got %s", c.Reprocess.Lease)
+	}
+	if c.Reprocess.ScanInterval < time.Second {
+		p.add("reprocess.scan_interval", "must be at least 1s, got %s", c.Reprocess.ScanInterval)
+	}
 	if c.Registry.RefreshInterval < time.Second {
 		p.add("registry.refresh_interval", "must be at least 1s, got %s", c.Registry.RefreshInterval)
 	}

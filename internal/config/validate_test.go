@@ -20,7 +20,25 @@ func TestValidateEdges(t *testing.T) {
 		wantErr string
 	}{
 		{"IPv6 broker", func(c *Config) { c.Kafka.Brokers = []string{"[::1]:9092", "kafka:9093"} }, ""},
-		{"listen on all interfaces, any port", func(c *Config) { c.HTTP.Listen = ":0"; c.Kafka.Embedded.Listen = "[::]:0" }, ""},
+		{"listen on all interfaces, any port", func(c *Config) {
+			c.HTTP.Listen = ":0"
+			c.Kafka.Embedded.Listen = "[::]:0"
+			c.HTTP.Auth.Tokens = []Token{{Name: "admin", Role: RoleAdmin, Token: "0123456789abcdef"}}
+		}, ""},
+		{"auth off on IPv6 loopback", func(c *Config) { c.HTTP.Listen = "[::1]:8080" }, ""},
+		{"auth off on localhost", func(c *Config) { c.HTTP.Listen = "localhost:8080" }, ""},
+		{"auth off on 127.0.0.2", func(c *Config) { c.HTTP.Listen = "127.0.0.2:8080" }, ""},
+		{"auth off on all interfaces", func(c *Config) { c.HTTP.Listen = "0.0.0.0:8080" }, noAuthErr(`"0.0.0.0:8080"`)},
+		{"auth off on an empty host", func(c *Config) { c.HTTP.Listen = ":8080" }, noAuthErr(`":8080"`)},
+		{"auth off on IPv6 any", func(c *Config) { c.HTTP.Listen = "[::]:8080" }, noAuthErr(`"[::]:8080"`)},
+		{"auth off on a LAN address", func(c *Config) { c.HTTP.Listen = "192.168.1.10:8080" }, noAuthErr(`"192.168.1.10:8080"`)},
+		{"auth off on a host name", func(c *Config) { c.HTTP.Listen = "gateway.internal:8080" }, noAuthErr(`"gateway.internal:8080"`)},
+		{"token of 16 characters", func(c *Config) {
+			c.HTTP.Auth.Tokens = []Token{{Name: "a", Role: RoleViewer, Token: "0123456789abcdef"}}
+		}, ""},
+		{"token of 15 characters", func(c *Config) {
+			c.HTTP.Auth.Tokens = []Token{{Name: "a", Role: RoleViewer, Token: "0123456789abcde"}}
+		}, "http.auth.tokens[0].token: too short: a token must be at least 16 characters (got 15); generate one with: openssl rand -hex 32"},
 		{"broker port 0", func(c *Config) { c.Kafka.Brokers = []string{"kafka:0"} }, `kafka.brokers[0]: "kafka:0": port must be a number from 1 to 65535`},
 		{"empty broker", func(c *Config) { c.Kafka.Brokers = []string{""} }, `kafka.brokers[0]: "" is not host:port (missing port in address)`},
 		{"partitions at limits", func(c *Config) { c.Kafka.Partitions = 10000 }, ""},
@@ -75,4 +93,8 @@ func TestValidateEdges(t *testing.T) {
 			require.EqualError(t, err, tt.wantErr)
 		})
 	}
+}
+
+func noAuthErr(addr string) string {
+	return "http.listen: " + addr + ` is reachable from other machines, and http.auth.tokens is empty (auth off): anyone who can reach it could read quarantined data and change schemas. Configure at least one API token (http.auth.tokens, or DQ_HTTP_AUTH_TOKENS='[{name: admin, role: admin, token_file: /run/secrets/dq-admin-token}]'; see docs/operations.md, "Securing the gateway"), or listen on a loopback address such as 127.0.0.1:8080`
 }

@@ -66,6 +66,12 @@ type Options struct {
 	// Circuit shows and resumes the circuit breakers. Default: none (the
 	// circuit endpoints answer 404: the breaker is disabled).
 	Circuit CircuitControl
+	// Reprocess reprocesses, discards and corrects records. Default: none
+	// (the reprocessing endpoints answer 404).
+	Reprocess Reprocessor
+	// Audit is the audit trail, served at /api/v1/audit and as each
+	// record's history. Default: none (404, and no history).
+	Audit AuditReader
 }
 
 type api struct {
@@ -74,8 +80,10 @@ type api struct {
 	stats      StatsSource
 	ready      func() bool
 	log        *slog.Logger
-	mux        *http.ServeMux
+	mux        *routeMux
 	circuit    CircuitControl
+	reprocess  Reprocessor
+	audit      AuditReader
 }
 
 // New returns the HTTP handler for every endpoint.
@@ -94,8 +102,10 @@ func New(opts Options) (http.Handler, error) {
 		stats:      opts.Stats,
 		ready:      opts.Ready,
 		log:        opts.Logger,
-		mux:        http.NewServeMux(),
+		mux:        newRouteMux(),
 		circuit:    opts.Circuit,
+		reprocess:  opts.Reprocess,
+		audit:      opts.Audit,
 	}
 	if a.ready == nil {
 		a.ready = func() bool { return true }
@@ -109,11 +119,18 @@ func New(opts Options) (http.Handler, error) {
 	if opts.Metrics != nil {
 		a.mux.Handle("GET /metrics", opts.Metrics)
 	}
+	a.mux.HandleFunc("GET /api/v1/openapi.json", a.getOpenAPI)
 	a.mux.HandleFunc("GET /api/v1/quarantine", a.listQuarantine)
 	a.mux.HandleFunc("GET /api/v1/quarantine/{id}", a.getQuarantine)
 	a.mux.HandleFunc("GET /api/v1/stats", a.getStats)
 	a.mux.HandleFunc("GET /api/v1/circuit", a.listCircuit)
 	a.mux.HandleFunc("POST /api/v1/circuit/{topic}/resume", a.resumeCircuit)
+	a.mux.HandleFunc("POST /api/v1/reprocess", a.startReprocess)
+	a.mux.HandleFunc("GET /api/v1/reprocess/{job}", a.getJob)
+	a.mux.HandleFunc("POST /api/v1/quarantine/{id}/reprocess", a.reprocessOne)
+	a.mux.HandleFunc("POST /api/v1/quarantine/{id}/discard", a.discard)
+	a.mux.HandleFunc("PUT /api/v1/quarantine/{id}/payload", a.putPayload)
+	a.mux.HandleFunc("GET /api/v1/audit", a.listAudit)
 	return a, nil
 }
 

@@ -293,7 +293,8 @@ func itemJSON(f *fixture) string {
 		"errors": [{"type": "MISSING_FIELD", "field": "/user_id", "keyword": "required", "message": "missing property 'user_id'"}],
 		"quarantined_at": "2026-11-03T10:00:00.123456789Z",
 		"status": "quarantined",
-		"payload_size": 15
+		"payload_size": 15,
+		"status_changed_at": null, "status_actor": "", "status_reason": "", "job": "", "replay_count": 0, "corrected": false
 	}`, f.json.ID)
 }
 
@@ -331,6 +332,7 @@ func TestGetDetail(t *testing.T) {
 			"quarantined_at": "2026-11-03T10:00:01.123456789Z",
 			"status": "reprocessed",
 			"payload_size": 4,
+			"status_changed_at": null, "status_actor": "", "status_reason": "", "job": "", "replay_count": 0, "corrected": false,
 			"payload": "AP8QgA==",
 			"payload_encoding": "base64",
 			"headers": [
@@ -360,6 +362,7 @@ func TestGetDetail(t *testing.T) {
 			"quarantined_at": "2026-11-03T10:00:02.123456789Z",
 			"status": "quarantined",
 			"payload_size": 0,
+			"status_changed_at": null, "status_actor": "", "status_reason": "", "job": "", "replay_count": 0, "corrected": false,
 			"payload": null,
 			"payload_encoding": null,
 			"headers": [],
@@ -519,7 +522,7 @@ func TestListInvalidParameters(t *testing.T) {
 	}{
 		{"error_type=NOPE", `invalid error_type "NOPE": must be one of PARSE_ERROR, DECODE_ERROR, PAYLOAD_TOO_LARGE, SCHEMA_NOT_FOUND, MISSING_FIELD, TYPE_MISMATCH, PATTERN_MISMATCH, ENUM_VIOLATION, CONST_VIOLATION, FORMAT_VIOLATION, RANGE_VIOLATION, LENGTH_VIOLATION, UNKNOWN_FIELD, RULE_VIOLATION, SCHEMA_VIOLATION`},
 		{"error_type=missing_field", `invalid error_type "missing_field": must be one of PARSE_ERROR, DECODE_ERROR, PAYLOAD_TOO_LARGE, SCHEMA_NOT_FOUND, MISSING_FIELD, TYPE_MISMATCH, PATTERN_MISMATCH, ENUM_VIOLATION, CONST_VIOLATION, FORMAT_VIOLATION, RANGE_VIOLATION, LENGTH_VIOLATION, UNKNOWN_FIELD, RULE_VIOLATION, SCHEMA_VIOLATION`},
-		{"status=deleted", `invalid status "deleted": must be one of quarantined, reprocessed, failed_again, discarded`},
+		{"status=deleted", `invalid status "deleted": must be one of quarantined, reprocessing, reprocessed, failed_again, discarded`},
 		{"since=yesterday", `invalid since "yesterday": must be an RFC 3339 time such as 2026-11-03T10:00:00Z`},
 		{"since=2026-11-03", `invalid since "2026-11-03": must be an RFC 3339 time such as 2026-11-03T10:00:00Z`},
 		{"until=2026-11-03T10:00:00", `invalid until "2026-11-03T10:00:00": must be an RFC 3339 time such as 2026-11-03T10:00:00Z`},

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/dataquarantine/dataquarantine/internal/audit"
 	"github.com/dataquarantine/dataquarantine/internal/quarantine"
 	"github.com/dataquarantine/dataquarantine/internal/record"
 )
@@ -32,6 +33,15 @@ type item struct {
 	QuarantinedAt   *string            `json:"quarantined_at"`
 	Status          quarantine.Status  `json:"status"`
 	PayloadSize     int                `json:"payload_size"`
+	// The lifecycle: who changed the status last, when and why; the job
+	// that last claimed the record; how often it was republished; whether
+	// a corrected payload is stored.
+	StatusChangedAt *string `json:"status_changed_at"`
+	StatusActor     string  `json:"status_actor"`
+	StatusReason    string  `json:"status_reason"`
+	Job             string  `json:"job"`
+	ReplayCount     int     `json:"replay_count"`
+	Corrected       bool    `json:"corrected"`
 }
 
 func newItem(e *quarantine.Entry) item {
@@ -49,6 +59,12 @@ func newItem(e *quarantine.Entry) item {
 		QuarantinedAt:   formatTime(e.QuarantinedAt),
 		Status:          e.Status,
 		PayloadSize:     e.PayloadSize,
+		StatusChangedAt: formatTime(e.StatusChangedAt),
+		StatusActor:     e.StatusActor,
+		StatusReason:    e.StatusReason,
+		Job:             e.Job,
+		ReplayCount:     e.ReplayCount,
+		Corrected:       e.Corrected,
 	}
 	it.Key, it.KeyEncoding = encodeBytes(e.Key)
 	if it.Errors == nil {
@@ -67,6 +83,13 @@ type detail struct {
 	// not be: "not_found" (not stored, or not yet: a payload spool may
 	// still hold it) or "corrupt" (its stored bytes are damaged).
 	PayloadError *string `json:"payload_error"`
+	// CorrectedPayload is the stored correction, present only when the
+	// record has one (and reprocessing is enabled).
+	CorrectedPayload         *string `json:"corrected_payload,omitempty"`
+	CorrectedPayloadEncoding *string `json:"corrected_payload_encoding,omitempty"`
+	// History is the record's audit events, newest first (at most 100),
+	// present only when the audit log is enabled.
+	History *[]eventJSON `json:"history,omitempty"`
 }
 
 type header struct {
@@ -203,6 +226,28 @@ func (a *api) getQuarantine(w http.ResponseWriter, r *http.Request) {
 	default:
 		a.internalError(w, r, "reading quarantined payload", err)
 		return
+	}
+	if e.Corrected && a.reprocess != nil {
+		v, err := a.reprocess.Correction(r.Context(), id)
+		if err != nil && !errors.Is(err, quarantine.ErrNotFound) {
+			a.internalError(w, r, "reading corrected payload", err)
+			return
+		}
+		if err == nil {
+			d.CorrectedPayload, d.CorrectedPayloadEncoding = encodeBytes(v)
+		}
+	}
+	if a.audit != nil {
+		page, err := a.audit.List(r.Context(), audit.Filter{Target: quarantine.AuditTarget(id)})
+		if err != nil {
+			a.internalError(w, r, "reading record history", err)
+			return
+		}
+		h := make([]eventJSON, len(page.Events))
+		for i := range page.Events {
+			h[i] = newEventJSON(&page.Events[i])
+		}
+		d.History = &h
 	}
 	writeJSON(w, http.StatusOK, d)
 }

@@ -12,13 +12,23 @@ type Status string
 // The statuses of PRODUCT.md §6.
 const (
 	StatusQuarantined Status = "quarantined"
-	StatusReprocessed Status = "reprocessed"
-	StatusFailedAgain Status = "failed_again"
-	StatusDiscarded   Status = "discarded"
+	// StatusReprocessing: a reprocess job has claimed the record (see
+	// Lifecycle.Claim) and is re-validating and publishing it. It is the
+	// compare-and-set token that keeps two jobs from publishing one record.
+	StatusReprocessing Status = "reprocessing"
+	StatusReprocessed  Status = "reprocessed"
+	StatusFailedAgain  Status = "failed_again"
+	StatusDiscarded    Status = "discarded"
 )
 
 // Statuses lists every status, in lifecycle order.
-var Statuses = []Status{StatusQuarantined, StatusReprocessed, StatusFailedAgain, StatusDiscarded}
+var Statuses = []Status{StatusQuarantined, StatusReprocessing, StatusReprocessed, StatusFailedAgain, StatusDiscarded}
+
+// Actionable reports whether a record in status s may be claimed for
+// reprocessing, discarded or corrected: quarantined or failed_again.
+func (s Status) Actionable() bool {
+	return s == StatusQuarantined || s == StatusFailedAgain
+}
 
 // Known reports whether s is one of Statuses.
 func (s Status) Known() bool {
@@ -64,6 +74,23 @@ type Entry struct {
 	// PayloadSize is the length of the record's value in bytes.
 	PayloadSize int
 	Status      Status
+
+	// The lifecycle fields below are written by Lifecycle, never by
+	// Insert (which stores a new record with them zero).
+
+	// StatusChangedAt, StatusActor and StatusReason say when, by whom and
+	// why Status last changed; zero and "" while it never has.
+	StatusChangedAt time.Time
+	StatusActor     string
+	StatusReason    string
+	// Job is the reprocess job that last claimed the record, "" if none.
+	Job string
+	// ReplayCount is how many times the record has been republished.
+	ReplayCount int
+	// Corrected reports that a corrected payload is stored for the record
+	// (Lifecycle.Correction returns it); the original stays in the payload
+	// store for the audit trail.
+	Corrected bool
 }
 
 // Filter selects entries for List. Zero fields do not filter.

@@ -10,4 +10,7 @@ var (
 	ErrBadCursor = errors.New("malformed cursor")
 	// ErrCorrupt: stored bytes that do not decode (a damaged segment).
 	ErrCorrupt = errors.New("corrupt payload data")
+	// ErrConflict: the record's status does not allow the change (it was
+	// already reprocessed, discarded, or claimed by another job).
+	ErrConflict = errors.New("status conflict")
 )

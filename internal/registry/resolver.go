@@ -72,6 +72,8 @@ type Resolver struct {
 	compiled map[compiledKey]*schema.Version // every version compiled so far
 	subjects map[string]subjectState         // by subject: the last load
 	enforced *prometheus.GaugeVec
+	hits     prometheus.Counter // ResolveID answered from memory
+	misses   prometheus.Counter // ResolveID asked the registry
 
 	idMu  sync.RWMutex
 	ids   map[idKey]idAnswer // ResolveID's answers, dropped when the subject changes
@@ -145,9 +147,16 @@ func NewResolver(ctx context.Context, opts ResolverOptions) (*Resolver, error) {
 			Name: "schema_enforced_version",
 			Help: "The newest enforced version of each bound schema subject (0: none enforced, records are SCHEMA_NOT_FOUND).",
 		}, []string{"subject"})
-		if err := opts.Registerer.Register(r.enforced); err != nil {
-			return nil, fmt.Errorf("registering schema_enforced_version: %w", err)
+		lookups := prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "schema_id_lookups_total",
+			Help: "Schema ids named by records (Confluent wire header) resolved: from the in-memory cache (cache_hit) or by a registry lookup (registry).",
+		}, []string{"result"})
+		for _, c := range []prometheus.Collector{r.enforced, lookups} {
+			if err := opts.Registerer.Register(c); err != nil {
+				return nil, fmt.Errorf("registering the resolver's metrics: %w", err)
+			}
 		}
+		r.hits, r.misses = lookups.WithLabelValues("cache_hit"), lookups.WithLabelValues("registry")
 	}
 	empty := map[string]plan{}
 	r.plans.Store(&empty)
@@ -236,6 +245,12 @@ func (r *Resolver) ResolveID(topic string, id int) (*schema.Version, error) {
 	a, ok := r.ids[key]
 	gen := r.idGen
 	r.idMu.RUnlock()
+	switch {
+	case ok && r.hits != nil:
+		r.hits.Inc()
+	case !ok && r.misses != nil:
+		r.misses.Inc()
+	}
 	if !ok {
 		var err error
 		if a, err = r.lookupID(topic, id); err != nil {

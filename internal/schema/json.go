@@ -36,3 +36,17 @@ type jsonValidator struct {
 func (j *jsonValidator) Check(payload []byte, dst []record.Violation) (any, []record.Violation) {
 	return j.s.Check(payload, j.lim, dst)
 }
+
+var _ Layered = (*jsonValidator)(nil)
+
+func (j *jsonValidator) Decode(payload []byte, dst []record.Violation) (any, []record.Violation, bool) {
+	v, bad, ok := jsonschema.Decode(payload, j.lim)
+	if !ok {
+		return nil, append(dst, bad), false
+	}
+	return v, dst, true
+}
+
+func (j *jsonValidator) CheckDecoded(decoded any, dst []record.Violation) []record.Violation {
+	return j.s.Validate(decoded, dst)
+}

@@ -108,3 +108,14 @@ type WriterChecker interface {
 type MessageChecker interface {
 	CheckMessage(indexes []int, payload []byte, dst []record.Violation) (decoded any, violations []record.Violation)
 }
+
+// Layered is a Validator whose decode and schema layers can run apart, so
+// their time can be measured apart. Validators that decode and check in one
+// pass (Avro binary) do not implement it.
+type Layered interface {
+	// Decode decodes payload; on failure it appends the violation to dst
+	// and ok is false.
+	Decode(payload []byte, dst []record.Violation) (decoded any, violations []record.Violation, ok bool)
+	// CheckDecoded validates what Decode returned.
+	CheckDecoded(decoded any, dst []record.Violation) []record.Violation
+}

@@ -3,6 +3,7 @@ package validate
 import (
 	"errors"
 	"fmt"
+	"sync/atomic"
 	"time"
 
 	"github.com/dataquarantine/dataquarantine/internal/record"
@@ -27,6 +28,30 @@ type Options struct {
 	// Now is the clock business rules read as now, called once per record
 	// that reaches the rules layer. Default time.Now.
 	Now func() time.Time
+	// Layers receives the time each layer took (LayerDecode, LayerSchema,
+	// LayerRules) on one record in LayerSampleEvery: timing every record
+	// would cost more than some layers take. Default nil: not measured.
+	Layers LayerObserver
+	// LayerSampleEvery is how often a record is timed per layer. Default
+	// DefaultLayerSampleEvery.
+	LayerSampleEvery int
+}
+
+// The validation layers, as LayerObserver names them. A validator that
+// decodes and checks in one pass (Avro binary, Protobuf) reports both as
+// LayerSchema.
+const (
+	LayerDecode = "decode"
+	LayerSchema = "schema"
+	LayerRules  = "rules"
+)
+
+// DefaultLayerSampleEvery is the default Options.LayerSampleEvery.
+const DefaultLayerSampleEvery = 16
+
+// LayerObserver receives per-layer validation times.
+type LayerObserver interface {
+	ObserveLayer(layer string, d time.Duration)
 }
 
 // Engine validates records. It is safe for concurrent use.
@@ -35,6 +60,9 @@ type Engine struct {
 	ids      schema.IDResolver
 	maxBytes int
 	now      func() time.Time
+	layers   LayerObserver
+	every    uint64
+	records  atomic.Uint64 // counts records for layer sampling
 }
 
 // New returns an Engine.
@@ -48,7 +76,13 @@ func New(opts Options) (*Engine, error) {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	return &Engine{resolver: opts.Resolver, ids: opts.IDs, maxBytes: opts.MaxBytes, now: opts.Now}, nil
+	if opts.LayerSampleEvery <= 0 {
+		opts.LayerSampleEvery = DefaultLayerSampleEvery
+	}
+	return &Engine{
+		resolver: opts.Resolver, ids: opts.IDs, maxBytes: opts.MaxBytes, now: opts.Now,
+		layers: opts.Layers, every: uint64(opts.LayerSampleEvery),
+	}, nil
 }
 
 // Validate fills v (which it resets first) with the verdict on rec. The
@@ -95,7 +129,11 @@ func (e *Engine) Validate(rec *record.Record, v *record.Verdict) error {
 			return e.validateWritten(rec.Topic, sv, h, payload, v)
 		}
 	}
-	v.Violations = e.check(sv, rec.Value, v.Violations)
+	if e.layers != nil && e.records.Add(1)%e.every == 0 {
+		v.Violations = e.checkTimed(sv, rec.Value, v.Violations)
+	} else {
+		v.Violations = e.check(sv, rec.Value, v.Violations)
+	}
 	if len(v.Violations) == 0 || len(sv.Fallback) == 0 {
 		return nil
 	}
@@ -120,6 +158,32 @@ func (e *Engine) check(sv *schema.Version, value []byte, dst []record.Violation)
 	// it they would only repeat its violations in a vaguer form.
 	if len(dst) == 0 && sv.Rules.Len() > 0 {
 		dst = sv.Rules.Eval(decoded, e.now(), dst)
+	}
+	return dst
+}
+
+// checkTimed is check, reporting each layer's time to e.layers.
+func (e *Engine) checkTimed(sv *schema.Version, value []byte, dst []record.Violation) []record.Violation {
+	start := time.Now()
+	var decoded any
+	if l, ok := sv.Validator.(schema.Layered); ok {
+		var decodedOK bool
+		decoded, dst, decodedOK = l.Decode(value, dst)
+		now := time.Now()
+		e.layers.ObserveLayer(LayerDecode, now.Sub(start))
+		if !decodedOK {
+			return dst
+		}
+		start = now
+		dst = l.CheckDecoded(decoded, dst)
+	} else {
+		decoded, dst = sv.Validator.Check(value, dst)
+	}
+	now := time.Now()
+	e.layers.ObserveLayer(LayerSchema, now.Sub(start))
+	if len(dst) == 0 && sv.Rules.Len() > 0 {
+		dst = sv.Rules.Eval(decoded, e.now(), dst)
+		e.layers.ObserveLayer(LayerRules, time.Since(now))
 	}
 	return dst
 }

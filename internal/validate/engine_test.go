@@ -303,3 +303,49 @@ func TestEngineFallback(t *testing.T) {
 		})
 	}
 }
+
+// layerLog records the layers an engine reports.
+type layerLog struct{ layers []string }
+
+func (l *layerLog) ObserveLayer(layer string, d time.Duration) {
+	if d < 0 {
+		panic("negative layer time")
+	}
+	l.layers = append(l.layers, layer)
+}
+
+// TestEngineLayerTiming: sampled records report each layer they ran
+// through, in order; unsampled ones report nothing.
+func TestEngineLayerTiming(t *testing.T) {
+	v, err := schema.CompileJSON("user_event", 1, []byte(userEventSchema), schema.JSONOptions{})
+	require.NoError(t, err)
+	v.Rules, err = rules.Compile([]rules.Spec{{Name: "amount", Expr: "!has(message.amount) || message.amount < 1000.0"}}, rules.Options{})
+	require.NoError(t, err)
+	cases := []struct {
+		name  string
+		value string
+		want  []string
+	}{
+		{"valid: every layer", event300, []string{validate.LayerDecode, validate.LayerSchema, validate.LayerRules}},
+		{"schema violation: no rules", `{"user_id":"x"}`, []string{validate.LayerDecode, validate.LayerSchema}},
+		{"undecodable: decode only", `{"user_id":`, []string{validate.LayerDecode}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			var log layerLog
+			e, err := validate.New(validate.Options{Resolver: schema.Fixed{Version: v}, Layers: &log, LayerSampleEvery: 1})
+			require.NoError(t, err)
+			var verdict record.Verdict
+			require.NoError(t, e.Validate(&record.Record{Topic: "t", Value: []byte(tc.value)}, &verdict))
+			require.Equal(t, tc.want, log.layers)
+		})
+	}
+	var log layerLog
+	e, err := validate.New(validate.Options{Resolver: schema.Fixed{Version: v}, Layers: &log, LayerSampleEvery: 4})
+	require.NoError(t, err)
+	var verdict record.Verdict
+	for range 8 {
+		require.NoError(t, e.Validate(&record.Record{Topic: "t", Value: []byte(event300)}, &verdict))
+	}
+	require.Len(t, log.layers, 6, "two records in eight sampled, three layers each")
+}

@@ -1,6 +1,7 @@
 package registryapi
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -10,7 +11,10 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
+	"github.com/dataquarantine/dataquarantine/internal/audit"
+	"github.com/dataquarantine/dataquarantine/internal/httpapi"
 	"github.com/dataquarantine/dataquarantine/internal/registry"
 	"github.com/dataquarantine/dataquarantine/internal/schema"
 )
@@ -27,13 +31,18 @@ type Options struct {
 	Registry *registry.Registry
 	// Logger logs store failures (50001). Default slog.Default().
 	Logger *slog.Logger
+	// Audit receives one event per change: schema.register,
+	// schema.delete, schema.state, registry.config, registry.mode, with
+	// the actor from the request's httpapi.Principal. Default none.
+	Audit audit.Log
 }
 
 // Handler serves the API. Paths are relative to where it is mounted.
 type Handler struct {
-	reg *registry.Registry
-	log *slog.Logger
-	mux *http.ServeMux
+	reg   *registry.Registry
+	log   *slog.Logger
+	mux   *http.ServeMux
+	audit audit.Log
 }
 
 var _ http.Handler = (*Handler)(nil)
@@ -46,7 +55,7 @@ func New(opts Options) (*Handler, error) {
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
-	h := &Handler{reg: opts.Registry, log: opts.Logger, mux: http.NewServeMux()}
+	h := &Handler{reg: opts.Registry, log: opts.Logger, mux: http.NewServeMux(), audit: opts.Audit}
 	h.mux.HandleFunc("GET /schemas/types", h.types)
 	h.mux.HandleFunc("GET /schemas/ids/{id}", h.schemaByID)
 	h.mux.HandleFunc("GET /schemas/ids/{id}/schema", h.schemaTextByID)
@@ -346,6 +355,7 @@ func (h *Handler) register(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
+	h.record(r, "schema.register", schemaTarget(s.Subject, s.Version.Version), map[string]any{"id": s.SchemaID, "state": s.State})
 	writeJSON(w, http.StatusOK, struct {
 		ID int `json:"id"`
 	}{s.SchemaID})
@@ -370,6 +380,7 @@ func (h *Handler) deleteSubject(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
+	h.record(r, "schema.delete", "schema/"+r.PathValue("subject"), map[string]any{"versions": out, "permanent": flag(r, "permanent")})
 	writeJSON(w, http.StatusOK, out)
 }
 
@@ -384,6 +395,7 @@ func (h *Handler) deleteVersion(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
+	h.record(r, "schema.delete", schemaTarget(r.PathValue("subject"), n), map[string]any{"permanent": flag(r, "permanent")})
 	writeJSON(w, http.StatusOK, n)
 }
 
@@ -465,6 +477,7 @@ func (h *Handler) putConfig(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
+	h.record(r, "registry.config", configTarget(r), map[string]any{"compatibility": level})
 	writeJSON(w, http.StatusOK, struct {
 		Compatibility string `json:"compatibility"`
 	}{string(level)})
@@ -476,6 +489,7 @@ func (h *Handler) deleteConfig(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
+	h.record(r, "registry.config", configTarget(r), map[string]any{"deleted": prev})
 	// Confluent's documentation and clients disagree on the field's name
 	// here (franz-go reads "compatibility"): answer both.
 	writeJSON(w, http.StatusOK, struct {
@@ -520,6 +534,7 @@ func (h *Handler) putMode(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
+	h.record(r, "registry.mode", configTarget(r), map[string]any{"mode": m})
 	writeJSON(w, http.StatusOK, modeBody{Mode: string(m)})
 }
 
@@ -529,6 +544,7 @@ func (h *Handler) deleteMode(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
+	h.record(r, "registry.mode", configTarget(r), map[string]any{"deleted": prev})
 	writeJSON(w, http.StatusOK, modeBody{Mode: string(prev)})
 }
 
@@ -577,4 +593,34 @@ func (h *Handler) referencedBy(w http.ResponseWriter, r *http.Request) {
 	if _, ok := h.get(w, r); ok {
 		writeJSON(w, http.StatusOK, []int{})
 	}
+}
+
+// record appends the audit event of a change that succeeded, and tells the
+// auth middleware it needs no generic one. The change is done: a failure to
+// record it is logged, not answered.
+func (h *Handler) record(r *http.Request, action, target string, details any) {
+	if h.audit == nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), 10*time.Second)
+	defer cancel()
+	if err := h.audit.Append(ctx, httpapi.AuditEvent(r.Context(), action, target, "", details)); err != nil {
+		h.log.ErrorContext(ctx, "appending to the audit log", "action", action, "target", target, "err", err)
+		return
+	}
+	httpapi.MarkAudited(r.Context())
+}
+
+// schemaTarget names a subject's version as an audit target.
+func schemaTarget(subject string, version int) string {
+	return "schema/" + subject + "/" + strconv.Itoa(version)
+}
+
+// configTarget names the configuration a /config or /mode call changes:
+// a subject's, or the global one.
+func configTarget(r *http.Request) string {
+	if s := r.PathValue("subject"); s != "" {
+		return "schema/" + s
+	}
+	return "registry/global"
 }

@@ -14,8 +14,8 @@ const StatePattern = "PUT /api/v1/schemas/{subject}/versions/{version}/state"
 
 // StateHandler serves StatePattern: {"state": "enforced"} moves a version
 // to that rollout state. Errors use the gateway API's shape,
-// {"error": {"code", "message"}}. Each change is logged with the state it
-// left, as the audit trail.
+// {"error": {"code", "message"}}. Each change is logged and audited with
+// the state it left.
 func (h *Handler) StateHandler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc(StatePattern, h.putState)
@@ -52,6 +52,7 @@ func (h *Handler) putState(w http.ResponseWriter, r *http.Request) {
 		if err == nil {
 			h.log.InfoContext(r.Context(), "schema version rollout state changed", "subject", subject,
 				"version", v.Version, "from", before.State, "to", v.State, "remote", r.RemoteAddr)
+			h.record(r, "schema.state", schemaTarget(subject, v.Version), map[string]any{"from": before.State, "to": v.State})
 			w.Header().Set("Content-Type", "application/json; charset=utf-8")
 			_ = json.NewEncoder(w).Encode(stateBody{Subject: v.Subject, Version: v.Version, State: string(v.State)})
 			return

@@ -56,7 +56,11 @@ type Store struct {
 	closeOnce sync.Once
 }
 
-var _ quarantine.MetadataStore = (*Store)(nil)
+var (
+	_ quarantine.MetadataStore = (*Store)(nil)
+	_ quarantine.Lifecycle     = (*Store)(nil)
+	_ quarantine.JobStore      = (*Store)(nil)
+)
 
 // New connects to the database, applies pending migrations and creates the
 // partitions of the days ahead.

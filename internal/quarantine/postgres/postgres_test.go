@@ -14,6 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
 
+	"github.com/dataquarantine/dataquarantine/internal/audit"
 	"github.com/dataquarantine/dataquarantine/internal/quarantine"
 	"github.com/dataquarantine/dataquarantine/internal/quarantine/postgres"
 	"github.com/dataquarantine/dataquarantine/internal/quarantine/quarantinetest"
@@ -47,6 +48,21 @@ func TestConformance(t *testing.T) {
 	t.Parallel()
 	quarantinetest.ExerciseMetadata(t, func(t *testing.T) quarantine.MetadataStore {
 		return newStore(t, testbackend.Postgres(t))
+	})
+}
+
+func TestLifecycleConformance(t *testing.T) {
+	t.Parallel()
+	quarantinetest.ExerciseLifecycle(t, func(t *testing.T) (quarantinetest.ReprocessStore, audit.Log) {
+		s := newStore(t, testbackend.Postgres(t))
+		return s, s.AuditLog()
+	})
+}
+
+func TestAuditConformance(t *testing.T) {
+	t.Parallel()
+	quarantinetest.ExerciseAudit(t, func(t *testing.T) audit.Log {
+		return newStore(t, testbackend.Postgres(t)).AuditLog()
 	})
 }
 
@@ -132,7 +148,7 @@ func TestReopen(t *testing.T) {
 	require.NoError(t, err)
 	versions, err = pgx.CollectRows(rows, pgx.RowTo[int64])
 	require.NoError(t, err)
-	require.Equal(t, []int64{0, 1}, versions, "goose's base version, then each migration once")
+	require.Equal(t, []int64{0, 1, 2}, versions, "goose's base version, then each migration once")
 }
 
 func TestMigrate(t *testing.T) {

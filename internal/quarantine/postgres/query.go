@@ -18,7 +18,8 @@ import (
 // selectColumns is the order every query selects entries in (scanEntry's).
 const selectColumns = `id, source_topic, source_partition, source_offset, key,
 	record_timestamp, quarantined_at, subject, schema_version, error_type, error_field,
-	errors, payload_segment, payload_offset, payload_length, payload_size, status`
+	errors, payload_segment, payload_offset, payload_length, payload_size, status,
+	status_changed_at, status_actor, status_reason, job, replay_count, corrected IS NOT NULL`
 
 func scanEntry(row pgx.Row) (quarantine.Entry, error) {
 	var (
@@ -27,16 +28,23 @@ func scanEntry(row pgx.Row) (quarantine.Entry, error) {
 		qat, version, size    int64
 		field                 []byte
 		errs, errType, status string
+		changed               *int64
+		replays               int64
 	)
 	if err := row.Scan(&e.ID, &e.SourceTopic, &e.SourcePartition, &e.SourceOffset, &e.Key,
 		&ts, &qat, &e.Subject, &version, &errType, &field,
-		&errs, &e.Payload.Segment, &e.Payload.Offset, &e.Payload.Length, &size, &status); err != nil {
+		&errs, &e.Payload.Segment, &e.Payload.Offset, &e.Payload.Length, &size, &status,
+		&changed, &e.StatusActor, &e.StatusReason, &e.Job, &replays, &e.Corrected); err != nil {
 		return quarantine.Entry{}, err
 	}
 	if ts != nil {
 		e.Timestamp = time.Unix(0, *ts).UTC()
 	}
 	e.QuarantinedAt = time.Unix(0, qat).UTC()
+	if changed != nil {
+		e.StatusChangedAt = time.Unix(0, *changed).UTC()
+	}
+	e.ReplayCount = int(replays)
 	e.SchemaVersion = int(version)
 	e.ErrorType = record.ErrorType(errType)
 	e.ErrorField = string(field)

@@ -51,12 +51,17 @@ type Store struct {
 	closeErr  error
 }
 
-var _ quarantine.MetadataStore = (*Store)(nil)
+var (
+	_ quarantine.MetadataStore = (*Store)(nil)
+	_ quarantine.Lifecycle     = (*Store)(nil)
+	_ quarantine.JobStore      = (*Store)(nil)
+)
 
 // columns is the order every query selects and inserts entries in.
 const columns = `id, source_topic, source_partition, source_offset, key, key IS NULL,
 	record_timestamp, quarantined_at, subject, schema_version, error_type, error_field,
-	errors, payload_segment, payload_offset, payload_length, payload_size, status`
+	errors, payload_segment, payload_offset, payload_length, payload_size, status,
+	status_changed_at, status_actor, status_reason, job, replay_count, corrected IS NOT NULL`
 
 const insertSQL = `INSERT INTO entries (id, source_topic, source_partition, source_offset, key,
 	record_timestamp, quarantined_at, subject, schema_version, error_type, error_field,
@@ -240,10 +245,12 @@ func scanEntry(sc scanner) (quarantine.Entry, error) {
 		qat            int64
 		errs           string
 		errType, state string
+		changed        sql.NullInt64
 	)
 	if err := sc.Scan(&e.ID, &e.SourceTopic, &e.SourcePartition, &e.SourceOffset, &e.Key, &keyNull,
 		&ts, &qat, &e.Subject, &e.SchemaVersion, &errType, &e.ErrorField,
-		&errs, &e.Payload.Segment, &e.Payload.Offset, &e.Payload.Length, &e.PayloadSize, &state); err != nil {
+		&errs, &e.Payload.Segment, &e.Payload.Offset, &e.Payload.Length, &e.PayloadSize, &state,
+		&changed, &e.StatusActor, &e.StatusReason, &e.Job, &e.ReplayCount, &e.Corrected); err != nil {
 		return quarantine.Entry{}, err
 	}
 	// The driver returns an empty BLOB as nil; key IS NULL tells them apart.
@@ -254,6 +261,9 @@ func scanEntry(sc scanner) (quarantine.Entry, error) {
 		e.Timestamp = time.Unix(0, ts.Int64).UTC()
 	}
 	e.QuarantinedAt = time.Unix(0, qat).UTC()
+	if changed.Valid {
+		e.StatusChangedAt = time.Unix(0, changed.Int64).UTC()
+	}
 	e.ErrorType = record.ErrorType(errType)
 	e.Status = quarantine.Status(state)
 	if err := json.Unmarshal([]byte(errs), &e.Errors); err != nil {

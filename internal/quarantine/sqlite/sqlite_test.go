@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
 
+	"github.com/dataquarantine/dataquarantine/internal/audit"
 	"github.com/dataquarantine/dataquarantine/internal/quarantine"
 	"github.com/dataquarantine/dataquarantine/internal/quarantine/quarantinetest"
 	"github.com/dataquarantine/dataquarantine/internal/quarantine/sqlite"
@@ -32,6 +33,21 @@ func TestConformance(t *testing.T) {
 	t.Parallel()
 	quarantinetest.ExerciseMetadata(t, func(t *testing.T) quarantine.MetadataStore {
 		return newStore(t, filepath.Join(t.TempDir(), "meta.db"))
+	})
+}
+
+func TestLifecycleConformance(t *testing.T) {
+	t.Parallel()
+	quarantinetest.ExerciseLifecycle(t, func(t *testing.T) (quarantinetest.ReprocessStore, audit.Log) {
+		s := newStore(t, filepath.Join(t.TempDir(), "meta.db"))
+		return s, s.AuditLog()
+	})
+}
+
+func TestAuditConformance(t *testing.T) {
+	t.Parallel()
+	quarantinetest.ExerciseAudit(t, func(t *testing.T) audit.Log {
+		return newStore(t, filepath.Join(t.TempDir(), "meta.db")).AuditLog()
 	})
 }
 
@@ -86,7 +102,7 @@ func TestReopen(t *testing.T) {
 	defer db.Close()
 	var versions, journal string
 	require.NoError(t, db.QueryRow(`SELECT group_concat(version || ':' || name, ',') FROM schema_version`).Scan(&versions))
-	require.Equal(t, "1:0001_entries", versions)
+	require.Equal(t, "1:0001_entries,2:0002_reprocessing", versions)
 	require.NoError(t, db.QueryRow(`PRAGMA journal_mode`).Scan(&journal))
 	require.Equal(t, "wal", journal)
 }

@@ -1,0 +1,326 @@
+package httpapi
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/dataquarantine/dataquarantine/internal/quarantine"
+	"github.com/dataquarantine/dataquarantine/internal/record"
+	"github.com/dataquarantine/dataquarantine/internal/reprocess"
+)
+
+// Reprocessor reprocesses, discards and corrects quarantined records;
+// *reprocess.Service is one.
+type Reprocessor interface {
+	DryRun(ctx context.Context, f reprocess.Filter) (reprocess.DryRunResult, error)
+	Start(ctx context.Context, req reprocess.Request) (string, error)
+	Job(ctx context.Context, id string) (quarantine.Job, error)
+	Discard(ctx context.Context, id string, c quarantine.Change) error
+	Correct(ctx context.Context, id string, value []byte, c quarantine.Change) error
+	Correction(ctx context.Context, id string) ([]byte, error)
+	MaxPayloadBytes() int
+}
+
+var _ Reprocessor = (*reprocess.Service)(nil)
+
+// Error codes of the reprocessing endpoints.
+const (
+	codeConflict        = "conflict"
+	codePayloadTooLarge = "payload_too_large"
+	codeInvalidBody     = "invalid_body"
+	codeUnavailable     = "unavailable"
+)
+
+// maxRequestBody bounds the JSON bodies of the reprocessing endpoints (a
+// filter of MaxIDs ids fits many times over).
+const maxRequestBody = 1 << 20
+
+const reprocessDisabled = "reprocessing is not enabled"
+
+// filterJSON is the body's filter; times are strings, so a bad one gets a
+// message naming it.
+type filterJSON struct {
+	IDs       []string `json:"ids"`
+	ErrorType string   `json:"error_type"`
+	Field     string   `json:"field"`
+	Topic     string   `json:"topic"`
+	Subject   string   `json:"subject"`
+	Status    string   `json:"status"`
+	Since     string   `json:"since"`
+	Until     string   `json:"until"`
+}
+
+func (fj *filterJSON) filter() (reprocess.Filter, string) {
+	f := reprocess.Filter{
+		IDs: fj.IDs, ErrorType: record.ErrorType(fj.ErrorType), Field: fj.Field, Topic: fj.Topic,
+		Subject: fj.Subject, Status: quarantine.Status(fj.Status),
+	}
+	if f.ErrorType != "" && !f.ErrorType.Known() {
+		return f, fmt.Sprintf("invalid filter.error_type %q: must be one of %s", fj.ErrorType, joinStrings(record.ErrorTypes))
+	}
+	if f.Status != "" && !f.Status.Actionable() {
+		return f, fmt.Sprintf("invalid filter.status %q: only quarantined or failed_again records can be reprocessed", fj.Status)
+	}
+	for _, p := range []struct {
+		name, v string
+		dst     *time.Time
+	}{{"since", fj.Since, &f.Since}, {"until", fj.Until, &f.Until}} {
+		if p.v == "" {
+			continue
+		}
+		t, err := time.Parse(time.RFC3339Nano, p.v)
+		if err != nil {
+			return f, fmt.Sprintf("invalid filter.%s %q: must be an RFC 3339 time such as 2026-11-03T10:00:00Z", p.name, p.v)
+		}
+		*p.dst = t
+	}
+	return f, ""
+}
+
+type reprocessBody struct {
+	Filter filterJSON `json:"filter"`
+	DryRun bool       `json:"dry_run"`
+	Target string     `json:"target"`
+	Reason string     `json:"reason"`
+}
+
+// decodeBody reads r's JSON body into v, strictly (unknown fields are an
+// error: a misspelt filter key must not widen a reprocess run). An empty
+// body leaves v as it is. It answers the error itself and returns false.
+func decodeBody(w http.ResponseWriter, r *http.Request, v any) bool {
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxRequestBody))
+	dec.DisallowUnknownFields()
+	err := dec.Decode(v)
+	if err == nil && dec.More() {
+		err = errors.New("more than one JSON value")
+	}
+	var mbe *http.MaxBytesError
+	switch {
+	case err == nil, errors.Is(err, io.EOF):
+		return true
+	case errors.As(err, &mbe):
+		writeError(w, http.StatusRequestEntityTooLarge, codePayloadTooLarge,
+			fmt.Sprintf("the request body is over %d bytes", maxRequestBody))
+	default:
+		writeError(w, http.StatusBadRequest, codeInvalidBody, "invalid JSON body: "+err.Error())
+	}
+	return false
+}
+
+func (a *api) startReprocess(w http.ResponseWriter, r *http.Request) {
+	if a.reprocess == nil {
+		writeError(w, http.StatusNotFound, codeNotFound, reprocessDisabled)
+		return
+	}
+	var body reprocessBody
+	if !decodeBody(w, r, &body) {
+		return
+	}
+	f, msg := body.Filter.filter()
+	if msg != "" {
+		writeError(w, http.StatusBadRequest, codeInvalidParameter, msg)
+		return
+	}
+	if body.DryRun {
+		res, err := a.reprocess.DryRun(r.Context(), f)
+		if a.reprocessError(w, r, "dry-running reprocess", err) {
+			return
+		}
+		MarkAudited(r.Context()) // a dry run changes nothing: no audit event
+		writeJSON(w, http.StatusOK, res)
+		return
+	}
+	a.start(w, r, f, body.Target, body.Reason)
+}
+
+// start starts a job and answers 202 {"job"}.
+func (a *api) start(w http.ResponseWriter, r *http.Request, f reprocess.Filter, target, reason string) {
+	actor, role := ActorFrom(r.Context())
+	id, err := a.reprocess.Start(r.Context(), reprocess.Request{
+		Filter: f, Target: reprocess.Target(target), Reason: reason, Actor: actor, Role: role,
+	})
+	if a.reprocessError(w, r, "starting reprocess job", err) {
+		return
+	}
+	MarkAudited(r.Context()) // the service records reprocess.start, each record's change its own
+	w.Header().Set("Location", "/api/v1/reprocess/"+id)
+	writeJSON(w, http.StatusAccepted, map[string]string{"job": id})
+}
+
+// reprocessError answers err, if any, and reports whether it did.
+func (a *api) reprocessError(w http.ResponseWriter, r *http.Request, what string, err error) bool {
+	switch {
+	case err == nil:
+		return false
+	case errors.Is(err, reprocess.ErrInvalidRequest):
+		msg := strings.TrimSuffix(err.Error(), ": "+reprocess.ErrInvalidRequest.Error())
+		writeError(w, http.StatusBadRequest, codeInvalidParameter, msg)
+	case errors.Is(err, reprocess.ErrClosed):
+		writeError(w, http.StatusServiceUnavailable, codeUnavailable, "the gateway is shutting down")
+	default:
+		a.internalError(w, r, what, err)
+	}
+	return true
+}
+
+type jobJSON struct {
+	Job       string          `json:"job"`
+	State     string          `json:"state"`
+	Matched   int64           `json:"matched"`
+	Passed    int64           `json:"passed"`
+	Failed    int64           `json:"failed"`
+	Skipped   int64           `json:"skipped"`
+	Target    string          `json:"target"`
+	Filter    json.RawMessage `json:"filter"`
+	Reason    string          `json:"reason"`
+	Actor     string          `json:"actor"`
+	CreatedAt *string         `json:"created_at"`
+	UpdatedAt *string         `json:"updated_at"`
+	Error     *string         `json:"error"`
+}
+
+func (a *api) getJob(w http.ResponseWriter, r *http.Request) {
+	if a.reprocess == nil {
+		writeError(w, http.StatusNotFound, codeNotFound, reprocessDisabled)
+		return
+	}
+	id := r.PathValue("job")
+	j, err := a.reprocess.Job(r.Context(), id)
+	if errors.Is(err, quarantine.ErrNotFound) {
+		writeError(w, http.StatusNotFound, codeNotFound, fmt.Sprintf("no reprocess job %q", id))
+		return
+	}
+	if err != nil {
+		a.internalError(w, r, "getting reprocess job", err)
+		return
+	}
+	jj := jobJSON{
+		Job: j.ID, State: string(j.State), Matched: j.Matched, Passed: j.Passed, Failed: j.Failed,
+		Skipped: j.Skipped, Target: j.Target, Filter: j.Filter, Reason: j.Reason, Actor: j.Actor,
+		CreatedAt: formatTime(j.CreatedAt), UpdatedAt: formatTime(j.UpdatedAt),
+	}
+	if !json.Valid(jj.Filter) {
+		jj.Filter = json.RawMessage("null")
+	}
+	if j.Error != "" {
+		jj.Error = &j.Error
+	}
+	writeJSON(w, http.StatusOK, jj)
+}
+
+// actionable answers 404 or 409 unless record id may be reprocessed,
+// discarded or corrected now.
+func (a *api) actionable(w http.ResponseWriter, r *http.Request, id string) bool {
+	e, err := a.quarantine.Get(r.Context(), id)
+	switch {
+	case errors.Is(err, quarantine.ErrNotFound):
+		writeError(w, http.StatusNotFound, codeNotFound, fmt.Sprintf("no quarantined record with id %q", id))
+	case err != nil:
+		a.internalError(w, r, "getting quarantine entry", err)
+	case !e.Status.Actionable():
+		writeError(w, http.StatusConflict, codeConflict, conflictMessage(id, e.Status))
+	default:
+		return true
+	}
+	return false
+}
+
+func conflictMessage(id string, st quarantine.Status) string {
+	return fmt.Sprintf("record %s is %s: only quarantined or failed_again records can change", id, st)
+}
+
+// lifecycleError answers a Lifecycle error, if any, and reports whether
+// it did.
+func (a *api) lifecycleError(w http.ResponseWriter, r *http.Request, id, what string, err error) bool {
+	switch {
+	case err == nil:
+		return false
+	case errors.Is(err, quarantine.ErrNotFound):
+		writeError(w, http.StatusNotFound, codeNotFound, fmt.Sprintf("no quarantined record with id %q", id))
+	case errors.Is(err, quarantine.ErrConflict):
+		st := quarantine.Status("no longer quarantined")
+		if e, gerr := a.quarantine.Get(r.Context(), id); gerr == nil {
+			st = e.Status
+		}
+		writeError(w, http.StatusConflict, codeConflict, conflictMessage(id, st))
+	default:
+		a.reprocessError(w, r, what, err)
+	}
+	return true
+}
+
+func (a *api) reprocessOne(w http.ResponseWriter, r *http.Request) {
+	if a.reprocess == nil {
+		writeError(w, http.StatusNotFound, codeNotFound, reprocessDisabled)
+		return
+	}
+	var body struct {
+		Target string `json:"target"`
+		Reason string `json:"reason"`
+	}
+	if !decodeBody(w, r, &body) {
+		return
+	}
+	id := r.PathValue("id")
+	if !a.actionable(w, r, id) {
+		return
+	}
+	a.start(w, r, reprocess.Filter{IDs: []string{id}}, body.Target, body.Reason)
+}
+
+func (a *api) discard(w http.ResponseWriter, r *http.Request) {
+	if a.reprocess == nil {
+		writeError(w, http.StatusNotFound, codeNotFound, reprocessDisabled)
+		return
+	}
+	var body struct {
+		Reason string `json:"reason"`
+	}
+	if !decodeBody(w, r, &body) {
+		return
+	}
+	id := r.PathValue("id")
+	actor, role := ActorFrom(r.Context())
+	err := a.reprocess.Discard(r.Context(), id, quarantine.Change{Actor: actor, Role: role, Reason: body.Reason})
+	if a.lifecycleError(w, r, id, "discarding record", err) {
+		return
+	}
+	MarkAudited(r.Context()) // the store records the change with the status
+	writeJSON(w, http.StatusOK, map[string]string{"id": id, "status": string(quarantine.StatusDiscarded)})
+}
+
+// putPayload stores the request body, as is, as the record's corrected
+// payload, and answers the updated record. The reason is the "reason"
+// query parameter.
+func (a *api) putPayload(w http.ResponseWriter, r *http.Request) {
+	if a.reprocess == nil {
+		writeError(w, http.StatusNotFound, codeNotFound, reprocessDisabled)
+		return
+	}
+	id := r.PathValue("id")
+	limit := a.reprocess.MaxPayloadBytes()
+	value, err := io.ReadAll(http.MaxBytesReader(w, r.Body, int64(limit)))
+	var mbe *http.MaxBytesError
+	switch {
+	case errors.As(err, &mbe):
+		writeError(w, http.StatusRequestEntityTooLarge, codePayloadTooLarge,
+			fmt.Sprintf("the corrected payload is over the %d-byte limit", limit))
+		return
+	case err != nil:
+		writeError(w, http.StatusBadRequest, codeInvalidBody, "reading the request body: "+err.Error())
+		return
+	}
+	actor, role := ActorFrom(r.Context())
+	err = a.reprocess.Correct(r.Context(), id, value, quarantine.Change{Actor: actor, Role: role, Reason: r.URL.Query().Get("reason")})
+	if a.lifecycleError(w, r, id, "correcting record", err) {
+		return
+	}
+	MarkAudited(r.Context()) // the store records the change with the payload
+	a.getQuarantine(w, r)    // the updated record, as GET shows it
+}
