@@ -267,3 +267,33 @@ func TestCheckMessage(t *testing.T) {
 		require.Equal(t, "message_index", got[0].Keyword)
 	}
 }
+
+// Field-level CEL constraints are RULE_VIOLATION at the field, a required
+// oneof MISSING_FIELD at the oneof's name, repeated.unique
+// SCHEMA_VIOLATION, map values are located by key (escaped).
+func TestCheckMoreConstraints(t *testing.T) {
+	t.Parallel()
+	v := parse(t, `syntax = "proto3";
+import "buf/validate/validate.proto";
+message M {
+  int32 even = 1 [(buf.validate.field).cel = {id: "even", message: "must be even", expression: "this % 2 == 0"}];
+  oneof contact {
+    option (buf.validate.oneof).required = true;
+    string email = 2;
+    string phone = 3;
+  }
+  repeated string tags = 4 [(buf.validate.field).repeated.unique = true];
+  map<string, int32> stock = 5 [(buf.validate.field).map.values.int32.gte = 0];
+}`, protobuf.Options{})
+	decoded, got := v.Check(encode(t, v.Default(), `{"even": 3, "tags": ["a", "a"], "stock": {"x/y": -1}}`), nil)
+	require.Nil(t, decoded)
+	for i := range got {
+		got[i].Message = ""
+	}
+	require.Equal(t, []record.Violation{
+		{Type: record.MissingField, Field: "/contact", Keyword: "required"},
+		{Type: record.RuleViolation, Field: "/even", Keyword: "even"},
+		{Type: record.SchemaViolation, Field: "/tags", Keyword: "repeated.unique"},
+		{Type: record.RangeViolation, Field: "/stock/x~1y", Keyword: "int32.gte"},
+	}, got)
+}
