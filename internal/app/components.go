@@ -26,6 +26,7 @@ import (
 	"github.com/dataquarantine/dataquarantine/internal/schema"
 	"github.com/dataquarantine/dataquarantine/internal/schema/avro"
 	"github.com/dataquarantine/dataquarantine/internal/schema/jsonschema"
+	"github.com/dataquarantine/dataquarantine/internal/schema/protobuf"
 	"github.com/dataquarantine/dataquarantine/internal/validate"
 )
 
@@ -175,10 +176,16 @@ func registryCompiler(cfg *config.Config, configured []*schema.Version) registry
 		if err != nil || v.Rules == nil {
 			continue // CompileSchemas read it already
 		}
-		var buf bytes.Buffer
-		if json.Compact(&buf, src) == nil {
-			rulesOf[[2]string{v.Subject, buf.String()}] = v.Rules
+		// The registry's canonical text: a .proto trimmed, JSON compacted.
+		text := string(bytes.TrimSpace(src))
+		if v.Format != schema.FormatProtobuf {
+			var buf bytes.Buffer
+			if json.Compact(&buf, src) != nil {
+				continue
+			}
+			text = buf.String()
 		}
+		rulesOf[[2]string{v.Subject, text}] = v.Rules
 	}
 	lim := JSONLimits(cfg)
 	return func(subject string, version int, format schema.Format, text string) (*schema.Version, error) {
@@ -187,6 +194,8 @@ func registryCompiler(cfg *config.Config, configured []*schema.Version) registry
 		switch format {
 		case schema.FormatAvro:
 			v, err = avro.Compile(subject, version, []byte(text), avro.Options{JSONLimits: lim})
+		case schema.FormatProtobuf:
+			v, err = protobuf.Compile(subject, version, []byte(text), protobuf.Options{MaxDepth: cfg.Limits.MaxDepth})
 		default:
 			v, err = schema.CompileJSON(subject, version, []byte(text), schema.JSONOptions{Limits: lim})
 		}
@@ -212,6 +221,8 @@ func CompileSchemas(cfg *config.Config) ([]*schema.Version, error) {
 		switch s.Type {
 		case config.SchemaTypeAvro:
 			v, err = avro.Compile(s.Subject, s.Version, src, avro.Options{JSONLimits: lim})
+		case config.SchemaTypeProtobuf:
+			v, err = protobuf.Compile(s.Subject, s.Version, src, protobuf.Options{MaxDepth: cfg.Limits.MaxDepth})
 		default:
 			v, err = schema.CompileJSON(s.Subject, s.Version, src, schema.JSONOptions{Limits: lim})
 		}

@@ -325,9 +325,11 @@ func TestValidateTypeFlags(t *testing.T) {
 		args       []string
 		wantErrHas string
 	}{
-		{"unknown type", []string{"--type", "protobuf"}, `--type "protobuf": want json or avro`},
-		{"length-delimited needs avro", []string{"--length-delimited"}, "apply to --type avro only"},
-		{"wire needs avro", []string{"--wire"}, "apply to --type avro only"},
+		{"unknown type", []string{"--type", "xml"}, `--type "xml": want json, avro or protobuf`},
+		{"length-delimited needs avro", []string{"--length-delimited"}, "apply to --type avro and protobuf only"},
+		{"wire needs avro", []string{"--wire"}, "apply to --type avro and protobuf only"},
+		{"message needs protobuf", []string{"--message", "p.M"}, "--message applies to --type protobuf only"},
+		{"JSON schema is not a .proto", []string{"--type", "protobuf"}, "compiling Protobuf schema"},
 		{"JSON schema is not Avro", []string{"--type", "avro"}, "compiling Avro schema"},
 	}
 	for _, c := range cases {

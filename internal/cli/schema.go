@@ -59,14 +59,15 @@ Run 'dataquarantine schema <subcommand> --help' for a subcommand's flags.
 }
 
 func runSchemaDiff(_ context.Context, env Env) int {
-	fs := newFlagSet(env, "schema diff", "--old FILE --new FILE [--type json|avro] [--mode BACKWARD]", `
+	fs := newFlagSet(env, "schema diff", "--old FILE --new FILE [--type json|avro|protobuf] [--mode BACKWARD]", `
 Check offline whether the new schema may follow the old one under a
 compatibility mode, as the registry checks it before accepting a version.
 BACKWARD: the new schema reads data written with the old one (consumers
 upgrade first); FORWARD: the old schema reads data written with the new one
 (producers upgrade first); FULL: both; NONE: no check. JSON Schema follows
 Confluent Schema Registry's rules, Avro the specification's schema
-resolution.
+resolution, Protobuf a basic wire-level check (field numbers reused with
+another type, messages removed, required fields added).
 
 Prints one line per breaking change, "KIND at PATH: explanation", then the
 verdict. Exits 0 when compatible, 1 when not, 2 on a usage error or a
@@ -74,7 +75,7 @@ schema that cannot be read.`)
 	var (
 		oldPath = fs.String("old", "", "the registered (older) schema `file` (required)")
 		newPath = fs.String("new", "", "the candidate (newer) schema `file` (required)")
-		typ     = fs.String("type", "", "schema `type`, json or avro (default: avro for .avsc files, else json)")
+		typ     = fs.String("type", "", "schema `type`, json, avro or protobuf (default: avro for .avsc files, protobuf for .proto, else json)")
 		modeStr = fs.String("mode", string(compat.Backward), "compatibility `mode`: BACKWARD, FORWARD, FULL or NONE (with one old schema the _TRANSITIVE modes are the same)")
 		all     = fs.Bool("all", false, "print the compatible changes too")
 	)
@@ -140,22 +141,28 @@ schema that cannot be read.`)
 }
 
 // diffFormat is the schema type: --type when given, else Avro for an .avsc
-// file and JSON Schema otherwise (register and check use it too).
+// file, Protobuf for a .proto file and JSON Schema otherwise (register and
+// check use it too).
 func diffFormat(typ, oldPath, newPath string) (schema.Format, error) {
 	switch strings.ToLower(typ) {
 	case "json":
 		return schema.FormatJSON, nil
 	case "avro":
 		return schema.FormatAvro, nil
+	case "protobuf":
+		return schema.FormatProtobuf, nil
 	case "":
 		for _, p := range []string{newPath, oldPath} {
-			if strings.EqualFold(filepath.Ext(p), ".avsc") {
+			switch {
+			case strings.EqualFold(filepath.Ext(p), ".avsc"):
 				return schema.FormatAvro, nil
+			case strings.EqualFold(filepath.Ext(p), ".proto"):
+				return schema.FormatProtobuf, nil
 			}
 		}
 		return schema.FormatJSON, nil
 	}
-	return "", fmt.Errorf("--type: unknown schema type %q (want json or avro)", typ)
+	return "", fmt.Errorf("--type: unknown schema type %q (want json, avro or protobuf)", typ)
 }
 
 func plural(n int) string {

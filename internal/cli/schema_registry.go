@@ -50,10 +50,10 @@ func schemaBody(path, typ string) (map[string]string, error) {
 func subjectPath(subject string) string { return "/registry/subjects/" + url.PathEscape(subject) }
 
 func runSchemaRegister(ctx context.Context, env Env) int {
-	fs := newFlagSet(env, "schema register", "SUBJECT FILE [--type json|avro] [--server URL] [--token TOKEN]",
+	fs := newFlagSet(env, "schema register", "SUBJECT FILE [--type json|avro|protobuf] [--server URL] [--token TOKEN]",
 		"Register FILE as the next version of SUBJECT. The registry checks it against the subject's\ncompatibility mode first and refuses an incompatible schema, explaining why (exit 1).\nRegistering a schema already there returns its id."+registryHelp)
 	gw := gatewayFlags(fs)
-	typ := fs.String("type", "", "schema `type`, json or avro (default: avro for .avsc files, else json)")
+	typ := fs.String("type", "", "schema `type`, json, avro or protobuf (default: avro for .avsc files, protobuf for .proto, else json)")
 	if code := fs.parse(); code >= 0 {
 		return code
 	}
@@ -85,10 +85,10 @@ func runSchemaRegister(ctx context.Context, env Env) int {
 }
 
 func runSchemaCheck(ctx context.Context, env Env) int {
-	fs := newFlagSet(env, "schema check", "SUBJECT FILE [--type json|avro] [--server URL] [--token TOKEN]",
+	fs := newFlagSet(env, "schema check", "SUBJECT FILE [--type json|avro|protobuf] [--server URL] [--token TOKEN]",
 		"Check FILE against SUBJECT's latest version under the subject's compatibility mode,\nwithout registering it. Exits 0 when compatible, 1 when not (with the reasons)."+registryHelp)
 	gw := gatewayFlags(fs)
-	typ := fs.String("type", "", "schema `type`, json or avro (default: avro for .avsc files, else json)")
+	typ := fs.String("type", "", "schema `type`, json, avro or protobuf (default: avro for .avsc files, protobuf for .proto, else json)")
 	if code := fs.parse(); code >= 0 {
 		return code
 	}

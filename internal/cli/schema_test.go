@@ -18,6 +18,8 @@ func TestSchemaDiffCommand(t *testing.T) {
 	v2 := writeFile(t, dir, "v2.avsc", `{"type":"record","name":"User","fields":[{"name":"id","type":"long"},{"name":"email","type":"string"}]}`)
 	v2json := writeFile(t, dir, "v2-avro.json", `{"type":"record","name":"User","fields":[{"name":"id","type":"long"},{"name":"email","type":"string","default":""}]}`)
 	missing := filepath.Join(dir, "nope.json")
+	p1 := writeFile(t, dir, "p1.proto", `syntax = "proto3"; package p; message M { string id = 1; }`)
+	p2 := writeFile(t, dir, "p2.proto", `syntax = "proto3"; package p; message M { int64 id = 1; }`)
 
 	cases := []struct {
 		name       string
@@ -43,6 +45,13 @@ func TestSchemaDiffCommand(t *testing.T) {
 				"incompatible (BACKWARD): 1 breaking change\n",
 			},
 			"TITLE_CHANGED", "",
+		},
+		{
+			"protobuf by extension",
+			[]string{"--old", p1, "--new", p2},
+			1,
+			[]string{"FIELD_KIND_CHANGED at /p.M/id: field number 1 (string) in the old schema is read as int64 by the new schema, another wire encoding\n"},
+			"", "",
 		},
 		{"forward is the other way", []string{"--old", long, "--new", short, "--mode", "FORWARD"}, 0, []string{"compatible (FORWARD)"}, "", ""},
 		{

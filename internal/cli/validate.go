@@ -21,6 +21,7 @@ import (
 	"github.com/dataquarantine/dataquarantine/internal/schema"
 	"github.com/dataquarantine/dataquarantine/internal/schema/avro"
 	"github.com/dataquarantine/dataquarantine/internal/schema/jsonschema"
+	"github.com/dataquarantine/dataquarantine/internal/schema/protobuf"
 	"github.com/dataquarantine/dataquarantine/internal/schema/wire"
 	"github.com/dataquarantine/dataquarantine/internal/validate"
 )
@@ -35,21 +36,26 @@ it in a producer's CI.
 
 --type json (the default) reads JSON lines, one record per line (blank lines
 are skipped), from INPUT or standard input. --type avro reads Avro binary,
-decoded with the Avro schema given as --schema: each INPUT file is one record
-('-' is standard input), or, with --length-delimited, a stream of records,
-each preceded by its length as an unsigned varint (protobuf's
-writeDelimitedTo framing). --wire expects each Avro record to start with the
-Confluent wire header (0x00 and a 4-byte schema id, or 0x01 and a 16-byte
-GUID), as Kafka consumers see records from Confluent serializers, and strips
-it; the schema is still --schema.`)
+decoded with the Avro schema given as --schema; --type protobuf reads
+Protobuf binary, decoded as a message of the .proto given as --schema (its
+first top-level message, or the one --message names), whose buf.validate
+constraints are checked. For both, each INPUT file is one record ('-' is
+standard input), or, with --length-delimited, a stream of records, each
+preceded by its length as an unsigned varint (protobuf's writeDelimitedTo
+framing). --wire expects each record to start with the Confluent wire header
+(0x00 and a 4-byte schema id, or 0x01 and a 16-byte GUID; for Protobuf then
+the message indexes, which pick the message type), as Kafka consumers see
+records from Confluent serializers, and strips it; the schema is still
+--schema.`)
 	var (
-		schemaPath = fs.String("schema", "", "JSON Schema `file` (any draft; formats are asserted), or Avro schema with --type avro (required)")
+		schemaPath = fs.String("schema", "", "JSON Schema `file` (any draft; formats are asserted), Avro schema with --type avro, .proto with --type protobuf (required)")
 		rulesPath  = fs.String("rules", "", "YAML `file` of business rules, a list of {name, expr, message, field}, bare or under a rules: key (docs/rules.md)")
-		typ        = fs.String("type", "json", "record `format`: json (JSON lines) or avro (Avro binary)")
-		delimited  = fs.Bool("length-delimited", false, "avro: each INPUT holds records, each preceded by its length as an unsigned varint")
-		wireHeader = fs.Bool("wire", false, "avro: each record starts with a Confluent wire header, which is checked and stripped")
+		typ        = fs.String("type", "json", "record `format`: json (JSON lines), avro (Avro binary) or protobuf (Protobuf binary)")
+		message    = fs.String("message", "", "protobuf: the `message` type of records without message indexes, e.g. pkg.Msg (default: the first in the .proto)")
+		delimited  = fs.Bool("length-delimited", false, "avro, protobuf: each INPUT holds records, each preceded by its length as an unsigned varint")
+		wireHeader = fs.Bool("wire", false, "avro, protobuf: each record starts with a Confluent wire header, which is checked and stripped")
 		maxBytes   = fs.Int("max-bytes", defaults.Limits.MaxBytes, "largest record in `bytes`; larger is PAYLOAD_TOO_LARGE")
-		maxDepth   = fs.Int("max-depth", defaults.Limits.MaxDepth, "deepest nesting of objects and arrays")
+		maxDepth   = fs.Int("max-depth", defaults.Limits.MaxDepth, "deepest nesting of objects and arrays (protobuf: of messages)")
 		dupKeys    = fs.Bool("allow-duplicate-keys", defaults.Limits.AllowDuplicateKeys, "accept objects with a repeated key (default: PARSE_ERROR)")
 		asJSON     = fs.Bool("json", false, "print one JSON object per line: {\"line\" (or \"input\" and \"record\"), \"valid\", \"errors\"}")
 		quiet      = fs.Bool("quiet", false, "print only invalid records")
@@ -62,7 +68,6 @@ it; the schema is still --schema.`)
 		fs.usage(env.Stderr)
 		return exitUsage
 	}
-	isAvro := false
 	switch *typ {
 	case "json":
 		if fs.NArg() > 1 {
@@ -70,13 +75,16 @@ it; the schema is still --schema.`)
 			return exitUsage
 		}
 		if *delimited || *wireHeader {
-			fmt.Fprintln(env.Stderr, "validate: --length-delimited and --wire apply to --type avro only")
+			fmt.Fprintln(env.Stderr, "validate: --length-delimited and --wire apply to --type avro and protobuf only")
 			return exitUsage
 		}
-	case "avro":
-		isAvro = true
+	case "avro", "protobuf":
 	default:
-		fmt.Fprintf(env.Stderr, "validate: --type %q: want json or avro\n", *typ)
+		fmt.Fprintf(env.Stderr, "validate: --type %q: want json, avro or protobuf\n", *typ)
+		return exitUsage
+	}
+	if *message != "" && *typ != "protobuf" {
+		fmt.Fprintln(env.Stderr, "validate: --message applies to --type protobuf only")
 		return exitUsage
 	}
 	src, err := os.ReadFile(*schemaPath)
@@ -86,9 +94,12 @@ it; the schema is still --schema.`)
 	}
 	lim := jsonschema.Limits{MaxDepth: *maxDepth, AllowDuplicateKeys: *dupKeys}
 	var v *schema.Version
-	if isAvro {
+	switch *typ {
+	case "avro":
 		v, err = avro.Compile("offline", 1, src, avro.Options{JSONLimits: lim})
-	} else {
+	case "protobuf":
+		v, err = protobuf.Compile("offline", 1, src, protobuf.Options{Message: *message, MaxDepth: *maxDepth})
+	default:
 		v, err = schema.CompileJSON("offline", 1, src, schema.JSONOptions{Limits: lim})
 	}
 	if err != nil {
@@ -101,14 +112,20 @@ it; the schema is still --schema.`)
 			return exitUsage
 		}
 	}
-	engine, err := validate.New(validate.Options{Resolver: schema.Fixed{Version: v}, MaxBytes: *maxBytes})
+	opts := validate.Options{Resolver: schema.Fixed{Version: v}, MaxBytes: *maxBytes}
+	isProto := *typ == "protobuf"
+	if isProto && *wireHeader {
+		// The engine reads the header itself, for the message indexes.
+		opts.IDs = anyID{v}
+	}
+	engine, err := validate.New(opts)
 	if err != nil {
 		fmt.Fprintf(env.Stderr, "validate: %v\n", err)
 		return exitUsage
 	}
-	if isAvro {
+	if *typ != "json" {
 		return validateBinary(env, engine, fs.Args(), binaryOptions{
-			maxBytes: *maxBytes, delimited: *delimited, wire: *wireHeader, asJSON: *asJSON, quiet: *quiet,
+			maxBytes: *maxBytes, delimited: *delimited, wire: *wireHeader, protobuf: isProto, asJSON: *asJSON, quiet: *quiet,
 		})
 	}
 	in := env.Stdin
@@ -269,6 +286,7 @@ type binaryOptions struct {
 	maxBytes      int
 	delimited     bool
 	wire          bool
+	protobuf      bool
 	asJSON, quiet bool
 }
 
@@ -283,7 +301,7 @@ func validateBinary(env Env, engine *validate.Engine, inputs []string, o binaryO
 	var verdict record.Verdict
 	check := func(at position, value []byte) {
 		total++
-		checkBinary(engine, value, o.wire, &verdict)
+		checkBinary(engine, value, o.wire, o.protobuf, &verdict)
 		if !verdict.Valid() {
 			invalid++
 		}
@@ -365,10 +383,11 @@ func eachDelimited(r io.Reader, maxBytes int, fn func(n int, value []byte)) erro
 
 // checkBinary validates one binary record, first stripping its Confluent
 // wire header when stripWire: a missing or malformed header is a
-// DECODE_ERROR, as the gateway will report it.
-func checkBinary(engine *validate.Engine, value []byte, stripWire bool, v *record.Verdict) {
+// DECODE_ERROR, as the gateway will report it. A Protobuf record keeps its
+// header: the engine (built with anyID) reads it for the message indexes.
+func checkBinary(engine *validate.Engine, value []byte, stripWire, protobuf bool, v *record.Verdict) {
 	if stripWire {
-		_, payload, ok, err := wire.Parse(value, nil, wire.Options{})
+		_, payload, ok, err := wire.Parse(value, nil, wire.Options{Protobuf: protobuf})
 		if err != nil || !ok {
 			msg := "no Confluent wire header: the record does not start with 0x00 or 0x01"
 			if err != nil {
@@ -378,7 +397,16 @@ func checkBinary(engine *validate.Engine, value []byte, stripWire bool, v *recor
 			v.Violations = append(v.Violations, record.Violation{Type: record.DecodeError, Keyword: "wire", Message: msg})
 			return
 		}
-		value = payload
+		if !protobuf {
+			value = payload
+		}
 	}
 	_ = engine.Validate(&record.Record{Value: value}, v) // a Fixed resolver never fails
 }
+
+// anyID resolves every schema id to the one offline version: --wire checks
+// the header's form, not which id it names.
+type anyID struct{ v *schema.Version }
+
+func (anyID) Wire(string) bool                                 { return true }
+func (a anyID) ResolveID(string, int) (*schema.Version, error) { return a.v, nil }

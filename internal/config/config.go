@@ -166,9 +166,10 @@ type Reprocess struct {
 type Schema struct {
 	// Subject is the schema subject. No default: required.
 	Subject string `yaml:"subject"`
-	// Type is the schema format: "JSON" (JSON Schema) or "AVRO" (an Avro
-	// schema; records are Avro binary). "PROTOBUF" is refused as not
-	// supported yet. Default "JSON".
+	// Type is the schema format: "JSON" (JSON Schema), "AVRO" (an Avro
+	// schema; records are Avro binary) or "PROTOBUF" (a .proto file;
+	// records are Protobuf binary of its first message, or of the one
+	// their wire header's message indexes name). Default "JSON".
 	Type string `yaml:"type"`
 	// Version is the version number within Subject. Default 1.
 	Version int `yaml:"version"`
@@ -194,7 +195,7 @@ func (s *Schema) applyDefaults() {
 	s.Version = 1
 }
 
-// The schema types. SchemaTypeProtobuf is not supported yet.
+// The schema types.
 const (
 	SchemaTypeJSON     = "JSON"
 	SchemaTypeAvro     = "AVRO"
@@ -239,7 +240,8 @@ type Limits struct {
 	// MaxBytes is the largest record value accepted; a larger one is
 	// PAYLOAD_TOO_LARGE. Default 1048576 (1 MiB).
 	MaxBytes int `yaml:"max_bytes"`
-	// MaxDepth is the deepest nesting of JSON objects and arrays accepted.
+	// MaxDepth is the deepest nesting of JSON objects and arrays (and of
+	// Protobuf messages) accepted.
 	// Default 64.
 	MaxDepth int `yaml:"max_depth"`
 	// AllowDuplicateKeys accepts JSON objects with a repeated key instead of

@@ -185,10 +185,9 @@ func (c *Config) validateSchemas(p *problems) {
 		switch s.Type {
 		case SchemaTypeJSON, SchemaTypeAvro:
 			isJSON = true
-		case SchemaTypeProtobuf:
-			p.add(key+".type", "%s is not supported yet (want %s or %s)", s.Type, SchemaTypeJSON, SchemaTypeAvro)
+		case SchemaTypeProtobuf: // .proto text, compiled when the gateway starts
 		default:
-			p.add(key+".type", "unknown schema type %s (want %s or %s)", quoteValue(s.Type), SchemaTypeJSON, SchemaTypeAvro)
+			p.add(key+".type", "unknown schema type %s (want %s, %s or %s)", quoteValue(s.Type), SchemaTypeJSON, SchemaTypeAvro, SchemaTypeProtobuf)
 		}
 		if s.Version < 1 {
 			p.add(key+".version", "must be at least 1, got %d", s.Version)

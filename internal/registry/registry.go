@@ -61,7 +61,8 @@ type SubjectSchema struct {
 // RegisterRequest is a schema to register under a subject.
 type RegisterRequest struct {
 	Subject string
-	// Format is "JSON" or "AVRO"; "" is AVRO, as in Confluent's API.
+	// Format is "JSON", "AVRO" or "PROTOBUF"; "" is AVRO, as in
+	// Confluent's API.
 	Format schema.Format
 	Schema string
 	// Label is an optional semantic-version label ("1.1.0").
@@ -79,26 +80,32 @@ type RegisterRequest struct {
 var semver = regexp.MustCompile(`^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(-[0-9A-Za-z.-]+)?(\+[0-9A-Za-z.-]+)?$`)
 
 // ParseFormat reads a schema type as Confluent spells it; "" is AVRO.
-// PROTOBUF is refused as not supported yet.
 func ParseFormat(s string) (schema.Format, error) {
 	switch strings.ToUpper(s) {
 	case "", string(schema.FormatAvro):
 		return schema.FormatAvro, nil
 	case string(schema.FormatJSON):
 		return schema.FormatJSON, nil
-	case "PROTOBUF":
-		return "", fmt.Errorf("%w: schema type PROTOBUF is not supported yet", ErrInvalidSchema)
+	case string(schema.FormatProtobuf):
+		return schema.FormatProtobuf, nil
 	}
-	return "", fmt.Errorf("%w: unknown schema type %q (want JSON or AVRO)", ErrInvalidSchema, s)
+	return "", fmt.Errorf("%w: unknown schema type %q (want JSON, AVRO or PROTOBUF)", ErrInvalidSchema, s)
 }
 
 // canonical parses and validates src, returning the form it is stored and
 // compared in: compact JSON, so whitespace alone does not make a new
-// schema.
+// schema; a .proto is not JSON, and is kept as given, trimmed.
 func canonical(format schema.Format, src string) (schema.Format, string, error) {
 	f, err := ParseFormat(string(format))
 	if err != nil {
 		return "", "", err
+	}
+	if f == schema.FormatProtobuf {
+		text := strings.TrimSpace(src)
+		if err := compat.Validate(f, []byte(text)); err != nil {
+			return "", "", fmt.Errorf("%w: %w", ErrInvalidSchema, err)
+		}
+		return f, text, nil
 	}
 	var buf bytes.Buffer
 	if err := json.Compact(&buf, []byte(src)); err != nil {

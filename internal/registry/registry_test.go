@@ -108,7 +108,8 @@ func TestRegisterRefuses(t *testing.T) {
 		req  registry.RegisterRequest
 		want error
 	}{
-		{"protobuf", registry.RegisterRequest{Subject: "s", Format: "PROTOBUF", Schema: `syntax = "proto3";`}, registry.ErrInvalidSchema},
+		{"protobuf without a message", registry.RegisterRequest{Subject: "s", Format: "PROTOBUF", Schema: `syntax = "proto3";`}, registry.ErrInvalidSchema},
+		{"bad protobuf", registry.RegisterRequest{Subject: "s", Format: "PROTOBUF", Schema: `syntax = "proto3"; message M { strnig a = 1; }`}, registry.ErrInvalidSchema},
 		{"unknown type", registry.RegisterRequest{Subject: "s", Format: "XML", Schema: `{}`}, registry.ErrInvalidSchema},
 		{"not JSON", registry.RegisterRequest{Subject: "s", Format: "JSON", Schema: `{`}, registry.ErrInvalidSchema},
 		{"bad avro", registry.RegisterRequest{Subject: "s", Format: "AVRO", Schema: `{"type":"record"}`}, registry.ErrInvalidSchema},
@@ -577,5 +578,35 @@ func TestAll(t *testing.T) {
 		if got := key(all); !reflect.DeepEqual(got, tc.want) {
 			t.Errorf("%s: %v, want %v", tc.name, got, tc.want)
 		}
+	}
+}
+
+// A .proto is stored as given, trimmed (not JSON-compacted), registering
+// it again is idempotent, and a BACKWARD-incompatible change is refused.
+func TestRegisterProtobuf(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	r := newRegistry(t)
+	v1 := "syntax = \"proto3\";\npackage p;\n\nmessage M {\n  string id = 1;\n}"
+	got, err := r.Register(ctx, registry.RegisterRequest{Subject: "p", Format: "protobuf", Schema: "\n" + v1 + "\n\n"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Format != schema.FormatProtobuf || got.Text != v1 || got.Version.Version != 1 {
+		t.Fatalf("registered %+v", got)
+	}
+	again, err := r.Register(ctx, registry.RegisterRequest{Subject: "p", Format: schema.FormatProtobuf, Schema: v1})
+	if err != nil || again.SchemaID != got.SchemaID || again.Version.Version != 1 {
+		t.Fatalf("again: %+v, %v", again, err)
+	}
+	v2 := strings.Replace(v1, "string id = 1;", "string id = 1;\n  int64 n = 2;", 1)
+	if _, err := r.Register(ctx, registry.RegisterRequest{Subject: "p", Format: schema.FormatProtobuf, Schema: v2}); err != nil {
+		t.Fatalf("adding a field: %v", err)
+	}
+	bad := strings.Replace(v2, "int64 n = 2;", "string n = 2;", 1)
+	_, err = r.Register(ctx, registry.RegisterRequest{Subject: "p", Format: schema.FormatProtobuf, Schema: bad})
+	var ie *registry.IncompatibleError
+	if !errors.As(err, &ie) || ie.Changes[0].Kind != "FIELD_KIND_CHANGED" || ie.Changes[0].Path != "/p.M/n" {
+		t.Fatalf("retyping a field: %v", err)
 	}
 }

@@ -26,5 +26,8 @@
 //
 // Decoded Avro values (int32, int64, float32, float64, string, []byte,
 // time.Time for timestamp logical types, *big.Rat for decimals) map to int,
-// int, double, double, string, bytes, timestamp and double.
+// int, double, double, string, bytes, timestamp and double. Decoded
+// Protobuf messages (package schema/protobuf) arrive as map[string]any of
+// int64, uint64, float64, string, []byte, bool, time.Time, time.Duration,
+// []any and nested maps, which CEL's own adapter reads.
 package rules

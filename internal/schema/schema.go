@@ -15,6 +15,8 @@ type Format string
 const (
 	FormatJSON Format = "JSON"
 	FormatAvro Format = "AVRO"
+	// FormatProtobuf is a .proto schema; records are Protobuf binary.
+	FormatProtobuf Format = "PROTOBUF"
 )
 
 // Validator is one compiled schema version of some format. It owns both the
@@ -98,6 +100,13 @@ type IDResolver interface {
 // version's schema into its own (Avro schema resolution).
 type WriterChecker interface {
 	CheckWithWriter(writer Validator, payload []byte, dst []record.Violation) (decoded any, violations []record.Violation)
+}
+
+// MessageChecker is a Validator whose schema declares several message types
+// (Protobuf): CheckMessage is Check for the type that the message indexes
+// of a record's wire header select.
+type MessageChecker interface {
+	CheckMessage(indexes []int, payload []byte, dst []record.Violation) (decoded any, violations []record.Violation)
 }
 
 // Layered is a Validator whose decode and schema layers can run apart, so

@@ -38,7 +38,8 @@ type Options struct {
 }
 
 // The validation layers, as LayerObserver names them. A validator that
-// decodes and checks in one pass (Avro binary) reports both as LayerSchema.
+// decodes and checks in one pass (Avro binary, Protobuf) reports both as
+// LayerSchema.
 const (
 	LayerDecode = "decode"
 	LayerSchema = "schema"
@@ -116,7 +117,8 @@ func (e *Engine) Validate(rec *record.Record, v *record.Verdict) error {
 		return nil
 	}
 	if e.ids != nil && e.ids.Wire(rec.Topic) {
-		h, payload, ok, err := wire.Parse(rec.Value, rec.Headers, wire.Options{})
+		// Protobuf records carry message indexes after the schema id.
+		h, payload, ok, err := wire.Parse(rec.Value, rec.Headers, wire.Options{Protobuf: sv.Format == schema.FormatProtobuf})
 		switch {
 		case err != nil:
 			v.Violations = append(v.Violations, record.Violation{
@@ -190,7 +192,8 @@ func (e *Engine) checkTimed(sv *schema.Version, value []byte, dst []record.Viola
 // that version, whatever its rollout state, with no fallback. An Avro
 // payload is decoded with the schema it names and read into the enforced
 // version's (schema resolution), so a writer the readers cannot read is
-// caught at the field where they disagree.
+// caught at the field where they disagree. A Protobuf payload is decoded as
+// the message type its header's message indexes select.
 func (e *Engine) validateWritten(topic string, enforced *schema.Version, h wire.Header, payload []byte, v *record.Verdict) error {
 	if h.Magic == wire.MagicGUID {
 		v.Violations = append(v.Violations, record.Violation{
@@ -213,9 +216,14 @@ func (e *Engine) validateWritten(topic string, enforced *schema.Version, h wire.
 	}
 	v.Version = writer.Version
 	var decoded any
-	if wc, ok := enforced.Validator.(schema.WriterChecker); ok && writer.Format == enforced.Format {
+	wc, resolves := enforced.Validator.(schema.WriterChecker)
+	mc, indexed := writer.Validator.(schema.MessageChecker)
+	switch {
+	case resolves && writer.Format == enforced.Format:
 		decoded, v.Violations = wc.CheckWithWriter(writer.Validator, payload, v.Violations)
-	} else {
+	case indexed && h.MessageIndexes != nil:
+		decoded, v.Violations = mc.CheckMessage(h.MessageIndexes, payload, v.Violations)
+	default:
 		decoded, v.Violations = writer.Validator.Check(payload, v.Violations)
 	}
 	if len(v.Violations) == 0 && writer.Rules.Len() > 0 {

@@ -178,7 +178,7 @@ func subjectSchema(s registry.SubjectSchema) schemaJSON {
 }
 
 func (h *Handler) types(w http.ResponseWriter, _ *http.Request) {
-	writeJSON(w, http.StatusOK, []string{string(schema.FormatJSON), string(schema.FormatAvro)})
+	writeJSON(w, http.StatusOK, []string{string(schema.FormatJSON), string(schema.FormatAvro), string(schema.FormatProtobuf)})
 }
 
 func (h *Handler) schemaID(w http.ResponseWriter, r *http.Request) (registry.Schema, bool) {

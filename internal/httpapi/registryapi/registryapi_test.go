@@ -91,7 +91,7 @@ func TestClientRegisterLookupFetch(t *testing.T) {
 
 	types, err := cl.SupportedTypes(ctx)
 	must(t, err)
-	equal(t, "types", types, []sr.SchemaType{sr.TypeAvro, sr.TypeJSON}) // the client sorts
+	equal(t, "types", types, []sr.SchemaType{sr.TypeAvro, sr.TypeProtobuf, sr.TypeJSON}) // the client sorts by its enum
 
 	v1, err := cl.CreateSchema(ctx, "users-value", sr.Schema{Schema: avroV1})
 	must(t, err)
@@ -341,7 +341,7 @@ func TestWire(t *testing.T) {
 		{"unknown path", "GET", "/nowhere", "", "", 404, `{"error_code":404}`},
 		{"wrong method", "PATCH", "/subjects", "", "", 405, `{"error_code":405}`},
 		{"compat verbose", "POST", "/compatibility/subjects/a/versions/latest?verbose=true", registryapi.ContentType, `{"schema":` + quote(jsonA) + `,"schemaType":"JSON"}`, 200, `{"is_compatible":true,"messages":[]}`},
-		{"types", "GET", "/schemas/types", "", "", 200, `["JSON","AVRO"]`},
+		{"types", "GET", "/schemas/types", "", "", 200, `["JSON","AVRO","PROTOBUF"]`},
 	}
 	for _, tc := range tests { // in order: later cases read what earlier ones wrote
 		req, err := http.NewRequest(tc.method, base+tc.path, strings.NewReader(tc.body))

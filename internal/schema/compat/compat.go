@@ -6,9 +6,13 @@ import (
 	"strconv"
 	"strings"
 
+	"google.golang.org/protobuf/reflect/protoreflect"
+
 	"github.com/dataquarantine/dataquarantine/internal/schema"
 	"github.com/dataquarantine/dataquarantine/internal/schema/compat/avrocompat"
 	"github.com/dataquarantine/dataquarantine/internal/schema/compat/jsoncompat"
+	"github.com/dataquarantine/dataquarantine/internal/schema/compat/protocompat"
+	"github.com/dataquarantine/dataquarantine/internal/schema/protobuf"
 )
 
 // Mode is a compatibility mode, as Confluent Schema Registry names them.
@@ -143,9 +147,10 @@ func (r Result) Breaking() []Change {
 // compares with the latest version only; NONE with none. JSON Schema
 // readings follow Confluent's rules, where "reads" means every document
 // valid under the writer's schema is valid under the reader's; Avro
-// readings follow the specification's schema resolution.
+// readings follow the specification's schema resolution; Protobuf readings
+// are protocompat's basic wire-level check.
 //
-// format is schema.FormatJSON or "AVRO" ("" is AVRO, as in Confluent's
+// format is schema.FormatJSON, "AVRO" or "PROTOBUF" ("" is AVRO, as in Confluent's
 // API). An error means a schema could not be parsed, or an unknown mode or
 // format; an incompatibility is a Result, not an error.
 func Check(format schema.Format, mode Mode, candidate []byte, existing [][]byte) (Result, error) {
@@ -228,8 +233,10 @@ func formatFor(f schema.Format) (checker, error) {
 		return jsonChecker{}, nil
 	case string(schema.FormatAvro), "":
 		return avroChecker{}, nil
+	case string(schema.FormatProtobuf):
+		return protoChecker{}, nil
 	}
-	return nil, fmt.Errorf("%w %q (want JSON or AVRO)", ErrUnknownFormat, string(f))
+	return nil, fmt.Errorf("%w %q (want JSON, AVRO or PROTOBUF)", ErrUnknownFormat, string(f))
 }
 
 type jsonChecker struct{}
@@ -251,6 +258,27 @@ func (avroChecker) parse(src []byte) (any, error) { return avrocompat.Parse(src)
 
 func (avroChecker) changes(writer, reader any, wn, rn string) []Change {
 	findings := avrocompat.Check(writer.(*avrocompat.Schema), reader.(*avrocompat.Schema))
+	out := make([]Change, len(findings))
+	for i, f := range findings {
+		out[i] = Change{Kind: f.Kind, Path: f.Path, Message: f.Explain(wn, rn), Breaking: !f.Compatible}
+	}
+	return out
+}
+
+type protoChecker struct{}
+
+// parse compiles the .proto as the registry and the gateway do, so a
+// schema whose protovalidate constraints do not compile is refused here.
+func (protoChecker) parse(src []byte) (any, error) {
+	v, err := protobuf.Parse(src, protobuf.Options{})
+	if err != nil {
+		return nil, err
+	}
+	return v.File(), nil
+}
+
+func (protoChecker) changes(writer, reader any, wn, rn string) []Change {
+	findings := protocompat.Check(writer.(protoreflect.FileDescriptor), reader.(protoreflect.FileDescriptor))
 	out := make([]Change, len(findings))
 	for i, f := range findings {
 		out[i] = Change{Kind: f.Kind, Path: f.Path, Message: f.Explain(wn, rn), Breaking: !f.Compatible}

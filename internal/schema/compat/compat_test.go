@@ -170,7 +170,8 @@ func TestCheckErrors(t *testing.T) {
 		is        error
 	}{
 		{"unknown mode", schema.FormatJSON, "SIDEWAYS", good, nil, "SIDEWAYS", ErrUnknownMode},
-		{"unknown format", "PROTOBUF", Backward, good, nil, "PROTOBUF", ErrUnknownFormat},
+		{"unknown format", "XML", Backward, good, nil, "XML", ErrUnknownFormat},
+		{"unparsable protobuf", schema.FormatProtobuf, Backward, []byte(`syntax = "proto3"; message {`), nil, "new schema", nil},
 		{"unparsable candidate", schema.FormatJSON, Backward, []byte(`{`), [][]byte{good}, "new schema", nil},
 		{"unparsable candidate under NONE", schema.FormatJSON, None, []byte(`{"type":"strnig"}`), nil, "new schema", nil},
 		{"unparsable latest version", schema.FormatJSON, Backward, good, [][]byte{good, []byte(`[`)}, "old schema 2 of 2", nil},
@@ -206,6 +207,8 @@ func TestValidate(t *testing.T) {
 	t.Parallel()
 	require.NoError(t, Validate(schema.FormatJSON, []byte(`{"type":"string"}`)))
 	require.NoError(t, Validate(schema.FormatAvro, []byte(`"string"`)))
+	require.NoError(t, Validate(schema.FormatProtobuf, []byte(`syntax = "proto3"; message M { string a = 1; }`)))
+	require.ErrorContains(t, Validate(schema.FormatProtobuf, []byte(`syntax = "proto3"; message M { strnig a = 1; }`)), "strnig")
 	err := Validate(schema.FormatJSON, []byte(`{"type":"strnig"}`))
 	require.ErrorContains(t, err, `unknown type "strnig"`)
 	require.ErrorIs(t, Validate("XML", nil), ErrUnknownFormat)
@@ -223,4 +226,23 @@ func TestFormats(t *testing.T) {
 	require.NoError(t, err)
 	require.False(t, res.Compatible)
 	require.Equal(t, "TYPE_NARROWED", res.Breaking()[0].Kind)
+}
+
+// Protobuf compatibility through Check: a field number reused with another
+// encoding breaks BACKWARD; adding a field does not.
+func TestCheckProtobuf(t *testing.T) {
+	t.Parallel()
+	v1 := []byte(`syntax = "proto3"; package p; message M { string a = 1; int32 n = 2; }`)
+	added := []byte(`syntax = "proto3"; package p; message M { string a = 1; int32 n = 2; bool b = 3; }`)
+	retyped := []byte(`syntax = "proto3"; package p; message M { string a = 1; double n = 2; }`)
+	res, err := Check(schema.FormatProtobuf, Full, added, [][]byte{v1})
+	require.NoError(t, err)
+	require.True(t, res.Compatible, "%+v", res.Changes)
+	res, err = Check(schema.FormatProtobuf, Backward, retyped, [][]byte{v1})
+	require.NoError(t, err)
+	require.False(t, res.Compatible)
+	require.Equal(t, []Change{{
+		Kind: "FIELD_KIND_CHANGED", Path: "/p.M/n", Breaking: true, Direction: DirBackward, Version: 0,
+		Message: "field number 2 (int32) in the old schema is read as double by the new schema, another wire encoding",
+	}}, res.Breaking())
 }

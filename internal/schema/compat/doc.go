@@ -8,6 +8,8 @@
 // each pair to a format: jsoncompat for JSON Schema (a port of Confluent
 // Schema Registry's diff, which its conformance cases hold to Confluent's
 // verdicts) and avrocompat for Avro (the specification's schema
-// resolution, agreeing with the Avro library the gateway decodes with).
+// resolution, agreeing with the Avro library the gateway decodes with) and
+// protocompat for Protobuf (a basic wire-level check after Confluent's
+// rules).
 // The registry service and the "schema diff" command are its callers.
 package compat
