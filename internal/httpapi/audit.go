@@ -4,13 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
-	"maps"
 	"net/http"
 	"net/url"
-	"slices"
-	"strconv"
-	"time"
 
 	"github.com/dataquarantine/dataquarantine/internal/audit"
 )
@@ -82,36 +77,11 @@ func (a *api) listAudit(w http.ResponseWriter, r *http.Request) {
 // the quarantine list's.
 func parseAuditFilter(q url.Values) (audit.Filter, string) {
 	var f audit.Filter
-	for _, name := range slices.Sorted(maps.Keys(q)) {
-		if n := len(q[name]); n > 1 {
-			return f, fmt.Sprintf("parameter %s is given %d times; give it at most once", name, n)
-		}
+	if problem := repeatedParameter(q); problem != "" {
+		return f, problem
 	}
 	f.Target, f.Action, f.Actor = q.Get("target"), q.Get("action"), q.Get("actor")
-	for _, p := range []struct {
-		name string
-		dst  *time.Time
-	}{{"since", &f.Since}, {"until", &f.Until}} {
-		v := q.Get(p.name)
-		if v == "" {
-			continue
-		}
-		t, err := time.Parse(time.RFC3339Nano, v)
-		if err != nil {
-			return f, fmt.Sprintf("invalid %s %q: must be an RFC 3339 time such as 2026-11-03T10:00:00Z", p.name, v)
-		}
-		*p.dst = t
-	}
-	if !f.Since.IsZero() && !f.Until.IsZero() && f.Since.After(f.Until) {
-		return f, "invalid since: it is after until"
-	}
-	if v := q.Get("limit"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > 1000 {
-			return f, fmt.Sprintf("invalid limit %q: must be an integer from 1 to 1000", v)
-		}
-		f.Limit = n
-	}
-	f.Cursor = q.Get("cursor")
-	return f, ""
+	var problem string
+	f.Since, f.Until, f.Limit, f.Cursor, problem = parsePage(q, 1000)
+	return f, problem
 }

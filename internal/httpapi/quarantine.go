@@ -134,10 +134,8 @@ func (a *api) listQuarantine(w http.ResponseWriter, r *http.Request) {
 // same as an absent one, as HTML forms send them.
 func parseFilter(q url.Values) (quarantine.Filter, string) {
 	var f quarantine.Filter
-	for _, name := range slices.Sorted(maps.Keys(q)) {
-		if n := len(q[name]); n > 1 {
-			return f, fmt.Sprintf("parameter %s is given %d times; give it at most once", name, n)
-		}
+	if problem := repeatedParameter(q); problem != "" {
+		return f, problem
 	}
 	if v := q.Get("error_type"); v != "" {
 		f.ErrorType = record.ErrorType(v)
@@ -154,32 +152,51 @@ func parseFilter(q url.Values) (quarantine.Filter, string) {
 	f.Field = q.Get("field")
 	f.Topic = q.Get("topic")
 	f.Subject = q.Get("subject")
+	var problem string
+	f.Since, f.Until, f.Limit, f.Cursor, problem = parsePage(q, quarantine.MaxLimit)
+	return f, problem
+}
+
+// repeatedParameter names the first parameter given more than once, or
+// returns "": every list parameter takes one value.
+func repeatedParameter(q url.Values) string {
+	for _, name := range slices.Sorted(maps.Keys(q)) {
+		if n := len(q[name]); n > 1 {
+			return fmt.Sprintf("parameter %s is given %d times; give it at most once", name, n)
+		}
+	}
+	return ""
+}
+
+// parsePage reads the parameters every list shares: the since (inclusive)
+// and until (exclusive) time bounds, limit (1 to maxLimit) and cursor. The
+// problem names the offending parameter, "" when all are valid.
+func parsePage(q url.Values, maxLimit int) (since, until time.Time, limit int, cursor, problem string) {
 	for _, p := range []struct {
 		name string
 		dst  *time.Time
-	}{{"since", &f.Since}, {"until", &f.Until}} {
+	}{{"since", &since}, {"until", &until}} {
 		v := q.Get(p.name)
 		if v == "" {
 			continue
 		}
 		t, err := time.Parse(time.RFC3339Nano, v)
 		if err != nil {
-			return f, fmt.Sprintf("invalid %s %q: must be an RFC 3339 time such as 2026-11-03T10:00:00Z", p.name, v)
+			return since, until, 0, "", fmt.Sprintf("invalid %s %q: must be an RFC 3339 time such as 2026-11-03T10:00:00Z", p.name, v)
 		}
 		*p.dst = t
 	}
-	if !f.Since.IsZero() && !f.Until.IsZero() && f.Since.After(f.Until) {
-		return f, "invalid since: it is after until"
+	if !since.IsZero() && !until.IsZero() && since.After(until) {
+		return since, until, 0, "", "invalid since: it is after until"
 	}
 	if v := q.Get("limit"); v != "" {
 		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > quarantine.MaxLimit {
-			return f, fmt.Sprintf("invalid limit %q: must be an integer from 1 to %d", v, quarantine.MaxLimit)
+		if err != nil || n < 1 || n > maxLimit {
+			return since, until, 0, "", fmt.Sprintf("invalid limit %q: must be an integer from 1 to %d", v, maxLimit)
 		}
-		f.Limit = n
+		limit = n
 	}
-	f.Cursor = q.Get("cursor")
-	return f, ""
+	return since, until, limit, q.Get("cursor"), ""
 }
 
 func joinStrings[S ~string](ss []S) string {
