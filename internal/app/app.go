@@ -194,6 +194,7 @@ func (a *App) startKafka(ctx context.Context) error {
 			}
 		},
 		MaxBufferedRecords: 4 * a.cfg.Pipeline.BatchSize,
+		SessionTimeout:     a.cfg.Kafka.SessionTimeout,
 		Logger:             a.log,
 	})
 	if err != nil {

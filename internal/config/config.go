@@ -69,6 +69,11 @@ type Kafka struct {
 	// ReplicationFactor is the replication factor of topics the gateway
 	// creates; -1 uses the broker's default. Default -1.
 	ReplicationFactor int16 `yaml:"replication_factor"`
+	// SessionTimeout is how long the group waits for a silent gateway
+	// process before giving its partitions to the others (heartbeats are
+	// sent every third of it, at most every 3s). The broker bounds it
+	// (group.min/max.session.timeout.ms). Default 45s.
+	SessionTimeout time.Duration `yaml:"session_timeout"`
 }
 
 // Embedded configures the in-process Kafka-protocol broker.
@@ -285,6 +290,7 @@ func Default() Config {
 			CreateTopics:      true,
 			Partitions:        6,
 			ReplicationFactor: -1,
+			SessionTimeout:    45 * time.Second,
 		},
 		Topics: Topics{
 			Inputs: []Input{{Topic: "raw-events", Subject: "user_event"}},

@@ -71,6 +71,7 @@ func TestGoodConfigs(t *testing.T) {
 			CreateTopics:      false,
 			Partitions:        12,
 			ReplicationFactor: 3,
+			SessionTimeout:    30 * time.Second,
 		},
 		Topics: Topics{
 			Inputs: []Input{

@@ -148,6 +148,9 @@ func (c *Config) validateKafka(p *problems) {
 	if rf := c.Kafka.ReplicationFactor; rf != -1 && rf < 1 {
 		p.add("kafka.replication_factor", "must be -1 (the broker's default) or at least 1, got %d", rf)
 	}
+	if c.Kafka.SessionTimeout < time.Second {
+		p.add("kafka.session_timeout", "must be at least 1s, got %s", c.Kafka.SessionTimeout)
+	}
 }
 
 func (c *Config) validateSchemas(p *problems) {
