@@ -32,6 +32,7 @@ import (
 	"github.com/dataquarantine/dataquarantine/internal/registry"
 	regpostgres "github.com/dataquarantine/dataquarantine/internal/registry/postgres"
 	regsqlite "github.com/dataquarantine/dataquarantine/internal/registry/sqlite"
+	"github.com/dataquarantine/dataquarantine/internal/retention"
 	"github.com/dataquarantine/dataquarantine/internal/schema"
 )
 
@@ -66,6 +67,7 @@ type App struct {
 	pipe     *pipeline.Pipeline
 	circuit  *circuit.Set
 	lag      *kafka.LagReporter
+	purge    *retention.Job
 	metrics  *pipeline.Metrics
 	httpLn   net.Listener
 	httpSrv  *http.Server
@@ -112,6 +114,9 @@ func New(ctx context.Context, opts Options) (_ *App, err error) {
 		reg.MustRegister(poolGauges(a.pg)...)
 	}
 	if err := a.spoolStores(reg); err != nil {
+		return nil, err
+	}
+	if a.purge, err = a.newRetention(st, reg); err != nil {
 		return nil, err
 	}
 	engine, err := a.buildEngine(ctx, reg)
@@ -269,6 +274,7 @@ func (a *App) Run(ctx context.Context) error {
 	g, ctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return a.pipe.Run(ctx) })
 	g.Go(func() error { return a.lag.Run(ctx) })
+	g.Go(func() error { return a.purge.Run(ctx) })
 	g.Go(func() error { return a.resolver.Run(ctx) })
 	for _, s := range a.spools {
 		g.Go(func() error { return s.Run(ctx) })

@@ -26,6 +26,8 @@ type Config struct {
 	Schemas []Schema `yaml:"schemas"`
 	// Storage locates the quarantine store.
 	Storage Storage `yaml:"storage"`
+	// Retention purges old quarantined records from both stores.
+	Retention Retention `yaml:"retention"`
 	// Limits bound what the decoder accepts from a record.
 	Limits Limits `yaml:"limits"`
 	// Pipeline tunes the consume-validate-route loop.
@@ -198,6 +200,19 @@ type Payloads struct {
 	SecretKey string `yaml:"secret_key"`
 }
 
+// Retention configures the periodic purge of old quarantined records.
+type Retention struct {
+	// MaxAge is how old a quarantined record may get before its metadata
+	// row and payload are purged; its age counts from the Kafka record's
+	// timestamp (the quarantine time for a record without one), and a
+	// payload segment's from when it was written. At least 1h when set.
+	// Default 0: keep forever.
+	MaxAge time.Duration `yaml:"max_age"`
+	// Interval is the time between purges, the first one at start. At
+	// least 1m. Default 1h.
+	Interval time.Duration `yaml:"interval"`
+}
+
 // Limits bound the input the decoder accepts; a record over a limit is
 // quarantined with the matching error type, never an operational error.
 type Limits struct {
@@ -303,6 +318,7 @@ func Default() Config {
 			Version: 1,
 			Schema:  userEventSchema,
 		}},
+		Retention: Retention{MaxAge: 0, Interval: time.Hour},
 		Limits: Limits{
 			MaxBytes:           1 << 20,
 			MaxDepth:           64,
