@@ -55,6 +55,44 @@ type GroupOptions struct {
 //     retries forever; records keep their source partition modulo the
 //     output topic's partition count (SourcePartitioner).
 func NewGroupClient(opts GroupOptions) (*kgo.Client, error) {
+	kopts, err := groupOpts(opts)
+	if err != nil {
+		return nil, err
+	}
+	cl, err := kgo.NewClient(kopts...)
+	if err != nil {
+		return nil, fmt.Errorf("creating kafka client: %w", err)
+	}
+	return cl, nil
+}
+
+// NewTransactSession returns a session for exactly-once processing: a client
+// set up as NewGroupClient's, whose produces and offset commits go in Kafka
+// transactions under transactionalID. The id must be unique to one gateway
+// process and should stay the same across its restarts, so that a restarted
+// process fences its predecessor's open transaction at once instead of
+// waiting for it to time out. Transactions time out after SessionTimeout. Consumers of the outputs must read with
+// isolation read_committed to see each record once.
+func NewTransactSession(opts GroupOptions, transactionalID string) (*kgo.GroupTransactSession, error) {
+	if transactionalID == "" {
+		return nil, errors.New("kafka: a transactional id is required")
+	}
+	kopts, err := groupOpts(opts)
+	if err != nil {
+		return nil, err
+	}
+	// A transaction a crashed process left open holds its partitions'
+	// offsets for other members until it times out: as long as a silent
+	// member holds its partitions.
+	kopts = append(kopts, kgo.TransactionalID(transactionalID), kgo.TransactionTimeout(opts.SessionTimeout))
+	s, err := kgo.NewGroupTransactSession(kopts...)
+	if err != nil {
+		return nil, fmt.Errorf("creating kafka transact session: %w", err)
+	}
+	return s, nil
+}
+
+func groupOpts(opts GroupOptions) ([]kgo.Opt, error) {
 	if len(opts.Brokers) == 0 || opts.GroupID == "" || len(opts.Topics) == 0 {
 		return nil, errors.New("kafka: Brokers, GroupID and Topics are required")
 	}
@@ -97,11 +135,7 @@ func NewGroupClient(opts GroupOptions) (*kgo.Client, error) {
 			opts.OnAssigned(m)
 		}))
 	}
-	cl, err := kgo.NewClient(kopts...)
-	if err != nil {
-		return nil, fmt.Errorf("creating kafka client: %w", err)
-	}
-	return cl, nil
+	return kopts, nil
 }
 
 // SourcePartitioner sends a record to partition r.Partition modulo the
