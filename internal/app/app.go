@@ -56,6 +56,7 @@ type App struct {
 	embedded *kafka.Embedded
 	brokers  []string
 	client   *kgo.Client
+	txn      *kgo.GroupTransactSession // kafka.exactly_once: wraps client
 	demoCl   *kgo.Client
 	meta     quarantine.MetadataStore
 	payloads quarantine.PayloadStore
@@ -153,6 +154,7 @@ func New(ctx context.Context, opts Options) (_ *App, err error) {
 	}
 	a.pipe, err = pipeline.New(pipeline.Options{
 		Client:          a.client,
+		Transact:        a.txn,
 		Engine:          engine,
 		Metadata:        a.meta,
 		Payloads:        a.payloads,
@@ -188,7 +190,7 @@ func (a *App) startKafka(ctx context.Context) error {
 		a.brokers = []string{emb.Addr()}
 	}
 	inputs := a.inputTopics()
-	cl, err := kafka.NewGroupClient(kafka.GroupOptions{
+	gopts := kafka.GroupOptions{
 		Brokers:  a.brokers,
 		ClientID: a.cfg.Kafka.ClientID,
 		GroupID:  a.cfg.Kafka.GroupID,
@@ -201,7 +203,8 @@ func (a *App) startKafka(ctx context.Context) error {
 		MaxBufferedRecords: 4 * a.cfg.Pipeline.BatchSize,
 		SessionTimeout:     a.cfg.Kafka.SessionTimeout,
 		Logger:             a.log,
-	})
+	}
+	cl, err := a.newKafkaClient(ctx, gopts)
 	if err != nil {
 		return err
 	}

@@ -76,6 +76,11 @@ type Kafka struct {
 	// sent every third of it, at most every 3s). The broker bounds it
 	// (group.min/max.session.timeout.ms). Default 45s.
 	SessionTimeout time.Duration `yaml:"session_timeout"`
+	// ExactlyOnce runs each batch's produces and offset commit in one Kafka
+	// transaction, so read_committed consumers of the clean and DLQ topics
+	// see each input record once, even across a crash. Default false:
+	// at-least-once.
+	ExactlyOnce bool `yaml:"exactly_once"`
 }
 
 // Embedded configures the in-process Kafka-protocol broker.
@@ -306,6 +311,7 @@ func Default() Config {
 			Partitions:        6,
 			ReplicationFactor: -1,
 			SessionTimeout:    45 * time.Second,
+			ExactlyOnce:       false,
 		},
 		Topics: Topics{
 			Inputs: []Input{{Topic: "raw-events", Subject: "user_event"}},
