@@ -2,12 +2,16 @@ package faulttest
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"path/filepath"
+	"syscall"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
+	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/dataquarantine/dataquarantine/internal/quarantine/fs"
 	"github.com/dataquarantine/dataquarantine/internal/quarantine/postgres"
@@ -146,6 +150,69 @@ func TestPostgresOutageMidStream(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	meta, err := postgres.New(ctx, postgres.Options{URL: pgURL})
+	require.NoError(t, err)
+	defer meta.Close()
+	payloads, err := fs.New(fs.Options{Dir: filepath.Join(dataDir, "payloads")})
+	require.NoError(t, err)
+	defer payloads.Close()
+	checkQuarantine(t, in, meta, payloads)
+}
+
+// With kafka.exactly_once, a gateway SIGKILLed inside a transaction (its
+// batch produced and its offsets sent, the commit not yet made) and
+// restarted leaves each input record exactly once in the clean topic or the
+// DLQ, as a read_committed consumer sees them, while a read_uncommitted one
+// also sees the killed transaction's records; each quarantine row is there
+// once.
+func TestExactlyOnceSIGKILL(t *testing.T) {
+	t.Parallel()
+	bin := buildBinary(t)
+	k := newCluster(t)
+	const n = 20000
+	in := newInput()
+	k.produce(in, 0, n)
+
+	dataDir := t.TempDir()
+	env := k.gatewayEnv(dataDir)
+	env["DQ_KAFKA_EXACTLY_ONCE"] = "true"
+	gw := startGateway(t, bin, "gateway", env)
+	// The broker kills the gateway when it next asks to commit a
+	// transaction (after two more), before committing it.
+	killed := make(chan struct{})
+	commits := 0
+	k.c.ControlKey(int16(kmsg.EndTxn), func(req kmsg.Request) (kmsg.Response, error, bool) {
+		k.c.KeepControl()
+		if !req.(*kmsg.EndTxnRequest).Commit {
+			return nil, nil, false
+		}
+		if commits++; commits < 3 {
+			return nil, nil, false
+		}
+		k.c.DropControl()
+		_ = gw.cmd.Process.Signal(syscall.SIGKILL)
+		close(killed)
+		return nil, errors.New("killed before the commit"), true
+	})
+	select {
+	case <-killed:
+	case <-time.After(time.Minute):
+		t.Fatal("the gateway never committed three transactions")
+	}
+	<-gw.exited
+	atKill := k.committed()
+	require.Less(t, atKill, int64(n), "the gateway finished before it could be killed; raise n")
+	t.Logf("killed in a transaction, with %d of %d input records committed", atKill, n)
+
+	gw = startGateway(t, bin, "gateway-restarted", env)
+	k.waitCommitted(n, gw)
+	gw.stop()
+
+	dups := k.checkRecords(in, k.readQuiet(cleanTopic, kgo.ReadCommitted()), k.readQuiet(dlqTopic, kgo.ReadCommitted()))
+	require.Zero(t, dups, "a read_committed consumer sees each record once")
+	dups = k.checkRecords(in, k.readQuiet(cleanTopic, kgo.ReadUncommitted()), k.readQuiet(dlqTopic, kgo.ReadUncommitted()))
+	require.Positive(t, dups, "a read_uncommitted consumer also sees the killed transaction's records")
+	t.Logf("a read_uncommitted consumer sees %d records twice", dups)
+	meta, err := sqlite.New(sqlite.Options{Path: filepath.Join(dataDir, "dq.db")})
 	require.NoError(t, err)
 	defer meta.Close()
 	payloads, err := fs.New(fs.Options{Dir: filepath.Join(dataDir, "payloads")})

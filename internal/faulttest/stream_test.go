@@ -2,6 +2,7 @@ package faulttest
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strconv"
@@ -197,6 +198,36 @@ func (k *cluster) readAll(topic string) []*kgo.Record {
 	return out
 }
 
+// readQuiet returns every record of topic a consumer reading with isolation
+// sees: it reads until the topic has been quiet for two seconds (the gateways
+// have stopped). Unlike readAll it works on a topic written in transactions,
+// where control records take offsets.
+func (k *cluster) readQuiet(topic string, isolation kgo.IsolationLevel) []*kgo.Record {
+	k.t.Helper()
+	cl, err := kgo.NewClient(kgo.SeedBrokers(k.addr), kgo.ConsumeTopics(topic),
+		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()), kgo.FetchIsolationLevel(isolation))
+	require.NoError(k.t, err)
+	defer cl.Close()
+	var out []*kgo.Record
+	for quiet := 0; quiet < 2; {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		f := cl.PollFetches(ctx)
+		cancel()
+		f.EachError(func(_ string, _ int32, err error) {
+			if !errors.Is(err, context.DeadlineExceeded) {
+				require.NoError(k.t, err, "reading %s", topic)
+			}
+		})
+		if recs := f.Records(); len(recs) > 0 {
+			out = append(out, recs...)
+			quiet = 0
+		} else {
+			quiet++
+		}
+	}
+	return out
+}
+
 func header(r *kgo.Record, key string) string {
 	for _, h := range r.Headers {
 		if h.Key == key {
@@ -212,14 +243,20 @@ func header(r *kgo.Record, key string) string {
 // how many records were delivered more than once.
 func (k *cluster) checkTopics(in *input) (duplicates int) {
 	k.t.Helper()
+	return k.checkRecords(in, k.readAll(cleanTopic), k.readAll(dlqTopic))
+}
+
+// checkRecords is checkTopics on records already read.
+func (k *cluster) checkRecords(in *input, clean, dlq []*kgo.Record) (duplicates int) {
+	k.t.Helper()
 	seen := map[int]int{}
-	for _, r := range k.readAll(cleanTopic) {
+	for _, r := range clean {
 		seq := seqOf(k.t, r.Key)
 		require.False(k.t, in.invalid[seq], "invalid record %d in the clean topic", seq)
 		require.Equal(k.t, string(in.value[seq]), string(r.Value), "clean record %d", seq)
 		seen[seq]++
 	}
-	for _, r := range k.readAll(dlqTopic) {
+	for _, r := range dlq {
 		seq := seqOf(k.t, r.Key)
 		require.True(k.t, in.invalid[seq], "valid record %d in the DLQ", seq)
 		require.Equal(k.t, string(in.value[seq]), string(r.Value), "DLQ record %d", seq)
