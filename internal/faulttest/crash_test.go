@@ -2,10 +2,8 @@ package faulttest
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"path/filepath"
-	"syscall"
 	"testing"
 	"time"
 
@@ -15,15 +13,18 @@ import (
 
 	"github.com/dataquarantine/dataquarantine/internal/quarantine/fs"
 	"github.com/dataquarantine/dataquarantine/internal/quarantine/postgres"
+	"github.com/dataquarantine/dataquarantine/internal/quarantine/s3"
 	"github.com/dataquarantine/dataquarantine/internal/quarantine/sqlite"
 	"github.com/dataquarantine/dataquarantine/internal/testbackend"
 )
 
-// A gateway SIGKILLed while it is consuming, then restarted on the same
-// data dir, loses nothing and quarantines nothing twice: every input record
-// is in the clean topic or the DLQ at least once, every quarantine row
-// exists exactly once with its payload, and nothing else is anywhere.
-func TestSIGKILLMidStreamAndRestart(t *testing.T) {
+// A gateway SIGKILLed mid-batch (the broker kills it as it commits the
+// offsets of a batch whose records and quarantine writes are done), then
+// restarted on the same data dir, loses nothing and quarantines nothing
+// twice: every input record is in the clean topic or the DLQ at least once,
+// every quarantine row exists exactly once with its payload, and nothing
+// else is anywhere.
+func TestSIGKILLMidBatchAndRestart(t *testing.T) {
 	t.Parallel()
 	bin := buildBinary(t)
 	k := newCluster(t)
@@ -33,19 +34,17 @@ func TestSIGKILLMidStreamAndRestart(t *testing.T) {
 
 	dataDir := t.TempDir()
 	gw := startGateway(t, bin, "gateway", k.gatewayEnv(dataDir))
-	// Kill it between its first commit and the last: some batches durable,
-	// others in flight or not polled yet.
-	waitUntil(t, "a first commit", time.Minute, func() bool { return k.committed() > 0 })
-	gw.kill()
+	k.killAtRequest(gw, kmsg.OffsetCommit, 3)
 	atKill := k.committed()
 	require.Less(t, atKill, int64(n), "the gateway finished before it could be killed; raise n")
-	t.Logf("killed with %d of %d input records committed", atKill, n)
+	t.Logf("killed as it committed a batch, with %d of %d input records committed", atKill, n)
 
 	gw = startGateway(t, bin, "gateway-restarted", k.gatewayEnv(dataDir))
 	k.waitCommitted(n, gw)
 	gw.stop()
 
 	dups := k.checkTopics(in)
+	require.Positive(t, dups, "the batch killed before its commit is delivered again")
 	t.Logf("%d records were delivered twice (redelivered after the kill)", dups)
 	meta, err := sqlite.New(sqlite.Options{Path: filepath.Join(dataDir, "dq.db")})
 	require.NoError(t, err)
@@ -176,29 +175,7 @@ func TestExactlyOnceSIGKILL(t *testing.T) {
 	env := k.gatewayEnv(dataDir)
 	env["DQ_KAFKA_EXACTLY_ONCE"] = "true"
 	gw := startGateway(t, bin, "gateway", env)
-	// The broker kills the gateway when it next asks to commit a
-	// transaction (after two more), before committing it.
-	killed := make(chan struct{})
-	commits := 0
-	k.c.ControlKey(int16(kmsg.EndTxn), func(req kmsg.Request) (kmsg.Response, error, bool) {
-		k.c.KeepControl()
-		if !req.(*kmsg.EndTxnRequest).Commit {
-			return nil, nil, false
-		}
-		if commits++; commits < 3 {
-			return nil, nil, false
-		}
-		k.c.DropControl()
-		_ = gw.cmd.Process.Signal(syscall.SIGKILL)
-		close(killed)
-		return nil, errors.New("killed before the commit"), true
-	})
-	select {
-	case <-killed:
-	case <-time.After(time.Minute):
-		t.Fatal("the gateway never committed three transactions")
-	}
-	<-gw.exited
+	k.killAtRequest(gw, kmsg.EndTxn, 3)
 	atKill := k.committed()
 	require.Less(t, atKill, int64(n), "the gateway finished before it could be killed; raise n")
 	t.Logf("killed in a transaction, with %d of %d input records committed", atKill, n)
@@ -216,6 +193,62 @@ func TestExactlyOnceSIGKILL(t *testing.T) {
 	require.NoError(t, err)
 	defer meta.Close()
 	payloads, err := fs.New(fs.Options{Dir: filepath.Join(dataDir, "payloads")})
+	require.NoError(t, err)
+	defer payloads.Close()
+	checkQuarantine(t, in, meta, payloads)
+}
+
+// MinIO stopped while the stream flows and started again: the gateway
+// spools payload segments locally meanwhile and uploads them once MinIO is
+// back; every quarantine row then reads its payload from MinIO.
+func TestMinIOOutageMidStream(t *testing.T) {
+	t.Parallel()
+	bin := buildBinary(t)
+	minio := testbackend.NewMinIOServer(t)
+	bucket := minio.Bucket(t)
+	k := newCluster(t)
+	dataDir := t.TempDir()
+	env := k.gatewayEnv(dataDir)
+	env["DQ_STORAGE_PAYLOADS_URL"] = fmt.Sprintf("s3://%s?endpoint=%s&secure=false", bucket.Bucket, bucket.Endpoint)
+	env["DQ_STORAGE_PAYLOADS_ACCESS_KEY"] = bucket.AccessKey
+	env["DQ_STORAGE_PAYLOADS_SECRET_KEY"] = bucket.SecretKey
+	gw := startGateway(t, bin, "gateway", env)
+
+	const n = 20000
+	in := newInput()
+	k.produce(in, 0, n/2)
+	waitUntil(t, "a quarter of the stream committed", time.Minute, func() bool { return k.committed() >= n/4 })
+	require.NoError(t, minio.Stop())
+	atStop := k.committed()
+	t.Logf("MinIO stopped with %d of %d input records committed", atStop, n)
+	k.produce(in, n/2, n)
+	waitUntil(t, "payloads spooled while MinIO is down", time.Minute, func() bool {
+		v, err := gw.metric(`spool_depth_records{store="payloads"}`)
+		return err == nil && v > 0
+	})
+	waitUntil(t, "commits while MinIO is down", time.Minute, func() bool { return k.committed() > atStop+1000 })
+	spooled, err := gw.metric(`spool_depth_records{store="payloads"}`)
+	require.NoError(t, err)
+	t.Logf("%d of %d input records committed, %v payloads spooled, while MinIO is down", k.committed(), n, spooled)
+	require.NoError(t, minio.Start())
+
+	k.waitCommitted(n, gw)
+	waitUntil(t, "the payload spool drained", time.Minute, func() bool {
+		v, err := gw.metric(`spool_depth_records{store="payloads"}`)
+		return err == nil && v == 0
+	})
+	gw.stop()
+
+	k.checkTopics(in)
+	meta, err := sqlite.New(sqlite.Options{Path: filepath.Join(dataDir, "dq.db")})
+	require.NoError(t, err)
+	defer meta.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	payloads, err := s3.New(ctx, s3.Options{
+		Endpoint: bucket.Endpoint, Bucket: bucket.Bucket, AccessKey: bucket.AccessKey, SecretKey: bucket.SecretKey,
+		CreateBucket: new(false),
+	})
 	require.NoError(t, err)
 	defer payloads.Close()
 	checkQuarantine(t, in, meta, payloads)

@@ -10,4 +10,8 @@
 // the Go toolchain (to build the binary) and, for the PostgreSQL cases, the
 // backends of internal/testbackend (with CI=true a missing one fails).
 // Children get SIGKILL if the test binary dies, so none outlive a run.
+//
+// To kill a gateway at an exact point, the test's broker does it: a kfake
+// control function SIGKILLs the child when it sends a given request (its
+// offset commit, its transaction's EndTxn), before the broker handles it.
 package faulttest

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -15,6 +16,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/dataquarantine/dataquarantine/internal/quarantine"
 	"github.com/dataquarantine/dataquarantine/internal/record"
@@ -319,6 +321,34 @@ func waitUntil(t *testing.T, what string, timeout time.Duration, cond func() boo
 		require.True(t, time.Now().Before(deadline), "timed out waiting for %s", what)
 		time.Sleep(5 * time.Millisecond)
 	}
+}
+
+// killAtRequest makes the broker SIGKILL gw when gw sends its nth request
+// of kind key from now on (for EndTxn, its nth commit), before the broker
+// handles it, and waits until gw is dead.
+func (k *cluster) killAtRequest(gw *gateway, key kmsg.Key, n int) {
+	k.t.Helper()
+	killed := make(chan struct{})
+	seen := 0
+	k.c.ControlKey(int16(key), func(req kmsg.Request) (kmsg.Response, error, bool) {
+		k.c.KeepControl()
+		if end, ok := req.(*kmsg.EndTxnRequest); ok && !end.Commit {
+			return nil, nil, false
+		}
+		if seen++; seen < n {
+			return nil, nil, false
+		}
+		k.c.DropControl()
+		_ = gw.cmd.Process.Signal(syscall.SIGKILL)
+		close(killed)
+		return nil, errors.New("killed before this request was handled"), true
+	})
+	select {
+	case <-killed:
+	case <-time.After(time.Minute):
+		k.t.Fatalf("%s never sent %d %s requests", gw.name, n, key.Name())
+	}
+	<-gw.exited
 }
 
 // waitGroupMembers waits until the group is stable with n members, each
