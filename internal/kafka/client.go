@@ -77,6 +77,9 @@ func NewTransactSession(opts GroupOptions, transactionalID string) (*kgo.GroupTr
 	if transactionalID == "" {
 		return nil, errors.New("kafka: a transactional id is required")
 	}
+	if opts.SessionTimeout <= 0 {
+		opts.SessionTimeout = defaultSessionTimeout
+	}
 	kopts, err := groupOpts(opts)
 	if err != nil {
 		return nil, err
@@ -106,7 +109,7 @@ func groupOpts(opts GroupOptions) ([]kgo.Opt, error) {
 		opts.FetchMaxBytes = 4 << 20
 	}
 	if opts.SessionTimeout <= 0 {
-		opts.SessionTimeout = 45 * time.Second
+		opts.SessionTimeout = defaultSessionTimeout
 	}
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
@@ -137,6 +140,8 @@ func groupOpts(opts GroupOptions) ([]kgo.Opt, error) {
 	}
 	return kopts, nil
 }
+
+const defaultSessionTimeout = 45 * time.Second
 
 // SourcePartitioner sends a record to partition r.Partition modulo the
 // topic's partition count. The pipeline sets r.Partition to the source
