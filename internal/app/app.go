@@ -36,6 +36,7 @@ import (
 	regpostgres "github.com/dataquarantine/dataquarantine/internal/registry/postgres"
 	regsqlite "github.com/dataquarantine/dataquarantine/internal/registry/sqlite"
 	"github.com/dataquarantine/dataquarantine/internal/reprocess"
+	"github.com/dataquarantine/dataquarantine/internal/retention"
 	"github.com/dataquarantine/dataquarantine/internal/schema"
 	"github.com/dataquarantine/dataquarantine/internal/web"
 )
@@ -60,6 +61,8 @@ type App struct {
 	embedded *kafka.Embedded
 	brokers  []string
 	client   *kgo.Client
+	txn      *kgo.GroupTransactSession // kafka.exactly_once: wraps client
+	replayCl *kgo.Client               // reprocess jobs' producer with exactly-once, nil otherwise
 	demoCl   *kgo.Client
 	meta     quarantine.MetadataStore
 	payloads quarantine.PayloadStore
@@ -74,6 +77,7 @@ type App struct {
 	pipe     *pipeline.Pipeline
 	circuit  *circuit.Set
 	lag      *kafka.LagReporter
+	purge    *retention.Job
 	metrics  *pipeline.Metrics
 	httpLn   net.Listener
 	httpSrv  *http.Server
@@ -125,6 +129,9 @@ func New(ctx context.Context, opts Options) (_ *App, err error) {
 	if err := a.spoolStores(reg); err != nil {
 		return nil, err
 	}
+	if a.purge, err = a.newRetention(st, reg); err != nil {
+		return nil, err
+	}
 	a.metrics = pipeline.NewMetrics(reg)
 	engine, err := a.buildEngine(ctx, reg)
 	if err != nil {
@@ -159,6 +166,7 @@ func New(ctx context.Context, opts Options) (_ *App, err error) {
 	}
 	a.pipe, err = pipeline.New(pipeline.Options{
 		Client:          a.client,
+		Transact:        a.txn,
 		Engine:          engine,
 		Metadata:        a.meta,
 		Payloads:        a.payloads,
@@ -174,11 +182,15 @@ func New(ctx context.Context, opts Options) (_ *App, err error) {
 	if err != nil {
 		return nil, err
 	}
+	publisher, err := a.replayPublisher()
+	if err != nil {
+		return nil, err
+	}
 	a.replay, err = reprocess.New(reprocess.Options{
 		Store:           a.records,
 		Payloads:        a.payloads,
 		Validator:       engine,
-		Publisher:       a.client,
+		Publisher:       publisher,
 		CleanTopic:      a.cfg.Topics.Clean,
 		Audit:           a.audit,
 		MaxReplays:      a.cfg.Reprocess.MaxReplays,
@@ -213,7 +225,7 @@ func (a *App) startKafka(ctx context.Context) error {
 		a.brokers = []string{emb.Addr()}
 	}
 	inputs := a.inputTopics()
-	cl, err := kafka.NewGroupClient(kafka.GroupOptions{
+	gopts := kafka.GroupOptions{
 		Brokers:  a.brokers,
 		ClientID: a.cfg.Kafka.ClientID,
 		GroupID:  a.cfg.Kafka.GroupID,
@@ -224,8 +236,10 @@ func (a *App) startKafka(ctx context.Context) error {
 			}
 		},
 		MaxBufferedRecords: 4 * a.cfg.Pipeline.BatchSize,
+		SessionTimeout:     a.cfg.Kafka.SessionTimeout,
 		Logger:             a.log,
-	})
+	}
+	cl, err := a.newKafkaClient(ctx, gopts)
 	if err != nil {
 		return err
 	}
@@ -337,6 +351,7 @@ func (a *App) Run(ctx context.Context) error {
 	g, ctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return a.pipe.Run(ctx) })
 	g.Go(func() error { return a.lag.Run(ctx) })
+	g.Go(func() error { return a.purge.Run(ctx) })
 	g.Go(func() error { return a.resolver.Run(ctx) })
 	g.Go(func() error { return a.replay.Run(ctx) })
 	for _, s := range a.spools {
@@ -401,6 +416,10 @@ func (a *App) Close() {
 	}
 	if a.httpLn != nil {
 		_ = a.httpLn.Close() // already closed after a clean Shutdown
+	}
+	if a.replayCl != nil {
+		a.replayCl.Close()
+		a.replayCl = nil
 	}
 	if a.client != nil {
 		a.client.Close()

@@ -27,6 +27,8 @@ type Config struct {
 	Schemas []Schema `yaml:"schemas"`
 	// Storage locates the quarantine store.
 	Storage Storage `yaml:"storage"`
+	// Retention purges old quarantined records from both stores.
+	Retention Retention `yaml:"retention"`
 	// Limits bound what the decoder accepts from a record.
 	Limits Limits `yaml:"limits"`
 	// Pipeline tunes the consume-validate-route loop.
@@ -72,6 +74,16 @@ type Kafka struct {
 	// ReplicationFactor is the replication factor of topics the gateway
 	// creates; -1 uses the broker's default. Default -1.
 	ReplicationFactor int16 `yaml:"replication_factor"`
+	// SessionTimeout is how long the group waits for a silent gateway
+	// process before giving its partitions to the others (heartbeats are
+	// sent every third of it, at most every 3s). The broker bounds it
+	// (group.min/max.session.timeout.ms). Default 45s.
+	SessionTimeout time.Duration `yaml:"session_timeout"`
+	// ExactlyOnce runs each batch's produces and offset commit in one Kafka
+	// transaction, so read_committed consumers of the clean and DLQ topics
+	// see each input record once, even across a crash. Default false:
+	// at-least-once.
+	ExactlyOnce bool `yaml:"exactly_once"`
 }
 
 // Embedded configures the in-process Kafka-protocol broker.
@@ -232,6 +244,19 @@ type Payloads struct {
 	// SecretKey is the secret key of an s3:// payload store; it is never
 	// shown in errors or logs. Default "".
 	SecretKey string `yaml:"secret_key"`
+}
+
+// Retention configures the periodic purge of old quarantined records.
+type Retention struct {
+	// MaxAge is how old a quarantined record may get before its metadata
+	// row and payload are purged; its age counts from the Kafka record's
+	// timestamp (the quarantine time for a record without one), and a
+	// payload segment's from when it was written. At least 1h when set.
+	// Default 0: keep forever.
+	MaxAge time.Duration `yaml:"max_age"`
+	// Interval is the time between purges, the first one at start. At
+	// least 1m. Default 1h.
+	Interval time.Duration `yaml:"interval"`
 }
 
 // Limits bound the input the decoder accepts; a record over a limit is
@@ -398,6 +423,8 @@ func Default() Config {
 			CreateTopics:      true,
 			Partitions:        6,
 			ReplicationFactor: -1,
+			SessionTimeout:    45 * time.Second,
+			ExactlyOnce:       false,
 		},
 		Topics: Topics{
 			Inputs: []Input{{Topic: "raw-events", Subject: "user_event"}},
@@ -410,6 +437,7 @@ func Default() Config {
 			Version: 1,
 			Schema:  userEventSchema,
 		}},
+		Retention: Retention{MaxAge: 0, Interval: time.Hour},
 		Limits: Limits{
 			MaxBytes:           1 << 20,
 			MaxDepth:           64,

@@ -91,18 +91,23 @@ func TestEnvSetsEveryKey(t *testing.T) {
 func TestKeys(t *testing.T) {
 	t.Parallel()
 	keys := Keys()
-	require.Len(t, keys, 42)
+	require.Len(t, keys, 46)
 	seen := map[string]bool{}
 	for _, k := range keys {
 		require.False(t, seen[k.Env], "duplicate variable %s", k.Env)
 		seen[k.Env] = true
 		require.Equal(t, "DQ_"+strings.ToUpper(strings.ReplaceAll(k.Path, ".", "_")), k.Env)
 	}
-	require.Equal(t, Key{Path: "kafka.group_id", Env: "DQ_KAFKA_GROUP_ID", Type: "string", Default: "dataquarantine"}, keys[3])
-	require.Equal(t, Key{Path: "storage.metadata.url", Env: "DQ_STORAGE_METADATA_URL", Type: "string", Default: ""}, keys[12])
-	require.Equal(t, Key{Path: "topics.inputs", Env: "DQ_TOPICS_INPUTS", Type: "[]config.Input", Default: "[{topic: raw-events, subject: user_event}]"}, keys[8])
-	require.Equal(t, Key{Path: "storage.payloads.secret_key", Env: "DQ_STORAGE_PAYLOADS_SECRET_KEY", Type: "string", Default: ""}, keys[15])
-	require.Equal(t, Key{Path: "pipeline.retry_backoff_min", Env: "DQ_PIPELINE_RETRY_BACKOFF_MIN", Type: "time.Duration", Default: "100ms"}, keys[20])
+	byPath := map[string]Key{}
+	for _, k := range keys {
+		byPath[k.Path] = k
+	}
+	require.Equal(t, "data_dir", keys[0].Path, "keys are in field order")
+	require.Equal(t, Key{Path: "kafka.group_id", Env: "DQ_KAFKA_GROUP_ID", Type: "string", Default: "dataquarantine"}, byPath["kafka.group_id"])
+	require.Equal(t, Key{Path: "storage.metadata.url", Env: "DQ_STORAGE_METADATA_URL", Type: "string", Default: ""}, byPath["storage.metadata.url"])
+	require.Equal(t, Key{Path: "topics.inputs", Env: "DQ_TOPICS_INPUTS", Type: "[]config.Input", Default: "[{topic: raw-events, subject: user_event}]"}, byPath["topics.inputs"])
+	require.Equal(t, Key{Path: "storage.payloads.secret_key", Env: "DQ_STORAGE_PAYLOADS_SECRET_KEY", Type: "string", Default: ""}, byPath["storage.payloads.secret_key"])
+	require.Equal(t, Key{Path: "pipeline.retry_backoff_min", Env: "DQ_PIPELINE_RETRY_BACKOFF_MIN", Type: "time.Duration", Default: "100ms"}, byPath["pipeline.retry_backoff_min"])
 
 	// Every default but the documented exception reads back through its
 	// own variable to the default value.

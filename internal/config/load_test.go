@@ -71,6 +71,7 @@ func TestGoodConfigs(t *testing.T) {
 			CreateTopics:      false,
 			Partitions:        12,
 			ReplicationFactor: 3,
+			SessionTimeout:    30 * time.Second,
 		},
 		Topics: Topics{
 			Inputs: []Input{
@@ -110,8 +111,9 @@ func TestGoodConfigs(t *testing.T) {
 				SecretKey: "change-me-too",
 			},
 		},
-		Limits:   Limits{MaxBytes: 262144, MaxDepth: 32, AllowDuplicateKeys: true},
-		Pipeline: Pipeline{BatchSize: 1000, RetryBackoffMin: 250 * time.Millisecond, RetryBackoffMax: 30 * time.Second},
+		Retention: Retention{MaxAge: 720 * time.Hour, Interval: 30 * time.Minute},
+		Limits:    Limits{MaxBytes: 262144, MaxDepth: 32, AllowDuplicateKeys: true},
+		Pipeline:  Pipeline{BatchSize: 1000, RetryBackoffMin: 250 * time.Millisecond, RetryBackoffMax: 30 * time.Second},
 		HTTP: HTTP{Listen: "0.0.0.0:8080", Auth: Auth{
 			Tokens: []Token{
 				{Name: "ops-team", Role: RoleOperator, TokenFile: "secrets/ops-team.token"},

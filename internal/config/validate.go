@@ -98,6 +98,12 @@ func (c *Config) Validate() error {
 	p.between("limits.max_bytes", int64(c.Limits.MaxBytes), 1, maxMaxBytes)
 	p.between("limits.max_depth", int64(c.Limits.MaxDepth), 1, maxMaxDepth)
 
+	if a := c.Retention.MaxAge; a != 0 && a < time.Hour {
+		p.add("retention.max_age", "must be 0 (keep forever) or at least 1h, got %s", a)
+	}
+	if c.Retention.Interval < time.Minute {
+		p.add("retention.interval", "must be at least 1m, got %s", c.Retention.Interval)
+	}
 	p.between("pipeline.batch_size", int64(c.Pipeline.BatchSize), 1, maxBatchSize)
 	if c.Pipeline.RetryBackoffMin <= 0 {
 		p.add("pipeline.retry_backoff_min", "must be positive, got %s", c.Pipeline.RetryBackoffMin)
@@ -157,6 +163,9 @@ func (c *Config) validateKafka(p *problems) {
 	p.between("kafka.partitions", int64(c.Kafka.Partitions), 1, maxPartitions)
 	if rf := c.Kafka.ReplicationFactor; rf != -1 && rf < 1 {
 		p.add("kafka.replication_factor", "must be -1 (the broker's default) or at least 1, got %d", rf)
+	}
+	if c.Kafka.SessionTimeout < time.Second {
+		p.add("kafka.session_timeout", "must be at least 1s, got %s", c.Kafka.SessionTimeout)
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"math"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -44,6 +45,12 @@ func TestValidateEdges(t *testing.T) {
 		{"partitions at limits", func(c *Config) { c.Kafka.Partitions = 10000 }, ""},
 		{"partitions over", func(c *Config) { c.Kafka.Partitions = 10001 }, "kafka.partitions: must be at most 10000, got 10001"},
 		{"replication factor 1", func(c *Config) { c.Kafka.ReplicationFactor = 1 }, ""},
+		{"retention 1h", func(c *Config) { c.Retention.MaxAge = time.Hour }, ""},
+		{"retention 30m", func(c *Config) { c.Retention.MaxAge = 30 * time.Minute }, "retention.max_age: must be 0 (keep forever) or at least 1h, got 30m0s"},
+		{"retention -1h", func(c *Config) { c.Retention.MaxAge = -time.Hour }, "retention.max_age: must be 0 (keep forever) or at least 1h, got -1h0m0s"},
+		{"retention interval 1s", func(c *Config) { c.Retention.Interval = time.Second }, "retention.interval: must be at least 1m, got 1s"},
+		{"session timeout 6s", func(c *Config) { c.Kafka.SessionTimeout = 6 * time.Second }, ""},
+		{"session timeout 500ms", func(c *Config) { c.Kafka.SessionTimeout = 500 * time.Millisecond }, "kafka.session_timeout: must be at least 1s, got 500ms"},
 		{"replication factor -2", func(c *Config) { c.Kafka.ReplicationFactor = -2 }, "kafka.replication_factor: must be -1 (the broker's default) or at least 1, got -2"},
 		{"topic of 249 characters", func(c *Config) { c.Topics.Clean = strings.Repeat("a", 249) }, ""},
 		{"topic with every legal character", func(c *Config) { c.Topics.DLQ = "aZ09._-" }, ""},

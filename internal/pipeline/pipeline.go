@@ -25,8 +25,17 @@ import (
 type Options struct {
 	// Client consumes the input topics in a group and produces the output;
 	// build it with kafka.NewGroupClient (manual commits, blocked
-	// rebalances, source-partition partitioner). Required.
+	// rebalances, source-partition partitioner). Required, unless Transact
+	// is set.
 	Client *kgo.Client
+	// Transact, when set, makes the pipeline exactly-once: each batch's
+	// produces and its offset commit go in one Kafka transaction, committed
+	// after the batch's quarantine writes are durable, and aborted (the
+	// batch is then redelivered) if the group rebalances meanwhile or a
+	// produce fails. Build it with kafka.NewTransactSession; Client is then
+	// its client. Default nil: at-least-once, offsets committed after the
+	// produces are acknowledged.
+	Transact *kgo.GroupTransactSession
 	// Engine validates each record. Required.
 	Engine *validate.Engine
 	// Metadata and Payloads store quarantined records. Required.
@@ -71,8 +80,17 @@ type CircuitRecorder interface {
 type Pipeline struct {
 	opts Options
 	cl   *kgo.Client
+	txn  *kgo.GroupTransactSession // nil: at-least-once
 	log  *slog.Logger
 	m    *Metrics
+
+	// aborts counts consecutive aborted transactions, for the back-off.
+	aborts int
+	// omitValue holds the quarantine ids of DLQ records the broker refused
+	// as too large, so that the batch, redelivered after the abort, sends
+	// them without their value (exactly-once mode only: at-least-once
+	// re-produces the altered record in place).
+	omitValue map[string]struct{}
 
 	// Reused across batches: Run processes one batch at a time.
 	verdicts   []record.Verdict
@@ -95,6 +113,9 @@ type countKey struct {
 
 // New returns a Pipeline.
 func New(opts Options) (*Pipeline, error) {
+	if opts.Transact != nil {
+		opts.Client = opts.Transact.Client()
+	}
 	switch {
 	case opts.Client == nil:
 		return nil, errors.New("pipeline: Options.Client is required")
@@ -129,6 +150,8 @@ func New(opts Options) (*Pipeline, error) {
 	return &Pipeline{
 		opts:           opts,
 		cl:             opts.Client,
+		txn:            opts.Transact,
+		omitValue:      make(map[string]struct{}),
 		log:            opts.Logger.With("component", "pipeline"),
 		m:              opts.Metrics,
 		observers:      make(map[string]prometheus.Observer),
@@ -178,10 +201,14 @@ func (p *Pipeline) processBatch(ctx context.Context, recs []*kgo.Record) error {
 	now := p.opts.Now().UTC()
 	for i, kr := range recs {
 		if err := p.validate(ctx, kr, &p.verdicts[i]); err != nil {
+			p.discardCounts()
 			return err
 		}
 		p.route(kr, &p.verdicts[i], &p.out[i], now)
 		p.outPtrs[i] = &p.out[i]
+	}
+	if p.txn != nil {
+		return p.processTransaction(ctx, recs, start)
 	}
 
 	var wg sync.WaitGroup
@@ -202,6 +229,112 @@ func (p *Pipeline) processBatch(ctx context.Context, recs []*kgo.Record) error {
 	p.m.batches.Inc()
 	p.log.Debug("batch done", "records", len(recs), "quarantined", len(p.entries), "took", time.Since(start))
 	return nil
+}
+
+// processTransaction writes the routed batch exactly once: the quarantine
+// writes (idempotent, outside Kafka) become durable while the records are
+// produced inside a transaction, and the transaction then commits the
+// produces and the input offsets together. An aborted transaction rewinds
+// the consumer to the last committed offsets, so the batch is polled and
+// processed again, and nothing of it is visible to read_committed consumers.
+func (p *Pipeline) processTransaction(ctx context.Context, recs []*kgo.Record, start time.Time) error {
+	if err := p.txn.Begin(); err != nil {
+		p.discardCounts()
+		return fmt.Errorf("beginning a transaction: %w", err)
+	}
+	var wg sync.WaitGroup
+	var storeErr error
+	if len(p.entries) > 0 {
+		wg.Go(func() { storeErr = p.writeQuarantine(ctx) })
+	}
+	produceStart := time.Now()
+	produceErr := p.produceOnce(ctx)
+	p.m.writes.WithLabelValues("kafka_produce").Observe(time.Since(produceStart).Seconds())
+	wg.Wait()
+	if storeErr != nil { // only when ctx ended: writes are retried until durable
+		p.discardCounts()
+		p.endAbort(ctx)
+		return storeErr
+	}
+	commitStart := time.Now()
+	committed, err := p.txn.End(ctx, kgo.TransactionEndTry(produceErr == nil))
+	p.m.writes.WithLabelValues("kafka_commit").Observe(time.Since(commitStart).Seconds())
+	if err != nil {
+		p.discardCounts()
+		return fmt.Errorf("ending the transaction: %w", err)
+	}
+	if !committed {
+		p.discardCounts()
+		p.m.storeErrors.WithLabelValues("kafka_transaction").Inc()
+		wait := p.backoff(p.aborts)
+		p.aborts++
+		p.log.Warn("transaction aborted; the batch will be redelivered", "records", len(recs), "produce_err", produceErr, "retry_in", wait)
+		p.sleep(ctx, wait)
+		return nil
+	}
+	p.aborts = 0
+	for i := range p.entries {
+		delete(p.omitValue, p.entries[i].ID)
+	}
+	if p.opts.OnCommit != nil {
+		p.opts.OnCommit(recs)
+	}
+	p.flushCounts()
+	p.m.batches.Inc()
+	p.log.Debug("batch done", "records", len(recs), "quarantined", len(p.entries), "took", time.Since(start))
+	return nil
+}
+
+// produceOnce produces the routed records in the open transaction and waits
+// for them; a failure is returned, not retried (the client already retried
+// what can be retried; the transaction must abort).
+func (p *Pipeline) produceOnce(ctx context.Context) error {
+	var first error
+	failed := 0
+	for _, r := range p.cl.ProduceSync(ctx, p.outPtrs...) {
+		if r.Err != nil {
+			if r.Record.Topic == p.opts.DLQTopic && errors.Is(r.Err, kerr.MessageTooLarge) {
+				p.omitValue[header(r.Record, HeaderQuarantineID)] = struct{}{}
+			}
+			failed++
+			if first == nil {
+				first = r.Err
+			}
+		}
+	}
+	if first != nil {
+		p.m.storeErrors.WithLabelValues("kafka_produce").Inc()
+		return fmt.Errorf("%d of %d records not acknowledged: %w", failed, len(p.outPtrs), first)
+	}
+	return nil
+}
+
+// endAbort aborts the open transaction at shutdown, on a context of its own
+// (the work context may be over); a failure only means the broker aborts it
+// after the transaction timeout.
+func (p *Pipeline) endAbort(ctx context.Context) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	if _, err := p.txn.End(ctx, kgo.TryAbort); err != nil {
+		p.log.Warn("aborting the transaction failed; the broker aborts it after its timeout", "err", err)
+	}
+}
+
+// discardCounts drops the counts of a batch that was not committed: it will
+// be counted when it is.
+func (p *Pipeline) discardCounts() {
+	clear(p.counts)
+	clear(p.ruleCounts)
+	clear(p.fallbackCounts)
+}
+
+func header(r *kgo.Record, key string) string {
+	for _, h := range r.Headers {
+		if h.Key == key {
+			return string(h.Value)
+		}
+	}
+	return ""
 }
 
 func (p *Pipeline) prepare(n int) {
@@ -309,6 +442,9 @@ func (p *Pipeline) route(kr *kgo.Record, v *record.Verdict, out *kgo.Record, now
 		h = append(h, kgo.RecordHeader{Key: HeaderErrorsTotal, Value: []byte(strconv.Itoa(len(errs)))})
 	}
 	out.Headers = h
+	if _, ok := p.omitValue[id]; ok {
+		p.omitOversizedDLQValue(out, kerr.MessageTooLarge)
+	}
 
 	headers := make([]record.Header, len(kr.Headers))
 	for i, kh := range kr.Headers {

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -291,5 +292,64 @@ func ExercisePayloads(t *testing.T, newStore func(t *testing.T) quarantine.Paylo
 		require.ErrorIs(t, err, context.Canceled)
 		_, err = s.Read(cctx, refs[0])
 		require.ErrorIs(t, err, context.Canceled)
+	})
+}
+
+// RetentionPayloadStore is a payload store with retention.
+type RetentionPayloadStore interface {
+	quarantine.PayloadStore
+	quarantine.SegmentPurger
+}
+
+// ExercisePayloadRetention runs the SegmentPurger conformance suite. It
+// sleeps about 2s, since stores keep write times in whole seconds at worst.
+func ExercisePayloadRetention(t *testing.T, newStore func(t *testing.T) RetentionPayloadStore) {
+	t.Helper()
+	ctx := context.Background()
+	t.Run("DeletesSegmentsWrittenBeforeTheCutoff", func(t *testing.T) {
+		t.Parallel()
+		s := newStore(t)
+		n, err := s.DeleteSegmentsBefore(ctx, time.Now().Add(time.Hour))
+		require.NoError(t, err)
+		require.Zero(t, n, "an empty store")
+
+		p := []quarantine.Payload{{Value: []byte("one")}, {Value: []byte("two")}}
+		write := func(name string) []quarantine.PayloadRef {
+			refs, err := s.WriteSegment(ctx, name, p)
+			require.NoError(t, err)
+			return refs
+		}
+		old1, old2, rewritten := write("old-1"), write("old-2"), write("rewritten")
+		time.Sleep(1100 * time.Millisecond)
+		cutoff := time.Now()
+		time.Sleep(1100 * time.Millisecond)
+		newer := write("new-1")
+		require.Equal(t, rewritten, write("rewritten"), "a re-written batch counts from the rewrite")
+
+		n, err = s.DeleteSegmentsBefore(ctx, cutoff)
+		require.NoError(t, err)
+		require.Equal(t, int64(2), n)
+		for _, refs := range [][]quarantine.PayloadRef{old1, old2} {
+			for _, ref := range refs {
+				_, err := s.Read(ctx, ref)
+				require.ErrorIs(t, err, quarantine.ErrNotFound, "segment %s is deleted", ref.Segment)
+			}
+		}
+		for _, refs := range [][]quarantine.PayloadRef{newer, rewritten} {
+			for i, ref := range refs {
+				got, err := s.Read(ctx, ref)
+				require.NoError(t, err, "segment %s is kept", ref.Segment)
+				require.Equal(t, p[i], got)
+			}
+		}
+		n, err = s.DeleteSegmentsBefore(ctx, cutoff)
+		require.NoError(t, err)
+		require.Zero(t, n, "nothing more at the same cutoff")
+
+		n, err = s.DeleteSegmentsBefore(ctx, time.Now().Add(time.Hour))
+		require.NoError(t, err)
+		require.Equal(t, int64(2), n, "a later cutoff takes the rest")
+		_, err = s.Read(ctx, newer[0])
+		require.ErrorIs(t, err, quarantine.ErrNotFound)
 	})
 }

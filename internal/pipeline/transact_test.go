@@ -1,0 +1,151 @@
+package pipeline_test
+
+import (
+	"context"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
+	"github.com/stretchr/testify/require"
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"github.com/dataquarantine/dataquarantine/internal/kafka"
+	"github.com/dataquarantine/dataquarantine/internal/pipeline"
+	"github.com/dataquarantine/dataquarantine/internal/quarantine"
+)
+
+// Exactly-once: every batch commits in a transaction. The broker refuses
+// the commit of the second one (TRANSACTION_ABORTABLE): the transaction is
+// aborted, its records never reach a read_committed consumer, its counts are
+// dropped, and the batch is processed again. In the end each input record
+// is in the clean topic or the DLQ exactly once, counted once, and
+// quarantined once.
+func TestPipelineExactlyOnceAbortsAndRedelivers(t *testing.T) {
+	e := newEnv(t)
+	const n, every = 300, 10 // every tenth record invalid
+	var recs []*kgo.Record
+	for i := range n {
+		v := valid(i)
+		if i%every == 0 {
+			v = `{"user_id":"USER000001","event_type":"scroll","timestamp":"2026-01-10T19:50:00Z"}`
+		}
+		recs = append(recs, &kgo.Record{Key: []byte(strconv.Itoa(i)), Value: []byte(v), Partition: int32(i % 3)})
+	}
+	e.produce(recs...)
+
+	commits := 0
+	e.cluster.ControlKey(int16(kmsg.EndTxn), func(req kmsg.Request) (kmsg.Response, error, bool) {
+		e.cluster.KeepControl()
+		if !req.(*kmsg.EndTxnRequest).Commit {
+			return nil, nil, false
+		}
+		if commits++; commits < 2 {
+			return nil, nil, false
+		}
+		e.cluster.DropControl()
+		resp := req.ResponseKind().(*kmsg.EndTxnResponse)
+		resp.ErrorCode = kerr.TransactionAbortable.Code
+		return resp, nil, true
+	})
+
+	const group = "eos"
+	s, err := kafka.NewTransactSession(kafka.GroupOptions{Brokers: []string{e.addr}, GroupID: group, Topics: []string{rawTopic}}, "eos-test")
+	require.NoError(t, err)
+	reg := prometheus.NewRegistry()
+	metrics := pipeline.NewMetrics(reg)
+	p, err := pipeline.New(pipeline.Options{
+		Transact: s, Engine: e.engine, Metadata: e.meta, Payloads: e.payloads,
+		CleanTopic: cleanTopic, DLQTopic: dlqTopic, Metrics: metrics, BatchSize: 50,
+		RetryBackoffMin: time.Millisecond, RetryBackoffMax: 5 * time.Millisecond,
+	})
+	require.NoError(t, err)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- p.Run(ctx) }()
+
+	adm := kadm.NewClient(s.Client())
+	require.Eventually(t, func() bool {
+		offs, err := adm.FetchOffsets(ctx, group)
+		if err != nil {
+			return false
+		}
+		var sum int64
+		offs.Each(func(o kadm.OffsetResponse) { sum += o.At })
+		return sum == n
+	}, 30*time.Second, 10*time.Millisecond, "every input offset committed")
+	cancel()
+	require.NoError(t, <-done)
+	s.Close()
+
+	require.GreaterOrEqual(t, commits, 2, "the second commit was refused")
+	seen := map[string]int{}
+	for _, topic := range []string{cleanTopic, dlqTopic} {
+		for _, r := range readCommitted(t, e.addr, topic) {
+			seen[string(r.Key)]++
+			i, _ := strconv.Atoi(string(r.Key))
+			require.Equal(t, i%every == 0, topic == dlqTopic, "record %d in %s", i, topic)
+		}
+	}
+	require.Len(t, seen, n)
+	for k, c := range seen {
+		require.Equal(t, 1, c, "record %s seen %d times by a read_committed consumer", k, c)
+	}
+	totals := metrics.Totals()
+	require.Equal(t, int64(n), totals.Processed, "the aborted batch is counted once, when it commits")
+	require.Equal(t, int64(n/every), totals.Invalid)
+	require.Equal(t, float64(1), testutil.ToFloat64(counter(t, reg, "store_write_errors_total", "kafka_transaction")))
+	page, err := e.meta.List(context.Background(), quarantine.Filter{Limit: quarantine.MaxLimit})
+	require.NoError(t, err)
+	require.Len(t, page.Entries, n/every)
+}
+
+// readCommitted reads topic as a read_committed consumer until it has been
+// quiet for half a second.
+func readCommitted(t *testing.T, addr, topic string) []*kgo.Record {
+	t.Helper()
+	cl, err := kgo.NewClient(kgo.SeedBrokers(addr), kgo.ConsumeTopics(topic),
+		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()), kgo.FetchIsolationLevel(kgo.ReadCommitted()))
+	require.NoError(t, err)
+	defer cl.Close()
+	var out []*kgo.Record
+	for quiet := 0; quiet < 2; {
+		ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
+		recs := cl.PollFetches(ctx).Records()
+		cancel()
+		if len(recs) == 0 {
+			quiet++
+			continue
+		}
+		quiet = 0
+		out = append(out, recs...)
+	}
+	return out
+}
+
+// counter returns the series of a counter vector with one label value.
+func counter(t *testing.T, reg *prometheus.Registry, name, label string) prometheus.Counter {
+	t.Helper()
+	mfs, err := reg.Gather()
+	require.NoError(t, err)
+	for _, mf := range mfs {
+		if mf.GetName() != name {
+			continue
+		}
+		for _, m := range mf.GetMetric() {
+			for _, l := range m.GetLabel() {
+				if l.GetValue() == label {
+					c := prometheus.NewCounter(prometheus.CounterOpts{Name: "x"})
+					c.Add(m.GetCounter().GetValue())
+					return c
+				}
+			}
+		}
+	}
+	t.Fatalf("no %s{%q}", name, label)
+	return nil
+}
