@@ -39,9 +39,17 @@ func (r *running) send(method, path, body string, into any) int {
 // (dq.replay.count 1) and marks every record; a second run republishes
 // nothing; each change is in the audit log with its actor.
 func TestReprocessAfterSchemaFix(t *testing.T) {
+	t.Run("at least once", func(t *testing.T) { reprocessAfterSchemaFix(t, false) })
+	// The pipeline's client then produces only inside its transactions:
+	// jobs publish through a producer of their own.
+	t.Run("exactly once", func(t *testing.T) { reprocessAfterSchemaFix(t, true) })
+}
+
+func reprocessAfterSchemaFix(t *testing.T, exactlyOnce bool) {
 	ctx := context.Background()
 	cfg := config.Default()
 	cfg.DataDir = t.TempDir()
+	cfg.Kafka.ExactlyOnce = exactlyOnce
 	cfg.Kafka.Partitions = 1
 	cfg.Topics.Inputs = []config.Input{{Topic: "raw-events", Subject: "orders"}}
 	cfg.Schemas = []config.Schema{{
