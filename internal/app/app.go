@@ -294,6 +294,9 @@ func (a *App) listenHTTP(reg *prometheus.Registry) error {
 		root.Handle(p, h)
 	}
 	root.Handle(live.EventsPattern, live.Stream(live.StreamOptions{Sampler: stats, Logger: a.log}))
+	if a.cfg.HTTP.Pprof {
+		mountPprof(root)
+	}
 	root.Handle("/", ui)
 	guard, err := a.newAuth()
 	if err != nil {

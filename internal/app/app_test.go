@@ -396,3 +396,26 @@ func TestGatewayOnPostgresAndS3(t *testing.T) {
 	require.Equal(t, float64(0), gw.metric(`spool_depth_records{store="payloads"}`))
 	require.Positive(t, gw.metric("postgres_pool_max_connections"))
 }
+
+// TestPprofOnlyWhenConfigured: Go's runtime profiles are served only with
+// http.pprof.
+func TestPprofOnlyWhenConfigured(t *testing.T) {
+	for _, on := range []bool{false, true} {
+		cfg := config.Default()
+		cfg.DataDir = t.TempDir()
+		cfg.HTTP.Pprof = on
+		gw := startWith(t, cfg)
+		resp, err := http.Get(gw.base + "/debug/pprof/goroutine?debug=1")
+		require.NoError(t, err)
+		body, err := io.ReadAll(resp.Body)
+		require.NoError(t, err)
+		require.NoError(t, resp.Body.Close())
+		if on {
+			require.Equal(t, http.StatusOK, resp.StatusCode)
+			require.Contains(t, string(body), "goroutine profile:")
+		} else {
+			require.Equal(t, http.StatusNotFound, resp.StatusCode)
+		}
+		gw.stop()
+	}
+}

@@ -293,6 +293,9 @@ type HTTP struct {
 	Listen string `yaml:"listen"`
 	// Auth configures who may use the HTTP server.
 	Auth Auth `yaml:"auth"`
+	// Pprof serves Go's runtime profiles (net/http/pprof) under
+	// /debug/pprof/, to admins only when auth is on. Default false.
+	Pprof bool `yaml:"pprof"`
 }
 
 // Auth configures the HTTP server's API tokens. With no tokens, auth is off

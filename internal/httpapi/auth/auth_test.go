@@ -143,6 +143,8 @@ func TestRoleMatrix(t *testing.T) {
 		{"POST", "/api/v1/quarantine/abc/discard", operatorTok, 200},
 		{"PUT", "/api/v1/quarantine/abc/payload", viewerTok, 403},
 		{"PUT", "/api/v1/quarantine/abc/payload", operatorTok, 200},
+		{"GET", "/debug/pprof/heap", operatorTok, 403}, // profiles: admins only
+		{"GET", "/debug/pprof/heap", adminTok, 200},
 		{"POST", "/reprocess/start", viewerTok, 403}, // the web UI's forms
 		{"POST", "/reprocess/start", operatorTok, 200},
 		{"POST", "/quarantine/abc/discard", viewerTok, 403},

@@ -55,6 +55,9 @@ func (m *Middleware) required(r *http.Request) access {
 // RequiredRole returns the role a request with method and path needs,
 // public routes aside.
 func RequiredRole(method, path string) string {
+	if strings.HasPrefix(path, "/debug/pprof") {
+		return RoleAdmin // runtime profiles, when http.pprof serves them
+	}
 	if safeMethod(method) {
 		return RoleViewer
 	}
