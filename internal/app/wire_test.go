@@ -3,6 +3,7 @@ package app_test
 import (
 	"context"
 	"encoding/binary"
+	"encoding/hex"
 	"net/http"
 	"strings"
 	"testing"
@@ -14,6 +15,8 @@ import (
 
 	"github.com/dataquarantine/dataquarantine/internal/config"
 	"github.com/dataquarantine/dataquarantine/internal/pipeline"
+	"github.com/dataquarantine/dataquarantine/internal/registry"
+	"github.com/dataquarantine/dataquarantine/internal/schema"
 )
 
 const (
@@ -24,7 +27,8 @@ const (
 // TestWireFormatThroughPipeline: Avro records in Confluent's wire format,
 // written by franz-go's sr.Serde, are validated against the version their
 // schema id names, read into the enforced version (an older writer
-// resolves); the id may come from the __value_schema_id header instead; a
+// resolves); the id may come from the __value_schema_id header, or the
+// schema be named by its GUID (0x01); a
 // truncated record is DECODE_ERROR, an unknown id SCHEMA_NOT_FOUND; clean
 // records are forwarded byte for byte.
 func TestWireFormatThroughPipeline(t *testing.T) {
@@ -72,11 +76,15 @@ func TestWireFormatThroughPipeline(t *testing.T) {
 	unknownID := binary.BigEndian.AppendUint32([]byte{0}, 999)
 	unknownID = append(unknownID, rawV1...)
 	idHeader := binary.BigEndian.AppendUint32([]byte{0}, uint32(v1.ID))
+	guid, err := hex.DecodeString(strings.ReplaceAll(registry.GUID(schema.FormatAvro, v1.Schema.Schema), "-", ""))
+	require.NoError(t, err)
+	byGUID := append(append([]byte{1}, guid...), rawV1...)
 
 	recs := []*kgo.Record{
 		{Value: oldWriter},
 		{Value: current},
 		{Value: rawV1, Headers: []kgo.RecordHeader{{Key: "__value_schema_id", Value: idHeader}}},
+		{Value: byGUID},
 		{Value: current[:len(current)-2]},
 		{Value: unknownID},
 	}
@@ -85,10 +93,11 @@ func TestWireFormatThroughPipeline(t *testing.T) {
 	}
 	produce(t, addr, recs...)
 
-	clean := consumeExactly(t, addr, cfg.Topics.Clean, 3)
+	clean := consumeExactly(t, addr, cfg.Topics.Clean, 4)
 	require.Equal(t, oldWriter, clean[0].Value, "forwarded byte for byte")
 	require.Equal(t, current, clean[1].Value)
 	require.Equal(t, rawV1, clean[2].Value)
+	require.Equal(t, byGUID, clean[3].Value, "named by its GUID (0x01)")
 	dlq := consumeExactly(t, addr, cfg.Topics.DLQ, 2)
 	require.Equal(t, "DECODE_ERROR", header(dlq[0], pipeline.HeaderErrorType))
 	require.Equal(t, "2", header(dlq[0], pipeline.HeaderSchemaVersion), "checked against the version its id names")

@@ -410,3 +410,5 @@ type anyID struct{ v *schema.Version }
 
 func (anyID) Wire(string) bool                                 { return true }
 func (a anyID) ResolveID(string, int) (*schema.Version, error) { return a.v, nil }
+
+func (a anyID) ResolveGUID(string, string) (*schema.Version, error) { return a.v, nil }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -78,6 +79,7 @@ type Resolver struct {
 	idMu  sync.RWMutex
 	ids   map[idKey]idAnswer // ResolveID's answers, dropped when the subject changes
 	idGen uint64             // bumped on every drop, so a lookup racing one is not cached
+	guids map[string]int     // ResolveGUID's GUID -> schema id
 }
 
 type idKey struct {
@@ -138,6 +140,7 @@ func NewResolver(ctx context.Context, opts ResolverOptions) (*Resolver, error) {
 		compiled: make(map[compiledKey]*schema.Version),
 		subjects: make(map[string]subjectState),
 		ids:      make(map[idKey]idAnswer),
+		guids:    make(map[string]int),
 	}
 	if r.log == nil {
 		r.log = slog.Default()
@@ -266,6 +269,34 @@ func (r *Resolver) ResolveID(topic string, id int) (*schema.Version, error) {
 		return nil, a.err
 	}
 	return a.version, nil
+}
+
+// ResolveGUID implements schema.IDResolver: the GUID is looked up once,
+// then the schema id it names resolves as in ResolveID.
+func (r *Resolver) ResolveGUID(topic, guid string) (*schema.Version, error) {
+	guid = strings.ToLower(guid)
+	r.idMu.RLock()
+	id, ok := r.guids[guid]
+	r.idMu.RUnlock()
+	if !ok {
+		ctx, cancel := context.WithTimeout(context.Background(), lookupTimeout)
+		s, err := r.opts.Registry.SchemaByGUID(ctx, guid)
+		cancel()
+		switch {
+		case errors.Is(err, ErrSchemaNotFound):
+			// Not cached: a schema registered later may have it.
+			return nil, &schema.NotFoundError{Topic: topic, Subject: r.opts.Bindings[topic], Detail: "schema GUID " + guid + " is not registered"}
+		case err != nil:
+			return nil, fmt.Errorf("looking up schema GUID %s: %w", guid, err)
+		}
+		id = s.ID
+		r.idMu.Lock()
+		if len(r.guids) < maxCachedIDs {
+			r.guids[guid] = id // a GUID names one schema text for good
+		}
+		r.idMu.Unlock()
+	}
+	return r.ResolveID(topic, id)
 }
 
 // lookupTimeout bounds one registry lookup of ResolveID.

@@ -94,6 +94,9 @@ type IDResolver interface {
 	// ErrNotFound in a *NotFoundError saying which; any other error is
 	// operational and must be retried.
 	ResolveID(topic string, id int) (*Version, error)
+	// ResolveGUID is ResolveID for a schema named by its GUID (the 0x01
+	// wire header), in UUID form.
+	ResolveGUID(topic string, guid string) (*Version, error)
 }
 
 // WriterChecker is a Validator that reads payloads written with another

@@ -3,6 +3,7 @@ package validate
 import (
 	"errors"
 	"fmt"
+	"strconv"
 	"sync/atomic"
 	"time"
 
@@ -195,22 +196,22 @@ func (e *Engine) checkTimed(sv *schema.Version, value []byte, dst []record.Viola
 // caught at the field where they disagree. A Protobuf payload is decoded as
 // the message type its header's message indexes select.
 func (e *Engine) validateWritten(topic string, enforced *schema.Version, h wire.Header, payload []byte, v *record.Verdict) error {
+	var writer *schema.Version
+	var err error
+	keyword, named := "schema_id", strconv.Itoa(h.ID)
 	if h.Magic == wire.MagicGUID {
-		v.Violations = append(v.Violations, record.Violation{
-			Type:    record.SchemaNotFound,
-			Keyword: "schema_guid",
-			Message: "the record names schema GUID " + h.GUID.String() + "; this registry identifies schemas by integer id",
-		})
-		return nil
+		keyword, named = "schema_guid", h.GUID.String()
+		writer, err = e.ids.ResolveGUID(topic, named)
+	} else {
+		writer, err = e.ids.ResolveID(topic, h.ID)
 	}
-	writer, err := e.ids.ResolveID(topic, h.ID)
 	if err != nil {
 		var nf *schema.NotFoundError
 		if !errors.As(err, &nf) {
-			return fmt.Errorf("resolving schema id %d for topic %s: %w", h.ID, topic, err)
+			return fmt.Errorf("resolving schema %s for topic %s: %w", named, topic, err)
 		}
 		v.Violations = append(v.Violations, record.Violation{
-			Type: record.SchemaNotFound, Keyword: "schema_id", Message: nf.Error(),
+			Type: record.SchemaNotFound, Keyword: keyword, Message: nf.Error(),
 		})
 		return nil
 	}

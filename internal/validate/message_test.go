@@ -37,6 +37,8 @@ func (o oneVersion) Resolve(string) (*schema.Version, error)        { return o.v
 func (oneVersion) Wire(string) bool                                 { return true }
 func (o oneVersion) ResolveID(string, int) (*schema.Version, error) { return o.v, nil }
 
+func (o oneVersion) ResolveGUID(string, string) (*schema.Version, error) { return o.v, nil }
+
 // A PROTOBUF subject's records have their message indexes parsed after the
 // schema id and passed to CheckMessage; another format's records do not, so
 // the bytes after the id are all payload.

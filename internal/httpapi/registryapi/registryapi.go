@@ -61,6 +61,7 @@ func New(opts Options) (*Handler, error) {
 	h.mux.HandleFunc("GET /schemas/ids/{id}/schema", h.schemaTextByID)
 	h.mux.HandleFunc("GET /schemas/ids/{id}/subjects", h.subjectsByID)
 	h.mux.HandleFunc("GET /schemas/ids/{id}/versions", h.versionsByID)
+	h.mux.HandleFunc("GET /schemas/guids/{guid}", h.schemaByGUID)
 	h.mux.HandleFunc("GET /subjects", h.subjects)
 	h.mux.HandleFunc("POST /subjects/{subject}", h.lookup)
 	h.mux.HandleFunc("DELETE /subjects/{subject}", h.deleteSubject)
@@ -162,6 +163,7 @@ type schemaJSON struct {
 	Subject    string `json:"subject,omitempty"`
 	Version    int    `json:"version,omitempty"`
 	ID         int    `json:"id,omitempty"`
+	GUID       string `json:"guid,omitempty"`
 	SchemaType string `json:"schemaType,omitempty"`
 	Schema     string `json:"schema"`
 }
@@ -199,6 +201,21 @@ func (h *Handler) schemaByID(w http.ResponseWriter, r *http.Request) {
 	if s, ok := h.schemaID(w, r); ok {
 		writeJSON(w, http.StatusOK, schemaJSON{SchemaType: typeOf(s.Format), Schema: s.Text})
 	}
+}
+
+// schemaByGUID answers the schema a GUID names (Confluent's wire format
+// 0x01): its id, GUID, type and text.
+func (h *Handler) schemaByGUID(w http.ResponseWriter, r *http.Request) {
+	s, err := h.reg.SchemaByGUID(r.Context(), r.PathValue("guid"))
+	if errors.Is(err, registry.ErrSchemaNotFound) {
+		h.failCode(w, codeSchemaNotFound, "Schema "+r.PathValue("guid")+" not found")
+		return
+	}
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, schemaJSON{ID: s.ID, GUID: registry.GUID(s.Format, s.Text), SchemaType: typeOf(s.Format), Schema: s.Text})
 }
 
 func (h *Handler) schemaTextByID(w http.ResponseWriter, r *http.Request) {

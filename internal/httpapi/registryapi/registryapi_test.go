@@ -17,6 +17,7 @@ import (
 	"github.com/dataquarantine/dataquarantine/internal/httpapi/registryapi"
 	"github.com/dataquarantine/dataquarantine/internal/registry"
 	"github.com/dataquarantine/dataquarantine/internal/registry/sqlite"
+	"github.com/dataquarantine/dataquarantine/internal/schema"
 )
 
 const (
@@ -328,6 +329,9 @@ func TestWire(t *testing.T) {
 		{"latest schema raw", "GET", "/subjects/a/versions/latest/schema", "", "", 200, jsonA},
 		{"schema raw by id", "GET", "/schemas/ids/1/schema", "", "", 200, jsonA},
 		{"by id", "GET", "/schemas/ids/1", "", "", 200, `{"schemaType":"JSON","schema":` + quote(jsonA) + `}`},
+		{"by guid", "GET", "/schemas/guids/" + registry.GUID(schema.FormatJSON, jsonA), "", "", 200, `{"id":1,"guid":"` + registry.GUID(schema.FormatJSON, jsonA) + `","schemaType":"JSON","schema":` + quote(jsonA) + `}`},
+		{"by guid, upper case", "GET", "/schemas/guids/" + strings.ToUpper(registry.GUID(schema.FormatJSON, jsonA)), "", "", 200, `{"id":1,"guid":"` + registry.GUID(schema.FormatJSON, jsonA) + `","schemaType":"JSON","schema":` + quote(jsonA) + `}`},
+		{"unknown guid", "GET", "/schemas/guids/00000000-0000-8000-8000-000000000000", "", "", 404, `{"error_code":40403}`},
 		{"bad version", "GET", "/subjects/a/versions/zero", "", "", 422, `{"error_code":42202}`},
 		{"missing subject", "GET", "/subjects/zz/versions", "", "", 404, `{"error_code":40401}`},
 		{"invalid schema", "POST", "/subjects/a/versions", registryapi.ContentType, `{"schema":"{"}`, 422, `{"error_code":42201}`},

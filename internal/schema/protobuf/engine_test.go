@@ -29,6 +29,10 @@ func (r registry) ResolveID(topic string, id int) (*schema.Version, error) {
 	return r.v, nil
 }
 
+func (registry) ResolveGUID(topic, guid string) (*schema.Version, error) {
+	return nil, &schema.NotFoundError{Topic: topic, Detail: "no schema GUID " + guid}
+}
+
 // Messages produced by franz-go's sr.Serde (a real Confluent-format
 // producer, with the Protobuf message indexes after the schema id) go
 // through the engine: the wire header selects the message type, the
