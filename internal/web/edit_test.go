@@ -88,6 +88,13 @@ func TestEditPayloadLimits(t *testing.T) {
 	require.Equal(t, http.StatusUnprocessableEntity, get(t, h, "/quarantine/bbb/edit").status)
 	require.Equal(t, http.StatusUnprocessableEntity, post(t, h, "/quarantine/bbb/edit", url.Values{"payload": {"x"}}).status)
 
+	// A payload the store does not have (yet) cannot be edited either.
+	delete(s.payloads, "aaa")
+	r = get(t, h, "/quarantine/aaa")
+	require.NotContains(t, r.body, "action-edit")
+	require.NotContains(t, r.body, "edit-text-only")
+	require.Equal(t, http.StatusConflict, get(t, h, "/quarantine/aaa/edit").status)
+
 	// Only quarantined or failed_again records can change.
 	s.entries[0].Status = quarantine.StatusReprocessed
 	require.Equal(t, http.StatusConflict, get(t, h, "/quarantine/aaa/edit").status)

@@ -170,12 +170,13 @@ type detailData struct {
 	// (Entry.Corrected); Payload stays the original.
 	Corrected *payloadView
 	// Editable: the payload that would be edited (the corrected one, else
-	// the original) is text, so the UI offers to edit it.
-	Editable   bool
-	Headers    []headerView
-	History    []HistoryEvent
-	HasHistory bool
-	Actions    Actions
+	// the original) is text, so the UI offers to edit it; Binary: it is
+	// not, so the UI says why it does not.
+	Editable, Binary bool
+	Headers          []headerView
+	History          []HistoryEvent
+	HasHistory       bool
+	Actions          Actions
 }
 
 func (u *ui) quarantineDetail(w http.ResponseWriter, r *http.Request) {
@@ -198,6 +199,7 @@ func (u *ui) quarantineDetail(w http.ResponseWriter, r *http.Request) {
 	case err == nil:
 		d.Payload = newPayloadView(p.Value, e.Errors)
 		d.Editable = editableText(p.Value)
+		d.Binary = !d.Editable
 		for _, h := range p.Headers {
 			d.Headers = append(d.Headers, headerView{Key: h.Key, Value: newBytesView(h.Value)})
 		}
@@ -216,6 +218,7 @@ func (u *ui) quarantineDetail(w http.ResponseWriter, r *http.Request) {
 		case err == nil:
 			cv := newPayloadView(v, nil)
 			d.Corrected, d.Editable = &cv, editableText(v)
+			d.Binary = !d.Editable
 		case errors.Is(err, quarantine.ErrNotFound):
 		default:
 			u.internalError(w, r, "reading a corrected payload", err)
