@@ -86,6 +86,8 @@ func TestAuthRoles(t *testing.T) {
 		{"viewer cannot resume a circuit", "POST", "/api/v1/circuit/raw-events/resume", viewerToken, "", 403},
 		{"operator resumes a circuit", "POST", "/api/v1/circuit/raw-events/resume", operatorToken, "", 200},
 		{"viewer cannot reprocess", "POST", "/api/v1/reprocess", viewerToken, `{"dry_run": true}`, 403},
+		{"viewer cannot edit a payload in the UI", "POST", "/quarantine/nope/edit", viewerToken, "payload=x", 403},
+		{"operator may edit a payload in the UI", "POST", "/quarantine/nope/edit", operatorToken, "payload=x", 404},
 		{"operator cannot register a schema", "POST", "/registry/subjects/orders/versions", operatorToken, schema, 403},
 		{"admin registers a schema", "POST", "/registry/subjects/orders/versions", adminToken, schema, 200},
 		{"operator cannot change a schema state", "PUT", "/api/v1/schemas/user_event/versions/1/state", operatorToken, `{"state":"enforced"}`, 403},

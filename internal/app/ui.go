@@ -17,9 +17,10 @@ import (
 )
 
 // newUI builds the live statistics over the gateway's registry and the web
-// UI showing them, with reprocessing and each record's history from the
-// audit trail. Editing a payload and resuming a circuit from the UI stay off
-// (web.Options.Actions): their pages and buttons are not built or wired.
+// UI showing them, with reprocessing (and discarding and editing payloads),
+// resuming an open circuit breaker, and each record's history from the
+// audit trail. With tokens, only operators and admins are offered the
+// actions; the auth middleware refuses them to viewers anyway.
 func (a *App) newUI(reg *prometheus.Registry) (http.Handler, *live.Sampler, error) {
 	stats, err := live.New(live.Options{Gatherer: reg, Recent: a.meta, Logger: a.log})
 	if err != nil {
@@ -30,6 +31,7 @@ func (a *App) newUI(reg *prometheus.Registry) (http.Handler, *live.Sampler, erro
 		Payloads:   a.payloads,
 		Live:       stats,
 		Schemas:    a.registry,
+		Actions:    web.Actions{ResumeCircuit: true},
 		Logger:     a.log,
 	}
 	if a.audit != nil {

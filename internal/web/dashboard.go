@@ -31,18 +31,35 @@ type liveView struct {
 	Actions Actions
 }
 
-// renderEvents renders a snapshot as one SSE event per dashboard fragment.
-// It has no request, so it offers the actions of Options.Actions to all.
-//
-// TODO(lead): if ResumeCircuit is ever set with auth on, render per
-// request (live.Render would need the request's context) so viewers do not
-// see the button.
-func (u *ui) renderEvents(s live.Snapshot) ([]live.Event, error) {
+// eventStreams is the dashboard's event stream. The fragments are rendered
+// once per snapshot, without the request, so there are two streams: one
+// with the actions (Resume beside an open breaker) for users MayChange
+// allows, one without for the others; each request gets its user's.
+func (u *ui) eventStreams() http.Handler {
+	stream := func(a Actions) http.Handler {
+		return live.Stream(live.StreamOptions{
+			Sampler: u.opts.Live, Interval: u.opts.EventsInterval, Logger: u.log,
+			Render: func(s live.Snapshot) ([]live.Event, error) { return u.renderEvents(a, s) },
+		})
+	}
+	changer, viewer := stream(u.opts.Actions), stream(Actions{})
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if u.mayChange(r.Context()) {
+			changer.ServeHTTP(w, r)
+			return
+		}
+		viewer.ServeHTTP(w, r)
+	})
+}
+
+// renderEvents renders a snapshot as one SSE event per dashboard fragment,
+// offering actions a.
+func (u *ui) renderEvents(a Actions, s live.Snapshot) ([]live.Event, error) {
 	evs := make([]live.Event, 0, len(dashboardParts))
 	var buf bytes.Buffer
 	for _, p := range dashboardParts {
 		buf.Reset()
-		if err := u.frags.ExecuteTemplate(&buf, "frag-"+p, liveView{s, u.opts.Actions}); err != nil {
+		if err := u.frags.ExecuteTemplate(&buf, "frag-"+p, liveView{s, a}); err != nil {
 			return nil, fmt.Errorf("rendering dashboard fragment %s: %w", p, err)
 		}
 		evs = append(evs, live.Event{Name: p, Data: buf.String()})

@@ -166,10 +166,17 @@ type detailData struct {
 	Errors       []errorView
 	Payload      payloadView
 	PayloadError string
-	Headers      []headerView
-	History      []HistoryEvent
-	HasHistory   bool
-	Actions      Actions
+	// Corrected is the corrected payload, when the record has one
+	// (Entry.Corrected); Payload stays the original.
+	Corrected *payloadView
+	// Editable: the payload that would be edited (the corrected one, else
+	// the original) is text, so the UI offers to edit it; Binary: it is
+	// not, so the UI says why it does not.
+	Editable, Binary bool
+	Headers          []headerView
+	History          []HistoryEvent
+	HasHistory       bool
+	Actions          Actions
 }
 
 func (u *ui) quarantineDetail(w http.ResponseWriter, r *http.Request) {
@@ -191,6 +198,8 @@ func (u *ui) quarantineDetail(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case err == nil:
 		d.Payload = newPayloadView(p.Value, e.Errors)
+		d.Editable = editableText(p.Value)
+		d.Binary = !d.Editable
 		for _, h := range p.Headers {
 			d.Headers = append(d.Headers, headerView{Key: h.Key, Value: newBytesView(h.Value)})
 		}
@@ -202,6 +211,19 @@ func (u *ui) quarantineDetail(w http.ResponseWriter, r *http.Request) {
 	default:
 		u.internalError(w, r, "reading quarantined payload", err)
 		return
+	}
+	if e.Corrected && u.opts.Reprocess != nil {
+		v, err := u.opts.Reprocess.Correction(r.Context(), id)
+		switch {
+		case err == nil:
+			cv := newPayloadView(v, nil)
+			d.Corrected, d.Editable = &cv, editableText(v)
+			d.Binary = !d.Editable
+		case errors.Is(err, quarantine.ErrNotFound):
+		default:
+			u.internalError(w, r, "reading a corrected payload", err)
+			return
+		}
 	}
 	if u.opts.History != nil {
 		d.HasHistory = true

@@ -14,13 +14,16 @@ import (
 	"github.com/dataquarantine/dataquarantine/internal/reprocess"
 )
 
-// Reprocessor reprocesses and discards quarantined records;
+// Reprocessor reprocesses, discards and corrects quarantined records;
 // *reprocess.Service is one.
 type Reprocessor interface {
 	DryRun(ctx context.Context, f reprocess.Filter) (reprocess.DryRunResult, error)
 	Start(ctx context.Context, req reprocess.Request) (string, error)
 	Job(ctx context.Context, id string) (quarantine.Job, error)
 	Discard(ctx context.Context, id string, c quarantine.Change) error
+	Correct(ctx context.Context, id string, value []byte, c quarantine.Change) error
+	Correction(ctx context.Context, id string) ([]byte, error)
+	MaxPayloadBytes() int
 }
 
 var _ Reprocessor = (*reprocess.Service)(nil)
@@ -195,6 +198,10 @@ func (u *ui) discardRecord(w http.ResponseWriter, r *http.Request) {
 }
 
 func (u *ui) postForm(w http.ResponseWriter, r *http.Request) (url.Values, bool) {
+	if !u.mayChange(r.Context()) {
+		u.forbidden(w, r)
+		return nil, false
+	}
 	r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
 	if err := r.ParseForm(); err != nil {
 		u.errorPage(w, r, http.StatusBadRequest, "The form could not be read.")

@@ -70,15 +70,14 @@ type Actions struct {
 	Reprocess bool
 	// Discard: "Discard" on a record. Set by Options.Reprocess.
 	Discard bool
-	// EditPayload: "Edit payload" on a record, linking to
-	// /quarantine/{id}/edit.
-	//
-	// TODO(lead): the edit page is not built; the API has
-	// PUT /api/v1/quarantine/{id}/payload.
+	// EditPayload: "Edit payload" on a record with a text payload, opening
+	// /quarantine/{id}/edit, which stores a corrected payload. Set by
+	// Options.Reprocess.
 	EditPayload bool
 	// ResumeCircuit: "Resume" on the dashboard beside an open circuit
-	// breaker (POST /api/v1/circuit/{topic}/resume, which exists already;
-	// off until the UI's requests carry the auth and CSRF protection).
+	// breaker (htmx posts to POST /api/v1/circuit/{topic}/resume). Like the
+	// other actions, shown only to users MayChange allows: the dashboard's
+	// event stream is rendered once per kind of user.
 	ResumeCircuit bool
 }
 
@@ -92,9 +91,9 @@ type Options struct {
 	Live *live.Sampler
 	// Schemas reads the schema registry. Default: none (no Schemas pages).
 	Schemas SchemaReader
-	// Reprocess reprocesses and discards records: with it the UI offers
-	// both (Actions.Reprocess and Actions.Discard). Default: none (the UI
-	// only reads).
+	// Reprocess reprocesses, discards and corrects records: with it the UI
+	// offers all three (Actions.Reprocess, Actions.Discard and
+	// Actions.EditPayload). Default: none (the UI only reads).
 	Reprocess Reprocessor
 	// History feeds a record's history section. Default: none (no
 	// history shown).
@@ -105,8 +104,9 @@ type Options struct {
 	// with a "Log out" button (POST /logout). Default: none (auth is off).
 	Principal func(ctx context.Context) (name, role string)
 	// MayChange reports whether the request's user may use the actions
-	// (reprocess, discard...): without it the UI hides them. Default: every
-	// user may (auth off).
+	// (reprocess, discard, edit, resume): without it the UI hides them and
+	// refuses their forms with 403 (the auth middleware refuses them
+	// first). Default: every user may (auth off).
 	MayChange func(ctx context.Context) bool
 	// EventsInterval is how often the dashboard updates. Default 1s.
 	EventsInterval time.Duration
@@ -147,6 +147,7 @@ func New(opts Options) (http.Handler, error) {
 	}
 	opts.Actions.Reprocess = opts.Reprocess != nil
 	opts.Actions.Discard = opts.Reprocess != nil
+	opts.Actions.EditPayload = opts.Reprocess != nil
 	u := &ui{opts: opts, log: opts.Logger, pages: map[string]*template.Template{}, mux: http.NewServeMux()}
 	if err := u.parse(); err != nil {
 		return nil, err
@@ -157,9 +158,7 @@ func New(opts Options) (http.Handler, error) {
 	}
 	u.mux.Handle("GET /static/", http.StripPrefix("/static/", staticHandler(http.FileServerFS(static))))
 	u.mux.HandleFunc("GET /{$}", u.dashboard)
-	u.mux.Handle("GET "+EventsPath, live.Stream(live.StreamOptions{
-		Sampler: opts.Live, Interval: opts.EventsInterval, Render: u.renderEvents, Logger: u.log,
-	}))
+	u.mux.Handle("GET "+EventsPath, u.eventStreams())
 	u.mux.HandleFunc("GET /quarantine", u.quarantineList)
 	u.mux.HandleFunc("GET /quarantine/{id}", u.quarantineDetail)
 	if opts.Schemas != nil {
@@ -173,6 +172,8 @@ func New(opts Options) (http.Handler, error) {
 		u.mux.HandleFunc("GET /reprocess/jobs/{job}", u.reprocessJob)
 		u.mux.HandleFunc("POST /quarantine/{id}/reprocess", u.reprocessRecord)
 		u.mux.HandleFunc("POST /quarantine/{id}/discard", u.discardRecord)
+		u.mux.HandleFunc("GET /quarantine/{id}/edit", u.editPage)
+		u.mux.HandleFunc("POST /quarantine/{id}/edit", u.editSave)
 	}
 	u.mux.HandleFunc("/", u.notFound)
 	return u, nil
@@ -188,6 +189,7 @@ func (u *ui) parse() error {
 		"ms":       fmtMillis,
 		"barClass": barClass,
 		"add":      func(a, b int) int { return a + b },
+		"int64":    func(n int) int64 { return int64(n) },
 		"ratio": func(a, b int64) float64 {
 			if b == 0 {
 				return 0
@@ -200,7 +202,7 @@ func (u *ui) parse() error {
 		return fmt.Errorf("web: parsing templates: %w", err)
 	}
 	u.frags = base
-	for _, page := range []string{"dashboard", "quarantine", "detail", "schemas", "subject", "error", "reprocess", "job"} {
+	for _, page := range []string{"dashboard", "quarantine", "detail", "schemas", "subject", "error", "reprocess", "job", "edit"} {
 		t, err := template.Must(base.Clone()).ParseFS(templateFS, "templates/"+page+".html")
 		if err != nil {
 			return fmt.Errorf("web: parsing template %s: %w", page, err)
@@ -285,10 +287,20 @@ func (u *ui) notFound(w http.ResponseWriter, r *http.Request) {
 
 // actions are the actions the request's user may use.
 func (u *ui) actions(ctx context.Context) Actions {
-	if u.opts.MayChange != nil && !u.opts.MayChange(ctx) {
+	if !u.mayChange(ctx) {
 		return Actions{}
 	}
 	return u.opts.Actions
+}
+
+func (u *ui) mayChange(ctx context.Context) bool {
+	return u.opts.MayChange == nil || u.opts.MayChange(ctx)
+}
+
+// forbidden answers a form the user may not send. The auth middleware
+// refuses these before they get here; this is the UI's own check.
+func (u *ui) forbidden(w http.ResponseWriter, r *http.Request) {
+	u.errorPage(w, r, http.StatusForbidden, "This needs the operator role.")
 }
 
 // LoginPage returns the UI's login page, for the auth middleware to serve

@@ -392,7 +392,7 @@ func TestEventsRenderFragments(t *testing.T) {
 	h, _ := fixture(t)
 	u, ok := h.(*ui)
 	require.True(t, ok)
-	evs, err := u.renderEvents(live.Snapshot{Processed: 1234, Recent: []live.Recent{{ID: "x", ErrorField: hostile}}})
+	evs, err := u.renderEvents(Actions{}, live.Snapshot{Processed: 1234, Recent: []live.Recent{{ID: "x", ErrorField: hostile}}})
 	require.NoError(t, err)
 	names := make([]string, len(evs))
 	for i, ev := range evs {
@@ -408,7 +408,7 @@ func TestResumeCircuitOnlyWhenSetAndOpen(t *testing.T) {
 	snap := live.Snapshot{Circuits: []live.Circuit{{Topic: "a", State: "open"}, {Topic: "b", State: "closed"}}}
 	for _, enabled := range []bool{false, true} {
 		h, _ := fixture(t, func(o *Options) { o.Actions.ResumeCircuit = enabled })
-		evs, err := h.(*ui).renderEvents(snap)
+		evs, err := h.(*ui).renderEvents(h.(*ui).opts.Actions, snap)
 		require.NoError(t, err)
 		var circuits string
 		for _, ev := range evs {
@@ -471,11 +471,44 @@ func TestPrincipalAndLogout(t *testing.T) {
 }
 
 type fakeReprocessor struct {
-	filters  []reprocess.Filter
-	requests []reprocess.Request
-	discards []quarantine.Change
-	job      quarantine.Job
-	err      error
+	filters     []reprocess.Filter
+	requests    []reprocess.Request
+	discards    []quarantine.Change
+	corrections map[string][]byte
+	corrects    []quarantine.Change
+	max         int
+	job         quarantine.Job
+	err         error
+}
+
+func (f *fakeReprocessor) Correct(_ context.Context, id string, value []byte, c quarantine.Change) error {
+	if id != "aaa" && id != "bbb" {
+		return quarantine.ErrNotFound
+	}
+	if f.err != nil {
+		return f.err
+	}
+	if f.corrections == nil {
+		f.corrections = map[string][]byte{}
+	}
+	f.corrections[id] = value
+	f.corrects = append(f.corrects, c)
+	return nil
+}
+
+func (f *fakeReprocessor) Correction(_ context.Context, id string) ([]byte, error) {
+	v, ok := f.corrections[id]
+	if !ok {
+		return nil, quarantine.ErrNotFound
+	}
+	return v, nil
+}
+
+func (f *fakeReprocessor) MaxPayloadBytes() int {
+	if f.max == 0 {
+		return 1 << 20
+	}
+	return f.max
 }
 
 func (f *fakeReprocessor) DryRun(_ context.Context, flt reprocess.Filter) (reprocess.DryRunResult, error) {

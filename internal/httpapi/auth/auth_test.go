@@ -149,6 +149,8 @@ func TestRoleMatrix(t *testing.T) {
 		{"POST", "/reprocess/start", operatorTok, 200},
 		{"POST", "/quarantine/abc/discard", viewerTok, 403},
 		{"POST", "/quarantine/abc/discard", operatorTok, 200},
+		{"POST", "/quarantine/abc/edit", viewerTok, 403},
+		{"POST", "/quarantine/abc/edit", operatorTok, 200},
 		{"POST", "/api/v1/circuit/raw-events/resume", viewerTok, 403},
 		{"POST", "/api/v1/circuit/raw-events/resume", operatorTok, 200},
 		{"PUT", "/api/v1/schemas/s/versions/1/state", operatorTok, 403},
