@@ -411,6 +411,17 @@ func TestList(t *testing.T) {
 		require.JSONEq(t, `{"items":[`+itemJSON(f)+`],"next_cursor":null}`, body)
 	})
 
+	t.Run("search reports how many it read", func(t *testing.T) {
+		t.Parallel()
+		var resp struct {
+			Scanned *int `json:"scanned"`
+		}
+		require.NoError(t, json.Unmarshal([]byte(f.get("/api/v1/quarantine?q=amount&topic=orders", http.StatusOK).body), &resp))
+		require.NotNil(t, resp.Scanned)
+		require.Equal(t, 4, *resp.Scanned)
+		require.NotContains(t, f.get("/api/v1/quarantine", http.StatusOK).body, "scanned")
+	})
+
 	all := []string{f.corrupt.ID, f.lost.ID, f.tomb.ID, f.binary.ID, f.json.ID}
 	cases := []struct {
 		query string
@@ -435,6 +446,12 @@ func TestList(t *testing.T) {
 		{"?topic=orders&error_type=MISSING_FIELD&status=quarantined&field=/user_id&subject=orders-value", []string{f.corrupt.ID, f.lost.ID, f.json.ID}},
 		{"?error_type=&status=&since=&until=&limit=&cursor=", all},
 		{"?unknown=1", all},
+		// Full-text search in keys and payloads, ignoring case; a lost or
+		// damaged payload does not match.
+		{"?q=AMOUNT", []string{f.json.ID}},
+		{"?q=user-1", []string{f.json.ID}},
+		{"?q=amount&topic=payments", []string{}},
+		{"?q=nowhere", []string{}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.query, func(t *testing.T) {

@@ -101,6 +101,9 @@ type header struct {
 type listResponse struct {
 	Items      []item  `json:"items"`
 	NextCursor *string `json:"next_cursor"`
+	// Scanned is how many records a full-text search (q) read for this
+	// page; absent without q.
+	Scanned *int `json:"scanned,omitempty"`
 }
 
 func (a *api) listQuarantine(w http.ResponseWriter, r *http.Request) {
@@ -109,7 +112,16 @@ func (a *api) listQuarantine(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, codeInvalidParameter, msg)
 		return
 	}
-	page, err := a.quarantine.List(r.Context(), f)
+	var page quarantine.Page
+	var scanned *int
+	var err error
+	if text := r.URL.Query().Get("q"); text != "" {
+		var res quarantine.SearchResult
+		res, err = quarantine.Search(r.Context(), a.quarantine, a.payloads, f, text, 0)
+		page, scanned = res.Page, &res.Scanned
+	} else {
+		page, err = a.quarantine.List(r.Context(), f)
+	}
 	if errors.Is(err, quarantine.ErrBadCursor) {
 		writeError(w, http.StatusBadRequest, codeInvalidParameter,
 			"invalid cursor: use the next_cursor of a previous page")
@@ -119,7 +131,7 @@ func (a *api) listQuarantine(w http.ResponseWriter, r *http.Request) {
 		a.internalError(w, r, "listing quarantine entries", err)
 		return
 	}
-	resp := listResponse{Items: make([]item, len(page.Entries))}
+	resp := listResponse{Items: make([]item, len(page.Entries)), Scanned: scanned}
 	for i := range page.Entries {
 		resp.Items[i] = newItem(&page.Entries[i])
 	}

@@ -14,11 +14,11 @@ import (
 
 // listForm is the quarantine browser's filter form, as submitted.
 type listForm struct {
-	ErrorType, Topic, Subject, Status, Field, Since, Until string
+	Search, ErrorType, Topic, Subject, Status, Field, Since, Until string
 }
 
 // filterParams are the form's names, in the order the page shows them.
-var filterParams = []string{"error_type", "topic", "subject", "status", "field", "since", "until"}
+var filterParams = []string{"q", "error_type", "topic", "subject", "status", "field", "since", "until"}
 
 type listData struct {
 	Form       listForm
@@ -28,6 +28,9 @@ type listData struct {
 	Problem    string // why the filter was refused, "" when it was not
 	NextURL    string // the next page, "" on the last
 	Filtered   bool
+	// Searched is how many records a full-text search (q) read for this
+	// page; 0 without a search.
+	Searched int
 	// ReprocessURL opens the reprocess page with the same filter; "" when
 	// reprocessing is off.
 	ReprocessURL string
@@ -37,7 +40,7 @@ func (u *ui) quarantineList(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	d := listData{
 		Form: listForm{
-			ErrorType: q.Get("error_type"), Topic: q.Get("topic"), Subject: q.Get("subject"),
+			Search: q.Get("q"), ErrorType: q.Get("error_type"), Topic: q.Get("topic"), Subject: q.Get("subject"),
 			Status: q.Get("status"), Field: q.Get("field"), Since: q.Get("since"), Until: q.Get("until"),
 		},
 		ErrorTypes: record.ErrorTypes,
@@ -45,10 +48,18 @@ func (u *ui) quarantineList(w http.ResponseWriter, r *http.Request) {
 	}
 	f, problem := parseFilter(q)
 	d.Problem = problem
-	d.Filtered = f.ErrorType != "" || f.Topic != "" || f.Subject != "" || f.Status != "" || f.Field != "" ||
+	d.Filtered = q.Get("q") != "" || f.ErrorType != "" || f.Topic != "" || f.Subject != "" || f.Status != "" || f.Field != "" ||
 		!f.Since.IsZero() || !f.Until.IsZero()
 	if problem == "" {
-		page, err := u.opts.Quarantine.List(r.Context(), f)
+		var page quarantine.Page
+		var err error
+		if text := q.Get("q"); text != "" {
+			var res quarantine.SearchResult
+			res, err = quarantine.Search(r.Context(), u.opts.Quarantine, u.opts.Payloads, f, text, 0)
+			page, d.Searched = res.Page, res.Scanned
+		} else {
+			page, err = u.opts.Quarantine.List(r.Context(), f)
+		}
 		switch {
 		case errors.Is(err, quarantine.ErrBadCursor):
 			d.Problem = "This page link is no longer valid: start again from the first page."
@@ -57,7 +68,9 @@ func (u *ui) quarantineList(w http.ResponseWriter, r *http.Request) {
 			return
 		default:
 			d.Entries = page.Entries
-			if u.actions(r.Context()).Reprocess {
+			// A reprocess filter has no full-text search: offered only
+			// when it selects exactly what the page lists.
+			if u.actions(r.Context()).Reprocess && q.Get("q") == "" {
 				d.ReprocessURL = strings.Replace(canonicalURL(withoutCursor(q)), "/quarantine", "/reprocess", 1)
 			}
 			if page.NextCursor != "" {

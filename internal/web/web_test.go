@@ -319,6 +319,17 @@ func TestQuarantineFilters(t *testing.T) {
 		require.Contains(t, r.body, problem, target)
 	}
 	require.Contains(t, get(t, h, "/quarantine?error_type=RANGE_VIOLATION").body, "No quarantined record matches these filters.")
+
+	// Full-text search: the text stays text in the box, the page says how
+	// many records were read, and no "reprocess all" is offered (a
+	// reprocess filter cannot search).
+	h, _ = fixture(t, func(o *Options) { o.Reprocess = &fakeReprocessor{} })
+	r = get(t, h, "/quarantine?q="+url.QueryEscape(hostile))
+	require.Equal(t, http.StatusOK, r.status)
+	require.Contains(t, r.body, `value="&lt;script&gt;alert(1)&lt;/script&gt;`)
+	require.Contains(t, r.body, "records searched")
+	require.NotContains(t, r.body, "reprocess-matching")
+	require.Contains(t, get(t, h, "/quarantine?error_type=PARSE_ERROR").body, "reprocess-matching")
 }
 
 func TestActionsAndHistoryOnlyWhenSet(t *testing.T) {
