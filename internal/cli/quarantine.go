@@ -148,6 +148,7 @@ func runQuarantineList(ctx context.Context, env Env) int {
 	limit := fs.Int("limit", 50, "records per page, 1 to 1000")
 	cursor := fs.String("cursor", "", "the `cursor` printed after the previous page")
 	asJSON := fs.Bool("json", false, "print the API's JSON answer")
+	search := fs.String("search", "", "only records whose key or payload contains this `text`, ignoring case (payloads are read: at most 10,000 records per page, so combine it with filters)")
 	if code := fs.parse(); code >= 0 {
 		return code
 	}
@@ -163,6 +164,9 @@ func runQuarantineList(ctx context.Context, env Env) int {
 		params.Set(k, v)
 	}
 	params.Set("limit", fmt.Sprint(*limit))
+	if *search != "" {
+		params.Set("q", *search)
+	}
 	if *cursor != "" {
 		params.Set("cursor", *cursor)
 	}
@@ -181,6 +185,10 @@ func runQuarantineList(ctx context.Context, env Env) int {
 	if err := json.Unmarshal(raw, &page); err != nil {
 		fmt.Fprintf(env.Stderr, "quarantine list: unexpected answer: %v\n", err)
 		return exitInvalid
+	}
+	if len(page.Items) == 0 && page.NextCursor != nil {
+		fmt.Fprintf(env.Stdout, "no match yet: the search ran out of budget; go on with --cursor %s\n", *page.NextCursor)
+		return exitOK
 	}
 	if len(page.Items) == 0 {
 		fmt.Fprintln(env.Stdout, "no quarantined records match")

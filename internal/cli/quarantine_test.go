@@ -67,6 +67,15 @@ func TestQuarantineListAndShow(t *testing.T) {
 	require.NotContains(t, out, "PARSE_ERROR")
 	id := strings.Fields(strings.Split(out, "\n")[1])[0]
 
+	// Full-text search in payloads.
+	code, out, errOut = runCLI(t, "", []string{"DQ_TOKEN=" + cliToken}, "quarantine", "list", "--server", server, "--search", "JUMP")
+	require.Equal(t, 0, code, errOut)
+	require.Contains(t, out, id)
+	require.NotContains(t, out, "PARSE_ERROR")
+	code, out, errOut = runCLI(t, "", []string{"DQ_TOKEN=" + cliToken}, "quarantine", "list", "--server", server, "--search", "nowhere")
+	require.Equal(t, 0, code, errOut)
+	require.Equal(t, "no quarantined records match\n", out)
+
 	// Paging: one per page, with the cursor to go on.
 	code, out, errOut = runCLI(t, "", []string{"DQ_TOKEN=" + cliToken}, "quarantine", "list", "--server", server, "--limit", "1")
 	require.Equal(t, 0, code, errOut)
