@@ -20,6 +20,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/dataquarantine/dataquarantine/internal/app"
+	"github.com/dataquarantine/dataquarantine/internal/app/apptest"
 	"github.com/dataquarantine/dataquarantine/internal/config"
 	"github.com/dataquarantine/dataquarantine/internal/demo"
 	"github.com/dataquarantine/dataquarantine/internal/record"
@@ -30,7 +31,7 @@ import (
 // (PostgreSQL, MinIO) are stopped.
 func TestMain(m *testing.M) { testbackend.Main(m, func() error { return goleak.Find() }) }
 
-// running is an App started on free ports in dataDir.
+// running is a gateway started by apptest, with helpers for its API.
 type running struct {
 	t    *testing.T
 	app  *app.App
@@ -47,35 +48,9 @@ func start(t *testing.T, dataDir string) *running {
 
 func startWith(t *testing.T, cfg config.Config) *running {
 	t.Helper()
-	cfg.Kafka.Embedded.Listen = "127.0.0.1:0"
-	cfg.HTTP.Listen = "127.0.0.1:0"
 	cfg.Pipeline.BatchSize = 100
-	require.NoError(t, cfg.Validate())
-	ctx, cancel := context.WithCancel(context.Background())
-	a, err := app.New(ctx, app.Options{Config: cfg})
-	require.NoError(t, err)
-	done := make(chan error, 1)
-	go func() { done <- a.Run(ctx) }()
-	r := &running{t: t, app: a, base: "http://" + a.HTTPAddr()}
-	stopped := false
-	r.stop = func() {
-		if stopped {
-			return
-		}
-		stopped = true
-		cancel()
-		require.NoError(t, <-done)
-	}
-	t.Cleanup(r.stop)
-	require.Eventually(t, func() bool {
-		resp, err := http.Get(r.base + "/readyz")
-		if err != nil {
-			return false
-		}
-		resp.Body.Close()
-		return resp.StatusCode == http.StatusOK
-	}, 20*time.Second, 20*time.Millisecond, "gateway never became ready")
-	return r
+	g := apptest.Start(t, cfg)
+	return &running{t: t, app: g.App, base: g.URL, stop: g.Stop}
 }
 
 func (r *running) getJSON(path string, into any) int {
@@ -109,32 +84,12 @@ func (r *running) metric(series string) float64 {
 
 func produce(t *testing.T, addr string, recs ...*kgo.Record) {
 	t.Helper()
-	cl, err := kgo.NewClient(kgo.SeedBrokers(addr), kgo.DefaultProduceTopic("raw-events"))
-	require.NoError(t, err)
-	defer cl.Close()
-	require.NoError(t, cl.ProduceSync(context.Background(), recs...).FirstErr())
+	apptest.Produce(t, addr, "raw-events", recs...)
 }
 
-// consumeExactly reads topic from the start until n records arrived, then
-// checks that no more come.
 func consumeExactly(t *testing.T, addr, topic string, n int) []*kgo.Record {
 	t.Helper()
-	cl, err := kgo.NewClient(kgo.SeedBrokers(addr), kgo.ConsumeTopics(topic), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
-	require.NoError(t, err)
-	defer cl.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	var out []*kgo.Record
-	for len(out) < n {
-		f := cl.PollFetches(ctx)
-		require.NoError(t, ctx.Err(), "%s: got %d of %d records", topic, len(out), n)
-		out = append(out, f.Records()...)
-	}
-	short, cancel2 := context.WithTimeout(context.Background(), 500*time.Millisecond)
-	defer cancel2()
-	out = append(out, cl.PollFetches(short).Records()...)
-	require.Len(t, out, n, "records in %s", topic)
-	return out
+	return apptest.ConsumeExactly(t, addr, topic, n)
 }
 
 func header(r *kgo.Record, key string) string {

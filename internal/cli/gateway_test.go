@@ -1,14 +1,9 @@
 package cli
 
 import (
-	"context"
-	"net/http"
 	"testing"
-	"time"
 
-	"github.com/stretchr/testify/require"
-
-	"github.com/dataquarantine/dataquarantine/internal/app"
+	"github.com/dataquarantine/dataquarantine/internal/app/apptest"
 	"github.com/dataquarantine/dataquarantine/internal/config"
 )
 
@@ -26,28 +21,10 @@ func runningGateway(t *testing.T) string {
 func runningGatewayWith(t *testing.T, mutate func(*config.Config)) (server, broker string) {
 	t.Helper()
 	cfg := config.Default()
-	cfg.DataDir = t.TempDir()
-	cfg.Kafka.Embedded.Listen = "127.0.0.1:0"
-	cfg.HTTP.Listen = "127.0.0.1:0"
 	cfg.Log.Level = "warn"
 	if mutate != nil {
 		mutate(&cfg)
 	}
-	require.NoError(t, cfg.Validate())
-	ctx, cancel := context.WithCancel(context.Background())
-	a, err := app.New(ctx, app.Options{Config: cfg})
-	require.NoError(t, err)
-	done := make(chan error, 1)
-	go func() { done <- a.Run(ctx) }()
-	t.Cleanup(func() { cancel(); require.NoError(t, <-done) })
-	server = "http://" + a.HTTPAddr()
-	require.Eventually(t, func() bool {
-		resp, err := http.Get(server + "/healthz")
-		if err != nil {
-			return false
-		}
-		resp.Body.Close()
-		return resp.StatusCode == http.StatusOK
-	}, 10*time.Second, 20*time.Millisecond)
-	return server, a.KafkaAddr()
+	g := apptest.Start(t, cfg)
+	return g.URL, g.Kafka
 }

@@ -6,6 +6,8 @@ import (
 
 	"github.com/chromedp/chromedp"
 	"github.com/stretchr/testify/require"
+
+	"github.com/dataquarantine/dataquarantine/internal/app/apptest"
 )
 
 // TestBrowserEditAndReplay: a record quarantined for a bad user_id is
@@ -59,7 +61,7 @@ func TestBrowserEditAndReplay(t *testing.T) {
 	eventually(t, ctx, `document.getElementById("job-state").textContent`, "done", "job state")
 	eventually(t, ctx, `document.getElementById("job-passed").textContent`, "1", "records passed")
 
-	clean := consume(t, kafkaAddr, "validated-events", 1)
+	clean := apptest.ConsumeExactly(t, kafkaAddr, "validated-events", 1)
 	require.Equal(t, fixed, string(clean[0].Value), "the corrected payload, byte for byte")
 	require.Equal(t, []byte("bob"), clean[0].Key)
 	require.Equal(t, 1, countQuarantined(t, base, "reprocessed"))

@@ -1,7 +1,6 @@
 package web_test
 
 import (
-	"context"
 	"encoding/json"
 	"net/http"
 	"os"
@@ -11,7 +10,8 @@ import (
 
 	"github.com/chromedp/chromedp"
 	"github.com/stretchr/testify/require"
-	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/dataquarantine/dataquarantine/internal/app/apptest"
 )
 
 // TestBrowserReprocess: records quarantined for a too strict pattern; the
@@ -66,7 +66,7 @@ func TestBrowserReprocess(t *testing.T) {
 
 	require.Equal(t, 3, countQuarantined(t, base, "reprocessed"))
 	require.Equal(t, 1, countQuarantined(t, base, "quarantined"), "the missing field still fails")
-	clean := consume(t, kafkaAddr, "validated-events", 3)
+	clean := apptest.ConsumeExactly(t, kafkaAddr, "validated-events", 3)
 	for _, r := range clean {
 		require.Contains(t, string(r.Value), `"user_id"`)
 	}
@@ -92,22 +92,4 @@ func countQuarantined(t *testing.T, base, status string) int {
 	}
 	require.NoError(t, json.NewDecoder(resp.Body).Decode(&list))
 	return len(list.Items)
-}
-
-// consume reads topic from the start until n records arrived.
-func consume(t *testing.T, addr, topic string, n int) []*kgo.Record {
-	t.Helper()
-	cl, err := kgo.NewClient(kgo.SeedBrokers(addr), kgo.ConsumeTopics(topic), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
-	require.NoError(t, err)
-	defer cl.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
-	var out []*kgo.Record
-	for len(out) < n {
-		f := cl.PollFetches(ctx)
-		require.NoError(t, ctx.Err(), "%s: got %d of %d records", topic, len(out), n)
-		out = append(out, f.Records()...)
-	}
-	require.Len(t, out, n)
-	return out
 }

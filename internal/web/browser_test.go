@@ -18,7 +18,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"github.com/twmb/franz-go/pkg/kgo"
 
-	"github.com/dataquarantine/dataquarantine/internal/app"
+	"github.com/dataquarantine/dataquarantine/internal/app/apptest"
 	"github.com/dataquarantine/dataquarantine/internal/config"
 )
 
@@ -61,37 +61,14 @@ func gateway(t *testing.T, mods ...func(*config.Config)) (base, kafkaAddr string
 		m(&cfg)
 	}
 	cfg.DataDir = t.TempDir()
-	cfg.Kafka.Embedded.Listen = "127.0.0.1:0"
-	cfg.HTTP.Listen = "127.0.0.1:0"
 	cfg.Pipeline.BatchSize = 100
-	require.NoError(t, cfg.Validate())
-	ctx, cancel := context.WithCancel(context.Background())
-	a, err := app.New(ctx, app.Options{Config: cfg})
-	require.NoError(t, err)
-	done := make(chan error, 1)
-	go func() { done <- a.Run(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		require.NoError(t, <-done)
-	})
-	base = "http://" + a.HTTPAddr()
-	require.Eventually(t, func() bool {
-		resp, err := http.Get(base + "/readyz")
-		if err != nil {
-			return false
-		}
-		resp.Body.Close()
-		return resp.StatusCode == http.StatusOK
-	}, 20*time.Second, 20*time.Millisecond, "gateway never became ready")
-	return base, a.KafkaAddr()
+	g := apptest.Start(t, cfg)
+	return g.URL, g.Kafka
 }
 
 func produce(t *testing.T, addr string, recs ...*kgo.Record) {
 	t.Helper()
-	cl, err := kgo.NewClient(kgo.SeedBrokers(addr), kgo.DefaultProduceTopic("raw-events"))
-	require.NoError(t, err)
-	defer cl.Close()
-	require.NoError(t, cl.ProduceSync(context.Background(), recs...).FirstErr())
+	apptest.Produce(t, addr, "raw-events", recs...)
 }
 
 func event(userID, eventType string, extra ...string) *kgo.Record {
