@@ -71,6 +71,10 @@ type RegisterRequest struct {
 	// mode.
 	ID      int
 	Version int
+	// RuleSet is the version's data-contract rules; nil for none. Only
+	// domain rules of kind CONDITION and type CEL that compile are
+	// accepted (ErrInvalidRuleSet otherwise).
+	RuleSet *RuleSet
 	// State is the rollout state a new version starts in. Default
 	// registered, or enforced when the subject enforces new versions.
 	// An existing version keeps its state.
@@ -120,8 +124,10 @@ func canonical(format schema.Format, src string) (schema.Format, string, error) 
 // Register stores req.Schema as the next version of req.Subject, after
 // checking it against the subject's live versions under the effective
 // compatibility level (skipped in IMPORT mode). A schema already live
-// under the subject is returned as it is, so registering is idempotent.
-// An incompatible schema is an *IncompatibleError.
+// under the subject with the same rule set is returned as it is, so
+// registering is idempotent; with another rule set it is a new version
+// (as in Confluent), since a version's rules never change. An
+// incompatible schema is an *IncompatibleError.
 func (r *Registry) Register(ctx context.Context, req RegisterRequest) (SubjectSchema, error) {
 	if req.Subject == "" {
 		return SubjectSchema{}, fmt.Errorf("%w: empty subject", ErrInvalidSchema)
@@ -135,6 +141,13 @@ func (r *Registry) Register(ctx context.Context, req RegisterRequest) (SubjectSc
 		return SubjectSchema{}, fmt.Errorf("%w: %q", ErrInvalidLabel, req.Label)
 	}
 	format, text, err := canonical(req.Format, req.Schema)
+	if err != nil {
+		return SubjectSchema{}, err
+	}
+	if err := req.RuleSet.check(); err != nil {
+		return SubjectSchema{}, err
+	}
+	ruleSet, err := encodeRuleSet(req.RuleSet)
 	if err != nil {
 		return SubjectSchema{}, err
 	}
@@ -166,7 +179,7 @@ func (r *Registry) Register(ctx context.Context, req RegisterRequest) (SubjectSc
 	live := liveOnly(rows)
 	if found {
 		for _, v := range live {
-			if v.SchemaID == existing.ID {
+			if v.SchemaID == existing.ID && v.RuleSet == ruleSet {
 				return SubjectSchema{Version: v, Format: existing.Format, Text: existing.Text}, nil
 			}
 		}
@@ -214,7 +227,7 @@ func (r *Registry) Register(ctx context.Context, req RegisterRequest) (SubjectSc
 	default:
 		state = StateRegistered
 	}
-	v := Version{Subject: req.Subject, Version: next, SchemaID: existing.ID, Label: req.Label, State: state}
+	v := Version{Subject: req.Subject, Version: next, SchemaID: existing.ID, Label: req.Label, State: state, RuleSet: ruleSet}
 	if err := r.store.InsertVersion(ctx, v); err != nil {
 		return SubjectSchema{}, fmt.Errorf("storing version %d of %s: %w", next, req.Subject, err)
 	}

@@ -12,12 +12,25 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/dataquarantine/dataquarantine/internal/rules"
 	"github.com/dataquarantine/dataquarantine/internal/schema"
 )
 
 // Compiler compiles one registered schema version for validation, with the
 // gateway's decode limits and the version's business rules.
-type Compiler func(subject string, version int, format schema.Format, text string) (*schema.Version, error)
+type Compiler func(CompileRequest) (*schema.Version, error)
+
+// CompileRequest is one registered version to compile.
+type CompileRequest struct {
+	Subject string
+	Version int
+	Format  schema.Format
+	Text    string
+	// Rules are the business rules stored with the version (its rule
+	// set's enabled CEL conditions), in order; nil when none. Register
+	// compiled them already, so they compile.
+	Rules []rules.Spec
+}
 
 // DefaultRefresh is how often a Resolver re-reads its subjects when
 // ResolverOptions.Refresh is zero.
@@ -100,10 +113,14 @@ type plan struct {
 	err     *schema.NotFoundError
 }
 
+// compiledKey names what a compiled version depends on. A version's rules
+// never change, but a subject deleted for good starts over at version 1,
+// possibly with the same text and other rules.
 type compiledKey struct {
 	subject  string
 	version  int
 	schemaID int
+	ruleSet  string
 }
 
 // subjectState is a subject's versions as last loaded.
@@ -288,7 +305,7 @@ func (r *Resolver) lookupID(topic string, id int) (idAnswer, error) {
 	case err != nil:
 		return idAnswer{}, fmt.Errorf("looking up schema id %d: %w", id, err)
 	}
-	i := slices.IndexFunc(rows, func(v Version) bool { return v.Subject == subject && !v.Deleted })
+	i := pickByID(rows, subject)
 	if i < 0 {
 		if slices.ContainsFunc(rows, func(v Version) bool { return v.Subject == subject }) {
 			return notFound("schema id %d is a deleted version of subject %s (bound to topic %s)", id, subject, topic)
@@ -306,6 +323,25 @@ func (r *Resolver) lookupID(topic string, id int) (idAnswer, error) {
 		return idAnswer{}, err
 	}
 	return idAnswer{version: sv}, nil
+}
+
+// pickByID returns the index in rows of the version of subject a record
+// naming its schema id is checked against, -1 when none is live. Versions
+// of one text differ only by their rules: the newest enforced one wins, so
+// that rules take effect for such records when their version is enforced;
+// failing that, the oldest live one.
+func pickByID(rows []Version, subject string) int {
+	first := -1
+	for i, v := range slices.Backward(rows) {
+		if v.Subject != subject || v.Deleted {
+			continue
+		}
+		if v.State == StateEnforced {
+			return i
+		}
+		first = i
+	}
+	return first
 }
 
 // forgetIDs drops the cached ResolveID answers of topics.
@@ -339,7 +375,7 @@ func (r *Resolver) planFor(topic, subject string, enforced []*schema.Version) pl
 
 // compile returns v compiled, from the cache when it was before.
 func (r *Resolver) compile(ctx context.Context, v Version) (*schema.Version, error) {
-	key := compiledKey{v.Subject, v.Version, v.SchemaID}
+	key := compiledKey{v.Subject, v.Version, v.SchemaID, v.RuleSet}
 	if sv, ok := r.compiled[key]; ok {
 		return sv, nil
 	}
@@ -347,7 +383,11 @@ func (r *Resolver) compile(ctx context.Context, v Version) (*schema.Version, err
 	if err != nil {
 		return nil, fmt.Errorf("loading schema id %d (version %d of %s): %w", v.SchemaID, v.Version, v.Subject, err)
 	}
-	sv, err := r.opts.Compile(v.Subject, v.Version, s.Format, s.Text)
+	rs, err := ParseRuleSet(v.RuleSet)
+	if err != nil {
+		return nil, fmt.Errorf("loading the rules of version %d of %s: %w", v.Version, v.Subject, err)
+	}
+	sv, err := r.opts.Compile(CompileRequest{Subject: v.Subject, Version: v.Version, Format: s.Format, Text: s.Text, Rules: rs.Specs()})
 	if err != nil {
 		return nil, fmt.Errorf("compiling version %d of %s: %w", v.Version, v.Subject, err)
 	}

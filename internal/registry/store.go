@@ -21,10 +21,12 @@ type Store interface {
 	// Versions returns the version rows matching f, soft-deleted ones
 	// included, by subject then version.
 	Versions(ctx context.Context, f VersionFilter) ([]Version, error)
-	// InsertVersion stores v; ErrConflict when (subject, version) exists.
+	// InsertVersion stores v, its RuleSet included; ErrConflict when
+	// (subject, version) exists.
 	InsertVersion(ctx context.Context, v Version) error
 	// UpdateVersion overwrites the Deleted, State and Label of the
-	// existing row (v.Subject, v.Version).
+	// existing row (v.Subject, v.Version). A version's RuleSet never
+	// changes: new rules are a new version.
 	UpdateVersion(ctx context.Context, v Version) error
 	// DeleteVersion removes the row for good.
 	DeleteVersion(ctx context.Context, subject string, version int) error
@@ -84,6 +86,10 @@ type Version struct {
 	Label   string
 	State   State
 	Deleted bool // soft-deleted
+	// RuleSet is the version's data-contract rules, a RuleSet as
+	// canonical JSON (see ParseRuleSet); "" when it has none. It is a
+	// string so that a Version stays comparable with ==.
+	RuleSet string
 }
 
 // Mode is a registry mode, as Confluent names them.

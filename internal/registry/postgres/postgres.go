@@ -143,7 +143,7 @@ func (s *Store) Schema(ctx context.Context, id int) (registry.Schema, error) {
 
 // Versions implements registry.Store.
 func (s *Store) Versions(ctx context.Context, f registry.VersionFilter) ([]registry.Version, error) {
-	rows, err := s.pool.Query(ctx, `SELECT subject, version, schema_id, label, state, deleted FROM registry_versions
+	rows, err := s.pool.Query(ctx, `SELECT subject, version, schema_id, label, state, deleted, rule_set FROM registry_versions
 		WHERE ($1 = '' OR subject = $1) AND ($2 = 0 OR schema_id = $2)
 		ORDER BY subject COLLATE "C", version`, f.Subject, f.SchemaID)
 	if err != nil {
@@ -154,7 +154,7 @@ func (s *Store) Versions(ctx context.Context, f registry.VersionFilter) ([]regis
 			v     registry.Version
 			state string
 		)
-		err := row.Scan(&v.Subject, &v.Version, &v.SchemaID, &v.Label, &state, &v.Deleted)
+		err := row.Scan(&v.Subject, &v.Version, &v.SchemaID, &v.Label, &state, &v.Deleted, &v.RuleSet)
 		v.State = registry.State(state)
 		return v, err
 	})
@@ -166,8 +166,8 @@ func (s *Store) Versions(ctx context.Context, f registry.VersionFilter) ([]regis
 
 // InsertVersion implements registry.Store.
 func (s *Store) InsertVersion(ctx context.Context, v registry.Version) error {
-	_, err := s.pool.Exec(ctx, `INSERT INTO registry_versions (subject, version, schema_id, label, state, deleted) VALUES ($1, $2, $3, $4, $5, $6)`,
-		v.Subject, v.Version, v.SchemaID, v.Label, string(v.State), v.Deleted)
+	_, err := s.pool.Exec(ctx, `INSERT INTO registry_versions (subject, version, schema_id, label, state, deleted, rule_set) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+		v.Subject, v.Version, v.SchemaID, v.Label, string(v.State), v.Deleted, v.RuleSet)
 	if isUniqueViolation(err) {
 		return registry.ErrConflict
 	}

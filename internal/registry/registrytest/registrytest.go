@@ -74,7 +74,7 @@ func Exercise(t *testing.T, newStore func(t *testing.T) registry.Store) {
 		b, err := s.InsertSchema(ctx, registry.Schema{Format: schema.FormatJSON, Text: `{"type":"object"}`})
 		must(t, err)
 		rows := []registry.Version{
-			{Subject: "orders", Version: 2, SchemaID: b.ID, State: registry.StateRegistered},
+			{Subject: "orders", Version: 2, SchemaID: b.ID, State: registry.StateRegistered, RuleSet: `{"domainRules":[{"name":"r","kind":"CONDITION","mode":"WRITE","type":"CEL","expr":"true"}]}`},
 			{Subject: "orders", Version: 1, SchemaID: a.ID, Label: "1.0.0", State: registry.StateEnforced},
 			{Subject: "audit", Version: 1, SchemaID: a.ID, State: registry.StateRegistered},
 		}
@@ -105,6 +105,13 @@ func Exercise(t *testing.T, newStore func(t *testing.T) registry.Store) {
 		orders, err = s.Versions(ctx, registry.VersionFilter{Subject: "orders"})
 		must(t, err)
 		equal(t, "after update", orders, []registry.Version{rows[1], up})
+		// A version's rule set never changes: UpdateVersion keeps it.
+		changed := up
+		changed.RuleSet = ""
+		must(t, s.UpdateVersion(ctx, changed))
+		orders, err = s.Versions(ctx, registry.VersionFilter{Subject: "orders"})
+		must(t, err)
+		equal(t, "rule set after an update without it", orders, []registry.Version{rows[1], up})
 		if err := s.UpdateVersion(ctx, registry.Version{Subject: "orders", Version: 9, State: registry.StateRegistered}); !errors.Is(err, registry.ErrNotFound) {
 			t.Fatalf("update of missing version: err = %v, want ErrNotFound", err)
 		}
@@ -171,6 +178,22 @@ func Exercise(t *testing.T, newStore func(t *testing.T) registry.Store) {
 		subjects, err := r.Subjects(ctx, true)
 		must(t, err)
 		equal(t, "subjects", subjects, []string{"t"})
+
+		// Rules are stored with their version and read back; other rules
+		// for the same text are a new version sharing the schema id.
+		rs := &registry.RuleSet{DomainRules: []registry.Rule{{
+			Name: "positive", Kind: "CONDITION", Mode: "WRITE", Type: "CEL", Expr: "message.n > 0",
+			Params: map[string]string{"message": "n must be positive", "field": "/n"},
+		}}}
+		v3, err := r.Register(ctx, registry.RegisterRequest{Subject: "t", Format: schema.FormatJSON, Schema: `{"type":"object"}`, RuleSet: rs})
+		must(t, err)
+		equal(t, "version with rules", v3.Version.Version, 2)
+		equal(t, "same text, same id", v3.SchemaID, v1.SchemaID)
+		got, err := r.Get(ctx, "t", 2, false)
+		must(t, err)
+		back, err := registry.ParseRuleSet(got.RuleSet)
+		must(t, err)
+		equal(t, "rule set read back", back, rs)
 	})
 }
 

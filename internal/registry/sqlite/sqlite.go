@@ -169,7 +169,7 @@ func (s *Store) Schema(ctx context.Context, id int) (registry.Schema, error) {
 
 // Versions implements registry.Store.
 func (s *Store) Versions(ctx context.Context, f registry.VersionFilter) (_ []registry.Version, err error) {
-	q := `SELECT subject, version, schema_id, label, state, deleted FROM registry_versions WHERE 1=1`
+	q := `SELECT subject, version, schema_id, label, state, deleted, rule_set FROM registry_versions WHERE 1=1`
 	var args []any
 	if f.Subject != "" {
 		q += ` AND subject = ?`
@@ -190,7 +190,7 @@ func (s *Store) Versions(ctx context.Context, f registry.VersionFilter) (_ []reg
 			v     registry.Version
 			state string
 		)
-		if err := rows.Scan(&v.Subject, &v.Version, &v.SchemaID, &v.Label, &state, &v.Deleted); err != nil {
+		if err := rows.Scan(&v.Subject, &v.Version, &v.SchemaID, &v.Label, &state, &v.Deleted, &v.RuleSet); err != nil {
 			return nil, fmt.Errorf("reading version row: %w", err)
 		}
 		v.State = registry.State(state)
@@ -204,8 +204,8 @@ func (s *Store) Versions(ctx context.Context, f registry.VersionFilter) (_ []reg
 
 // InsertVersion implements registry.Store.
 func (s *Store) InsertVersion(ctx context.Context, v registry.Version) error {
-	_, err := s.w.ExecContext(ctx, `INSERT INTO registry_versions (subject, version, schema_id, label, state, deleted) VALUES (?, ?, ?, ?, ?, ?)`,
-		v.Subject, v.Version, v.SchemaID, v.Label, string(v.State), v.Deleted)
+	_, err := s.w.ExecContext(ctx, `INSERT INTO registry_versions (subject, version, schema_id, label, state, deleted, rule_set) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+		v.Subject, v.Version, v.SchemaID, v.Label, string(v.State), v.Deleted, v.RuleSet)
 	if isConstraint(err) {
 		return registry.ErrConflict
 	}
