@@ -113,14 +113,12 @@ type plan struct {
 	err     *schema.NotFoundError
 }
 
-// compiledKey names what a compiled version depends on. A version's rules
-// never change, but a subject deleted for good starts over at version 1,
-// possibly with the same text and other rules.
+// compiledKey names a compiled version. A schema id names its text and its
+// rules, neither of which ever change.
 type compiledKey struct {
 	subject  string
 	version  int
 	schemaID int
-	ruleSet  string
 }
 
 // subjectState is a subject's versions as last loaded.
@@ -305,7 +303,7 @@ func (r *Resolver) lookupID(topic string, id int) (idAnswer, error) {
 	case err != nil:
 		return idAnswer{}, fmt.Errorf("looking up schema id %d: %w", id, err)
 	}
-	i := pickByID(rows, subject)
+	i := slices.IndexFunc(rows, func(v Version) bool { return v.Subject == subject && !v.Deleted })
 	if i < 0 {
 		if slices.ContainsFunc(rows, func(v Version) bool { return v.Subject == subject }) {
 			return notFound("schema id %d is a deleted version of subject %s (bound to topic %s)", id, subject, topic)
@@ -323,25 +321,6 @@ func (r *Resolver) lookupID(topic string, id int) (idAnswer, error) {
 		return idAnswer{}, err
 	}
 	return idAnswer{version: sv}, nil
-}
-
-// pickByID returns the index in rows of the version of subject a record
-// naming its schema id is checked against, -1 when none is live. Versions
-// of one text differ only by their rules: the newest enforced one wins, so
-// that rules take effect for such records when their version is enforced;
-// failing that, the oldest live one.
-func pickByID(rows []Version, subject string) int {
-	first := -1
-	for i, v := range slices.Backward(rows) {
-		if v.Subject != subject || v.Deleted {
-			continue
-		}
-		if v.State == StateEnforced {
-			return i
-		}
-		first = i
-	}
-	return first
 }
 
 // forgetIDs drops the cached ResolveID answers of topics.
@@ -375,7 +354,7 @@ func (r *Resolver) planFor(topic, subject string, enforced []*schema.Version) pl
 
 // compile returns v compiled, from the cache when it was before.
 func (r *Resolver) compile(ctx context.Context, v Version) (*schema.Version, error) {
-	key := compiledKey{v.Subject, v.Version, v.SchemaID, v.RuleSet}
+	key := compiledKey{v.Subject, v.Version, v.SchemaID}
 	if sv, ok := r.compiled[key]; ok {
 		return sv, nil
 	}
@@ -383,9 +362,9 @@ func (r *Resolver) compile(ctx context.Context, v Version) (*schema.Version, err
 	if err != nil {
 		return nil, fmt.Errorf("loading schema id %d (version %d of %s): %w", v.SchemaID, v.Version, v.Subject, err)
 	}
-	rs, err := ParseRuleSet(v.RuleSet)
+	rs, err := ParseRuleSet(s.RuleSet)
 	if err != nil {
-		return nil, fmt.Errorf("loading the rules of version %d of %s: %w", v.Version, v.Subject, err)
+		return nil, fmt.Errorf("loading the rules of schema id %d: %w", v.SchemaID, err)
 	}
 	sv, err := r.opts.Compile(CompileRequest{Subject: v.Subject, Version: v.Version, Format: s.Format, Text: s.Text, Rules: rs.Specs()})
 	if err != nil {

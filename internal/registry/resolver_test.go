@@ -195,9 +195,8 @@ func TestResolverResolveID(t *testing.T) {
 }
 
 // TestResolverRules: a version's stored rules reach its compiled version,
-// and a new version of the same text with rules takes over, for records
-// without an id and for those naming the (shared) schema id, once it is
-// enforced.
+// whether the record names no schema (once the version is enforced) or
+// names its id, which is not the id of the same text without rules.
 func TestResolverRules(t *testing.T) {
 	ctx := context.Background()
 	s, err := sqlite.New(sqlite.Options{Path: filepath.Join(t.TempDir(), "registry.db")})
@@ -221,21 +220,27 @@ func TestResolverRules(t *testing.T) {
 	rs := &registry.RuleSet{DomainRules: []registry.Rule{{Name: "short", Kind: "CONDITION", Mode: "WRITE", Type: "CEL", Expr: "size(message) < 3"}}}
 	v2, err := r.Register(ctx, registry.RegisterRequest{Subject: "orders", Format: schema.FormatJSON, Schema: jsonA, RuleSet: rs})
 	require.NoError(t, err)
-	require.Equal(t, v1.SchemaID, v2.SchemaID)
+	require.NotEqual(t, v1.SchemaID, v2.SchemaID)
 
+	got, err := res.Resolve("raw-orders")
+	require.NoError(t, err)
+	require.Equal(t, 1, got.Version, "the version with rules is not enforced yet")
+	require.Equal(t, 0, got.Rules.Len())
 	byID, err := res.ResolveID("raw-orders", v1.SchemaID)
 	require.NoError(t, err)
-	require.Equal(t, 1, byID.Version, "the version with rules is not enforced yet")
+	require.Equal(t, 1, byID.Version)
 	require.Equal(t, 0, byID.Rules.Len())
+	byID, err = res.ResolveID("raw-orders", v2.SchemaID)
+	require.NoError(t, err)
+	require.Equal(t, 2, byID.Version, "a record naming the id gets its rules, enforced or not")
+	require.Equal(t, []string{"short"}, byID.Rules.Names())
 
 	_, err = r.SetState(ctx, "orders", 2, registry.StateEnforced)
 	require.NoError(t, err)
-	got, err := res.Resolve("raw-orders")
+	got, err = res.Resolve("raw-orders")
 	require.NoError(t, err)
 	require.Equal(t, 2, got.Version)
 	require.Equal(t, []string{"short"}, got.Rules.Names())
-	byID, err = res.ResolveID("raw-orders", v1.SchemaID)
-	require.NoError(t, err)
-	require.Equal(t, 2, byID.Version, "the newest enforced version of the id")
-	require.Equal(t, []string{"short"}, byID.Rules.Names())
+	require.Equal(t, 1, got.Fallback[0].Version)
+	require.Equal(t, 0, got.Fallback[0].Rules.Len(), "the fallback keeps its own (no) rules")
 }

@@ -37,10 +37,11 @@ func TestRuleSetStoredWithVersion(t *testing.T) {
 		}
 		return got
 	}
-	// The same text with rules: a new version, sharing the schema id.
+	// The same text with rules: a new version and a new id, as in
+	// Confluent (an id names text and rules together).
 	v2 := register(rs)
-	if v2.Version.Version != 2 || v2.SchemaID != v1.SchemaID {
-		t.Fatalf("with rules: version %d id %d, want version 2 id %d", v2.Version.Version, v2.SchemaID, v1.SchemaID)
+	if v2.Version.Version != 2 || v2.SchemaID == v1.SchemaID {
+		t.Fatalf("with rules: version %d id %d, want version 2 and an id other than %d", v2.Version.Version, v2.SchemaID, v1.SchemaID)
 	}
 	// The same rules again: idempotent.
 	if again := register(rs); again.Version != v2.Version {
@@ -59,6 +60,14 @@ func TestRuleSetStoredWithVersion(t *testing.T) {
 	got, err := r.Get(ctx, "events", 2, false)
 	if err != nil {
 		t.Fatal(err)
+	}
+	byID, err := r.SchemaByID(ctx, v2.SchemaID)
+	if err != nil || byID.RuleSet != got.RuleSet {
+		t.Fatalf("SchemaByID(%d) = %+v, %v; want the rule set of version 2", v2.SchemaID, byID, err)
+	}
+	// Lookup compares texts: the newest version with this one.
+	if l, err := r.Lookup(ctx, "events", schema.FormatJSON, tsSchema, false); err != nil || l.Version.Version != 3 {
+		t.Fatalf("Lookup = version %d, %v; want 3", l.Version.Version, err)
 	}
 	back, err := registry.ParseRuleSet(got.RuleSet)
 	if err != nil {

@@ -10,8 +10,9 @@ import (
 // serialises every write through itself, so a Store needs no transactions
 // across calls. Missing rows are ErrNotFound, taken keys ErrConflict.
 type Store interface {
-	// FindSchema returns the schema with exactly this format and text.
-	FindSchema(ctx context.Context, format schema.Format, text string) (Schema, error)
+	// FindSchema returns the schema with exactly this format, text and
+	// rule set.
+	FindSchema(ctx context.Context, format schema.Format, text, ruleSet string) (Schema, error)
 	// InsertSchema stores s. s.ID 0 assigns the next id (greater than
 	// every id so far); a non-zero s.ID is kept (IMPORT mode) and
 	// ErrConflict when taken. It returns s with its id.
@@ -21,12 +22,10 @@ type Store interface {
 	// Versions returns the version rows matching f, soft-deleted ones
 	// included, by subject then version.
 	Versions(ctx context.Context, f VersionFilter) ([]Version, error)
-	// InsertVersion stores v, its RuleSet included; ErrConflict when
-	// (subject, version) exists.
+	// InsertVersion stores v; ErrConflict when (subject, version) exists.
 	InsertVersion(ctx context.Context, v Version) error
 	// UpdateVersion overwrites the Deleted, State and Label of the
-	// existing row (v.Subject, v.Version). A version's RuleSet never
-	// changes: new rules are a new version.
+	// existing row (v.Subject, v.Version).
 	UpdateVersion(ctx context.Context, v Version) error
 	// DeleteVersion removes the row for good.
 	DeleteVersion(ctx context.Context, subject string, version int) error
@@ -41,12 +40,18 @@ type Store interface {
 	Close() error
 }
 
-// Schema is one schema text under its global id. The same text and format
-// registered under several subjects share one Schema.
+// Schema is one schema text and its rules under a global id. The same
+// format, text and rule set registered under several subjects share one
+// Schema; the same text with other rules is another Schema, as in
+// Confluent, where the id names the data contract.
 type Schema struct {
 	ID     int
 	Format schema.Format
 	Text   string
+	// RuleSet is the data-contract rules, a RuleSet as canonical JSON (see
+	// ParseRuleSet); "" when none. A string, so that Schema stays
+	// comparable with ==.
+	RuleSet string
 }
 
 // VersionFilter selects version rows; zero fields match everything.
@@ -86,10 +91,6 @@ type Version struct {
 	Label   string
 	State   State
 	Deleted bool // soft-deleted
-	// RuleSet is the version's data-contract rules, a RuleSet as
-	// canonical JSON (see ParseRuleSet); "" when it has none. It is a
-	// string so that a Version stays comparable with ==.
-	RuleSet string
 }
 
 // Mode is a registry mode, as Confluent names them.

@@ -121,9 +121,9 @@ func isConstraint(err error) bool {
 }
 
 // FindSchema implements registry.Store.
-func (s *Store) FindSchema(ctx context.Context, format schema.Format, text string) (registry.Schema, error) {
-	out := registry.Schema{Format: format, Text: text}
-	err := s.r.QueryRowContext(ctx, `SELECT id FROM registry_schemas WHERE format = ? AND text = ?`, string(format), text).Scan(&out.ID)
+func (s *Store) FindSchema(ctx context.Context, format schema.Format, text, ruleSet string) (registry.Schema, error) {
+	out := registry.Schema{Format: format, Text: text, RuleSet: ruleSet}
+	err := s.r.QueryRowContext(ctx, `SELECT id FROM registry_schemas WHERE format = ? AND text = ? AND rule_set = ?`, string(format), text, ruleSet).Scan(&out.ID)
 	if errors.Is(err, sql.ErrNoRows) {
 		return registry.Schema{}, registry.ErrNotFound
 	}
@@ -140,8 +140,8 @@ func (s *Store) InsertSchema(ctx context.Context, sc registry.Schema) (registry.
 		id = sc.ID
 	}
 	var got int64
-	err := s.w.QueryRowContext(ctx, `INSERT INTO registry_schemas (id, format, text) VALUES (?, ?, ?) RETURNING id`,
-		id, string(sc.Format), sc.Text).Scan(&got)
+	err := s.w.QueryRowContext(ctx, `INSERT INTO registry_schemas (id, format, text, rule_set) VALUES (?, ?, ?, ?) RETURNING id`,
+		id, string(sc.Format), sc.Text, sc.RuleSet).Scan(&got)
 	if isConstraint(err) {
 		return registry.Schema{}, registry.ErrConflict
 	}
@@ -156,7 +156,7 @@ func (s *Store) InsertSchema(ctx context.Context, sc registry.Schema) (registry.
 func (s *Store) Schema(ctx context.Context, id int) (registry.Schema, error) {
 	out := registry.Schema{ID: id}
 	var format string
-	err := s.r.QueryRowContext(ctx, `SELECT format, text FROM registry_schemas WHERE id = ?`, id).Scan(&format, &out.Text)
+	err := s.r.QueryRowContext(ctx, `SELECT format, text, rule_set FROM registry_schemas WHERE id = ?`, id).Scan(&format, &out.Text, &out.RuleSet)
 	if errors.Is(err, sql.ErrNoRows) {
 		return registry.Schema{}, registry.ErrNotFound
 	}
@@ -169,7 +169,7 @@ func (s *Store) Schema(ctx context.Context, id int) (registry.Schema, error) {
 
 // Versions implements registry.Store.
 func (s *Store) Versions(ctx context.Context, f registry.VersionFilter) (_ []registry.Version, err error) {
-	q := `SELECT subject, version, schema_id, label, state, deleted, rule_set FROM registry_versions WHERE 1=1`
+	q := `SELECT subject, version, schema_id, label, state, deleted FROM registry_versions WHERE 1=1`
 	var args []any
 	if f.Subject != "" {
 		q += ` AND subject = ?`
@@ -190,7 +190,7 @@ func (s *Store) Versions(ctx context.Context, f registry.VersionFilter) (_ []reg
 			v     registry.Version
 			state string
 		)
-		if err := rows.Scan(&v.Subject, &v.Version, &v.SchemaID, &v.Label, &state, &v.Deleted, &v.RuleSet); err != nil {
+		if err := rows.Scan(&v.Subject, &v.Version, &v.SchemaID, &v.Label, &state, &v.Deleted); err != nil {
 			return nil, fmt.Errorf("reading version row: %w", err)
 		}
 		v.State = registry.State(state)
@@ -204,8 +204,8 @@ func (s *Store) Versions(ctx context.Context, f registry.VersionFilter) (_ []reg
 
 // InsertVersion implements registry.Store.
 func (s *Store) InsertVersion(ctx context.Context, v registry.Version) error {
-	_, err := s.w.ExecContext(ctx, `INSERT INTO registry_versions (subject, version, schema_id, label, state, deleted, rule_set) VALUES (?, ?, ?, ?, ?, ?, ?)`,
-		v.Subject, v.Version, v.SchemaID, v.Label, string(v.State), v.Deleted, v.RuleSet)
+	_, err := s.w.ExecContext(ctx, `INSERT INTO registry_versions (subject, version, schema_id, label, state, deleted) VALUES (?, ?, ?, ?, ?, ?)`,
+		v.Subject, v.Version, v.SchemaID, v.Label, string(v.State), v.Deleted)
 	if isConstraint(err) {
 		return registry.ErrConflict
 	}
