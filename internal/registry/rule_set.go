@@ -64,6 +64,30 @@ func (rs *RuleSet) Specs() []rules.Spec {
 	return out
 }
 
+// RuleSetOf returns specs as a rule set: domain rules of kind CONDITION,
+// type CEL and mode WRITE, with the message and field as params. It is
+// how rules written as in the configuration are registered.
+func RuleSetOf(specs []rules.Spec) *RuleSet {
+	if len(specs) == 0 {
+		return nil
+	}
+	rs := &RuleSet{DomainRules: make([]Rule, 0, len(specs))}
+	for _, s := range specs {
+		var params map[string]string
+		if s.Message != "" || s.Field != "" {
+			params = map[string]string{}
+			if s.Message != "" {
+				params["message"] = s.Message
+			}
+			if s.Field != "" {
+				params["field"] = s.Field
+			}
+		}
+		rs.DomainRules = append(rs.DomainRules, Rule{Name: s.Name, Kind: RuleKindCondition, Mode: "WRITE", Type: RuleTypeCEL, Expr: s.Expr, Params: params})
+	}
+	return rs
+}
+
 // check refuses what the gateway cannot run: migration and encoding rules,
 // domain rules other than CEL conditions, and CEL that does not compile.
 func (rs *RuleSet) check() error {
