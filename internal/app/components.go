@@ -166,9 +166,10 @@ func (a *App) schemaChanged(ctx context.Context, subject string) {
 }
 
 // registryCompiler compiles registry versions with the config's decode
-// limits. A version whose schema is one of the config's (same subject, same
-// text up to whitespace) gets that entry's business rules: rules are
-// configured per schema version.
+// limits and business rules: a version whose schema is one of the
+// config's (same subject, same text up to whitespace) gets that entry's
+// rules (rules are configured per schema version), then the rules stored
+// with the version in the registry.
 func registryCompiler(cfg *config.Config, configured []*schema.Version) registry.Compiler {
 	rulesOf := make(map[[2]string]*rules.Set, len(configured))
 	for i, v := range configured {
@@ -188,21 +189,29 @@ func registryCompiler(cfg *config.Config, configured []*schema.Version) registry
 		rulesOf[[2]string{v.Subject, text}] = v.Rules
 	}
 	lim := JSONLimits(cfg)
-	return func(subject string, version int, format schema.Format, text string) (*schema.Version, error) {
+	return func(req registry.CompileRequest) (*schema.Version, error) {
 		var v *schema.Version
 		var err error
-		switch format {
+		switch req.Format {
 		case schema.FormatAvro:
-			v, err = avro.Compile(subject, version, []byte(text), avro.Options{JSONLimits: lim})
+			v, err = avro.Compile(req.Subject, req.Version, []byte(req.Text), avro.Options{JSONLimits: lim})
 		case schema.FormatProtobuf:
-			v, err = protobuf.Compile(subject, version, []byte(text), protobuf.Options{MaxDepth: cfg.Limits.MaxDepth})
+			v, err = protobuf.Compile(req.Subject, req.Version, []byte(req.Text), protobuf.Options{MaxDepth: cfg.Limits.MaxDepth})
 		default:
-			v, err = schema.CompileJSON(subject, version, []byte(text), schema.JSONOptions{Limits: lim})
+			v, err = schema.CompileJSON(req.Subject, req.Version, []byte(req.Text), schema.JSONOptions{Limits: lim})
 		}
 		if err != nil {
 			return nil, err
 		}
-		v.Rules = rulesOf[[2]string{subject, text}]
+		var stored *rules.Set
+		if len(req.Rules) > 0 {
+			// The registry compiled them at registration: an error here
+			// is a rule stored by another build of the gateway.
+			if stored, err = rules.Compile(req.Rules, rules.Options{}); err != nil {
+				return nil, fmt.Errorf("the version's rule set: %w", err)
+			}
+		}
+		v.Rules = rules.Join(rulesOf[[2]string{req.Subject, req.Text}], stored)
 		return v, nil
 	}
 }

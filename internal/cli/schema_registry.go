@@ -9,6 +9,9 @@ import (
 	"net/url"
 	"os"
 	"strings"
+
+	"github.com/dataquarantine/dataquarantine/internal/registry"
+	"github.com/dataquarantine/dataquarantine/internal/rules"
 )
 
 // The schema subcommands that talk to a running gateway's registry: its
@@ -35,7 +38,7 @@ func serverFlag(fs *flagSet) *string {
 }
 
 // schemaBody reads a schema file for registration: its text and type.
-func schemaBody(path, typ string) (map[string]string, error) {
+func schemaBody(path, typ string) (map[string]any, error) {
 	src, err := os.ReadFile(path)
 	if err != nil {
 		return nil, err
@@ -44,16 +47,17 @@ func schemaBody(path, typ string) (map[string]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	return map[string]string{"schemaType": string(t), "schema": string(src)}, nil
+	return map[string]any{"schemaType": string(t), "schema": string(src)}, nil
 }
 
 func subjectPath(subject string) string { return "/registry/subjects/" + url.PathEscape(subject) }
 
 func runSchemaRegister(ctx context.Context, env Env) int {
-	fs := newFlagSet(env, "schema register", "SUBJECT FILE [--type json|avro|protobuf] [--server URL] [--token TOKEN]",
-		"Register FILE as the next version of SUBJECT. The registry checks it against the subject's\ncompatibility mode first and refuses an incompatible schema, explaining why (exit 1).\nRegistering a schema already there returns its id."+registryHelp)
+	fs := newFlagSet(env, "schema register", "SUBJECT FILE [--type json|avro|protobuf] [--rules FILE] [--server URL] [--token TOKEN]",
+		"Register FILE as the next version of SUBJECT. The registry checks it against the subject's\ncompatibility mode first and refuses an incompatible schema, explaining why (exit 1).\nRegistering a schema already there (with the same rules) returns its id. --rules stores\nbusiness rules with the version, as a data-contract ruleSet (docs/rules.md)."+registryHelp)
 	gw := gatewayFlags(fs)
 	typ := fs.String("type", "", "schema `type`, json, avro or protobuf (default: avro for .avsc files, protobuf for .proto, else json)")
+	rulesPath := fs.String("rules", "", "YAML `file` of business rules, a list of {name, expr, message, field}, bare or under a rules: key (docs/rules.md)")
 	if code := fs.parse(); code >= 0 {
 		return code
 	}
@@ -66,6 +70,17 @@ func runSchemaRegister(ctx context.Context, env Env) int {
 		fmt.Fprintf(env.Stderr, "schema register: %v\n", err)
 		return exitUsage
 	}
+	if *rulesPath != "" {
+		specs, err := readRules(*rulesPath)
+		if err == nil {
+			_, err = rules.Compile(specs, rules.Options{}) // the gateway would refuse them too
+		}
+		if err != nil {
+			fmt.Fprintf(env.Stderr, "schema register: %s: %v\n", *rulesPath, err)
+			return exitUsage
+		}
+		body["ruleSet"] = registry.RuleSetOf(specs)
+	}
 	var resp struct {
 		ID int `json:"id"`
 	}
@@ -73,14 +88,23 @@ func runSchemaRegister(ctx context.Context, env Env) int {
 		fmt.Fprintf(env.Stderr, "schema register: %v\n", err)
 		return exitInvalid
 	}
-	var v struct {
-		Version int `json:"version"`
+	// The id names the text and its rules: its version under SUBJECT is
+	// the one registered (or found again).
+	var usages []struct {
+		Subject string `json:"subject"`
+		Version int    `json:"version"`
 	}
-	if err := gw.call(ctx, http.MethodPost, subjectPath(fs.Arg(0)), body, &v); err != nil {
+	if err := gw.call(ctx, http.MethodGet, fmt.Sprintf("/registry/schemas/ids/%d/versions", resp.ID), nil, &usages); err != nil {
 		fmt.Fprintf(env.Stderr, "schema register: registered as id %d, but looking it up failed: %v\n", resp.ID, err)
 		return exitInvalid
 	}
-	fmt.Fprintf(env.Stdout, "%s version %d (schema id %d)\n", fs.Arg(0), v.Version, resp.ID)
+	version := 0
+	for _, u := range usages {
+		if u.Subject == fs.Arg(0) {
+			version = u.Version
+		}
+	}
+	fmt.Fprintf(env.Stdout, "%s version %d (schema id %d)\n", fs.Arg(0), version, resp.ID)
 	return exitOK
 }
 
@@ -145,7 +169,7 @@ func runSchemaList(ctx context.Context, env Env) int {
 
 func runSchemaGet(ctx context.Context, env Env) int {
 	fs := newFlagSet(env, "schema get", "SUBJECT [VERSION|latest] [--server URL] [--token TOKEN]",
-		"Print one version of SUBJECT (subject, version, id, type, schema) as JSON."+registryHelp)
+		"Print one version of SUBJECT (subject, version, id, type, schema, and its business rules\nas ruleSet when it has some) as JSON."+registryHelp)
 	gw := gatewayFlags(fs)
 	if code := fs.parse(); code >= 0 {
 		return code

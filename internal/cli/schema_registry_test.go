@@ -70,3 +70,46 @@ func TestSchemaRegistryCommands(t *testing.T) {
 	require.Equal(t, 2, code)
 	require.Contains(t, errOut, "want SUBJECT FILE")
 }
+
+// schema register --rules sends the rules as a data-contract ruleSet, and
+// schema get prints them; bad rules are refused before anything is sent.
+func TestSchemaRegisterRules(t *testing.T) {
+	t.Parallel()
+	server := runningGateway(t)
+	run := func(args ...string) (int, string, string) {
+		return runCLI(t, "", nil, append(args, "--server", server)...)
+	}
+	dir := t.TempDir()
+	sch := writeFile(t, dir, "events.json", `{"type":"object","properties":{"timestamp":{"type":"string"}}}`)
+	good := writeFile(t, dir, "rules.yaml", `rules:
+  - name: future_timestamp_check
+    expr: timestamp(message.timestamp) <= now
+    message: Timestamp cannot be in future
+    field: /timestamp
+`)
+	bad := writeFile(t, dir, "bad.yaml", "- name: broken\n  expr: 'message.n >'\n")
+
+	code, out, errOut := run("schema", "register", "events-value", sch)
+	require.Equal(t, 0, code, errOut)
+	require.Contains(t, out, "events-value version 1 ")
+	code, out, errOut = run("schema", "register", "events-value", sch, "--rules", good)
+	require.Equal(t, 0, code, errOut)
+	require.Contains(t, out, "events-value version 2 ", "same text, new rules: a new version")
+	code, out, errOut = run("schema", "register", "events-value", sch, "--rules", good)
+	require.Equal(t, 0, code, errOut)
+	require.Contains(t, out, "events-value version 2 ", "same rules again: idempotent")
+
+	code, out, _ = run("schema", "get", "events-value", "2")
+	require.Equal(t, 0, code)
+	require.Contains(t, out, `"ruleSet": {`)
+	require.Contains(t, out, `"name": "future_timestamp_check"`)
+	require.Contains(t, out, `"kind": "CONDITION"`)
+	require.Contains(t, out, `"message": "Timestamp cannot be in future"`)
+
+	code, _, errOut = run("schema", "register", "events-value", sch, "--rules", bad)
+	require.Equal(t, 2, code)
+	require.Contains(t, errOut, "rules[0] (broken).expr")
+	code, out, _ = run("schema", "list")
+	require.Equal(t, 0, code)
+	require.Regexp(t, `events-value\s+versions 1 2\n`, out)
+}

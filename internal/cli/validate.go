@@ -246,10 +246,20 @@ func eachLine(r io.Reader, maxBytes int, fn func(n int, line []byte)) error {
 	}
 }
 
-// loadRules reads a YAML file of business rules, a list of {name, expr,
-// message, field}, bare or under a rules: key (as in a schemas entry of the
-// configuration), and compiles it.
+// loadRules reads a YAML file of business rules (see readRules) and
+// compiles it.
 func loadRules(path string) (*rules.Set, error) {
+	specs, err := readRules(path)
+	if err != nil {
+		return nil, err
+	}
+	return rules.Compile(specs, rules.Options{})
+}
+
+// readRules reads a YAML file of business rules, a list of {name, expr,
+// message, field}, bare or under a rules: key (as in a schemas entry of the
+// configuration).
+func readRules(path string) ([]rules.Spec, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("reading rules: %w", err)
@@ -279,7 +289,7 @@ func loadRules(path string) (*rules.Set, error) {
 	if len(specs) == 0 {
 		return nil, errors.New("no rules in the file")
 	}
-	return rules.Compile(specs, rules.Options{})
+	return specs, nil
 }
 
 type binaryOptions struct {

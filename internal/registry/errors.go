@@ -26,6 +26,9 @@ var (
 	ErrInvalidLabel          = errors.New("invalid semantic version label")
 	ErrOperationNotPermitted = errors.New("operation not permitted")
 	ErrIncompatible          = errors.New("schema being registered is incompatible with an earlier schema")
+	// ErrInvalidRuleSet is a rule set the gateway cannot run. It is an
+	// ErrInvalidSchema too (Confluent's 42201).
+	ErrInvalidRuleSet = fmt.Errorf("%w: invalid rule set", ErrInvalidSchema)
 	// ErrNotFound is what a Store returns for a missing row.
 	ErrNotFound = errors.New("not found")
 	// ErrConflict is what a Store returns when a row's key is taken.

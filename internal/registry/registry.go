@@ -56,6 +56,8 @@ type SubjectSchema struct {
 	Version
 	Format schema.Format
 	Text   string
+	// RuleSet is the schema's rule set as stored; see Schema.RuleSet.
+	RuleSet string
 }
 
 // RegisterRequest is a schema to register under a subject.
@@ -71,6 +73,10 @@ type RegisterRequest struct {
 	// mode.
 	ID      int
 	Version int
+	// RuleSet is the data-contract rules; nil for none. Only domain rules
+	// of kind CONDITION and type CEL that compile are accepted
+	// (ErrInvalidRuleSet otherwise).
+	RuleSet *RuleSet
 	// State is the rollout state a new version starts in. Default
 	// registered, or enforced when the subject enforces new versions.
 	// An existing version keeps its state.
@@ -120,8 +126,10 @@ func canonical(format schema.Format, src string) (schema.Format, string, error) 
 // Register stores req.Schema as the next version of req.Subject, after
 // checking it against the subject's live versions under the effective
 // compatibility level (skipped in IMPORT mode). A schema already live
-// under the subject is returned as it is, so registering is idempotent.
-// An incompatible schema is an *IncompatibleError.
+// under the subject with the same rule set is returned as it is, so
+// registering is idempotent; with another rule set it is a new schema id
+// and version, as in Confluent: an id's rules never change. An
+// incompatible schema is an *IncompatibleError.
 func (r *Registry) Register(ctx context.Context, req RegisterRequest) (SubjectSchema, error) {
 	if req.Subject == "" {
 		return SubjectSchema{}, fmt.Errorf("%w: empty subject", ErrInvalidSchema)
@@ -138,6 +146,13 @@ func (r *Registry) Register(ctx context.Context, req RegisterRequest) (SubjectSc
 	if err != nil {
 		return SubjectSchema{}, err
 	}
+	if err := req.RuleSet.check(); err != nil {
+		return SubjectSchema{}, err
+	}
+	ruleSet, err := encodeRuleSet(req.RuleSet)
+	if err != nil {
+		return SubjectSchema{}, err
+	}
 	defer r.changed(ctx, req.Subject) // after the deferred Unlock below
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -151,7 +166,7 @@ func (r *Registry) Register(ctx context.Context, req RegisterRequest) (SubjectSc
 	if (req.ID != 0 || req.Version != 0) && mode != ModeImport {
 		return SubjectSchema{}, fmt.Errorf("%w: an id or version can be given only in IMPORT mode", ErrOperationNotPermitted)
 	}
-	existing, err := r.store.FindSchema(ctx, format, text)
+	existing, err := r.store.FindSchema(ctx, format, text, ruleSet)
 	found := err == nil
 	if err != nil && !errors.Is(err, ErrNotFound) {
 		return SubjectSchema{}, fmt.Errorf("looking up schema: %w", err)
@@ -167,7 +182,7 @@ func (r *Registry) Register(ctx context.Context, req RegisterRequest) (SubjectSc
 	if found {
 		for _, v := range live {
 			if v.SchemaID == existing.ID {
-				return SubjectSchema{Version: v, Format: existing.Format, Text: existing.Text}, nil
+				return SubjectSchema{Version: v, Format: existing.Format, Text: existing.Text, RuleSet: existing.RuleSet}, nil
 			}
 		}
 	}
@@ -185,11 +200,11 @@ func (r *Registry) Register(ctx context.Context, req RegisterRequest) (SubjectSc
 		}
 	}
 	if !found {
-		existing, err = r.store.InsertSchema(ctx, Schema{ID: req.ID, Format: format, Text: text})
+		existing, err = r.store.InsertSchema(ctx, Schema{ID: req.ID, Format: format, Text: text, RuleSet: ruleSet})
 		if errors.Is(err, ErrConflict) && req.ID == 0 {
 			// Another process sharing the store registered the same
 			// text (under another subject) since FindSchema: use its id.
-			existing, err = r.store.FindSchema(ctx, format, text)
+			existing, err = r.store.FindSchema(ctx, format, text, ruleSet)
 		}
 		if err != nil {
 			return SubjectSchema{}, fmt.Errorf("storing schema: %w", err)
@@ -218,7 +233,7 @@ func (r *Registry) Register(ctx context.Context, req RegisterRequest) (SubjectSc
 	if err := r.store.InsertVersion(ctx, v); err != nil {
 		return SubjectSchema{}, fmt.Errorf("storing version %d of %s: %w", next, req.Subject, err)
 	}
-	return SubjectSchema{Version: v, Format: existing.Format, Text: existing.Text}, nil
+	return SubjectSchema{Version: v, Format: existing.Format, Text: existing.Text, RuleSet: existing.RuleSet}, nil
 }
 
 // check runs compat.Check of text against against (oldest first).
@@ -286,7 +301,8 @@ func (r *Registry) Check(ctx context.Context, subject string, version int, forma
 	return r.check(ctx, level, format, text, against)
 }
 
-// Lookup finds the live version of subject whose schema is src.
+// Lookup finds the newest live version of subject whose schema is src,
+// whatever its rule set.
 func (r *Registry) Lookup(ctx context.Context, subject string, format schema.Format, src string, deleted bool) (SubjectSchema, error) {
 	format, text, err := canonical(format, src)
 	if err != nil {
@@ -296,16 +312,13 @@ func (r *Registry) Lookup(ctx context.Context, subject string, format schema.For
 	if err != nil {
 		return SubjectSchema{}, err
 	}
-	s, err := r.store.FindSchema(ctx, format, text)
-	if errors.Is(err, ErrNotFound) {
-		return SubjectSchema{}, ErrSchemaNotFound
-	}
-	if err != nil {
-		return SubjectSchema{}, fmt.Errorf("looking up schema: %w", err)
-	}
 	for i := len(rows) - 1; i >= 0; i-- {
-		if rows[i].SchemaID == s.ID {
-			return SubjectSchema{Version: rows[i], Format: s.Format, Text: s.Text}, nil
+		s, err := r.store.Schema(ctx, rows[i].SchemaID)
+		if err != nil {
+			return SubjectSchema{}, fmt.Errorf("reading schema %d: %w", rows[i].SchemaID, err)
+		}
+		if s.Format == format && s.Text == text {
+			return SubjectSchema{Version: rows[i], Format: s.Format, Text: s.Text, RuleSet: s.RuleSet}, nil
 		}
 	}
 	return SubjectSchema{}, ErrSchemaNotFound
@@ -379,7 +392,7 @@ func (r *Registry) All(ctx context.Context, deleted, latestOnly bool) ([]Subject
 			}
 			texts[v.SchemaID] = s
 		}
-		out = append(out, SubjectSchema{Version: v, Format: s.Format, Text: s.Text})
+		out = append(out, SubjectSchema{Version: v, Format: s.Format, Text: s.Text, RuleSet: s.RuleSet})
 	}
 	return out, nil
 }
@@ -404,7 +417,7 @@ func (r *Registry) Get(ctx context.Context, subject string, version int, deleted
 	if err != nil {
 		return SubjectSchema{}, fmt.Errorf("reading schema %d: %w", v.SchemaID, err)
 	}
-	return SubjectSchema{Version: v, Format: s.Format, Text: s.Text}, nil
+	return SubjectSchema{Version: v, Format: s.Format, Text: s.Text, RuleSet: s.RuleSet}, nil
 }
 
 // DeleteVersion soft-deletes version (or Latest) of subject or, with

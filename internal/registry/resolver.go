@@ -13,12 +13,25 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/dataquarantine/dataquarantine/internal/rules"
 	"github.com/dataquarantine/dataquarantine/internal/schema"
 )
 
 // Compiler compiles one registered schema version for validation, with the
 // gateway's decode limits and the version's business rules.
-type Compiler func(subject string, version int, format schema.Format, text string) (*schema.Version, error)
+type Compiler func(CompileRequest) (*schema.Version, error)
+
+// CompileRequest is one registered version to compile.
+type CompileRequest struct {
+	Subject string
+	Version int
+	Format  schema.Format
+	Text    string
+	// Rules are the business rules stored with the version (its rule
+	// set's enabled CEL conditions), in order; nil when none. Register
+	// compiled them already, so they compile.
+	Rules []rules.Spec
+}
 
 // DefaultRefresh is how often a Resolver re-reads its subjects when
 // ResolverOptions.Refresh is zero.
@@ -102,6 +115,8 @@ type plan struct {
 	err     *schema.NotFoundError
 }
 
+// compiledKey names a compiled version. A schema id names its text and its
+// rules, neither of which ever change.
 type compiledKey struct {
 	subject  string
 	version  int
@@ -378,7 +393,11 @@ func (r *Resolver) compile(ctx context.Context, v Version) (*schema.Version, err
 	if err != nil {
 		return nil, fmt.Errorf("loading schema id %d (version %d of %s): %w", v.SchemaID, v.Version, v.Subject, err)
 	}
-	sv, err := r.opts.Compile(v.Subject, v.Version, s.Format, s.Text)
+	rs, err := ParseRuleSet(s.RuleSet)
+	if err != nil {
+		return nil, fmt.Errorf("loading the rules of schema id %d: %w", v.SchemaID, err)
+	}
+	sv, err := r.opts.Compile(CompileRequest{Subject: v.Subject, Version: v.Version, Format: s.Format, Text: s.Text, Rules: rs.Specs()})
 	if err != nil {
 		return nil, fmt.Errorf("compiling version %d of %s: %w", v.Version, v.Subject, err)
 	}

@@ -12,14 +12,20 @@ import (
 
 	"github.com/dataquarantine/dataquarantine/internal/registry"
 	"github.com/dataquarantine/dataquarantine/internal/registry/sqlite"
+	"github.com/dataquarantine/dataquarantine/internal/rules"
 	"github.com/dataquarantine/dataquarantine/internal/schema"
 )
 
 // compileJSON is the Compiler of these tests; it counts its calls.
 func compileJSON(calls *int) registry.Compiler {
-	return func(subject string, version int, _ schema.Format, text string) (*schema.Version, error) {
+	return func(req registry.CompileRequest) (*schema.Version, error) {
 		*calls++
-		return schema.CompileJSON(subject, version, []byte(text), schema.JSONOptions{})
+		v, err := schema.CompileJSON(req.Subject, req.Version, []byte(req.Text), schema.JSONOptions{})
+		if err != nil || len(req.Rules) == 0 {
+			return v, err
+		}
+		v.Rules, err = rules.Compile(req.Rules, rules.Options{})
+		return v, err
 	}
 }
 
@@ -196,4 +202,55 @@ func TestResolverResolveID(t *testing.T) {
 	require.ErrorContains(t, err, "is not registered")
 	_, err = res.ResolveGUID("raw-orders", registry.GUID(schema.FormatJSON, `{"type":"integer"}`))
 	require.EqualError(t, err, "schema id 2 is not a version of subject orders (bound to topic raw-orders)")
+}
+
+// TestResolverRules: a version's stored rules reach its compiled version,
+// whether the record names no schema (once the version is enforced) or
+// names its id, which is not the id of the same text without rules.
+func TestResolverRules(t *testing.T) {
+	ctx := context.Background()
+	s, err := sqlite.New(sqlite.Options{Path: filepath.Join(t.TempDir(), "registry.db")})
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = s.Close() })
+	var res *registry.Resolver
+	r, err := registry.New(registry.Options{Store: s, OnChange: func(ctx context.Context, subject string) {
+		if res != nil {
+			require.NoError(t, res.Reload(ctx, subject))
+		}
+	}})
+	require.NoError(t, err)
+	v1, err := r.Register(ctx, registry.RegisterRequest{Subject: "orders", Format: schema.FormatJSON, Schema: jsonA, State: registry.StateEnforced})
+	require.NoError(t, err)
+	var calls int
+	res, err = registry.NewResolver(ctx, registry.ResolverOptions{
+		Registry: r, Bindings: map[string]string{"raw-orders": "orders"}, Wire: map[string]bool{"raw-orders": true},
+		Compile: compileJSON(&calls),
+	})
+	require.NoError(t, err)
+	rs := &registry.RuleSet{DomainRules: []registry.Rule{{Name: "short", Kind: "CONDITION", Mode: "WRITE", Type: "CEL", Expr: "size(message) < 3"}}}
+	v2, err := r.Register(ctx, registry.RegisterRequest{Subject: "orders", Format: schema.FormatJSON, Schema: jsonA, RuleSet: rs})
+	require.NoError(t, err)
+	require.NotEqual(t, v1.SchemaID, v2.SchemaID)
+
+	got, err := res.Resolve("raw-orders")
+	require.NoError(t, err)
+	require.Equal(t, 1, got.Version, "the version with rules is not enforced yet")
+	require.Equal(t, 0, got.Rules.Len())
+	byID, err := res.ResolveID("raw-orders", v1.SchemaID)
+	require.NoError(t, err)
+	require.Equal(t, 1, byID.Version)
+	require.Equal(t, 0, byID.Rules.Len())
+	byID, err = res.ResolveID("raw-orders", v2.SchemaID)
+	require.NoError(t, err)
+	require.Equal(t, 2, byID.Version, "a record naming the id gets its rules, enforced or not")
+	require.Equal(t, []string{"short"}, byID.Rules.Names())
+
+	_, err = r.SetState(ctx, "orders", 2, registry.StateEnforced)
+	require.NoError(t, err)
+	got, err = res.Resolve("raw-orders")
+	require.NoError(t, err)
+	require.Equal(t, 2, got.Version)
+	require.Equal(t, []string{"short"}, got.Rules.Names())
+	require.Equal(t, 1, got.Fallback[0].Version)
+	require.Equal(t, 0, got.Fallback[0].Rules.Len(), "the fallback keeps its own (no) rules")
 }

@@ -10,8 +10,9 @@ import (
 // serialises every write through itself, so a Store needs no transactions
 // across calls. Missing rows are ErrNotFound, taken keys ErrConflict.
 type Store interface {
-	// FindSchema returns the schema with exactly this format and text.
-	FindSchema(ctx context.Context, format schema.Format, text string) (Schema, error)
+	// FindSchema returns the schema with exactly this format, text and
+	// rule set.
+	FindSchema(ctx context.Context, format schema.Format, text, ruleSet string) (Schema, error)
 	// InsertSchema stores s. s.ID 0 assigns the next id (greater than
 	// every id so far); a non-zero s.ID is kept (IMPORT mode) and
 	// ErrConflict when taken. It returns s with its id.
@@ -39,12 +40,18 @@ type Store interface {
 	Close() error
 }
 
-// Schema is one schema text under its global id. The same text and format
-// registered under several subjects share one Schema.
+// Schema is one schema text and its rules under a global id. The same
+// format, text and rule set registered under several subjects share one
+// Schema; the same text with other rules is another Schema, as in
+// Confluent, where the id names the data contract.
 type Schema struct {
 	ID     int
 	Format schema.Format
 	Text   string
+	// RuleSet is the data-contract rules, a RuleSet as canonical JSON (see
+	// ParseRuleSet); "" when none. A string, so that Schema stays
+	// comparable with ==.
+	RuleSet string
 }
 
 // VersionFilter selects version rows; zero fields match everything.

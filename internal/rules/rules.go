@@ -169,6 +169,26 @@ func compileExpr(e *cel.Env, expr string, costLimit uint64) (cel.Program, string
 	return prg, ""
 }
 
+// Join returns the rules of sets, in order, as one Set: a schema version's
+// rules from two sources (the configuration's, then the registry's). Names
+// may repeat across sets; each rule reports its own. The sets are expected
+// to share their Options; the result reports the largest cost limit. Nil
+// sets are skipped; Join of no rules is nil.
+func Join(sets ...*Set) *Set {
+	var out *Set
+	for _, s := range sets {
+		if s.Len() == 0 {
+			continue
+		}
+		if out == nil {
+			out = &Set{}
+		}
+		out.rules = append(out.rules, s.rules...)
+		out.costLimit = max(out.costLimit, s.costLimit)
+	}
+	return out
+}
+
 // Len returns the number of rules in s.
 func (s *Set) Len() int {
 	if s == nil {

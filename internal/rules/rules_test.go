@@ -3,6 +3,7 @@ package rules_test
 import (
 	"encoding/json"
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -320,5 +321,31 @@ func TestConcurrentEval(t *testing.T) {
 	}
 	for range 8 {
 		require.Empty(t, <-done)
+	}
+}
+
+func TestJoin(t *testing.T) {
+	t.Parallel()
+	a, err := rules.Compile([]rules.Spec{{Name: "a", Expr: "message.n > 0"}}, rules.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := rules.Compile([]rules.Spec{{Name: "a", Expr: "message.n < 10"}, {Name: "b", Expr: "true"}}, rules.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := rules.Join(nil, &rules.Set{}); got != nil {
+		t.Fatalf("Join of no rules = %v, want nil", got)
+	}
+	j := rules.Join(a, nil, b)
+	if got, want := j.Names(), []string{"a", "a", "b"}; !slices.Equal(got, want) {
+		t.Fatalf("Names = %v, want %v", got, want)
+	}
+	vs := j.Eval(map[string]any{"n": int64(20)}, time.Now(), nil)
+	if len(vs) != 1 || vs[0].Keyword != "a" || vs[0].Message != "failed rule a: message.n < 10" {
+		t.Fatalf("Eval = %+v, want the second rule a only", vs)
+	}
+	if a.Len() != 1 || b.Len() != 2 {
+		t.Fatal("Join changed its inputs")
 	}
 }

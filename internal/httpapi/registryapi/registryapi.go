@@ -166,6 +166,9 @@ type schemaJSON struct {
 	GUID       string `json:"guid,omitempty"`
 	SchemaType string `json:"schemaType,omitempty"`
 	Schema     string `json:"schema"`
+	// RuleSet is the schema's data-contract rules, stored as canonical
+	// JSON; absent when none.
+	RuleSet json.RawMessage `json:"ruleSet,omitempty"`
 }
 
 func typeOf(f schema.Format) string {
@@ -176,7 +179,16 @@ func typeOf(f schema.Format) string {
 }
 
 func subjectSchema(s registry.SubjectSchema) schemaJSON {
-	return schemaJSON{Subject: s.Subject, Version: s.Version.Version, ID: s.SchemaID, SchemaType: typeOf(s.Format), Schema: s.Text}
+	return schemaJSON{Subject: s.Subject, Version: s.Version.Version, ID: s.SchemaID, SchemaType: typeOf(s.Format), Schema: s.Text, RuleSet: ruleSetJSON(s.RuleSet)}
+}
+
+// ruleSetJSON is a stored rule set as the API returns it: nil, omitted,
+// when there is none.
+func ruleSetJSON(stored string) json.RawMessage {
+	if stored == "" {
+		return nil
+	}
+	return json.RawMessage(stored)
 }
 
 func (h *Handler) types(w http.ResponseWriter, _ *http.Request) {
@@ -199,7 +211,7 @@ func (h *Handler) schemaID(w http.ResponseWriter, r *http.Request) (registry.Sch
 
 func (h *Handler) schemaByID(w http.ResponseWriter, r *http.Request) {
 	if s, ok := h.schemaID(w, r); ok {
-		writeJSON(w, http.StatusOK, schemaJSON{SchemaType: typeOf(s.Format), Schema: s.Text})
+		writeJSON(w, http.StatusOK, schemaJSON{SchemaType: typeOf(s.Format), Schema: s.Text, RuleSet: ruleSetJSON(s.RuleSet)})
 	}
 }
 
@@ -330,6 +342,9 @@ type schemaRequest struct {
 	References []json.RawMessage `json:"references"`
 	ID         int               `json:"id"`
 	Version    int               `json:"version"`
+	// RuleSet is read by register only: lookups and compatibility checks
+	// compare schemas.
+	RuleSet *registry.RuleSet `json:"ruleSet"`
 }
 
 func (h *Handler) readSchema(w http.ResponseWriter, r *http.Request) (schemaRequest, schema.Format, bool) {
@@ -367,6 +382,7 @@ func (h *Handler) register(w http.ResponseWriter, r *http.Request) {
 	}
 	s, err := h.reg.Register(r.Context(), registry.RegisterRequest{
 		Subject: r.PathValue("subject"), Format: f, Schema: req.Schema, ID: req.ID, Version: req.Version,
+		RuleSet: req.RuleSet,
 	})
 	if err != nil {
 		h.fail(w, r, err)

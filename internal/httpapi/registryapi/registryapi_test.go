@@ -384,3 +384,58 @@ func quote(s string) string {
 	b, _ := json.Marshal(s)
 	return string(b)
 }
+
+// TestClientRuleSet: a data-contract ruleSet registered through franz-go's
+// client is stored with its version and read back as sent; other rules for
+// the same text are a new version under a new id (as in Confluent, where
+// the id names schema and rules); a rule the gateway cannot run is 42201.
+func TestClientRuleSet(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	srv, _ := serve(t)
+	cl := client(t, srv)
+
+	const ts = `{"type":"object","properties":{"timestamp":{"type":"string"}}}`
+	rs := &sr.SchemaRuleSet{DomainRules: []sr.SchemaRule{{
+		Name: "future_timestamp_check", Kind: sr.SchemaRuleKindCondition, Mode: sr.SchemaRuleModeWrite, Type: "CEL",
+		Expr:      "timestamp(message.timestamp) <= now",
+		Params:    map[string]string{"message": "Timestamp cannot be in future", "field": "/timestamp"},
+		OnFailure: "DLQ",
+	}}}
+	v1, err := cl.CreateSchema(ctx, "events-value", sr.Schema{Schema: ts, Type: sr.TypeJSON})
+	must(t, err)
+	v2, err := cl.CreateSchema(ctx, "events-value", sr.Schema{Schema: ts, Type: sr.TypeJSON, SchemaRuleSet: rs})
+	must(t, err)
+	if v2.Version != 2 || v2.ID == v1.ID {
+		t.Fatalf("with rules: version %d id %d, want version 2 and an id other than %d", v2.Version, v2.ID, v1.ID)
+	}
+	equal(t, "rule set returned", v2.SchemaRuleSet, rs)
+	again, err := cl.CreateSchema(ctx, "events-value", sr.Schema{Schema: ts, Type: sr.TypeJSON, SchemaRuleSet: rs})
+	must(t, err)
+	equal(t, "same rules again", again.Version, 2)
+
+	got, err := cl.SchemaByVersion(ctx, "events-value", 2)
+	must(t, err)
+	equal(t, "GET version 2", got.SchemaRuleSet, rs)
+	byID, err := cl.SchemaByID(ctx, v2.ID)
+	must(t, err)
+	equal(t, "GET /schemas/ids", byID.SchemaRuleSet, rs)
+	got, err = cl.SchemaByVersion(ctx, "events-value", 1)
+	must(t, err)
+	if got.SchemaRuleSet != nil {
+		t.Fatalf("version 1 has rule set %+v, want none", got.SchemaRuleSet)
+	}
+
+	for name, bad := range map[string]sr.SchemaRule{
+		"compile error": {Name: "bad", Kind: sr.SchemaRuleKindCondition, Mode: sr.SchemaRuleModeRead, Type: "CEL", Expr: "message.n >"},
+		"transform":     {Name: "enc", Kind: sr.SchemaRuleKindTransform, Mode: sr.SchemaRuleModeWriteRead, Type: "ENCRYPT"},
+	} {
+		_, err := cl.CreateSchema(ctx, "events-value", sr.Schema{Schema: ts, Type: sr.TypeJSON, SchemaRuleSet: &sr.SchemaRuleSet{DomainRules: []sr.SchemaRule{bad}}})
+		if code(t, err) != 42201 || !strings.Contains(err.Error(), "domainRules[0] ("+bad.Name+")") {
+			t.Fatalf("%s: err = %v, want 42201 naming the rule", name, err)
+		}
+	}
+	versions, err := cl.SubjectVersions(ctx, "events-value")
+	must(t, err)
+	equal(t, "versions after refusals", versions, []int{1, 2})
+}

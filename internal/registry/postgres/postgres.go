@@ -71,11 +71,18 @@ func (s *Store) Close() error {
 	return nil
 }
 
-func digest(format schema.Format, text string) []byte {
+// digest identifies a schema row: sha256 of format, NUL, text and, when
+// there are rules, NUL and the rule set (so rows without rules keep the
+// digest they had before rule sets existed).
+func digest(format schema.Format, text, ruleSet string) []byte {
 	h := sha256.New()
 	h.Write([]byte(format))
 	h.Write([]byte{0})
 	h.Write([]byte(text))
+	if ruleSet != "" {
+		h.Write([]byte{0})
+		h.Write([]byte(ruleSet))
+	}
 	return h.Sum(nil)
 }
 
@@ -85,10 +92,10 @@ func isUniqueViolation(err error) bool {
 }
 
 // FindSchema implements registry.Store.
-func (s *Store) FindSchema(ctx context.Context, format schema.Format, text string) (registry.Schema, error) {
-	out := registry.Schema{Format: format, Text: text}
-	err := s.pool.QueryRow(ctx, `SELECT id FROM registry_schemas WHERE digest = $1 AND format = $2 AND text = $3`,
-		digest(format, text), string(format), text).Scan(&out.ID)
+func (s *Store) FindSchema(ctx context.Context, format schema.Format, text, ruleSet string) (registry.Schema, error) {
+	out := registry.Schema{Format: format, Text: text, RuleSet: ruleSet}
+	err := s.pool.QueryRow(ctx, `SELECT id FROM registry_schemas WHERE digest = $1 AND format = $2 AND text = $3 AND rule_set = $4`,
+		digest(format, text, ruleSet), string(format), text, ruleSet).Scan(&out.ID)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return registry.Schema{}, registry.ErrNotFound
 	}
@@ -113,9 +120,9 @@ func (s *Store) InsertSchema(ctx context.Context, sc registry.Schema) (registry.
 		if _, err := tx.Exec(ctx, idLock); err != nil {
 			return fmt.Errorf("locking id assignment: %w", err)
 		}
-		return tx.QueryRow(ctx, `INSERT INTO registry_schemas (id, format, text, digest)
-			VALUES (COALESCE($1, (SELECT COALESCE(MAX(id), 0) + 1 FROM registry_schemas)), $2, $3, $4) RETURNING id`,
-			id, string(sc.Format), sc.Text, digest(sc.Format, sc.Text)).Scan(&sc.ID)
+		return tx.QueryRow(ctx, `INSERT INTO registry_schemas (id, format, text, rule_set, digest)
+			VALUES (COALESCE($1, (SELECT COALESCE(MAX(id), 0) + 1 FROM registry_schemas)), $2, $3, $4, $5) RETURNING id`,
+			id, string(sc.Format), sc.Text, sc.RuleSet, digest(sc.Format, sc.Text, sc.RuleSet)).Scan(&sc.ID)
 	})
 	if isUniqueViolation(err) {
 		return registry.Schema{}, registry.ErrConflict
@@ -130,7 +137,7 @@ func (s *Store) InsertSchema(ctx context.Context, sc registry.Schema) (registry.
 func (s *Store) Schema(ctx context.Context, id int) (registry.Schema, error) {
 	out := registry.Schema{ID: id}
 	var format string
-	err := s.pool.QueryRow(ctx, `SELECT format, text FROM registry_schemas WHERE id = $1`, id).Scan(&format, &out.Text)
+	err := s.pool.QueryRow(ctx, `SELECT format, text, rule_set FROM registry_schemas WHERE id = $1`, id).Scan(&format, &out.Text, &out.RuleSet)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return registry.Schema{}, registry.ErrNotFound
 	}

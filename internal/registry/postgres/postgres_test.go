@@ -43,7 +43,7 @@ func TestMigrateTwiceAndLargeSchema(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	got, err := s.FindSchema(ctx, schema.FormatJSON, big)
+	got, err := s.FindSchema(ctx, schema.FormatJSON, big, "")
 	if err != nil || got.ID != in.ID {
 		t.Fatalf("FindSchema of a large schema = %+v, %v", got, err)
 	}

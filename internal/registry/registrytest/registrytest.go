@@ -28,7 +28,7 @@ func Exercise(t *testing.T, newStore func(t *testing.T) registry.Store) {
 
 	t.Run("SchemaIDs", func(t *testing.T) {
 		s := open(t)
-		if _, err := s.FindSchema(ctx, schema.FormatJSON, `{}`); !errors.Is(err, registry.ErrNotFound) {
+		if _, err := s.FindSchema(ctx, schema.FormatJSON, `{}`, ""); !errors.Is(err, registry.ErrNotFound) {
 			t.Fatalf("FindSchema on empty store: err = %v, want ErrNotFound", err)
 		}
 		if _, err := s.Schema(ctx, 1); !errors.Is(err, registry.ErrNotFound) {
@@ -44,10 +44,10 @@ func Exercise(t *testing.T, newStore func(t *testing.T) registry.Store) {
 		if _, err := s.InsertSchema(ctx, registry.Schema{Format: schema.FormatJSON, Text: `{}`}); !errors.Is(err, registry.ErrConflict) {
 			t.Fatalf("same text again: err = %v, want ErrConflict", err)
 		}
-		got, err := s.FindSchema(ctx, schema.FormatJSON, `{}`)
+		got, err := s.FindSchema(ctx, schema.FormatJSON, `{}`, "")
 		must(t, err)
 		equal(t, "FindSchema", got, a)
-		if _, err := s.FindSchema(ctx, schema.FormatAvro, `{}`); !errors.Is(err, registry.ErrNotFound) {
+		if _, err := s.FindSchema(ctx, schema.FormatAvro, `{}`, ""); !errors.Is(err, registry.ErrNotFound) {
 			t.Fatalf("same text, other format: err = %v, want ErrNotFound", err)
 		}
 		got, err = s.Schema(ctx, b.ID)
@@ -64,6 +64,37 @@ func Exercise(t *testing.T, newStore func(t *testing.T) registry.Store) {
 		must(t, err)
 		if d.ID <= 100 {
 			t.Fatalf("id after explicit 100 = %d, want > 100", d.ID)
+		}
+	})
+
+	t.Run("RuleSets", func(t *testing.T) {
+		// The same text with other rules is another schema, with its own
+		// id; the rule set is stored and read back as given.
+		s := open(t)
+		const rs1 = `{"domainRules":[{"name":"a","kind":"CONDITION","mode":"WRITE","type":"CEL","expr":"true"}]}`
+		const rs2 = `{"domainRules":[{"name":"b","kind":"CONDITION","mode":"READ","type":"CEL","expr":"false"}]}`
+		plain, err := s.InsertSchema(ctx, registry.Schema{Format: schema.FormatJSON, Text: `{}`})
+		must(t, err)
+		one, err := s.InsertSchema(ctx, registry.Schema{Format: schema.FormatJSON, Text: `{}`, RuleSet: rs1})
+		must(t, err)
+		two, err := s.InsertSchema(ctx, registry.Schema{Format: schema.FormatJSON, Text: `{}`, RuleSet: rs2})
+		must(t, err)
+		if plain.ID == one.ID || one.ID == two.ID {
+			t.Fatalf("ids %d, %d, %d: want distinct", plain.ID, one.ID, two.ID)
+		}
+		if _, err := s.InsertSchema(ctx, registry.Schema{Format: schema.FormatJSON, Text: `{}`, RuleSet: rs1}); !errors.Is(err, registry.ErrConflict) {
+			t.Fatalf("same text and rules again: err = %v, want ErrConflict", err)
+		}
+		for _, want := range []registry.Schema{plain, one, two} {
+			got, err := s.FindSchema(ctx, want.Format, want.Text, want.RuleSet)
+			must(t, err)
+			equal(t, "FindSchema with rules", got, want)
+			got, err = s.Schema(ctx, want.ID)
+			must(t, err)
+			equal(t, "Schema with rules", got, want)
+		}
+		if _, err := s.FindSchema(ctx, schema.FormatJSON, `{}`, `{"domainRules":[]}`); !errors.Is(err, registry.ErrNotFound) {
+			t.Fatalf("other rules: err = %v, want ErrNotFound", err)
 		}
 	})
 
@@ -171,6 +202,24 @@ func Exercise(t *testing.T, newStore func(t *testing.T) registry.Store) {
 		subjects, err := r.Subjects(ctx, true)
 		must(t, err)
 		equal(t, "subjects", subjects, []string{"t"})
+
+		// Rules are stored with their schema and read back; other rules
+		// for the same text are a new version under a new id.
+		rs := &registry.RuleSet{DomainRules: []registry.Rule{{
+			Name: "positive", Kind: "CONDITION", Mode: "WRITE", Type: "CEL", Expr: "message.n > 0",
+			Params: map[string]string{"message": "n must be positive", "field": "/n"},
+		}}}
+		v3, err := r.Register(ctx, registry.RegisterRequest{Subject: "t", Format: schema.FormatJSON, Schema: `{"type":"object"}`, RuleSet: rs})
+		must(t, err)
+		equal(t, "version with rules", v3.Version.Version, 2)
+		if v3.SchemaID == v1.SchemaID {
+			t.Fatalf("same text with rules has id %d, the id without: want a new one", v3.SchemaID)
+		}
+		got, err := r.Get(ctx, "t", 2, false)
+		must(t, err)
+		back, err := registry.ParseRuleSet(got.RuleSet)
+		must(t, err)
+		equal(t, "rule set read back", back, rs)
 	})
 }
 

@@ -121,9 +121,9 @@ func isConstraint(err error) bool {
 }
 
 // FindSchema implements registry.Store.
-func (s *Store) FindSchema(ctx context.Context, format schema.Format, text string) (registry.Schema, error) {
-	out := registry.Schema{Format: format, Text: text}
-	err := s.r.QueryRowContext(ctx, `SELECT id FROM registry_schemas WHERE format = ? AND text = ?`, string(format), text).Scan(&out.ID)
+func (s *Store) FindSchema(ctx context.Context, format schema.Format, text, ruleSet string) (registry.Schema, error) {
+	out := registry.Schema{Format: format, Text: text, RuleSet: ruleSet}
+	err := s.r.QueryRowContext(ctx, `SELECT id FROM registry_schemas WHERE format = ? AND text = ? AND rule_set = ?`, string(format), text, ruleSet).Scan(&out.ID)
 	if errors.Is(err, sql.ErrNoRows) {
 		return registry.Schema{}, registry.ErrNotFound
 	}
@@ -140,8 +140,8 @@ func (s *Store) InsertSchema(ctx context.Context, sc registry.Schema) (registry.
 		id = sc.ID
 	}
 	var got int64
-	err := s.w.QueryRowContext(ctx, `INSERT INTO registry_schemas (id, format, text) VALUES (?, ?, ?) RETURNING id`,
-		id, string(sc.Format), sc.Text).Scan(&got)
+	err := s.w.QueryRowContext(ctx, `INSERT INTO registry_schemas (id, format, text, rule_set) VALUES (?, ?, ?, ?) RETURNING id`,
+		id, string(sc.Format), sc.Text, sc.RuleSet).Scan(&got)
 	if isConstraint(err) {
 		return registry.Schema{}, registry.ErrConflict
 	}
@@ -156,7 +156,7 @@ func (s *Store) InsertSchema(ctx context.Context, sc registry.Schema) (registry.
 func (s *Store) Schema(ctx context.Context, id int) (registry.Schema, error) {
 	out := registry.Schema{ID: id}
 	var format string
-	err := s.r.QueryRowContext(ctx, `SELECT format, text FROM registry_schemas WHERE id = ?`, id).Scan(&format, &out.Text)
+	err := s.r.QueryRowContext(ctx, `SELECT format, text, rule_set FROM registry_schemas WHERE id = ?`, id).Scan(&format, &out.Text, &out.RuleSet)
 	if errors.Is(err, sql.ErrNoRows) {
 		return registry.Schema{}, registry.ErrNotFound
 	}

@@ -1,0 +1,70 @@
+package sqlite
+
+import (
+	"context"
+	"net/url"
+	"path/filepath"
+	"testing"
+
+	"github.com/dataquarantine/dataquarantine/internal/registry"
+	"github.com/dataquarantine/dataquarantine/internal/sqlitemigrate"
+)
+
+// TestMigrateRuleSetsKeepsRows: 0002 rebuilds both tables (SQLite cannot
+// drop the old uniqueness constraint); a registry written before it keeps
+// its schemas, ids and versions, and the foreign key still holds.
+func TestMigrateRuleSetsKeepsRows(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "registry.db")
+	db, err := open(path, url.Values{"_pragma": {"foreign_keys(1)"}}, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ms, err := sqlitemigrate.Load(migrationFiles, "migrations")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := sqlitemigrate.Apply(ctx, db, versionTable, ms[:1]); err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []string{
+		`INSERT INTO registry_schemas (id, format, text) VALUES (7, 'JSON', '{}')`,
+		`INSERT INTO registry_versions (subject, version, schema_id, label, state, deleted) VALUES ('s', 1, 7, '1.0.0', 'enforced', 0), ('s', 2, 7, '', 'registered', 1)`,
+	} {
+		if _, err := db.ExecContext(ctx, q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	s, err := New(Options{Path: path})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = s.Close() }()
+	got, err := s.Schema(ctx, 7)
+	if err != nil || got != (registry.Schema{ID: 7, Format: "JSON", Text: "{}"}) {
+		t.Fatalf("schema 7 after migrating = %+v, %v", got, err)
+	}
+	vs, err := s.Versions(ctx, registry.VersionFilter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []registry.Version{
+		{Subject: "s", Version: 1, SchemaID: 7, Label: "1.0.0", State: registry.StateEnforced},
+		{Subject: "s", Version: 2, SchemaID: 7, State: registry.StateRegistered, Deleted: true},
+	}
+	if len(vs) != 2 || vs[0] != want[0] || vs[1] != want[1] {
+		t.Fatalf("versions after migrating = %+v, want %+v", vs, want)
+	}
+	if err := s.InsertVersion(ctx, registry.Version{Subject: "s", Version: 3, SchemaID: 99, State: registry.StateRegistered}); err == nil {
+		t.Fatal("a version of a missing schema was stored: the foreign key is gone")
+	}
+	var n int
+	if err := s.r.QueryRowContext(ctx, `SELECT count(*) FROM sqlite_master WHERE name LIKE '%_0002'`).Scan(&n); err != nil || n != 0 {
+		t.Fatalf("leftover tables: %d, %v", n, err)
+	}
+}
