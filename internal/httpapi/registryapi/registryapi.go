@@ -227,7 +227,9 @@ func (h *Handler) schemaByGUID(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, schemaJSON{ID: s.ID, GUID: registry.GUID(s.Format, s.Text), SchemaType: typeOf(s.Format), Schema: s.Text})
+	writeJSON(w, http.StatusOK, schemaJSON{
+		ID: s.ID, GUID: registry.GUID(s.Format, s.Text, s.RuleSet), SchemaType: typeOf(s.Format), Schema: s.Text, RuleSet: ruleSetJSON(s.RuleSet),
+	})
 }
 
 func (h *Handler) schemaTextByID(w http.ResponseWriter, r *http.Request) {
