@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"runtime"
 	"strconv"
 	"sync"
 	"time"
@@ -199,11 +200,10 @@ func (p *Pipeline) processBatch(ctx context.Context, recs []*kgo.Record) error {
 	start := time.Now()
 	p.prepare(len(recs))
 	now := p.opts.Now().UTC()
+	if err := p.validateAll(ctx, recs); err != nil {
+		return err
+	}
 	for i, kr := range recs {
-		if err := p.validate(ctx, kr, &p.verdicts[i]); err != nil {
-			p.discardCounts()
-			return err
-		}
 		p.route(kr, &p.verdicts[i], &p.out[i], now)
 		p.outPtrs[i] = &p.out[i]
 	}
@@ -367,6 +367,50 @@ func (p *Pipeline) validate(ctx context.Context, kr *kgo.Record, v *record.Verdi
 		p.observer(kr.Topic).Observe(time.Since(start).Seconds())
 		return err
 	})
+}
+
+// minPerValidator is the fewest records worth a validating goroutine of
+// their own.
+const minPerValidator = 256
+
+// validateAll fills p.verdicts for recs, on as many goroutines as there are
+// CPUs (for batches big enough): a record's verdict depends on the record
+// alone, and the routing that follows runs in order, so the order per
+// partition is kept. An error is operational (the context ended while a
+// schema lookup was being retried).
+func (p *Pipeline) validateAll(ctx context.Context, recs []*kgo.Record) error {
+	workers := min(runtime.GOMAXPROCS(0), len(recs)/minPerValidator)
+	if workers <= 1 {
+		for i, kr := range recs {
+			if err := p.validate(ctx, kr, &p.verdicts[i]); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	for _, kr := range recs {
+		p.observer(kr.Topic) // created here: the goroutines only read the map
+	}
+	errs := make(chan error, workers)
+	chunk := (len(recs) + workers - 1) / workers
+	for lo := 0; lo < len(recs); lo += chunk {
+		go func(lo, hi int) {
+			for i := lo; i < hi; i++ {
+				if err := p.validate(ctx, recs[i], &p.verdicts[i]); err != nil {
+					errs <- err
+					return
+				}
+			}
+			errs <- nil
+		}(lo, min(lo+chunk, len(recs)))
+	}
+	var first error
+	for lo := 0; lo < len(recs); lo += chunk {
+		if err := <-errs; err != nil && first == nil {
+			first = err
+		}
+	}
+	return first
 }
 
 func (p *Pipeline) observer(topic string) prometheus.Observer {

@@ -1,6 +1,7 @@
 package pipeline_test
 
 import (
+	"cmp"
 	"context"
 	"encoding/hex"
 	"encoding/json"
@@ -8,6 +9,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -61,6 +63,8 @@ type env struct {
 	meta     quarantine.MetadataStore
 	payloads quarantine.PayloadStore
 	engine   *validate.Engine
+	// batchSize is the pipelines' batch size; 0 means 50.
+	batchSize int
 }
 
 func newEnv(t *testing.T, opts ...kfake.Opt) *env {
@@ -107,7 +111,7 @@ func (e *env) runWith(group string, metrics *pipeline.Metrics, payloads quaranti
 	}
 	p, err := pipeline.New(pipeline.Options{
 		Client: cl, Engine: e.engine, Metadata: e.meta, Payloads: payloads,
-		CleanTopic: cleanTopic, DLQTopic: dlqTopic, Metrics: metrics, BatchSize: 50,
+		CleanTopic: cleanTopic, DLQTopic: dlqTopic, Metrics: metrics, BatchSize: cmp.Or(e.batchSize, 50),
 		RetryBackoffMin: time.Millisecond, RetryBackoffMax: 5 * time.Millisecond,
 		Circuit: breaker,
 	})
@@ -564,4 +568,43 @@ func TestPipelineBusinessRules(t *testing.T) {
 # TYPE rule_violations_total counter
 rule_violations_total{rule="future_timestamp_check",subject="user_event"} 1
 `), "rule_violations_total"))
+}
+
+// TestPipelineParallelValidationKeepsOrder: batches big enough to be
+// validated on several goroutines still route every record where it
+// belongs, in its partition's order.
+func TestPipelineParallelValidationKeepsOrder(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(4)) // several validators, whatever the machine
+	e := newEnv(t)
+	e.batchSize = 3000
+	const n = 3000
+	recs := make([]*kgo.Record, n)
+	for i := range recs {
+		v := valid(i)
+		if i%7 == 0 {
+			v = `{"user_id":"bad-` + strconv.Itoa(i) + `"}`
+		}
+		recs[i] = &kgo.Record{Partition: int32(i % 3), Key: []byte(strconv.Itoa(i)), Value: []byte(v)}
+	}
+	e.produce(recs...)
+	stop := e.run("parallel", pipeline.NewMetrics(prometheus.NewRegistry()), nil)
+	invalid := (n + 6) / 7
+	clean := e.consume(cleanTopic, n-invalid)
+	dlq := e.consume(dlqTopic, invalid)
+	require.NoError(t, stop())
+
+	last := map[int32]int{0: -1, 1: -1, 2: -1}
+	for _, r := range clean {
+		i, err := strconv.Atoi(string(r.Key))
+		require.NoError(t, err)
+		require.NotZero(t, i%7, "an invalid record reached the clean topic")
+		require.Equal(t, int32(i%3), r.Partition, "kept its partition")
+		require.Greater(t, i, last[r.Partition], "order within partition %d", r.Partition)
+		last[r.Partition] = i
+	}
+	for _, r := range dlq {
+		i, err := strconv.Atoi(string(r.Key))
+		require.NoError(t, err)
+		require.Zero(t, i%7, "a valid record was quarantined")
+	}
 }
