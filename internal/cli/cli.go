@@ -51,12 +51,12 @@ type command struct {
 
 var commands = []command{
 	{"serve", "run the gateway (embedded Kafka, SQLite and files when nothing else is configured)", runServe},
-	{"validate", "validate records (JSON lines, Avro) against a schema and rules offline, with the gateway's engine", runValidate},
+	{"validate", "validate records (JSON lines, Avro, Protobuf) against a schema and rules offline, with the gateway's engine", runValidate},
 	{"migrate", "apply the metadata store's schema migrations and exit", runMigrate},
 	{"quarantine", "list, show, reprocess or discard quarantined records of a running gateway", runQuarantine},
 	{"circuit", "show the circuit breakers of a running gateway, or resume a paused input topic", runCircuit},
 	{"bench", "benchmark the pipeline on this machine: throughput, CPU, latency, memory, correctness", runBench},
-	{"schema", "work with schemas: 'schema diff' checks a change offline against a compatibility mode", runSchema},
+	{"schema", "register, list, get, check, delete and roll out schema versions of a running gateway; 'schema diff' checks a change offline", runSchema},
 	{"version", "print the version", runVersion},
 }
 
@@ -97,7 +97,7 @@ func usage(w io.Writer) {
 
 It consumes raw topics, validates every record against its schema, forwards
 clean records to a clean topic and quarantines bad ones (DLQ topic with the
-reasons in headers, payload and metadata stored, browsable over HTTP).
+reasons in headers, payload and metadata stored, browsable and reprocessable in the web UI and the API).
 
 Usage:
   dataquarantine <command> [flags]
