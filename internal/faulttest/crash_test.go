@@ -121,29 +121,7 @@ func TestPostgresOutageMidStream(t *testing.T) {
 
 	const n = 20000
 	in := newInput()
-	k.produce(in, 0, n/2)
-	waitUntil(t, "a quarter of the stream committed", time.Minute, func() bool { return k.committed() >= n/4 })
-	require.NoError(t, pg.Stop())
-	atStop := k.committed()
-	t.Logf("PostgreSQL stopped with %d of %d input records committed", atStop, n)
-	k.produce(in, n/2, n)
-	// The pipeline keeps flowing on the spool while the database is down.
-	waitUntil(t, "rows spooled while PostgreSQL is down", time.Minute, func() bool {
-		v, err := gw.metric(`spool_depth_records{store="metadata"}`)
-		return err == nil && v > 0
-	})
-	waitUntil(t, "commits while PostgreSQL is down", time.Minute, func() bool { return k.committed() > atStop+1000 })
-	spooled, err := gw.metric(`spool_depth_records{store="metadata"}`)
-	require.NoError(t, err)
-	t.Logf("%d of %d input records committed, %v rows spooled, while PostgreSQL is down", k.committed(), n, spooled)
-	require.NoError(t, pg.Start())
-
-	k.waitCommitted(n, gw)
-	waitUntil(t, "the metadata spool drained", time.Minute, func() bool {
-		v, err := gw.metric(`spool_depth_records{store="metadata"}`)
-		return err == nil && v == 0
-	})
-	gw.stop()
+	streamThroughOutage(t, k, gw, in, n, "metadata", "PostgreSQL", pg.Stop, pg.Start)
 
 	k.checkTopics(in)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
@@ -216,28 +194,7 @@ func TestMinIOOutageMidStream(t *testing.T) {
 
 	const n = 20000
 	in := newInput()
-	k.produce(in, 0, n/2)
-	waitUntil(t, "a quarter of the stream committed", time.Minute, func() bool { return k.committed() >= n/4 })
-	require.NoError(t, minio.Stop())
-	atStop := k.committed()
-	t.Logf("MinIO stopped with %d of %d input records committed", atStop, n)
-	k.produce(in, n/2, n)
-	waitUntil(t, "payloads spooled while MinIO is down", time.Minute, func() bool {
-		v, err := gw.metric(`spool_depth_records{store="payloads"}`)
-		return err == nil && v > 0
-	})
-	waitUntil(t, "commits while MinIO is down", time.Minute, func() bool { return k.committed() > atStop+1000 })
-	spooled, err := gw.metric(`spool_depth_records{store="payloads"}`)
-	require.NoError(t, err)
-	t.Logf("%d of %d input records committed, %v payloads spooled, while MinIO is down", k.committed(), n, spooled)
-	require.NoError(t, minio.Start())
-
-	k.waitCommitted(n, gw)
-	waitUntil(t, "the payload spool drained", time.Minute, func() bool {
-		v, err := gw.metric(`spool_depth_records{store="payloads"}`)
-		return err == nil && v == 0
-	})
-	gw.stop()
+	streamThroughOutage(t, k, gw, in, n, "payloads", "MinIO", minio.Stop, minio.Start)
 
 	k.checkTopics(in)
 	meta, err := sqlite.New(sqlite.Options{Path: filepath.Join(dataDir, "dq.db")})
@@ -252,4 +209,35 @@ func TestMinIOOutageMidStream(t *testing.T) {
 	require.NoError(t, err)
 	defer payloads.Close()
 	checkQuarantine(t, in, meta, payloads)
+}
+
+// streamThroughOutage streams n records through gw while the backend behind
+// its store spool is stopped for the second half: the pipeline must keep
+// committing on the spool meanwhile, then drain it once the backend is
+// started again. It stops gw at the end.
+func streamThroughOutage(t *testing.T, k *cluster, gw *gateway, in *input, n int, store, backend string, stop, start func() error) {
+	t.Helper()
+	depth := `spool_depth_records{store="` + store + `"}`
+	k.produce(in, 0, n/2)
+	waitUntil(t, "a quarter of the stream committed", time.Minute, func() bool { return k.committed() >= int64(n/4) })
+	require.NoError(t, stop())
+	atStop := k.committed()
+	t.Logf("%s stopped with %d of %d input records committed", backend, atStop, n)
+	k.produce(in, n/2, n)
+	waitUntil(t, store+" spooled while "+backend+" is down", time.Minute, func() bool {
+		v, err := gw.metric(depth)
+		return err == nil && v > 0
+	})
+	waitUntil(t, "commits while "+backend+" is down", time.Minute, func() bool { return k.committed() > atStop+1000 })
+	spooled, err := gw.metric(depth)
+	require.NoError(t, err)
+	t.Logf("%d of %d input records committed, %v %s spooled, while %s is down", k.committed(), n, spooled, store, backend)
+	require.NoError(t, start())
+
+	k.waitCommitted(n, gw)
+	waitUntil(t, "the "+store+" spool drained", time.Minute, func() bool {
+		v, err := gw.metric(depth)
+		return err == nil && v == 0
+	})
+	gw.stop()
 }
