@@ -42,21 +42,30 @@ func versions(t *testing.T, res *registry.Resolver, topic string) []int {
 	return out
 }
 
+// reloadingRegistry returns a registry over a fresh SQLite store whose
+// changes reload *res (once set), as the gateway wires the two.
+func reloadingRegistry(t *testing.T, res **registry.Resolver) *registry.Registry {
+	t.Helper()
+	s, err := sqlite.New(sqlite.Options{Path: filepath.Join(t.TempDir(), "registry.db")})
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = s.Close() })
+	r, err := registry.New(registry.Options{Store: s, OnChange: func(ctx context.Context, subject string) {
+		if *res != nil {
+			require.NoError(t, (*res).Reload(ctx, subject))
+		}
+	}})
+	require.NoError(t, err)
+	return r
+}
+
 // TestResolverFollowsRollout walks the design notes' gradual rollout: v2
 // registered (v1 still decides), v2 enforced (v2 decides, v1 falls back), v1
 // deprecated (v2 alone), v2 deleted (nothing enforced: SCHEMA_NOT_FOUND).
 func TestResolverFollowsRollout(t *testing.T) {
 	ctx := context.Background()
-	s, err := sqlite.New(sqlite.Options{Path: filepath.Join(t.TempDir(), "registry.db")})
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = s.Close() })
 	var res *registry.Resolver
-	r, err := registry.New(registry.Options{Store: s, OnChange: func(ctx context.Context, subject string) {
-		if res != nil {
-			require.NoError(t, res.Reload(ctx, subject))
-		}
-	}})
-	require.NoError(t, err)
+	r := reloadingRegistry(t, &res)
+	var err error
 	_, err = r.Register(ctx, registry.RegisterRequest{Subject: "orders", Format: schema.FormatJSON, Schema: jsonA, State: registry.StateEnforced})
 	require.NoError(t, err)
 	var calls int
@@ -138,16 +147,9 @@ func TestResolverRefreshSeesOtherGateways(t *testing.T) {
 // is SCHEMA_NOT_FOUND saying which; a deletion drops the cached answer.
 func TestResolverResolveID(t *testing.T) {
 	ctx := context.Background()
-	s, err := sqlite.New(sqlite.Options{Path: filepath.Join(t.TempDir(), "registry.db")})
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = s.Close() })
 	var res *registry.Resolver
-	r, err := registry.New(registry.Options{Store: s, OnChange: func(ctx context.Context, subject string) {
-		if res != nil {
-			require.NoError(t, res.Reload(ctx, subject))
-		}
-	}})
-	require.NoError(t, err)
+	r := reloadingRegistry(t, &res)
+	var err error
 	enforced := func(subject, src string) registry.SubjectSchema {
 		got, err := r.Register(ctx, registry.RegisterRequest{Subject: subject, Format: schema.FormatJSON, Schema: src, State: registry.StateEnforced})
 		require.NoError(t, err)
@@ -209,16 +211,9 @@ func TestResolverResolveID(t *testing.T) {
 // names its id, which is not the id of the same text without rules.
 func TestResolverRules(t *testing.T) {
 	ctx := context.Background()
-	s, err := sqlite.New(sqlite.Options{Path: filepath.Join(t.TempDir(), "registry.db")})
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = s.Close() })
 	var res *registry.Resolver
-	r, err := registry.New(registry.Options{Store: s, OnChange: func(ctx context.Context, subject string) {
-		if res != nil {
-			require.NoError(t, res.Reload(ctx, subject))
-		}
-	}})
-	require.NoError(t, err)
+	r := reloadingRegistry(t, &res)
+	var err error
 	v1, err := r.Register(ctx, registry.RegisterRequest{Subject: "orders", Format: schema.FormatJSON, Schema: jsonA, State: registry.StateEnforced})
 	require.NoError(t, err)
 	var calls int
