@@ -82,6 +82,31 @@ func (r *running) metric(series string) float64 {
 	return 0
 }
 
+// send makes an API call with a JSON body and decodes the JSON answer.
+func (r *running) send(method, path, body string, into any) int {
+	r.t.Helper()
+	req, err := http.NewRequest(method, r.base+path, strings.NewReader(body))
+	require.NoError(r.t, err)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(r.t, err)
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	require.NoError(r.t, err)
+	if into != nil {
+		require.NoError(r.t, json.Unmarshal(b, into), "%s %s answered %s", method, path, b)
+	}
+	return resp.StatusCode
+}
+
+// setState moves a schema version to a rollout state through the gateway's
+// API, as an operator would.
+func (r *running) setState(subject string, version int, state string) {
+	r.t.Helper()
+	path := fmt.Sprintf("/api/v1/schemas/%s/versions/%d/state", subject, version)
+	require.Equal(r.t, http.StatusOK, r.send(http.MethodPut, path, `{"state":"`+state+`"}`, nil), "PUT %s", path)
+}
+
 func produce(t *testing.T, addr string, recs ...*kgo.Record) {
 	t.Helper()
 	apptest.Produce(t, addr, "raw-events", recs...)

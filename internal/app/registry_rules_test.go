@@ -3,8 +3,6 @@ package app_test
 import (
 	"context"
 	"encoding/json"
-	"net/http"
-	"strings"
 	"testing"
 	"time"
 
@@ -57,15 +55,8 @@ func TestRegistryRulesThroughPipeline(t *testing.T) {
 
 	// Enforce v2 and retire v1, so that no fallback without the rule
 	// accepts what v2 refuses.
-	for _, step := range []struct{ version, state string }{{"2", "enforced"}, {"1", "deprecated"}} {
-		req, err := http.NewRequest(http.MethodPut, gw.base+"/api/v1/schemas/events/versions/"+step.version+"/state",
-			strings.NewReader(`{"state":"`+step.state+`"}`))
-		require.NoError(t, err)
-		resp, err := http.DefaultClient.Do(req)
-		require.NoError(t, err)
-		require.NoError(t, resp.Body.Close())
-		require.Equal(t, http.StatusOK, resp.StatusCode)
-	}
+	gw.setState("events", 2, "enforced")
+	gw.setState("events", 1, "deprecated")
 
 	now := time.Now().UTC()
 	future := `{"id":1,"timestamp":"` + now.Add(24*time.Hour).Format(time.RFC3339) + `"}`

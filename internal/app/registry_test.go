@@ -3,7 +3,6 @@ package app_test
 import (
 	"context"
 	"net/http"
-	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -37,12 +36,7 @@ func TestRegistryMountedAndSeeded(t *testing.T) {
 		var health map[string]any
 		require.Equal(t, 200, gw.getJSON("/api/v1/stats", &health))
 		// The rollout extension is mounted in the gateway's own API.
-		req, err := http.NewRequest(http.MethodPut, gw.base+"/api/v1/schemas/user_event/versions/1/state", strings.NewReader(`{"state":"deprecated"}`))
-		require.NoError(t, err)
-		resp, err := http.DefaultClient.Do(req)
-		require.NoError(t, err)
-		require.NoError(t, resp.Body.Close())
-		require.Equal(t, http.StatusOK, resp.StatusCode)
+		gw.setState("user_event", 1, "deprecated")
 		gw.stop()
 	}
 }
@@ -101,12 +95,7 @@ func TestRolloutThroughPipeline(t *testing.T) {
 	}
 
 	// Enforce v2 through the gateway's rollout API.
-	req, err := http.NewRequest(http.MethodPut, gw.base+"/api/v1/schemas/orders/versions/2/state", strings.NewReader(`{"state":"enforced"}`))
-	require.NoError(t, err)
-	resp, err := http.DefaultClient.Do(req)
-	require.NoError(t, err)
-	require.NoError(t, resp.Body.Close())
-	require.Equal(t, http.StatusOK, resp.StatusCode)
+	gw.setState("orders", 2, "enforced")
 	require.Equal(t, 2.0, gw.metric(`schema_enforced_version{subject="orders"}`))
 
 	send()

@@ -3,9 +3,7 @@ package app_test
 import (
 	"context"
 	"encoding/json"
-	"io"
 	"net/http"
-	"strings"
 	"testing"
 	"time"
 
@@ -15,23 +13,6 @@ import (
 
 	"github.com/dataquarantine/dataquarantine/internal/config"
 )
-
-// send makes an API call with a JSON body and decodes the JSON answer.
-func (r *running) send(method, path, body string, into any) int {
-	r.t.Helper()
-	req, err := http.NewRequest(method, r.base+path, strings.NewReader(body))
-	require.NoError(r.t, err)
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := http.DefaultClient.Do(req)
-	require.NoError(r.t, err)
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	require.NoError(r.t, err)
-	if into != nil {
-		require.NoError(r.t, json.Unmarshal(b, into), "%s %s answered %s", method, path, b)
-	}
-	return resp.StatusCode
-}
 
 // TestReprocessAfterSchemaFix is the data engineer's loop (design notes Q1,
 // Q3): records quarantined under v1, a fixed v2 registered and enforced, a
@@ -70,7 +51,7 @@ func reprocessAfterSchemaFix(t *testing.T, exactlyOnce bool) {
 	require.NoError(t, err)
 	_, err = cl.CreateSchema(ctx, "orders", sr.Schema{Type: sr.TypeJSON, Schema: `{"type":"object","required":["id"],"properties":{"id":{"type":["integer","string"]}}}`})
 	require.NoError(t, err)
-	require.Equal(t, http.StatusOK, gw.send(http.MethodPut, "/api/v1/schemas/orders/versions/2/state", `{"state":"enforced"}`, nil))
+	gw.setState("orders", 2, "enforced")
 
 	var dry struct {
 		Matched, WouldPass, WouldFail int

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/binary"
 	"encoding/hex"
-	"net/http"
 	"strings"
 	"testing"
 
@@ -47,12 +46,7 @@ func TestWireFormatThroughPipeline(t *testing.T) {
 	require.NoError(t, err)
 	v2, err := cl.CreateSchema(ctx, "payments", sr.Schema{Type: sr.TypeAvro, Schema: paymentV2})
 	require.NoError(t, err)
-	req, err := http.NewRequest(http.MethodPut, gw.base+"/api/v1/schemas/payments/versions/2/state", strings.NewReader(`{"state":"enforced"}`))
-	require.NoError(t, err)
-	resp, err := http.DefaultClient.Do(req)
-	require.NoError(t, err)
-	require.NoError(t, resp.Body.Close())
-	require.Equal(t, http.StatusOK, resp.StatusCode)
+	gw.setState("payments", 2, "enforced")
 
 	type paymentV1Datum struct {
 		ID     string  `avro:"id"`
