@@ -14,6 +14,8 @@ import (
 
 	"github.com/dataquarantine/dataquarantine/internal/live"
 	"github.com/dataquarantine/dataquarantine/internal/quarantine"
+	"github.com/dataquarantine/dataquarantine/internal/record"
+	"github.com/dataquarantine/dataquarantine/internal/reprocess"
 )
 
 // breakout is a payload that tries to leave the textarea.
@@ -21,12 +23,12 @@ const breakout = `{"note":"</textarea><script>alert(1)</script><img src=x onerro
 
 func TestEditPayload(t *testing.T) {
 	t.Parallel()
-	rp := &fakeReprocessor{}
-	h, s := fixture(t, func(o *Options) {
-		o.Reprocess = rp
+	e := newEnv(t)
+	e.seed(&quarantine.Payload{Value: []byte("\n" + breakout)})
+	h := e.handler(func(o *Options) {
+		o.Reprocess = e.service()
 		o.Principal = func(context.Context) (string, string) { return "ana", "operator" }
 	})
-	s.payloads["aaa"] = quarantine.Payload{Value: []byte("\n" + breakout)}
 
 	r := get(t, h, "/quarantine/aaa")
 	require.Contains(t, r.body, `href="/quarantine/aaa/edit" id="action-edit"`)
@@ -49,11 +51,14 @@ func TestEditPayload(t *testing.T) {
 	r = post(t, h, "/quarantine/aaa/edit", url.Values{"payload": {fixed}, "reason": {"typo in user_id"}})
 	require.Equal(t, http.StatusSeeOther, r.status, r.body)
 	require.Equal(t, "/quarantine/aaa", r.header.Get("Location"))
-	require.Equal(t, "{\n  \"user_id\": \"USER000001\"\n}", string(rp.corrections["aaa"]))
-	require.Equal(t, []quarantine.Change{{Actor: "ana", Role: "operator", Reason: "typo in user_id"}}, rp.corrects)
+	got, err := e.meta.Correction(context.Background(), "aaa")
+	require.NoError(t, err)
+	require.Equal(t, "{\n  \"user_id\": \"USER000001\"\n}", string(got))
+	require.True(t, e.get("aaa").Corrected)
+	ev := e.events(quarantine.AuditTarget("aaa"))[0]
+	require.Equal(t, [4]string{quarantine.ActionEdit, "ana", "operator", "typo in user_id"}, [4]string{ev.Action, ev.Actor, ev.Role, ev.Reason})
 
 	// The record shows both payloads, and the editor the corrected one.
-	s.entries[0].Corrected = true
 	r = get(t, h, "/quarantine/aaa")
 	require.Contains(t, r.body, `id="corrected-badge">corrected<`)
 	require.Contains(t, r.body, `id="corrected-payload"`)
@@ -67,8 +72,22 @@ func TestEditPayload(t *testing.T) {
 
 func TestEditPayloadLimits(t *testing.T) {
 	t.Parallel()
-	rp := &fakeReprocessor{max: 10}
-	h, s := fixture(t, func(o *Options) { o.Reprocess = rp })
+	e := newEnv(t)
+	e.seed(nil)
+	// ccc's payload is not in the payload store (yet: a spool holds it).
+	e.put([]quarantine.Entry{{
+		ID: "ccc", SourceTopic: rawTopic, QuarantinedAt: at, ErrorType: record.ParseError, Status: quarantine.StatusQuarantined,
+		Payload: quarantine.PayloadRef{Segment: "seg-spooled", Length: 2},
+	}}, []*quarantine.Payload{nil})
+	svc := e.service(func(o *reprocess.Options) { o.MaxPayloadBytes = 10 })
+	h := e.handler(func(o *Options) { o.Reprocess = svc })
+	ctx := context.Background()
+	uncorrected := func() {
+		t.Helper()
+		_, err := e.meta.Correction(ctx, "aaa")
+		require.ErrorIs(t, err, quarantine.ErrNotFound)
+		require.False(t, e.get("aaa").Corrected)
+	}
 
 	r := post(t, h, "/quarantine/aaa/edit", url.Values{"payload": {"0123456789x"}, "reason": {"r"}})
 	require.Equal(t, http.StatusRequestEntityTooLarge, r.status)
@@ -78,8 +97,11 @@ func TestEditPayloadLimits(t *testing.T) {
 	r = post(t, h, "/quarantine/aaa/edit", url.Values{"payload": {strings.Repeat("x", 100<<10)}})
 	require.Equal(t, http.StatusRequestEntityTooLarge, r.status)
 	require.Contains(t, r.body, "The payload is over the 10-byte limit")
-	require.Empty(t, rp.corrections)
+	uncorrected()
 	require.Equal(t, http.StatusSeeOther, post(t, h, "/quarantine/aaa/edit", url.Values{"payload": {"0123456789"}}).status)
+	got, err := svc.Correction(ctx, "aaa")
+	require.NoError(t, err)
+	require.Equal(t, "0123456789", string(got))
 
 	// Binary payloads are not offered for editing.
 	r = get(t, h, "/quarantine/bbb")
@@ -89,24 +111,26 @@ func TestEditPayloadLimits(t *testing.T) {
 	require.Equal(t, http.StatusUnprocessableEntity, post(t, h, "/quarantine/bbb/edit", url.Values{"payload": {"x"}}).status)
 
 	// A payload the store does not have (yet) cannot be edited either.
-	delete(s.payloads, "aaa")
-	r = get(t, h, "/quarantine/aaa")
+	r = get(t, h, "/quarantine/ccc")
+	require.Contains(t, r.body, "The payload is not in the payload store")
 	require.NotContains(t, r.body, "action-edit")
 	require.NotContains(t, r.body, "edit-text-only")
-	require.Equal(t, http.StatusConflict, get(t, h, "/quarantine/aaa/edit").status)
+	require.Equal(t, http.StatusConflict, get(t, h, "/quarantine/ccc/edit").status)
 
 	// Only quarantined or failed_again records can change.
-	s.entries[0].Status = quarantine.StatusReprocessed
+	require.NoError(t, svc.Discard(ctx, "aaa", quarantine.Change{Actor: "ana", Reason: "test data"}))
 	require.Equal(t, http.StatusConflict, get(t, h, "/quarantine/aaa/edit").status)
+	require.Equal(t, http.StatusConflict, post(t, h, "/quarantine/aaa/edit", url.Values{"payload": {"{}"}}).status)
 	require.NotContains(t, get(t, h, "/quarantine/aaa").body, "action-edit")
 	require.Equal(t, http.StatusNotFound, get(t, h, "/quarantine/nope/edit").status)
 }
 
 func TestViewersCannotEdit(t *testing.T) {
 	t.Parallel()
-	rp := &fakeReprocessor{}
-	h, _ := fixture(t, func(o *Options) {
-		o.Reprocess = rp
+	e := newEnv(t)
+	e.seed(nil)
+	h := e.handler(func(o *Options) {
+		o.Reprocess = e.service()
 		o.MayChange = func(context.Context) bool { return false }
 	})
 	require.NotContains(t, get(t, h, "/quarantine/aaa").body, "action-edit")
@@ -115,9 +139,14 @@ func TestViewersCannotEdit(t *testing.T) {
 		r := post(t, h, target, url.Values{"payload": {"{}"}, "reason": {"x"}, "target": {"clean"}})
 		require.Equal(t, http.StatusForbidden, r.status, target)
 	}
-	require.Empty(t, rp.corrections)
-	require.Empty(t, rp.discards)
-	require.Empty(t, rp.requests)
+	// Nothing changed: no correction, no status, no job, no audit event.
+	aaa := e.get("aaa")
+	require.Equal(t, quarantine.StatusQuarantined, aaa.Status)
+	require.False(t, aaa.Corrected)
+	jobs, err := e.meta.UnfinishedJobs(context.Background())
+	require.NoError(t, err)
+	require.Empty(t, jobs)
+	require.Empty(t, e.events(""))
 }
 
 type roleKey struct{}
@@ -130,9 +159,10 @@ func TestResumeOnlyForOperators(t *testing.T) {
 	g := prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "circuit_state"}, []string{"topic"})
 	reg.MustRegister(g)
 	g.WithLabelValues("raw-events").Set(1) // open
-	sampler, err := live.New(live.Options{Gatherer: reg, Recent: &store{}})
+	_, e := fixture(t)
+	sampler, err := live.New(live.Options{Gatherer: reg, Recent: e.meta})
 	require.NoError(t, err)
-	h, _ := fixture(t, func(o *Options) {
+	h := e.handler(func(o *Options) {
 		o.Live = sampler
 		o.Actions.ResumeCircuit = true
 		o.MayChange = func(ctx context.Context) bool { return ctx.Value(roleKey{}) == "operator" }

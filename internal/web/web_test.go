@@ -4,19 +4,25 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"html"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"path/filepath"
+	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
 	"github.com/stretchr/testify/require"
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kfake"
+	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/dataquarantine/dataquarantine/internal/live"
 	"github.com/dataquarantine/dataquarantine/internal/quarantine"
@@ -32,89 +38,6 @@ var (
 	_ PayloadReader    = quarantine.PayloadStore(nil)
 	_ SchemaReader     = (*registry.Registry)(nil)
 )
-
-// store is an in-memory quarantine: entries by id, payloads by segment.
-type store struct {
-	entries  []quarantine.Entry
-	payloads map[string]quarantine.Payload
-	filters  []quarantine.Filter
-}
-
-func (s *store) Get(_ context.Context, id string) (quarantine.Entry, error) {
-	for _, e := range s.entries {
-		if e.ID == id {
-			return e, nil
-		}
-	}
-	return quarantine.Entry{}, quarantine.ErrNotFound
-}
-
-func (s *store) List(_ context.Context, f quarantine.Filter) (quarantine.Page, error) {
-	s.filters = append(s.filters, f)
-	if f.Cursor == "bad" {
-		return quarantine.Page{}, quarantine.ErrBadCursor
-	}
-	var p quarantine.Page
-	for _, e := range s.entries {
-		if f.ErrorType == "" || e.ErrorType == f.ErrorType {
-			p.Entries = append(p.Entries, e)
-		}
-	}
-	if len(p.Entries) > 1 && f.Cursor == "" {
-		p.Entries, p.NextCursor = p.Entries[:1], "c1"
-	}
-	return p, nil
-}
-
-func (s *store) Read(_ context.Context, ref quarantine.PayloadRef) (quarantine.Payload, error) {
-	p, ok := s.payloads[ref.Segment]
-	if !ok {
-		return quarantine.Payload{}, quarantine.ErrNotFound
-	}
-	return p, nil
-}
-
-type history []HistoryEvent
-
-func (h history) History(context.Context, string) ([]HistoryEvent, error) { return h, nil }
-
-const hostile = `<script>alert(1)</script><img src=x onerror=alert(2)>`
-
-func fixture(t *testing.T, mod ...func(*Options)) (http.Handler, *store) {
-	t.Helper()
-	s := &store{payloads: map[string]quarantine.Payload{}}
-	at := time.Date(2026, 11, 3, 10, 0, 0, 0, time.UTC)
-	s.entries = []quarantine.Entry{
-		{
-			ID: "aaa", SourceTopic: "raw-events", SourceOffset: 1, Key: []byte(hostile), QuarantinedAt: at,
-			Subject: "user_event", SchemaVersion: 1, ErrorType: record.PatternMismatch, ErrorField: "/user_id",
-			Errors: []record.Violation{
-				{Type: record.PatternMismatch, Field: "/user_id", Keyword: "pattern", Message: "bad " + hostile},
-				{Type: record.MissingField, Field: "/nested/x", Keyword: "required", Message: "missing"},
-			},
-			Payload: quarantine.PayloadRef{Segment: "aaa"}, Status: quarantine.StatusQuarantined,
-		},
-		{
-			ID: "bbb", SourceTopic: "raw-events", SourceOffset: 2, QuarantinedAt: at, ErrorType: record.ParseError,
-			Errors:  []record.Violation{{Type: record.ParseError, Message: "not JSON"}},
-			Payload: quarantine.PayloadRef{Segment: "bbb"}, Status: quarantine.StatusQuarantined,
-		},
-	}
-	s.payloads["aaa"] = quarantine.Payload{
-		Value:   []byte(`{"user_id":"` + strings.ReplaceAll(hostile, `"`, `\"`) + `","nested":{},"list":[1,{"a":true}],"n":null}`),
-		Headers: []record.Header{{Key: hostile, Value: []byte(hostile)}, {Key: "bin", Value: []byte{0, 1, 0xff}}},
-	}
-	s.payloads["bbb"] = quarantine.Payload{Value: []byte{0xde, 0xad, '<', 0}}
-	sampler, err := live.New(live.Options{Gatherer: prometheus.NewRegistry(), Recent: s})
-	require.NoError(t, err)
-	opts := Options{Quarantine: s, Payloads: s, Live: sampler}
-	for _, m := range mod {
-		m(&opts)
-	}
-	h, err := New(opts)
-	require.NoError(t, err)
-	return h, s
-}
 
 type response struct {
 	status int
@@ -287,25 +210,84 @@ func TestPayloadViewTruncates(t *testing.T) {
 	require.Equal(t, "/k", newPayloadView([]byte(`{"k":1}`), nil).Lines[1].PathAttr)
 }
 
+// rows are the ids of the records a quarantine page lists, in order.
+func rows(body string) []string {
+	var ids []string
+	for _, m := range rowRE.FindAllStringSubmatch(body, -1) {
+		ids = append(ids, m[1])
+	}
+	return ids
+}
+
+var (
+	rowRE  = regexp.MustCompile(`<a class="open" href="/quarantine/([^"]+)">`)
+	nextRE = regexp.MustCompile(`id="next-page" href="([^"]+)"`)
+)
+
+// nextPage is the page's next-page link, "" when there is none.
+func nextPage(body string) string {
+	m := nextRE.FindStringSubmatch(body)
+	if m == nil {
+		return ""
+	}
+	return html.UnescapeString(m[1])
+}
+
 func TestQuarantineFilters(t *testing.T) {
 	t.Parallel()
-	h, s := fixture(t)
+	h, e := fixture(t)
+	// Beside aaa and bbb: a parse error from before the time range, one
+	// discarded, and a page and more of records on raw-events, with some
+	// on another topic between them.
+	entries := []quarantine.Entry{
+		{ID: "early", SourceTopic: rawTopic, QuarantinedAt: at.Add(-2 * time.Hour), ErrorType: record.ParseError, Status: quarantine.StatusQuarantined},
+		{ID: "gone", SourceTopic: rawTopic, QuarantinedAt: at.Add(-time.Minute), ErrorType: record.ParseError, Status: quarantine.StatusQuarantined},
+	}
+	for i := range quarantine.DefaultLimit + 10 {
+		topic := rawTopic
+		if i%10 == 0 {
+			topic = "other-events"
+		}
+		entries = append(entries, quarantine.Entry{
+			ID: fmt.Sprintf("r%03d", i), SourceTopic: topic, QuarantinedAt: at.Add(-time.Duration(i+2) * time.Minute),
+			ErrorType: record.TypeMismatch, Status: quarantine.StatusQuarantined,
+		})
+	}
+	e.put(entries, make([]*quarantine.Payload, len(entries)))
+	require.NoError(t, e.meta.Discard(context.Background(), "gone", quarantine.Change{Actor: "ana", Reason: "test data"}))
 
 	r := get(t, h, "/quarantine?error_type=PARSE_ERROR&topic=&status=quarantined&since=2026-11-03T09:00&until=2026-11-03T11:00:00Z")
 	require.Equal(t, http.StatusOK, r.status)
-	f := s.filters[len(s.filters)-1]
-	require.Equal(t, record.ParseError, f.ErrorType)
-	require.Equal(t, quarantine.StatusQuarantined, f.Status)
-	require.Equal(t, time.Date(2026, 11, 3, 9, 0, 0, 0, time.UTC), f.Since)
-	require.Equal(t, time.Date(2026, 11, 3, 11, 0, 0, 0, time.UTC), f.Until)
+	require.Equal(t, []string{"bbb"}, rows(r.body), "the type, status and time range all apply")
 	require.Contains(t, r.body, `<option value="PARSE_ERROR" selected>`)
+	require.Equal(t, []string{"bbb", "gone", "early"}, rows(get(t, h, "/quarantine?error_type=PARSE_ERROR").body))
 
 	// htmx gets the results alone, and a clean address to push.
 	r = get(t, h, "/quarantine?error_type=&topic=raw-events&status=", "HX-Request", "true")
 	require.NotContains(t, r.body, "<html")
 	require.Contains(t, r.body, `id="quarantine-table"`)
 	require.Equal(t, "/quarantine?topic=raw-events", r.header.Get("HX-Push-Url"))
-	require.Contains(t, r.body, `href="/quarantine?cursor=c1&amp;topic=raw-events"`, "the next page keeps the filters")
+	// The next page keeps the filters, and goes on where this one ended.
+	first := rows(r.body)
+	require.Len(t, first, quarantine.DefaultLimit)
+	next := nextPage(r.body)
+	u, err := url.Parse(next)
+	require.NoError(t, err)
+	require.Equal(t, "/quarantine", u.Path)
+	require.Equal(t, "raw-events", u.Query().Get("topic"), "the next page keeps the filters")
+	require.NotEmpty(t, u.Query().Get("cursor"))
+	r = get(t, h, next, "HX-Request", "true")
+	require.Equal(t, http.StatusOK, r.status)
+	require.Empty(t, nextPage(r.body), "the last page")
+	// Newest first, ties broken by id (descending): bbb before aaa.
+	want := []string{"bbb", "aaa", "gone"}
+	for _, en := range entries[2:] {
+		if en.SourceTopic == rawTopic {
+			want = append(want, en.ID)
+		}
+	}
+	want = append(want, "early")
+	require.Equal(t, want, append(first, rows(r.body)...), "every raw-events record once, none of the others")
 
 	for target, problem := range map[string]string{
 		"/quarantine?error_type=NOPE":                               "Unknown error type &#34;NOPE&#34;.",
@@ -320,21 +302,24 @@ func TestQuarantineFilters(t *testing.T) {
 	}
 	require.Contains(t, get(t, h, "/quarantine?error_type=RANGE_VIOLATION").body, "No quarantined record matches these filters.")
 
-	// Full-text search: the text stays text in the box, the page says how
-	// many records were read, and no "reprocess all" is offered (a
-	// reprocess filter cannot search).
-	h, _ = fixture(t, func(o *Options) { o.Reprocess = &fakeReprocessor{} })
+	// Full-text search reads the payload store: the text stays text in the
+	// box, the page says how many records were read, and no "reprocess
+	// all" is offered (a reprocess filter cannot search).
+	h = e.handler(func(o *Options) { o.Reprocess = e.service() })
 	r = get(t, h, "/quarantine?q="+url.QueryEscape(hostile))
 	require.Equal(t, http.StatusOK, r.status)
+	require.Equal(t, []string{"aaa"}, rows(r.body), "the one payload holding the text")
 	require.Contains(t, r.body, `value="&lt;script&gt;alert(1)&lt;/script&gt;`)
 	require.Contains(t, r.body, "records searched")
 	require.NotContains(t, r.body, "reprocess-matching")
+	require.Equal(t, []string{"aaa"}, rows(get(t, h, "/quarantine?q="+url.QueryEscape(`"A":TRUE`)).body), "found in the payload alone, ignoring case")
+	require.Contains(t, get(t, h, "/quarantine?q=nowhere").body, "No quarantined record matches these filters.")
 	require.Contains(t, get(t, h, "/quarantine?error_type=PARSE_ERROR").body, "reprocess-matching")
 }
 
 func TestActionsAndHistoryOnlyWhenSet(t *testing.T) {
 	t.Parallel()
-	h, _ := fixture(t)
+	h, e := fixture(t)
 	r := get(t, h, "/quarantine/aaa")
 	for _, id := range []string{`id="actions"`, "action-reprocess", "action-discard", "action-edit", "nav-reprocess", `id="history"`, "reprocess-matching"} {
 		require.NotContains(t, r.body, id)
@@ -343,21 +328,33 @@ func TestActionsAndHistoryOnlyWhenSet(t *testing.T) {
 	require.NotContains(t, get(t, h, "/quarantine").body, "reprocess-matching")
 	require.Equal(t, http.StatusNotFound, get(t, h, "/reprocess").status)
 
-	at := time.Date(2026, 11, 4, 8, 0, 0, 0, time.UTC)
-	h, _ = fixture(t, func(o *Options) {
-		o.Reprocess = &fakeReprocessor{}
-		o.Actions.EditPayload = true
-		o.History = history{{At: at, Actor: "ana", Action: "reprocessed", Detail: hostile}}
+	// History is the audit log's: a correction by ana, with a hostile
+	// reason, is on it.
+	svc := e.service()
+	require.NoError(t, svc.Correct(context.Background(), "aaa", []byte(`{"user_id":"USER000001"}`),
+		quarantine.Change{Actor: "ana", Role: "operator", Reason: hostile}))
+	h = e.handler(func(o *Options) {
+		o.Reprocess = svc
+		o.History = auditHistory{e.meta.AuditLog()}
 	})
 	r = get(t, h, "/quarantine/aaa")
 	for _, want := range []string{
 		`action="/quarantine/aaa/reprocess"`, `action="/quarantine/aaa/discard"`,
-		`href="/quarantine/aaa/edit"`, `id="nav-reprocess"`, `id="history"`, "reprocessed</strong> by ana",
+		`href="/quarantine/aaa/edit"`, `id="nav-reprocess"`, `id="history"`,
+		quarantine.ActionEdit + "</strong> by ana: &lt;script&gt;alert(1)",
 	} {
 		require.Contains(t, r.body, want)
 	}
 	require.NotContains(t, r.body, "<script>alert")
-	require.Contains(t, get(t, h, "/quarantine?topic=raw-events&cursor=c1").body, `id="reprocess-matching" href="/reprocess?topic=raw-events"`)
+	require.Contains(t, get(t, h, "/quarantine/bbb").body, `id="history"`, "an empty history is shown too")
+
+	// The reprocess link drops the page's cursor, a real one.
+	page, err := e.meta.List(context.Background(), quarantine.Filter{Topic: rawTopic, Limit: 1})
+	require.NoError(t, err)
+	require.NotEmpty(t, page.NextCursor)
+	r = get(t, h, "/quarantine?topic=raw-events&cursor="+url.QueryEscape(page.NextCursor))
+	require.Equal(t, []string{"aaa"}, rows(r.body))
+	require.Contains(t, r.body, `id="reprocess-matching" href="/reprocess?topic=raw-events"`)
 }
 
 func TestSchemaPages(t *testing.T) {
@@ -481,77 +478,6 @@ func TestPrincipalAndLogout(t *testing.T) {
 	require.Contains(t, body, "<strong>&lt;script&gt;alert(1)&lt;/script&gt;&lt;img src=x onerror=alert(2)&gt;</strong> <small>viewer</small>")
 }
 
-type fakeReprocessor struct {
-	filters     []reprocess.Filter
-	requests    []reprocess.Request
-	discards    []quarantine.Change
-	corrections map[string][]byte
-	corrects    []quarantine.Change
-	max         int
-	job         quarantine.Job
-	err         error
-}
-
-func (f *fakeReprocessor) Correct(_ context.Context, id string, value []byte, c quarantine.Change) error {
-	if id != "aaa" && id != "bbb" {
-		return quarantine.ErrNotFound
-	}
-	if f.err != nil {
-		return f.err
-	}
-	if f.corrections == nil {
-		f.corrections = map[string][]byte{}
-	}
-	f.corrections[id] = value
-	f.corrects = append(f.corrects, c)
-	return nil
-}
-
-func (f *fakeReprocessor) Correction(_ context.Context, id string) ([]byte, error) {
-	v, ok := f.corrections[id]
-	if !ok {
-		return nil, quarantine.ErrNotFound
-	}
-	return v, nil
-}
-
-func (f *fakeReprocessor) MaxPayloadBytes() int {
-	if f.max == 0 {
-		return 1 << 20
-	}
-	return f.max
-}
-
-func (f *fakeReprocessor) DryRun(_ context.Context, flt reprocess.Filter) (reprocess.DryRunResult, error) {
-	f.filters = append(f.filters, flt)
-	if f.err != nil {
-		return reprocess.DryRunResult{}, f.err
-	}
-	return reprocess.DryRunResult{Matched: 3, WouldPass: 2, WouldFail: 1, SampleFailures: []reprocess.SampleFailure{
-		{ID: "bbb", Errors: []record.Violation{{Type: record.ParseError, Message: hostile}}},
-	}}, nil
-}
-
-func (f *fakeReprocessor) Start(_ context.Context, req reprocess.Request) (string, error) {
-	f.requests = append(f.requests, req)
-	return "job1", f.err
-}
-
-func (f *fakeReprocessor) Job(_ context.Context, id string) (quarantine.Job, error) {
-	if id != f.job.ID {
-		return quarantine.Job{}, quarantine.ErrNotFound
-	}
-	return f.job, nil
-}
-
-func (f *fakeReprocessor) Discard(_ context.Context, id string, c quarantine.Change) error {
-	if id != "aaa" {
-		return quarantine.ErrNotFound
-	}
-	f.discards = append(f.discards, c)
-	return f.err
-}
-
 func post(t *testing.T, h http.Handler, target string, form url.Values, hdr ...string) response {
 	t.Helper()
 	req := httptest.NewRequest(http.MethodPost, target, strings.NewReader(form.Encode()))
@@ -566,13 +492,65 @@ func post(t *testing.T, h http.Handler, target string, form url.Values, hdr ...s
 	return response{rec.Code, rec.Result().Header, string(body)}
 }
 
+// holdProduce holds every produce request the broker gets until the
+// returned release is called (at the latest when the test ends): a job
+// stops in the middle, publishing.
+func holdProduce(t *testing.T, c *kfake.Cluster) (release func()) {
+	t.Helper()
+	ch := make(chan struct{})
+	var once sync.Once
+	release = func() { once.Do(func() { close(ch) }) }
+	t.Cleanup(release) // before the Service stops: it waits for its jobs
+	c.ControlKey(int16(kmsg.Produce), func(kmsg.Request) (kmsg.Response, error, bool) {
+		c.SleepControl(func() { <-ch })
+		return nil, nil, false
+	})
+	return release
+}
+
+// jobID is the job a redirect leads to.
+func jobID(t *testing.T, location string) string {
+	t.Helper()
+	id, ok := strings.CutPrefix(location, "/reprocess/jobs/")
+	require.True(t, ok, location)
+	return id
+}
+
 func TestReprocessFlow(t *testing.T) {
 	t.Parallel()
-	rp := &fakeReprocessor{}
-	h, _ := fixture(t, func(o *Options) {
-		o.Reprocess = rp
+	e := newEnv(t)
+	e.seed(nil)
+	// Three records quarantined for a field the schema no longer requires,
+	// newest first: m1 still fails (its user_id), m2 and m3 now pass; m4,
+	// on another topic, is not selected.
+	var (
+		missing  []quarantine.Entry
+		payloads []*quarantine.Payload
+	)
+	for i, user := range []string{hostile, "USER000002", "USER000003", "USER000004"} {
+		topic := rawTopic
+		if i == 3 {
+			topic = "other-events"
+		}
+		missing = append(missing, quarantine.Entry{
+			ID: fmt.Sprintf("m%d", i+1), SourceTopic: topic, SourceOffset: int64(10 + i), Key: fmt.Appendf(nil, "k%d", i+1),
+			QuarantinedAt: at.Add(-time.Duration(i+1) * time.Minute), Subject: "user_event", SchemaVersion: 1,
+			ErrorType: record.MissingField, ErrorField: "/country",
+			Errors: []record.Violation{{Type: record.MissingField, Field: "/country", Keyword: "required", Message: "missing"}},
+			Status: quarantine.StatusQuarantined,
+		})
+		payloads = append(payloads, &quarantine.Payload{Value: []byte(`{"user_id":"` + user + `","event_type":"view"}`)})
+	}
+	e.put(missing, payloads)
+	cluster, client := e.kafka()
+	svc := e.service(func(o *reprocess.Options) { o.BatchSize = 1 })
+	run(t, svc)
+	release := holdProduce(t, cluster)
+	h := e.handler(func(o *Options) {
+		o.Reprocess = svc
 		o.Principal = func(context.Context) (string, string) { return "ana", "operator" }
 	})
+	ctx := context.Background()
 
 	// The page comes prefilled from the quarantine browser's filters.
 	r := get(t, h, "/reprocess?error_type=MISSING_FIELD&topic=raw-events")
@@ -582,58 +560,94 @@ func TestReprocessFlow(t *testing.T) {
 	require.Contains(t, r.body, `<option value="clean" selected>`)
 
 	// Dry run: counts, the failures with escaped errors, and a confirmation
-	// carrying the same form.
+	// carrying the same form. Nothing changes.
 	form := url.Values{"error_type": {"MISSING_FIELD"}, "topic": {"raw-events"}, "target": {"raw"}, "reason": {"schema v2"}}
 	r = post(t, h, "/reprocess/dry-run", form, "HX-Request", "true")
 	require.Equal(t, http.StatusOK, r.status)
-	require.Equal(t, []reprocess.Filter{{ErrorType: record.MissingField, Topic: "raw-events"}}, rp.filters)
 	require.Contains(t, r.body, `id="dry-matched">3<`)
 	require.Contains(t, r.body, `id="dry-pass">2<`)
-	require.Contains(t, r.body, `href="/quarantine/bbb"`)
+	require.Contains(t, r.body, `href="/quarantine/m1"`)
+	require.Contains(t, r.body, "PATTERN_MISMATCH")
 	require.NotContains(t, r.body, "<script>alert")
 	require.Contains(t, r.body, `<input type="hidden" name="reason" value="schema v2">`)
 	require.Contains(t, r.body, `<input type="hidden" name="target" value="raw">`)
 	require.Contains(t, r.body, "Reprocess 3 records")
+	for _, en := range missing {
+		require.Equal(t, quarantine.StatusQuarantined, e.get(en.ID).Status, "a dry run changes nothing")
+	}
+	jobs, err := e.meta.UnfinishedJobs(ctx)
+	require.NoError(t, err)
+	require.Empty(t, jobs)
 
 	// Confirm: the job starts as the logged-in user, and its page follows.
 	r = post(t, h, "/reprocess/start", form)
 	require.Equal(t, http.StatusSeeOther, r.status)
-	require.Equal(t, "/reprocess/jobs/job1", r.header.Get("Location"))
-	require.Equal(t, reprocess.Request{
-		Filter: reprocess.Filter{ErrorType: record.MissingField, Topic: "raw-events"},
-		Target: reprocess.TargetRaw, Reason: "schema v2", Actor: "ana", Role: "operator",
-	}, rp.requests[0])
+	id := jobID(t, r.header.Get("Location"))
+	j, err := svc.Job(ctx, id)
+	require.NoError(t, err)
+	require.Equal(t, [4]string{"raw", "schema v2", "ana", "operator"}, [4]string{j.Target, j.Reason, j.Actor, j.Role})
+	var f reprocess.Filter
+	require.NoError(t, json.Unmarshal(j.Filter, &f))
+	require.Equal(t, reprocess.Filter{ErrorType: record.MissingField, Topic: rawTopic}, f)
 
-	rp.job = quarantine.Job{ID: "job1", State: quarantine.JobRunning, Matched: 4, Passed: 1, Failed: 1, Target: "raw"}
-	r = get(t, h, "/reprocess/jobs/job1")
+	// The job settles m1 (it fails again) and stops publishing m2: a third
+	// of the way.
+	e.job(id, func(j quarantine.Job) bool { return j.Failed == 1 })
+	r = get(t, h, "/reprocess/jobs/"+id)
 	require.Equal(t, http.StatusOK, r.status)
 	require.Contains(t, r.body, `hx-trigger="every 1s"`, "a running job refreshes itself")
-	require.Contains(t, r.body, `class="fill w50"`)
-	rp.job.State, rp.job.Passed, rp.job.Failed = quarantine.JobDone, 3, 1
-	r = get(t, h, "/reprocess/jobs/job1", "HX-Request", "true")
+	require.Contains(t, r.body, `class="fill w35"`)
+	release()
+	j = e.job(id, func(j quarantine.Job) bool { return j.State != quarantine.JobRunning })
+	require.Equal(t, [4]int64{3, 2, 1, 0}, [4]int64{j.Matched, j.Passed, j.Failed, j.Skipped})
+	r = get(t, h, "/reprocess/jobs/"+id, "HX-Request", "true")
 	require.NotContains(t, r.body, "<html")
 	require.NotContains(t, r.body, "hx-trigger", "a finished job stops refreshing")
 	require.Contains(t, r.body, `id="job-state">done<`)
+	require.Contains(t, r.body, `class="fill w100"`)
 	require.Equal(t, http.StatusNotFound, get(t, h, "/reprocess/jobs/nope").status)
+	require.Equal(t, quarantine.StatusFailedAgain, e.get("m1").Status)
+	for _, id := range []string{"m2", "m3"} {
+		en := e.get(id)
+		require.Equal(t, quarantine.StatusReprocessed, en.Status)
+		require.Equal(t, "ana", en.StatusActor)
+	}
+	require.Equal(t, quarantine.StatusQuarantined, e.get("m4").Status)
+	ends, err := kadm.NewClient(client).ListEndOffsets(ctx, rawTopic)
+	require.NoError(t, err)
+	end, _ := ends.Lookup(rawTopic, 0)
+	require.Equal(t, int64(2), end.Offset, "the two that pass, back to the raw topic")
 
 	// One record, from its page.
 	r = post(t, h, "/quarantine/aaa/reprocess", url.Values{"target": {"clean"}, "reason": {"fixed"}})
 	require.Equal(t, http.StatusSeeOther, r.status)
-	require.Equal(t, reprocess.Filter{IDs: []string{"aaa"}}, rp.requests[1].Filter)
-	require.Equal(t, reprocess.TargetClean, rp.requests[1].Target)
+	id = jobID(t, r.header.Get("Location"))
+	j = e.job(id, func(j quarantine.Job) bool { return j.State != quarantine.JobRunning })
+	require.Equal(t, "clean", j.Target)
+	f = reprocess.Filter{}
+	require.NoError(t, json.Unmarshal(j.Filter, &f))
+	require.Equal(t, reprocess.Filter{IDs: []string{"aaa"}}, f)
+	require.Equal(t, [2]int64{1, 1}, [2]int64{j.Matched, j.Failed}, "its user_id still fails")
+	require.Equal(t, quarantine.StatusFailedAgain, e.get("aaa").Status)
 
 	// Discard.
 	r = post(t, h, "/quarantine/aaa/discard", url.Values{"reason": {"test data"}})
 	require.Equal(t, http.StatusSeeOther, r.status)
 	require.Equal(t, "/quarantine/aaa", r.header.Get("Location"))
-	require.Equal(t, []quarantine.Change{{Actor: "ana", Role: "operator", Reason: "test data"}}, rp.discards)
+	aaa := e.get("aaa")
+	require.Equal(t, [3]string{string(quarantine.StatusDiscarded), "ana", "test data"},
+		[3]string{string(aaa.Status), aaa.StatusActor, aaa.StatusReason})
+	ev := e.events(quarantine.AuditTarget("aaa"))[0]
+	require.Equal(t, [4]string{quarantine.ActionDiscard, "ana", "operator", "test data"}, [4]string{ev.Action, ev.Actor, ev.Role, ev.Reason})
 	require.Equal(t, http.StatusNotFound, post(t, h, "/quarantine/nope/discard", nil).status)
 }
 
 func TestActionsHiddenFromViewers(t *testing.T) {
 	t.Parallel()
-	h, _ := fixture(t, func(o *Options) {
-		o.Reprocess = &fakeReprocessor{}
+	e := newEnv(t)
+	e.seed(nil)
+	h := e.handler(func(o *Options) {
+		o.Reprocess = e.service()
 		o.MayChange = func(context.Context) bool { return false }
 	})
 	for _, target := range []string{"/quarantine/aaa", "/quarantine", "/"} {
@@ -646,32 +660,40 @@ func TestActionsHiddenFromViewers(t *testing.T) {
 
 func TestReprocessProblems(t *testing.T) {
 	t.Parallel()
-	rp := &fakeReprocessor{}
-	h, _ := fixture(t, func(o *Options) { o.Reprocess = rp })
+	e := newEnv(t)
+	e.seed(nil)
+	svc := e.service()
+	stop := run(t, svc)
+	h := e.handler(func(o *Options) { o.Reprocess = svc })
 
 	r := post(t, h, "/reprocess/dry-run", url.Values{"target": {"elsewhere"}})
 	require.Contains(t, r.body, "Choose where the records that pass go.")
+	require.NotContains(t, r.body, "dry-matched")
 	r = post(t, h, "/reprocess/dry-run", url.Values{"target": {"clean"}, "error_type": {"NOPE"}})
 	require.Contains(t, r.body, "Unknown error type")
-	require.Empty(t, rp.filters)
+	require.NotContains(t, r.body, "dry-matched")
 
-	rp.err = fmt.Errorf("filter.status %q: only quarantined or failed_again records can be reprocessed: %w", "discarded", reprocess.ErrInvalidRequest)
-	r = post(t, h, "/reprocess/dry-run", url.Values{"target": {"clean"}})
+	// The service refuses what the form cannot: its reason is shown, the
+	// sentinel's words are not.
+	r = post(t, h, "/reprocess/dry-run", url.Values{"target": {"clean"}, "status": {"discarded"}})
 	require.Contains(t, r.body, "only quarantined or failed_again records can be reprocessed")
-	require.NotContains(t, r.body, "invalid reprocess request")
-	r = post(t, h, "/reprocess/start", url.Values{"target": {"clean"}})
+	require.NotContains(t, r.body, reprocess.ErrInvalidRequest.Error())
+	r = post(t, h, "/reprocess/start", url.Values{"target": {"clean"}, "status": {"discarded"}})
 	require.Equal(t, http.StatusBadRequest, r.status)
 
-	rp.err = reprocess.ErrClosed
-	require.Equal(t, http.StatusServiceUnavailable, post(t, h, "/reprocess/start", url.Values{"target": {"clean"}}).status)
-	rp.err = quarantine.ErrConflict
-	require.Equal(t, http.StatusConflict, post(t, h, "/quarantine/aaa/discard", url.Values{"reason": {"x"}}).status)
-	rp.err = errors.New("disk on fire")
-	require.Equal(t, http.StatusInternalServerError, post(t, h, "/quarantine/aaa/discard", url.Values{"reason": {"x"}}).status)
-
 	// htmx gets a redirect header instead of a 303 it would follow itself.
-	rp.err = nil
-	r = post(t, h, "/quarantine/aaa/reprocess", url.Values{"target": {"clean"}}, "HX-Request", "true")
+	r = post(t, h, "/quarantine/bbb/reprocess", url.Values{"target": {"clean"}}, "HX-Request", "true")
 	require.Equal(t, http.StatusNoContent, r.status)
-	require.Equal(t, "/reprocess/jobs/job1", r.header.Get("HX-Redirect"))
+	j := e.job(jobID(t, r.header.Get("HX-Redirect")), func(j quarantine.Job) bool { return j.State != quarantine.JobRunning })
+	require.Equal(t, quarantine.JobDone, j.State)
+
+	// A record discarded already cannot be again.
+	require.Equal(t, http.StatusSeeOther, post(t, h, "/quarantine/aaa/discard", url.Values{"reason": {"x"}}).status)
+	require.Equal(t, http.StatusConflict, post(t, h, "/quarantine/aaa/discard", url.Values{"reason": {"x"}}).status)
+
+	// A stopped service starts nothing; a closed store fails.
+	stop()
+	require.Equal(t, http.StatusServiceUnavailable, post(t, h, "/reprocess/start", url.Values{"target": {"clean"}}).status)
+	e.closeMeta()
+	require.Equal(t, http.StatusInternalServerError, post(t, h, "/quarantine/bbb/discard", url.Values{"reason": {"x"}}).status)
 }
