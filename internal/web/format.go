@@ -91,6 +91,15 @@ func fmtMillis(sec float64) string {
 	}
 }
 
+// relative returns v as a share of of (0 when of is not positive): bars of
+// a list scaled so that its biggest fills its bar.
+func relative(v, of float64) float64 {
+	if of <= 0 {
+		return 0
+	}
+	return v / of
+}
+
 // barClass maps a 0..1 share to one of 21 width classes (w0..w100 in steps
 // of 5) of the stylesheet: the CSP allows no inline style attributes.
 func barClass(share float64) string {

@@ -188,6 +188,7 @@ func (u *ui) parse() error {
 		"rate":     fmtRate,
 		"ms":       fmtMillis,
 		"barClass": barClass,
+		"relative": relative,
 		"add":      func(a, b int) int { return a + b },
 		"int64":    func(n int) int64 { return int64(n) },
 		"ratio": func(a, b int64) float64 {
