@@ -60,6 +60,7 @@ type Middleware struct {
 	ttl           time.Duration
 	log           *slog.Logger
 	now           func() time.Time
+	limit         failureLimiter
 }
 
 // anonymous is every request's principal when auth is off.
@@ -128,9 +129,18 @@ func (m *Middleware) Wrap(next http.Handler) http.Handler {
 			// they send.
 			next.ServeHTTP(w, r.WithContext(httpapi.WithPrincipal(r.Context(), p)))
 			return
-		case err != nil:
-			m.unauthorized(w, "the bearer token is not valid")
-			return
+		case how == viaBearer || err != nil:
+			// A refused address learns nothing more, right token or not.
+			addr := clientAddr(r)
+			if d := m.limit.retryAfter(addr, m.now()); d > 0 {
+				tooMany(w, d)
+				return
+			}
+			if err != nil {
+				m.limit.failed(addr, m.now())
+				m.unauthorized(w, "the bearer token is not valid")
+				return
+			}
 		case how == viaNone && m.Enabled():
 			if wantsPage(r) {
 				http.Redirect(w, r, loginPath+"?next="+url.QueryEscape(r.URL.RequestURI()), http.StatusSeeOther)

@@ -439,3 +439,43 @@ func TestNewRefusesBadTokens(t *testing.T) {
 		require.Error(t, err, name)
 	}
 }
+
+// TestFailedAuthenticationIsLimited: after ten wrong tokens within a minute
+// an address gets 429 for the rest of the minute, by bearer and by login
+// form alike, even with the right token (a refused guesser learns nothing);
+// once the minute is over it is served again.
+func TestFailedAuthenticationIsLimited(t *testing.T) {
+	t.Parallel()
+	now := time.Date(2026, 11, 3, 10, 0, 0, 0, time.UTC)
+	var mu sync.Mutex
+	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+	m, err := auth.New(auth.Options{Tokens: tokens, Now: clock, Logger: slog.New(slog.DiscardHandler)})
+	require.NoError(t, err)
+	srv := httptest.NewServer(m.Wrap(echo))
+	t.Cleanup(srv.Close)
+
+	for i := range 10 {
+		var resp *http.Response
+		if i%2 == 0 {
+			resp, _ = do(t, "GET", srv.URL+"/api/v1/stats", "wrong-token-0123456789", nil)
+			require.Equal(t, http.StatusUnauthorized, resp.StatusCode, "attempt %d", i+1)
+		} else {
+			resp = login(t, srv.URL, "wrong-token-0123456789", "/", nil)
+			require.Equal(t, http.StatusSeeOther, resp.StatusCode, "attempt %d", i+1)
+			require.Contains(t, resp.Header.Get("Location"), "error=1")
+		}
+	}
+	resp, body := do(t, "GET", srv.URL+"/api/v1/stats", viewerTok, nil)
+	require.Equal(t, http.StatusTooManyRequests, resp.StatusCode, "the right token too, while refused")
+	require.Contains(t, body, "too_many_failures")
+	require.Equal(t, "61", resp.Header.Get("Retry-After"))
+	require.Equal(t, http.StatusTooManyRequests, login(t, srv.URL, viewerTok, "/", nil).StatusCode)
+
+	mu.Lock()
+	now = now.Add(time.Minute)
+	mu.Unlock()
+	resp, _ = do(t, "GET", srv.URL+"/api/v1/stats", viewerTok, nil)
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	resp, _ = do(t, "GET", srv.URL+"/api/v1/stats", "wrong-token-0123456789", nil)
+	require.Equal(t, http.StatusUnauthorized, resp.StatusCode, "a new window starts counting again")
+}

@@ -112,8 +112,14 @@ func (m *Middleware) serveLogin(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, next, http.StatusSeeOther) //nolint:gosec // G710: next passed SafeNext: a local path
 		return
 	}
+	addr := clientAddr(r)
+	if d := m.limit.retryAfter(addr, m.now()); d > 0 {
+		tooMany(w, d)
+		return
+	}
 	t, ok := m.lookup(strings.TrimSpace(r.PostForm.Get("token")))
 	if !ok {
+		m.limit.failed(addr, m.now())
 		m.log.WarnContext(r.Context(), "login refused: unknown token", "remote", r.RemoteAddr)
 		q := url.Values{"error": {"1"}}
 		if next != "/" {
