@@ -168,13 +168,19 @@ func (a *App) schemaChanged(ctx context.Context, subject string) {
 // registryCompiler compiles registry versions with the config's decode
 // limits and business rules: a version whose schema is one of the
 // config's (same subject, same text up to whitespace) gets that entry's
-// rules (rules are configured per schema version), then the rules stored
-// with the version in the registry.
+// rules (rules are configured per schema version) and Protobuf message,
+// then the rules stored with the version in the registry.
 func registryCompiler(cfg *config.Config, configured []*schema.Version) registry.Compiler {
-	rulesOf := make(map[[2]string]*rules.Set, len(configured))
+	// What the config says of a schema beyond its text: its rules and, for
+	// Protobuf, the message of records without a wire header.
+	type extras struct {
+		rules   *rules.Set
+		message string
+	}
+	extrasOf := make(map[[2]string]extras, len(configured))
 	for i, v := range configured {
 		src, err := cfg.SchemaSource(i)
-		if err != nil || v.Rules == nil {
+		if err != nil || (v.Rules == nil && cfg.Schemas[i].Message == "") {
 			continue // CompileSchemas read it already
 		}
 		// The registry's canonical text: a .proto trimmed, JSON compacted.
@@ -186,7 +192,7 @@ func registryCompiler(cfg *config.Config, configured []*schema.Version) registry
 			}
 			text = buf.String()
 		}
-		rulesOf[[2]string{v.Subject, text}] = v.Rules
+		extrasOf[[2]string{v.Subject, text}] = extras{rules: v.Rules, message: cfg.Schemas[i].Message}
 	}
 	lim := JSONLimits(cfg)
 	return func(req registry.CompileRequest) (*schema.Version, error) {
@@ -196,7 +202,9 @@ func registryCompiler(cfg *config.Config, configured []*schema.Version) registry
 		case schema.FormatAvro:
 			v, err = avro.Compile(req.Subject, req.Version, []byte(req.Text), avro.Options{JSONLimits: lim})
 		case schema.FormatProtobuf:
-			v, err = protobuf.Compile(req.Subject, req.Version, []byte(req.Text), protobuf.Options{MaxDepth: cfg.Limits.MaxDepth})
+			v, err = protobuf.Compile(req.Subject, req.Version, []byte(req.Text), protobuf.Options{
+				MaxDepth: cfg.Limits.MaxDepth, Message: extrasOf[[2]string{req.Subject, req.Text}].message,
+			})
 		default:
 			v, err = schema.CompileJSON(req.Subject, req.Version, []byte(req.Text), schema.JSONOptions{Limits: lim})
 		}
@@ -211,7 +219,7 @@ func registryCompiler(cfg *config.Config, configured []*schema.Version) registry
 				return nil, fmt.Errorf("the version's rule set: %w", err)
 			}
 		}
-		v.Rules = rules.Join(rulesOf[[2]string{req.Subject, req.Text}], stored)
+		v.Rules = rules.Join(extrasOf[[2]string{req.Subject, req.Text}].rules, stored)
 		return v, nil
 	}
 }
@@ -231,7 +239,7 @@ func CompileSchemas(cfg *config.Config) ([]*schema.Version, error) {
 		case config.SchemaTypeAvro:
 			v, err = avro.Compile(s.Subject, s.Version, src, avro.Options{JSONLimits: lim})
 		case config.SchemaTypeProtobuf:
-			v, err = protobuf.Compile(s.Subject, s.Version, src, protobuf.Options{MaxDepth: cfg.Limits.MaxDepth})
+			v, err = protobuf.Compile(s.Subject, s.Version, src, protobuf.Options{MaxDepth: cfg.Limits.MaxDepth, Message: s.Message})
 		default:
 			v, err = schema.CompileJSON(s.Subject, s.Version, src, schema.JSONOptions{Limits: lim})
 		}

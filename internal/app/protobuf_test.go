@@ -93,3 +93,36 @@ func TestProtobufThroughPipeline(t *testing.T) {
 	require.Equal(t, "RULE_VIOLATION", header(dlq[1], pipeline.HeaderErrorType))
 	require.Equal(t, "/parcels", header(dlq[1], pipeline.HeaderErrorField))
 }
+
+// TestProtobufConfiguredMessage: records without a wire header are read as
+// the message the config names (schemas[].message), not the first one.
+func TestProtobufConfiguredMessage(t *testing.T) {
+	cfg := config.Default()
+	cfg.DataDir = t.TempDir()
+	cfg.Kafka.Partitions = 1
+	cfg.Topics.Inputs = []config.Input{{Topic: "raw-events", Subject: "addresses"}}
+	cfg.Schemas = []config.Schema{{
+		Subject: "addresses", Type: config.SchemaTypeProtobuf, Version: 1, Schema: shipmentProto,
+		Message: "logistics.Address",
+	}}
+	gw := startWith(t, cfg)
+	addr := gw.app.KafkaAddr()
+
+	pv, err := protobuf.Parse([]byte(shipmentProto), protobuf.Options{Message: "logistics.Address"})
+	require.NoError(t, err)
+	address := func(zip string) []byte {
+		m := dynamicpb.NewMessage(pv.Default())
+		m.Set(m.Descriptor().Fields().ByName("zip"), protoreflect.ValueOfString(zip))
+		b, err := proto.Marshal(m)
+		require.NoError(t, err)
+		return b
+	}
+	good := address("10115") // read as a Shipment, it would be id "10115": PATTERN_MISMATCH
+	produce(t, addr, &kgo.Record{Key: []byte("k"), Value: good}, &kgo.Record{Key: []byte("k"), Value: address("1")})
+
+	clean := consumeExactly(t, addr, cfg.Topics.Clean, 1)
+	require.Equal(t, good, clean[0].Value)
+	dlq := consumeExactly(t, addr, cfg.Topics.DLQ, 1)
+	require.Equal(t, "LENGTH_VIOLATION", header(dlq[0], pipeline.HeaderErrorType))
+	require.Equal(t, "/zip", header(dlq[0], pipeline.HeaderErrorField))
+}

@@ -197,6 +197,11 @@ type Schema struct {
 	// docs/rules.md. They are compiled and type-checked by Validate.
 	// Default none.
 	Rules []rules.Spec `yaml:"rules,omitempty"`
+	// Message is, for a PROTOBUF schema, the fully qualified message type
+	// (pkg.Msg) of records that carry no Confluent wire header (a header's
+	// message indexes choose for the others). Default "": the schema's
+	// first message.
+	Message string `yaml:"message,omitempty"`
 }
 
 // applyDefaults sets the fields of a list element that have a non-zero

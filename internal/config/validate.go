@@ -201,6 +201,9 @@ func (c *Config) validateSchemas(p *problems) {
 		if s.Version < 1 {
 			p.add(key+".version", "must be at least 1, got %d", s.Version)
 		}
+		if s.Message != "" && s.Type != SchemaTypeProtobuf {
+			p.add(key+".message", "names a Protobuf message type; this schema is %s", s.Type)
+		}
 		switch {
 		case s.File != "" && s.Schema != "":
 			p.add(key, "set either file or schema, not both")
