@@ -1,9 +1,7 @@
 package app
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -183,14 +181,9 @@ func registryCompiler(cfg *config.Config, configured []*schema.Version) registry
 		if err != nil || (v.Rules == nil && cfg.Schemas[i].Message == "") {
 			continue // CompileSchemas read it already
 		}
-		// The registry's canonical text: a .proto trimmed, JSON compacted.
-		text := string(bytes.TrimSpace(src))
-		if v.Format != schema.FormatProtobuf {
-			var buf bytes.Buffer
-			if json.Compact(&buf, src) != nil {
-				continue
-			}
-			text = buf.String()
+		text, err := registry.CanonicalText(v.Format, string(src))
+		if err != nil {
+			continue // not JSON: the registry refused it too
 		}
 		extrasOf[[2]string{v.Subject, text}] = extras{rules: v.Rules, message: cfg.Schemas[i].Message}
 	}

@@ -106,21 +106,29 @@ func canonical(format schema.Format, src string) (schema.Format, string, error) 
 	if err != nil {
 		return "", "", err
 	}
-	if f == schema.FormatProtobuf {
-		text := strings.TrimSpace(src)
-		if err := compat.Validate(f, []byte(text)); err != nil {
-			return "", "", fmt.Errorf("%w: %w", ErrInvalidSchema, err)
-		}
-		return f, text, nil
+	text, err := CanonicalText(f, src)
+	if err != nil {
+		return "", "", fmt.Errorf("%w: %w", ErrInvalidSchema, err)
+	}
+	if err := compat.Validate(f, []byte(text)); err != nil {
+		return "", "", fmt.Errorf("%w: %w", ErrInvalidSchema, err)
+	}
+	return f, text, nil
+}
+
+// CanonicalText returns src as the registry stores and compares it: a
+// .proto trimmed, a JSON document (JSON Schema, Avro) compacted, so that
+// whitespace alone never makes a new schema. A JSON document that does not
+// parse is an error.
+func CanonicalText(format schema.Format, src string) (string, error) {
+	if format == schema.FormatProtobuf {
+		return strings.TrimSpace(src), nil
 	}
 	var buf bytes.Buffer
 	if err := json.Compact(&buf, []byte(src)); err != nil {
-		return "", "", fmt.Errorf("%w: %w", ErrInvalidSchema, err)
+		return "", err
 	}
-	if err := compat.Validate(f, buf.Bytes()); err != nil {
-		return "", "", fmt.Errorf("%w: %w", ErrInvalidSchema, err)
-	}
-	return f, buf.String(), nil
+	return buf.String(), nil
 }
 
 // Register stores req.Schema as the next version of req.Subject, after
