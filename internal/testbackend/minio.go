@@ -181,9 +181,6 @@ func (s *MinIOServer) removeBucket(bucket string) error {
 	return s.client.RemoveBucket(ctx, bucket)
 }
 
-// Endpoint returns the server's host:port.
-func (s *MinIOServer) Endpoint() string { return s.endpoint }
-
 // Stop shuts the server down. Only for a server from NewMinIOServer.
 func (s *MinIOServer) Stop() error {
 	s.mu.Lock()
