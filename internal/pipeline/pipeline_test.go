@@ -65,6 +65,8 @@ type env struct {
 	engine   *validate.Engine
 	// batchSize is the pipelines' batch size; 0 means 50.
 	batchSize int
+	// onCommit is the pipelines' OnCommit hook, nil for none.
+	onCommit func([]*kgo.Record)
 }
 
 func newEnv(t *testing.T, opts ...kfake.Opt) *env {
@@ -113,7 +115,7 @@ func (e *env) runWith(group string, metrics *pipeline.Metrics, payloads quaranti
 		Client: cl, Engine: e.engine, Metadata: e.meta, Payloads: payloads,
 		CleanTopic: cleanTopic, DLQTopic: dlqTopic, Metrics: metrics, BatchSize: cmp.Or(e.batchSize, 50),
 		RetryBackoffMin: time.Millisecond, RetryBackoffMax: 5 * time.Millisecond,
-		Circuit: breaker,
+		Circuit: breaker, OnCommit: e.onCommit,
 	})
 	require.NoError(e.t, err)
 	ctx, cancel := context.WithCancel(context.Background())
@@ -577,6 +579,12 @@ func TestPipelineParallelValidationKeepsOrder(t *testing.T) {
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(4)) // several validators, whatever the machine
 	e := newEnv(t)
 	e.batchSize = 3000
+	var biggest atomic.Int64
+	e.onCommit = func(recs []*kgo.Record) {
+		if int64(len(recs)) > biggest.Load() {
+			biggest.Store(int64(len(recs)))
+		}
+	}
 	const n = 3000
 	recs := make([]*kgo.Record, n)
 	for i := range recs {
@@ -592,6 +600,9 @@ func TestPipelineParallelValidationKeepsOrder(t *testing.T) {
 	clean := e.consume(cleanTopic, n-invalid)
 	dlq := e.consume(dlqTopic, invalid)
 	require.NoError(t, stop())
+	// A batch of 1024 records or more goes to four validators (at least
+	// 256 each): the path under test was taken.
+	require.GreaterOrEqual(t, biggest.Load(), int64(1024), "no batch was big enough to be validated in parallel")
 
 	last := map[int32]int{0: -1, 1: -1, 2: -1}
 	for _, r := range clean {
