@@ -22,7 +22,7 @@ func PrincipalFrom(ctx context.Context) Principal {
 	if p, ok := ctx.Value(principalKey{}).(Principal); ok {
 		return p
 	}
-	return anonymous
+	return AnonymousAdmin
 }
 
 // ActorFrom returns the audit actor and role of the request context: the
@@ -36,5 +36,5 @@ func ActorFrom(ctx context.Context) (name, role string) {
 	return p.Name, p.Role
 }
 
-// anonymous is every request's principal when auth is off.
-var anonymous = Principal{Name: Anonymous, Role: "admin"}
+// AnonymousAdmin is every request's principal when auth is off.
+var AnonymousAdmin = Principal{Name: Anonymous, Role: "admin"}

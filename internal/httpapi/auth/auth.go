@@ -63,9 +63,6 @@ type Middleware struct {
 	limit         failureLimiter
 }
 
-// anonymous is every request's principal when auth is off.
-var anonymous = httpapi.Principal{Name: "anonymous", Role: RoleAdmin}
-
 // New returns a Middleware.
 func New(opts Options) (*Middleware, error) {
 	m := &Middleware{
@@ -179,7 +176,7 @@ func (m *Middleware) Wrap(next http.Handler) http.Handler {
 			sw.status = http.StatusOK
 		}
 		if sw.status/100 == 2 && !audited() {
-			m.record(r, p, sw.status)
+			m.record(r, sw.status)
 		}
 	})
 }
@@ -201,7 +198,7 @@ var errBadBearer = errors.New("invalid bearer token")
 // an error.
 func (m *Middleware) authenticate(r *http.Request) (httpapi.Principal, via, error) {
 	if !m.Enabled() {
-		return anonymous, viaNone, nil
+		return httpapi.AnonymousAdmin, viaNone, nil
 	}
 	if h := r.Header.Get("Authorization"); h != "" {
 		scheme, tok, _ := strings.Cut(h, " ")
@@ -280,24 +277,15 @@ func crossSite(r *http.Request) bool {
 
 // record appends the audit event of a change that succeeded. The change is
 // done: a failure to record it is logged, not answered.
-func (m *Middleware) record(r *http.Request, p httpapi.Principal, status int) {
-	details, _ := json.Marshal(map[string]any{"method": r.Method, "path": r.URL.Path, "status": status})
-	role := p.Role
-	if p == anonymous {
-		role = ""
-	}
-	ev := audit.Event{
-		At:      m.now().UTC(),
-		Actor:   p.Name,
-		Role:    role,
-		Action:  "http.request",
-		Target:  r.Method + " " + r.URL.Path,
-		Details: details,
-	}
+func (m *Middleware) record(r *http.Request, status int) {
+	target := r.Method + " " + r.URL.Path
+	ev := httpapi.AuditEvent(r.Context(), "http.request", target, "",
+		map[string]any{"method": r.Method, "path": r.URL.Path, "status": status})
+	ev.At = m.now().UTC()
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), 10*time.Second)
 	defer cancel()
 	if err := m.audit.Append(ctx, ev); err != nil {
-		m.log.ErrorContext(ctx, "appending to the audit log", "actor", p.Name, "target", ev.Target, "err", err)
+		m.log.ErrorContext(ctx, "appending to the audit log", "actor", ev.Actor, "target", target, "err", err)
 	}
 }
 
