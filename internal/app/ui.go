@@ -2,17 +2,13 @@ package app
 
 import (
 	"context"
-	"fmt"
 	"net/http"
-	"slices"
 
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/dataquarantine/dataquarantine/internal/audit"
 	"github.com/dataquarantine/dataquarantine/internal/httpapi"
 	"github.com/dataquarantine/dataquarantine/internal/httpapi/auth"
 	"github.com/dataquarantine/dataquarantine/internal/live"
-	"github.com/dataquarantine/dataquarantine/internal/quarantine"
 	"github.com/dataquarantine/dataquarantine/internal/web"
 )
 
@@ -35,7 +31,7 @@ func (a *App) newUI(reg *prometheus.Registry) (http.Handler, *live.Sampler, erro
 		Logger:     a.log,
 	}
 	if a.audit != nil {
-		opts.History = auditHistory{a.audit}
+		opts.History = web.AuditHistory(a.audit)
 	}
 	if a.replay != nil {
 		opts.Reprocess = a.replay
@@ -54,23 +50,4 @@ func (a *App) newUI(reg *prometheus.Registry) (http.Handler, *live.Sampler, erro
 		return nil, nil, err
 	}
 	return ui, stats, nil
-}
-
-// auditHistory reads a quarantined record's history from the audit trail.
-type auditHistory struct{ log audit.Log }
-
-// historyLimit bounds a record's history on its page.
-const historyLimit = 200
-
-func (h auditHistory) History(ctx context.Context, id string) ([]web.HistoryEvent, error) {
-	page, err := h.log.List(ctx, audit.Filter{Target: quarantine.AuditTarget(id), Limit: historyLimit})
-	if err != nil {
-		return nil, fmt.Errorf("listing the audit events of %s: %w", id, err)
-	}
-	out := make([]web.HistoryEvent, 0, len(page.Events))
-	for _, e := range page.Events {
-		out = append(out, web.HistoryEvent{At: e.At, Actor: e.Actor, Action: e.Action, Detail: e.Reason})
-	}
-	slices.Reverse(out) // the log lists newest first
-	return out, nil
 }

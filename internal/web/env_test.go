@@ -6,7 +6,6 @@ import (
 	"log/slog"
 	"net/http"
 	"path/filepath"
-	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -255,21 +254,4 @@ func (e *env) job(id string, ok func(quarantine.Job) bool) quarantine.Job {
 		return ok(j)
 	}, 10*time.Second, time.Millisecond)
 	return j
-}
-
-// auditHistory is a record's history from the audit log, oldest first, as
-// the gateway builds it (internal/app, which this package cannot import).
-type auditHistory struct{ log audit.Log }
-
-func (h auditHistory) History(ctx context.Context, id string) ([]HistoryEvent, error) {
-	page, err := h.log.List(ctx, audit.Filter{Target: quarantine.AuditTarget(id)})
-	if err != nil {
-		return nil, err
-	}
-	var out []HistoryEvent
-	for _, ev := range page.Events {
-		out = append(out, HistoryEvent{At: ev.At, Actor: ev.Actor, Action: ev.Action, Detail: ev.Reason})
-	}
-	slices.Reverse(out)
-	return out, nil
 }

@@ -335,7 +335,7 @@ func TestActionsAndHistoryOnlyWhenSet(t *testing.T) {
 		quarantine.Change{Actor: "ana", Role: "operator", Reason: hostile}))
 	h = e.handler(func(o *Options) {
 		o.Reprocess = svc
-		o.History = auditHistory{e.meta.AuditLog()}
+		o.History = AuditHistory(e.meta.AuditLog())
 	})
 	r = get(t, h, "/quarantine/aaa")
 	for _, want := range []string{
