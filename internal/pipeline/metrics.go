@@ -75,7 +75,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 	}, []string{"store"})
 	m.layers = prometheus.NewHistogramVec(prometheus.HistogramOpts{
 		Name:    "validation_layer_duration_seconds",
-		Help:    "Time of one validation layer on one record, sampled (one record in 16): decode, schema (decode included for formats checked in one pass, such as Avro binary), rules.",
+		Help:    "Time of one validation layer on one record, sampled (records whose offset is a multiple of 16): decode, schema (decode included for formats checked in one pass, such as Avro binary), rules.",
 		Buckets: LatencyBuckets,
 	}, []string{"layer"})
 	reg.MustRegister(m.processed, m.valid, m.invalid, m.duration, m.storeErrors, m.batches, m.rules, m.writes, m.fallbacks, m.layers)

@@ -344,8 +344,8 @@ func TestEngineLayerTiming(t *testing.T) {
 	e, err := validate.New(validate.Options{Resolver: schema.Fixed{Version: v}, Layers: &log, LayerSampleEvery: 4})
 	require.NoError(t, err)
 	var verdict record.Verdict
-	for range 8 {
-		require.NoError(t, e.Validate(&record.Record{Topic: "t", Value: []byte(event300)}, &verdict))
+	for offset := range int64(8) {
+		require.NoError(t, e.Validate(&record.Record{Topic: "t", Offset: offset, Value: []byte(event300)}, &verdict))
 	}
-	require.Len(t, log.layers, 6, "two records in eight sampled, three layers each")
+	require.Len(t, log.layers, 6, "offsets 0 and 4 sampled, three layers each")
 }
