@@ -474,22 +474,35 @@ func (h *Handler) check(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, out)
 }
 
+// subjectLevelSet answers, for GET /config/{subject} and /mode/{subject}
+// without defaultToGlobal, Confluent's "not configured" error when the
+// subject has no setting of its own (set reports whether it has), and
+// reports whether the request may go on.
+func (h *Handler) subjectLevelSet(w http.ResponseWriter, r *http.Request, set func(registry.Config) bool, code int, what string) bool {
+	subject := r.PathValue("subject")
+	if subject == "" || flag(r, "defaultToGlobal") {
+		return true
+	}
+	c, err := h.reg.Config(r.Context(), subject)
+	if err != nil && !errors.Is(err, registry.ErrNotFound) {
+		h.fail(w, r, err)
+		return false
+	}
+	if !set(c) {
+		h.failCode(w, code, "Subject '"+subject+"' does not have subject-level "+what+" configured")
+		return false
+	}
+	return true
+}
+
 type configResponse struct {
 	CompatibilityLevel string `json:"compatibilityLevel"`
 }
 
 func (h *Handler) getConfig(w http.ResponseWriter, r *http.Request) {
 	subject := r.PathValue("subject")
-	if subject != "" && !flag(r, "defaultToGlobal") {
-		c, err := h.reg.Config(r.Context(), subject)
-		if err != nil && !errors.Is(err, registry.ErrNotFound) {
-			h.fail(w, r, err)
-			return
-		}
-		if c.Compatibility == "" {
-			h.failCode(w, codeSubjectLevelCompatNotSet, "Subject '"+subject+"' does not have subject-level compatibility configured")
-			return
-		}
+	if !h.subjectLevelSet(w, r, func(c registry.Config) bool { return c.Compatibility != "" }, codeSubjectLevelCompatNotSet, "compatibility") {
+		return
 	}
 	level, err := h.reg.Compatibility(r.Context(), subject)
 	if err != nil {
@@ -539,16 +552,8 @@ type modeBody struct {
 
 func (h *Handler) getMode(w http.ResponseWriter, r *http.Request) {
 	subject := r.PathValue("subject")
-	if subject != "" && !flag(r, "defaultToGlobal") {
-		c, err := h.reg.Config(r.Context(), subject)
-		if err != nil && !errors.Is(err, registry.ErrNotFound) {
-			h.fail(w, r, err)
-			return
-		}
-		if c.Mode == "" {
-			h.failCode(w, codeSubjectLevelModeNotSet, "Subject '"+subject+"' does not have subject-level mode configured")
-			return
-		}
+	if !h.subjectLevelSet(w, r, func(c registry.Config) bool { return c.Mode != "" }, codeSubjectLevelModeNotSet, "mode") {
+		return
 	}
 	m, err := h.reg.Mode(r.Context(), subject)
 	if err != nil {
