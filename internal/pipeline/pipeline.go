@@ -388,8 +388,12 @@ func (p *Pipeline) validateAll(ctx context.Context, recs []*kgo.Record) error {
 		}
 		return nil
 	}
+	prev := ""
 	for _, kr := range recs {
-		p.observer(kr.Topic) // created here: the goroutines only read the map
+		if kr.Topic != prev { // a batch holds runs of one topic's records
+			p.observer(kr.Topic) // created here: the goroutines only read the map
+			prev = kr.Topic
+		}
 	}
 	errs := make(chan error, workers)
 	chunk := (len(recs) + workers - 1) / workers
