@@ -35,6 +35,14 @@ type GroupOptions struct {
 	// for a silent member before reassigning its partitions. Heartbeats go
 	// every third of it, at most every 3s. Default 45s.
 	SessionTimeout time.Duration
+	// Limits caps the producer's batches per topic at the topics'
+	// max.message.bytes (fill it with TopicLimits.Read before producing).
+	// Default: DefaultMaxMessageBytes for every topic.
+	Limits *TopicLimits
+	// Compression is the codec of produced batches: "none", "gzip",
+	// "snappy", "lz4" or "zstd". Default "none": every Kafka client can
+	// read it (kafkajs, for one, reads only gzip without a plugin).
+	Compression string
 	// Logger receives the client's warnings and errors. Default slog.Default().
 	Logger *slog.Logger
 }
@@ -114,6 +122,10 @@ func groupOpts(opts GroupOptions) ([]kgo.Opt, error) {
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
+	produce, err := producerOpts(opts.Limits, opts.Compression)
+	if err != nil {
+		return nil, err
+	}
 	kopts := []kgo.Opt{
 		kgo.SeedBrokers(opts.Brokers...),
 		kgo.ClientID(opts.ClientID),
@@ -127,12 +139,10 @@ func groupOpts(opts GroupOptions) ([]kgo.Opt, error) {
 		kgo.HeartbeatInterval(min(3*time.Second, opts.SessionTimeout/3)),
 		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
 		kgo.FetchIsolationLevel(kgo.ReadCommitted()),
-		kgo.RequiredAcks(kgo.AllISRAcks()),
-		kgo.RecordPartitioner(SourcePartitioner()),
 		kgo.MaxBufferedRecords(opts.MaxBufferedRecords),
 		kgo.FetchMaxBytes(opts.FetchMaxBytes),
-		kgo.ProducerLinger(0),
 	}
+	kopts = append(kopts, produce...)
 	if opts.OnAssigned != nil {
 		kopts = append(kopts, kgo.OnPartitionsAssigned(func(_ context.Context, _ *kgo.Client, m map[string][]int32) {
 			opts.OnAssigned(m)
@@ -142,6 +152,82 @@ func groupOpts(opts GroupOptions) ([]kgo.Opt, error) {
 }
 
 const defaultSessionTimeout = 45 * time.Second
+
+// ProducerOptions configure NewProducer.
+type ProducerOptions struct {
+	// Brokers are the seed brokers. Required.
+	Brokers []string
+	// ClientID identifies the client to brokers. Default "dataquarantine".
+	ClientID string
+	// Limits and Compression: as GroupOptions'.
+	Limits      *TopicLimits
+	Compression string
+}
+
+// NewProducer returns a client that produces as the group client does
+// (idempotent, acks=all, source partitions kept, batches capped at each
+// topic's max.message.bytes, the configured codec) and consumes nothing:
+// the reprocess jobs' publisher when the group client produces only inside
+// transactions.
+func NewProducer(opts ProducerOptions) (*kgo.Client, error) {
+	if len(opts.Brokers) == 0 {
+		return nil, errors.New("kafka: Brokers are required")
+	}
+	if opts.ClientID == "" {
+		opts.ClientID = "dataquarantine"
+	}
+	produce, err := producerOpts(opts.Limits, opts.Compression)
+	if err != nil {
+		return nil, err
+	}
+	cl, err := kgo.NewClient(append([]kgo.Opt{kgo.SeedBrokers(opts.Brokers...), kgo.ClientID(opts.ClientID)}, produce...)...)
+	if err != nil {
+		return nil, fmt.Errorf("creating kafka producer: %w", err)
+	}
+	return cl, nil
+}
+
+// producerOpts are the produce settings every client of the gateway
+// shares: idempotent with acks=all (franz-go's defaults, retrying forever),
+// records kept in their source partition (SourcePartitioner), sent at once,
+// batches capped at the topics' max.message.bytes, compressed with codec.
+func producerOpts(limits *TopicLimits, compression string) ([]kgo.Opt, error) {
+	if limits == nil {
+		limits = NewTopicLimits()
+	}
+	codec, err := Codec(compression)
+	if err != nil {
+		return nil, err
+	}
+	return []kgo.Opt{
+		kgo.RequiredAcks(kgo.AllISRAcks()),
+		kgo.RecordPartitioner(SourcePartitioner()),
+		kgo.ProducerLinger(0),
+		kgo.ProducerBatchMaxBytesFn(limits.For),
+		kgo.ProducerBatchCompression(codec),
+	}, nil
+}
+
+// Compressions are the codecs kafka.compression accepts, "none" first (the
+// default).
+var Compressions = []string{"none", "gzip", "snappy", "lz4", "zstd"}
+
+// Codec returns the producer codec named name ("" is "none").
+func Codec(name string) (kgo.CompressionCodec, error) {
+	switch name {
+	case "", "none":
+		return kgo.NoCompression(), nil
+	case "gzip":
+		return kgo.GzipCompression(), nil
+	case "snappy":
+		return kgo.SnappyCompression(), nil
+	case "lz4":
+		return kgo.Lz4Compression(), nil
+	case "zstd":
+		return kgo.ZstdCompression(), nil
+	}
+	return kgo.CompressionCodec{}, fmt.Errorf("kafka: unknown compression %q (want one of %v)", name, Compressions)
+}
 
 // SourcePartitioner sends a record to partition r.Partition modulo the
 // topic's partition count. The pipeline sets r.Partition to the source
