@@ -2,7 +2,10 @@ package pipeline
 
 import (
 	"encoding/json"
+	"strings"
 	"unicode/utf8"
+
+	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/dataquarantine/dataquarantine/internal/record"
 )
@@ -23,10 +26,32 @@ const (
 	// HeaderErrorsTotal is set when dq.errors lists only the first
 	// maxHeaderErrors violations: the metadata row keeps them all.
 	HeaderErrorsTotal = "dq.errors.total"
-	// HeaderPayloadOmitted is set when the value was dropped from the DLQ
-	// record because it no longer fit the topic's size limit.
+	// HeaderPayloadOmitted is set when parts of the record (its value,
+	// then its key, then its own headers) were left out of the DLQ record
+	// because the whole no longer fit the DLQ topic's size limit; it says
+	// which. The payload store keeps the whole record.
 	HeaderPayloadOmitted = "dq.payload.omitted"
 )
+
+// outgoingHeaders returns a record's received headers as they leave the
+// gateway (record.OutgoingHeaderKey: a producer's dq.X becomes
+// dq.original.X): hs itself when it holds no dq.* key, the common case,
+// which allocates nothing.
+func outgoingHeaders(hs []kgo.RecordHeader) []kgo.RecordHeader {
+	i := 0
+	for i < len(hs) && !strings.HasPrefix(hs[i].Key, record.HeaderPrefix) {
+		i++
+	}
+	if i == len(hs) {
+		return hs
+	}
+	out := make([]kgo.RecordHeader, len(hs), len(hs)+dlqHeaderCount)
+	copy(out, hs)
+	for ; i < len(out); i++ {
+		out[i].Key = record.OutgoingHeaderKey(out[i].Key)
+	}
+	return out
+}
 
 // Header size bounds: a violation's field and message come from the payload
 // (a hostile 1 MB key becomes a 1 MB field pointer), so what goes into

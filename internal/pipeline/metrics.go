@@ -22,6 +22,13 @@ type Metrics struct {
 	writes      *prometheus.HistogramVec
 	fallbacks   *prometheus.CounterVec
 	layers      *prometheus.HistogramVec
+	// resolveErrors, permanent, released and detours say what held a
+	// batch back, or routed a record elsewhere, and why.
+	resolveErrors *prometheus.CounterVec
+	permanent     *prometheus.CounterVec
+	released      prometheus.Counter
+	detours       *prometheus.CounterVec
+	progress      progress
 }
 
 // LatencyBuckets resolve microsecond validation times and the 1-50 ms range
@@ -53,8 +60,24 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		}, []string{"topic"}),
 		storeErrors: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "store_write_errors_total",
-			Help: "Failed writes, each retried, by target: payloads, metadata, kafka_produce, kafka_commit, schema_resolver.",
+			Help: "Failed writes, each retried, by target: payloads, metadata, kafka_produce, kafka_commit, kafka_transaction.",
 		}, []string{"store"}),
+		resolveErrors: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "schema_resolve_errors_total",
+			Help: "Failed schema lookups while validating (the registry's store unreachable), each retried; never a reason to quarantine a record.",
+		}, []string{"stage"}),
+		permanent: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "pipeline_permanent_errors_total",
+			Help: "Failures that retrying cannot fix (a refused write, an authorization error), by stage: schema_resolver, payloads, metadata, kafka_produce. Counted once per streak; the batch waits, uncommitted, until the cause is fixed.",
+		}, []string{"stage"}),
+		released: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "pipeline_batches_released_total",
+			Help: "Batches that could not be made durable within pipeline.max_batch_hold and were released (rewound, uncommitted) to be polled again, letting a rebalance through.",
+		}),
+		detours: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "records_detoured_total",
+			Help: "Records the broker refused for what they are, by what happened: clean_refused (a valid record the clean topic refused, quarantined instead), dlq_shrunk (a DLQ record sent again with less of itself), dlq_dropped (a DLQ record refused even then; its payload and row are stored).",
+		}, []string{"outcome"}),
 		batches: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "pipeline_batches_total",
 			Help: "Batches fully written and committed.",
@@ -78,7 +101,23 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		Help:    "Time of one validation layer on one record, sampled (records whose offset is a multiple of 16): decode, schema (decode included for formats checked in one pass, such as Avro binary), rules.",
 		Buckets: LatencyBuckets,
 	}, []string{"layer"})
-	reg.MustRegister(m.processed, m.valid, m.invalid, m.duration, m.storeErrors, m.batches, m.rules, m.writes, m.fallbacks, m.layers)
+	reg.MustRegister(m.processed, m.valid, m.invalid, m.duration, m.storeErrors, m.batches, m.rules, m.writes, m.fallbacks, m.layers,
+		m.resolveErrors, m.permanent, m.released, m.detours,
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "pipeline_seconds_since_last_commit",
+			Help: "Seconds since the pipeline last committed a batch (since it started, before the first).",
+		}, func() float64 { return time.Since(m.progress.Get().LastCommit).Seconds() }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "pipeline_uncommitted_seconds",
+			Help: "Seconds since the pipeline polled the oldest records it has not committed yet; 0 when everything polled is committed. Grows while a batch is retried.",
+		}, func() float64 {
+			if s := m.progress.Get().PendingSince; !s.IsZero() {
+				return time.Since(s).Seconds()
+			}
+			return 0
+		}),
+	)
+	m.progress.committed(time.Now())
 	return m
 }
 

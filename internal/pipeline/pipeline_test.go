@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"math/rand/v2"
 	"path/filepath"
@@ -31,6 +30,7 @@ import (
 	"github.com/dataquarantine/dataquarantine/internal/quarantine/fs"
 	"github.com/dataquarantine/dataquarantine/internal/quarantine/sqlite"
 	"github.com/dataquarantine/dataquarantine/internal/record"
+	"github.com/dataquarantine/dataquarantine/internal/retry"
 	"github.com/dataquarantine/dataquarantine/internal/rules"
 	"github.com/dataquarantine/dataquarantine/internal/schema"
 	"github.com/dataquarantine/dataquarantine/internal/validate"
@@ -67,9 +67,17 @@ type env struct {
 	batchSize int
 	// onCommit is the pipelines' OnCommit hook, nil for none.
 	onCommit func([]*kgo.Record)
+	// maxBatchHold is the pipelines' MaxBatchHold; 0 is the default.
+	maxBatchHold time.Duration
 }
 
 func newEnv(t *testing.T, opts ...kfake.Opt) *env {
+	t.Helper()
+	return newSizedEnv(t, 1024, opts...)
+}
+
+// newSizedEnv is newEnv with the engine's limits.max_bytes at maxBytes.
+func newSizedEnv(t *testing.T, maxBytes int, opts ...kfake.Opt) *env {
 	t.Helper()
 	c, err := kfake.NewCluster(append([]kfake.Opt{kfake.NumBrokers(1), kfake.SeedTopics(3, rawTopic, cleanTopic, dlqTopic)}, opts...)...)
 	require.NoError(t, err)
@@ -85,7 +93,7 @@ func newEnv(t *testing.T, opts ...kfake.Opt) *env {
 	require.NoError(t, err)
 	res, err := schema.NewStatic(map[string]string{rawTopic: "user_event"}, []*schema.Version{v})
 	require.NoError(t, err)
-	engine, err := validate.New(validate.Options{Resolver: res, MaxBytes: 1024})
+	engine, err := validate.New(validate.Options{Resolver: res, MaxBytes: maxBytes})
 	require.NoError(t, err)
 	return &env{t: t, cluster: c, addr: c.ListenAddrs()[0], meta: meta, payloads: payloads, engine: engine}
 }
@@ -115,7 +123,7 @@ func (e *env) runWith(group string, metrics *pipeline.Metrics, payloads quaranti
 		Client: cl, Engine: e.engine, Metadata: e.meta, Payloads: payloads,
 		CleanTopic: cleanTopic, DLQTopic: dlqTopic, Metrics: metrics, BatchSize: cmp.Or(e.batchSize, 50),
 		RetryBackoffMin: time.Millisecond, RetryBackoffMax: 5 * time.Millisecond,
-		Circuit: breaker, OnCommit: e.onCommit,
+		Circuit: breaker, OnCommit: e.onCommit, MaxBatchHold: e.maxBatchHold,
 	})
 	require.NoError(e.t, err)
 	ctx, cancel := context.WithCancel(context.Background())
@@ -131,7 +139,11 @@ func (e *env) runWith(group string, metrics *pipeline.Metrics, payloads quaranti
 
 func (e *env) produce(recs ...*kgo.Record) {
 	e.t.Helper()
-	cl, err := kgo.NewClient(kgo.SeedBrokers(e.addr), kgo.DefaultProduceTopic(rawTopic), kgo.RecordPartitioner(kgo.ManualPartitioner()))
+	// Batches up to the broker's own limit (kfake's default
+	// message.max.bytes, 1048588), above franz-go's default cap, as a
+	// producer of another client library may send.
+	cl, err := kgo.NewClient(kgo.SeedBrokers(e.addr), kgo.DefaultProduceTopic(rawTopic), kgo.RecordPartitioner(kgo.ManualPartitioner()),
+		kgo.ProducerBatchMaxBytes(1048588-100))
 	require.NoError(e.t, err)
 	defer cl.Close()
 	require.NoError(e.t, cl.ProduceSync(context.Background(), recs...).FirstErr())
@@ -346,7 +358,7 @@ type failingPayloads struct {
 
 func (f *failingPayloads) WriteSegment(ctx context.Context, name string, p []quarantine.Payload) ([]quarantine.PayloadRef, error) {
 	if f.failures.Add(-1) >= 0 {
-		return nil, errors.New("injected: payload store unavailable")
+		return nil, fmt.Errorf("injected: payload store: %w", retry.ErrUnavailable)
 	}
 	return f.PayloadStore.WriteSegment(ctx, name, p)
 }
@@ -371,10 +383,11 @@ func TestPipelineRetriesStoreOutage(t *testing.T) {
 	require.Equal(t, string(record.MissingField), header(dlq[0], pipeline.HeaderErrorType))
 	require.Equal(t, "/timestamp", header(dlq[0], pipeline.HeaderErrorField))
 	require.NoError(t, testutil.GatherAndCompare(reg, strings.NewReader(`
-# HELP store_write_errors_total Failed writes, each retried, by target: payloads, metadata, kafka_produce, kafka_commit, schema_resolver.
+# HELP store_write_errors_total Failed writes, each retried, by target: payloads, metadata, kafka_produce, kafka_commit, kafka_transaction.
 # TYPE store_write_errors_total counter
 store_write_errors_total{store="payloads"} 3
 `), "store_write_errors_total"))
+	require.Zero(t, testutil.CollectAndCount(reg, "pipeline_permanent_errors_total"), "an outage is not a permanent error")
 	page, err := e.meta.List(context.Background(), quarantine.Filter{})
 	require.NoError(t, err)
 	require.Len(t, page.Entries, 1)
@@ -445,7 +458,7 @@ func TestPipelineOversizedDLQRecord(t *testing.T) {
 	require.Equal(t, "big", string(r.Key))
 	require.Nil(t, r.Value, "value of %d bytes still in the DLQ record", len(r.Value))
 	require.Equal(t, string(record.PayloadTooLarge), header(r, pipeline.HeaderErrorType))
-	require.Contains(t, header(r, pipeline.HeaderPayloadOmitted), "it is kept in the payload store")
+	require.Contains(t, header(r, pipeline.HeaderPayloadOmitted), "the payload store keeps all of it")
 	entry, err := e.meta.Get(context.Background(), header(r, pipeline.HeaderQuarantineID))
 	require.NoError(t, err)
 	p, err := e.payloads.Read(context.Background(), entry.Payload)

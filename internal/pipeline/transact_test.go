@@ -17,6 +17,7 @@ import (
 	"github.com/dataquarantine/dataquarantine/internal/kafka"
 	"github.com/dataquarantine/dataquarantine/internal/pipeline"
 	"github.com/dataquarantine/dataquarantine/internal/quarantine"
+	"github.com/dataquarantine/dataquarantine/internal/record"
 )
 
 // Exactly-once: every batch commits in a transaction. The broker refuses
@@ -148,4 +149,41 @@ func counter(t *testing.T, reg *prometheus.Registry, name, label string) prometh
 	}
 	t.Fatalf("no %s{%q}", name, label)
 	return nil
+}
+
+// Exactly-once: a valid record too large for the clean topic aborts its
+// transaction; the batch, delivered again, quarantines it (the detour is
+// remembered across the abort), and read_committed consumers see each
+// record once.
+func TestPipelineExactlyOnceQuarantinesARecordTheCleanTopicRefuses(t *testing.T) {
+	e := newSizedEnv(t, 1<<20)
+	e.produce(
+		&kgo.Record{Key: []byte("big"), Value: validOfSize(t, 1_000_100)},
+		&kgo.Record{Key: []byte("next"), Value: []byte(valid(2))},
+	)
+	s, err := kafka.NewTransactSession(kafka.GroupOptions{Brokers: []string{e.addr}, GroupID: "eos", Topics: []string{rawTopic}}, "eos-big")
+	require.NoError(t, err)
+	reg := prometheus.NewRegistry()
+	p, err := pipeline.New(pipeline.Options{
+		Transact: s, Engine: e.engine, Metadata: e.meta, Payloads: e.payloads,
+		CleanTopic: cleanTopic, DLQTopic: dlqTopic, Metrics: pipeline.NewMetrics(reg), BatchSize: 50,
+		RetryBackoffMin: time.Millisecond, RetryBackoffMax: 5 * time.Millisecond,
+	})
+	require.NoError(t, err)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- p.Run(ctx) }()
+	e.waitCommitted("eos", 2)
+	cancel()
+	require.NoError(t, <-done)
+	s.Close()
+
+	clean := readCommitted(t, e.addr, cleanTopic)
+	dlq := readCommitted(t, e.addr, dlqTopic)
+	require.Len(t, clean, 1)
+	require.Equal(t, "next", string(clean[0].Key))
+	require.Len(t, dlq, 1)
+	require.Equal(t, string(record.PayloadTooLarge), header(dlq[0], pipeline.HeaderErrorType))
+	require.Nil(t, dlq[0].Value)
+	require.GreaterOrEqual(t, testutil.ToFloat64(counter(t, reg, "store_write_errors_total", "kafka_transaction")), 1.0)
 }

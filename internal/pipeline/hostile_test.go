@@ -1,0 +1,322 @@
+package pipeline_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
+	"github.com/stretchr/testify/require"
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/dataquarantine/dataquarantine/internal/pipeline"
+	"github.com/dataquarantine/dataquarantine/internal/quarantine"
+	"github.com/dataquarantine/dataquarantine/internal/record"
+)
+
+// validOfSize is a valid event padded to exactly n bytes.
+func validOfSize(t *testing.T, n int) []byte {
+	t.Helper()
+	const head = `{"user_id":"USER000001","event_type":"view","timestamp":"2026-01-10T19:50:00Z","pad":"`
+	require.Greater(t, n, len(head)+2)
+	return []byte(head + strings.Repeat("x", n-len(head)-2) + `"}`)
+}
+
+// storedPayload reads the payload store's copy of a quarantined record.
+func (e *env) storedPayload(id string) (quarantine.Entry, quarantine.Payload) {
+	e.t.Helper()
+	entry, err := e.meta.Get(context.Background(), id)
+	require.NoError(e.t, err)
+	p, err := e.payloads.Read(context.Background(), entry.Payload)
+	require.NoError(e.t, err)
+	return entry, p
+}
+
+// A valid record of 1,000,100 bytes (under limits.max_bytes, accepted by
+// the input topic) is larger than the producer may send to the clean topic.
+// It used to be retried forever, stopping every partition; now it is
+// quarantined as PAYLOAD_TOO_LARGE, the DLQ record without its value, and
+// the valid record behind it in the same partition is delivered.
+func TestPipelineQuarantinesARecordTheCleanTopicRefuses(t *testing.T) {
+	e := newSizedEnv(t, 1<<20)
+	big := validOfSize(t, 1_000_100)
+	e.produce(
+		&kgo.Record{Key: []byte("big"), Value: big},
+		&kgo.Record{Key: []byte("next"), Value: []byte(valid(2))},
+	)
+	reg := prometheus.NewRegistry()
+	m := pipeline.NewMetrics(reg)
+	stop := e.run("g", m, nil)
+	clean := e.consume(cleanTopic, 1)
+	dlq := e.consume(dlqTopic, 1)
+	require.NoError(t, stop())
+
+	require.Equal(t, "next", string(clean[0].Key))
+	r := dlq[0]
+	require.Equal(t, "big", string(r.Key))
+	require.Nil(t, r.Value)
+	require.Equal(t, string(record.PayloadTooLarge), header(r, pipeline.HeaderErrorType))
+	require.Contains(t, header(r, pipeline.HeaderErrorMessage), "larger than the clean topic validated-events accepts")
+	require.Contains(t, header(r, pipeline.HeaderPayloadOmitted), "value (1000100 bytes)")
+	entry, p := e.storedPayload(header(r, pipeline.HeaderQuarantineID))
+	require.Equal(t, record.PayloadTooLarge, entry.ErrorType)
+	require.Equal(t, "user_event", entry.Subject, "the row names the schema the record passed")
+	require.True(t, bytes.Equal(big, p.Value), "the payload store keeps the whole value")
+	require.Equal(t, 1.0, testutil.ToFloat64(counter(t, reg, "records_detoured_total", "clean_refused")))
+	totals := m.Totals()
+	require.Equal(t, int64(1), totals.Valid)
+	require.Equal(t, int64(1), totals.InvalidByErrorType[record.PayloadTooLarge], "counted as what happened to it")
+}
+
+// An invalid record whose key or one header is too large for the DLQ topic
+// leaves on the DLQ without them (dq.payload.omitted says so); the payload
+// store and the row keep everything, and the next record flows.
+func TestPipelineShrinksDLQRecordsThatDoNotFit(t *testing.T) {
+	e := newEnv(t)
+	bigKey := bytes.Repeat([]byte("k"), 1_000_000)
+	bigHeader := kgo.RecordHeader{Key: "trace", Value: bytes.Repeat([]byte("h"), 1_000_000)}
+	bad := []byte(`{"user_id":"nope","event_type":"view","timestamp":"2026-01-10T19:50:00Z"}`)
+	e.produce(
+		&kgo.Record{Key: bigKey, Value: bad},
+		&kgo.Record{Key: []byte("ok1"), Value: []byte(valid(1))},
+		&kgo.Record{Key: []byte("header"), Value: bad, Headers: []kgo.RecordHeader{{Key: "small", Value: []byte("s")}, bigHeader}},
+		&kgo.Record{Key: []byte("ok2"), Value: []byte(valid(2))},
+	)
+	stop := e.run("g", nil, nil)
+	e.consume(cleanTopic, 2)
+	dlq := e.consume(dlqTopic, 2)
+	require.NoError(t, stop())
+
+	byOmission := map[string]*kgo.Record{}
+	for _, r := range dlq {
+		require.Equal(t, string(record.PatternMismatch), header(r, pipeline.HeaderErrorType))
+		byOmission[header(r, pipeline.HeaderPayloadOmitted)] = r
+	}
+	var keyless, headerless *kgo.Record
+	for note, r := range byOmission {
+		switch {
+		case strings.Contains(note, "key (1000000 bytes)"):
+			keyless = r
+		case strings.Contains(note, "2 headers of its own"):
+			headerless = r
+		}
+	}
+	require.NotNil(t, keyless, "omission notes: %v", keys(byOmission))
+	require.NotNil(t, headerless, "omission notes: %v", keys(byOmission))
+	require.Nil(t, keyless.Key)
+	require.Nil(t, keyless.Value)
+	_, p := e.storedPayload(header(keyless, pipeline.HeaderQuarantineID))
+	require.Equal(t, bad, p.Value)
+	for _, h := range headerless.Headers {
+		require.True(t, strings.HasPrefix(h.Key, "dq."), "header %s of its own left in", h.Key)
+	}
+	entry, p := e.storedPayload(header(headerless, pipeline.HeaderQuarantineID))
+	require.Equal(t, "header", string(entry.Key), "the row keeps the key")
+	require.Len(t, p.Headers, 2)
+	require.Equal(t, bigHeader.Value, p.Headers[1].Value, "the payload store keeps the big header")
+}
+
+func keys[V any](m map[string]V) []string {
+	var ks []string
+	for k := range m {
+		ks = append(ks, k)
+	}
+	return ks
+}
+
+// A producer's own dq.* headers never reach an output looking like the
+// gateway's verdict: they leave under dq.original.*, in place, and the
+// gateway's are the only dq.* ones; the payload store keeps what was sent.
+func TestPipelineMovesProducerVerdictHeaders(t *testing.T) {
+	e := newEnv(t)
+	forged := []kgo.RecordHeader{
+		{Key: "dq.error.type", Value: []byte("NONE")},
+		{Key: "x-trace", Value: []byte("t1")},
+		{Key: "dq.quarantine.id", Value: []byte("forged")},
+		{Key: "dq.original.error.type", Value: []byte("older")},
+	}
+	e.produce(
+		&kgo.Record{Key: []byte("good"), Value: []byte(valid(1)), Headers: forged},
+		&kgo.Record{Key: []byte("bad"), Value: []byte(`{"user_id":"nope"}`), Headers: forged},
+	)
+	stop := e.run("g", nil, nil)
+	clean := e.consume(cleanTopic, 1)
+	dlq := e.consume(dlqTopic, 1)
+	require.NoError(t, stop())
+
+	require.Equal(t, []kgo.RecordHeader{
+		{Key: "dq.original.error.type", Value: []byte("NONE")},
+		{Key: "x-trace", Value: []byte("t1")},
+		{Key: "dq.original.quarantine.id", Value: []byte("forged")},
+		{Key: "dq.original.original.error.type", Value: []byte("older")},
+	}, clean[0].Headers)
+
+	r := dlq[0]
+	counts := map[string]int{}
+	for _, h := range r.Headers {
+		counts[h.Key]++
+	}
+	require.Equal(t, 1, counts[pipeline.HeaderErrorType])
+	require.Equal(t, 1, counts[pipeline.HeaderQuarantineID])
+	require.Equal(t, string(record.MissingField), header(r, pipeline.HeaderErrorType))
+	require.Equal(t, "NONE", header(r, "dq.original.error.type"))
+	id := header(r, pipeline.HeaderQuarantineID)
+	require.NotEqual(t, "forged", id)
+	_, p := e.storedPayload(id)
+	require.Equal(t, "dq.error.type", p.Headers[0].Key, "the payload store keeps the headers as sent")
+	require.Equal(t, "NONE", string(p.Headers[0].Value))
+}
+
+// stuckPayloads fails every write with an error retrying cannot fix, until
+// healed.
+type stuckPayloads struct {
+	quarantine.PayloadStore
+	healed atomic.Bool
+	fails  atomic.Int64
+}
+
+func (s *stuckPayloads) WriteSegment(ctx context.Context, name string, p []quarantine.Payload) ([]quarantine.PayloadRef, error) {
+	if !s.healed.Load() {
+		s.fails.Add(1)
+		return nil, errors.New("injected: permission denied")
+	}
+	return s.PayloadStore.WriteSegment(ctx, name, p)
+}
+
+// releaseEnv is 60 records over 3 partitions, a third of each partition's
+// invalid, and a payload store that fails for good until healed.
+func releaseEnv(t *testing.T) (e *env, stuck *stuckPayloads, reg *prometheus.Registry, m *pipeline.Metrics) {
+	e = newEnv(t)
+	e.batchSize = 10
+	e.maxBatchHold = 300 * time.Millisecond
+	var recs []*kgo.Record
+	for i := range releaseN {
+		v := valid(i)
+		if (i/3)%3 == 0 {
+			v = `{"user_id":"nope","event_type":"view","timestamp":"2026-01-10T19:50:00Z"}`
+		}
+		recs = append(recs, &kgo.Record{Key: []byte(fmt.Sprint(i)), Value: []byte(v), Partition: int32(i % 3)})
+	}
+	e.produce(recs...)
+	reg = prometheus.NewRegistry()
+	return e, &stuckPayloads{PayloadStore: e.payloads}, reg, pipeline.NewMetrics(reg)
+}
+
+const releaseN, releaseInvalid = 60, 21
+
+// A batch that cannot become durable (a store failing for good) holds the
+// group's rebalance block for at most MaxBatchHold, then is released,
+// uncommitted, and tried again. What it had already produced is not
+// produced again, and once the store heals every record is delivered and
+// quarantined exactly once: nothing was skipped.
+func TestPipelineReleasesABatchItCannotMakeDurable(t *testing.T) {
+	e, stuck, reg, m := releaseEnv(t)
+	stop := e.run("g", m, stuck)
+	require.Eventually(t, func() bool {
+		return value(t, reg, "pipeline_batches_released_total") >= 3
+	}, 20*time.Second, 10*time.Millisecond, "the stuck batch is released, again and again")
+	require.GreaterOrEqual(t, testutil.ToFloat64(counter(t, reg, "pipeline_permanent_errors_total", "payloads")), 1.0)
+	require.False(t, m.Progress().PendingSince.IsZero(), "records wait uncommitted")
+
+	stuck.healed.Store(true)
+	e.consume(cleanTopic, releaseN-releaseInvalid) // exactly: nothing produced twice
+	e.consume(dlqTopic, releaseInvalid)
+	require.NoError(t, stop())
+	page, err := e.meta.List(context.Background(), quarantine.Filter{Limit: quarantine.MaxLimit})
+	require.NoError(t, err)
+	require.Len(t, page.Entries, releaseInvalid, "each invalid record quarantined once")
+	require.True(t, m.Progress().PendingSince.IsZero())
+}
+
+// While a member is stuck, the release lets a rebalance through: a healthy
+// member joining the group takes partitions and delivers their records
+// (it could not before: the stuck member held the rebalance block).
+func TestPipelineReleaseLetsAnotherMemberTakeOver(t *testing.T) {
+	e, stuck, reg, m := releaseEnv(t)
+	stopA := e.run("g", m, stuck)
+	require.Eventually(t, func() bool {
+		return value(t, reg, "pipeline_batches_released_total") >= 1
+	}, 20*time.Second, 10*time.Millisecond)
+	stopB := e.run("g", nil, nil)
+	require.Eventually(t, func() bool {
+		page, err := e.meta.List(context.Background(), quarantine.Filter{})
+		return err == nil && len(page.Entries) > 0
+	}, 20*time.Second, 10*time.Millisecond, "the second member delivers while the first is stuck")
+	stuck.healed.Store(true)
+	e.waitCommitted("g", releaseN)
+	require.NoError(t, stopB())
+	require.NoError(t, stopA())
+	// At least once: every record reached its topic (a record the stuck
+	// member produced before the partition moved may be there twice).
+	for _, c := range []struct {
+		topic string
+		n     int
+	}{{cleanTopic, releaseN - releaseInvalid}, {dlqTopic, releaseInvalid}} {
+		seen := map[string]bool{}
+		for _, r := range readCommitted(t, e.addr, c.topic) {
+			seen[string(r.Key)] = true
+		}
+		require.Len(t, seen, c.n, c.topic)
+	}
+}
+
+// waitCommitted waits until group has committed n offsets in all.
+func (e *env) waitCommitted(group string, n int64) {
+	e.t.Helper()
+	cl, err := kgo.NewClient(kgo.SeedBrokers(e.addr))
+	require.NoError(e.t, err)
+	defer cl.Close()
+	adm := kadm.NewClient(cl)
+	require.Eventually(e.t, func() bool {
+		offs, err := adm.FetchOffsets(context.Background(), group)
+		if err != nil {
+			return false
+		}
+		var sum int64
+		offs.Each(func(o kadm.OffsetResponse) { sum += o.At })
+		return sum == n
+	}, 30*time.Second, 10*time.Millisecond, "%d offsets committed", n)
+}
+
+// value is the value of an unlabelled counter or gauge.
+func value(t *testing.T, reg *prometheus.Registry, name string) float64 {
+	t.Helper()
+	mfs, err := reg.Gather()
+	require.NoError(t, err)
+	for _, mf := range mfs {
+		if mf.GetName() == name {
+			m := mf.GetMetric()[0]
+			return m.GetCounter().GetValue() + m.GetGauge().GetValue()
+		}
+	}
+	t.Fatalf("no metric %s", name)
+	return 0
+}
+
+func TestProgressStalled(t *testing.T) {
+	t.Parallel()
+	now := time.Date(2026, 12, 7, 12, 0, 0, 0, time.UTC)
+	const timeout = time.Minute
+	cases := []struct {
+		name    string
+		p       pipeline.Progress
+		lagging bool
+		want    bool
+	}{
+		{"idle, nothing to do", pipeline.Progress{LastCommit: now.Add(-time.Hour)}, false, false},
+		{"idle with lag it cannot poll", pipeline.Progress{LastCommit: now.Add(-time.Hour)}, true, true},
+		{"lag, committing", pipeline.Progress{LastCommit: now.Add(-time.Second)}, true, false},
+		{"a batch retried past the timeout", pipeline.Progress{LastCommit: now.Add(-time.Hour), PendingSince: now.Add(-2 * time.Minute)}, false, true},
+		{"a batch retried briefly", pipeline.Progress{LastCommit: now.Add(-time.Hour), PendingSince: now.Add(-time.Second)}, false, false},
+	}
+	for _, c := range cases {
+		require.Equal(t, c.want, c.p.Stalled(now, timeout, c.lagging), c.name)
+	}
+}
