@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"sync/atomic"
 	"time"
@@ -60,6 +61,7 @@ type App struct {
 
 	embedded *kafka.Embedded
 	brokers  []string
+	limits   *kafka.TopicLimits // the output topics' max.message.bytes, read at start
 	client   *kgo.Client
 	txn      *kgo.GroupTransactSession // kafka.exactly_once: wraps client
 	replayCl *kgo.Client               // reprocess jobs' producer with exactly-once, nil otherwise
@@ -176,6 +178,7 @@ func New(ctx context.Context, opts Options) (_ *App, err error) {
 		BatchSize:       a.cfg.Pipeline.BatchSize,
 		RetryBackoffMin: a.cfg.Pipeline.RetryBackoffMin,
 		RetryBackoffMax: a.cfg.Pipeline.RetryBackoffMax,
+		MaxBatchHold:    a.cfg.Pipeline.MaxBatchHold,
 		Logger:          a.log,
 		Circuit:         breaker,
 	})
@@ -225,6 +228,7 @@ func (a *App) startKafka(ctx context.Context) error {
 		a.brokers = []string{emb.Addr()}
 	}
 	inputs := a.inputTopics()
+	a.limits = kafka.NewTopicLimits()
 	gopts := kafka.GroupOptions{
 		Brokers:  a.brokers,
 		ClientID: a.cfg.Kafka.ClientID,
@@ -237,6 +241,8 @@ func (a *App) startKafka(ctx context.Context) error {
 		},
 		MaxBufferedRecords: 4 * a.cfg.Pipeline.BatchSize,
 		SessionTimeout:     a.cfg.Kafka.SessionTimeout,
+		Limits:             a.limits,
+		Compression:        a.cfg.Kafka.Compression,
 		Logger:             a.log,
 	}
 	cl, err := a.newKafkaClient(ctx, gopts)
@@ -244,17 +250,28 @@ func (a *App) startKafka(ctx context.Context) error {
 		return err
 	}
 	a.client = cl
-	if !a.cfg.Kafka.CreateTopics {
-		return nil
-	}
-	specs := make([]kafka.TopicSpec, 0, len(inputs)+2)
-	for _, t := range append(inputs, a.cfg.Topics.Clean, a.cfg.Topics.DLQ) {
-		specs = append(specs, kafka.TopicSpec{Name: t, Partitions: a.cfg.Kafka.Partitions, ReplicationFactor: a.cfg.Kafka.ReplicationFactor})
-	}
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
-	if err := kafka.EnsureTopics(ctx, cl, specs); err != nil {
-		return fmt.Errorf("ensuring topics on %v: %w", a.brokers, err)
+	// Every topic the gateway produces to: reprocess jobs may target the
+	// inputs.
+	outputs := slices.Concat(inputs, []string{a.cfg.Topics.Clean, a.cfg.Topics.DLQ})
+	if a.cfg.Kafka.CreateTopics {
+		specs := make([]kafka.TopicSpec, 0, len(outputs))
+		for _, t := range outputs {
+			specs = append(specs, kafka.TopicSpec{Name: t, Partitions: a.cfg.Kafka.Partitions, ReplicationFactor: a.cfg.Kafka.ReplicationFactor})
+		}
+		if err := kafka.EnsureTopics(ctx, cl, specs); err != nil {
+			return fmt.Errorf("ensuring topics on %v: %w", a.brokers, err)
+		}
+	}
+	// Read before the first produce: the producer caps each topic's
+	// batches at its limit, so a record too large fails at once and is
+	// routed elsewhere instead of retried.
+	if err := a.limits.Read(ctx, cl, outputs...); err != nil {
+		a.log.Warn("could not read the topics' max.message.bytes; producing with the default cap", "err", err)
+	}
+	for _, t := range []string{a.cfg.Topics.Clean, a.cfg.Topics.DLQ} {
+		a.log.Debug("producer batch cap", "topic", t, "max_message_bytes", a.limits.For(t))
 	}
 	return nil
 }
@@ -268,7 +285,7 @@ func (a *App) listenHTTP(reg *prometheus.Registry) error {
 		Reprocess:  a.replay,
 		Audit:      a.audit,
 		Metrics:    promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}),
-		Ready:      a.ready.Load,
+		Health:     a.health,
 		Logger:     a.log,
 	})
 	if err != nil {
@@ -569,4 +586,47 @@ func (a *App) openRegistry(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// health is what /healthz and /readyz report: ready once partitions are
+// assigned, unless the pipeline is stalled (pipeline.stall_timeout without
+// a commit while it has work: records it polled, or lag on a topic the
+// circuit breaker has not paused).
+func (a *App) health() httpapi.Health {
+	now := time.Now()
+	pr := a.metrics.Progress()
+	var lag int64
+	lagging := false
+	for topic, n := range a.lag.TopicLag() {
+		lag += n
+		if n > 0 && !a.paused(topic) {
+			lagging = true
+		}
+	}
+	ph := &httpapi.PipelineHealth{
+		LastCommit:             pr.LastCommit.UTC(),
+		SecondsSinceLastCommit: now.Sub(pr.LastCommit).Seconds(),
+		Lag:                    lag,
+		Stalled:                pr.Stalled(now, a.cfg.Pipeline.StallTimeout, lagging),
+	}
+	if !pr.PendingSince.IsZero() {
+		ph.UncommittedSeconds = now.Sub(pr.PendingSince).Seconds()
+	}
+	h := httpapi.Health{Ready: a.ready.Load() && !ph.Stalled, Pipeline: ph}
+	switch {
+	case !a.ready.Load():
+		h.Reason = "starting: no partitions assigned yet"
+	case ph.Stalled:
+		h.Reason = fmt.Sprintf("stalled: no commit for %s while there is work; see the logs and pipeline_permanent_errors_total", now.Sub(pr.LastCommit).Round(time.Second))
+	}
+	return h
+}
+
+// paused reports whether the circuit breaker has paused topic.
+func (a *App) paused(topic string) bool {
+	if a.circuit == nil {
+		return false
+	}
+	s, ok := a.circuit.Snapshots()[topic]
+	return ok && s.State == circuit.Open
 }

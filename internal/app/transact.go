@@ -81,13 +81,12 @@ func (a *App) replayPublisher() (*kgo.Client, error) {
 	if a.txn == nil {
 		return a.client, nil
 	}
-	cl, err := kgo.NewClient(
-		kgo.SeedBrokers(a.brokers...),
-		kgo.ClientID(a.cfg.Kafka.ClientID+"-reprocess"),
-		kgo.RequiredAcks(kgo.AllISRAcks()),
-		kgo.RecordPartitioner(kafka.SourcePartitioner()),
-		kgo.ProducerLinger(0),
-	)
+	cl, err := kafka.NewProducer(kafka.ProducerOptions{
+		Brokers:     a.brokers,
+		ClientID:    a.cfg.Kafka.ClientID + "-reprocess",
+		Limits:      a.limits,
+		Compression: a.cfg.Kafka.Compression,
+	})
 	if err != nil {
 		return nil, fmt.Errorf("creating the reprocess producer: %w", err)
 	}

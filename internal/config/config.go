@@ -84,6 +84,11 @@ type Kafka struct {
 	// see each input record once, even across a crash. Default false:
 	// at-least-once.
 	ExactlyOnce bool `yaml:"exactly_once"`
+	// Compression is the codec of the batches the gateway produces to the
+	// clean and DLQ topics: none, gzip, snappy, lz4 or zstd. Default none:
+	// every Kafka client reads it (kafkajs reads only gzip without a
+	// codec plugin); lz4 or zstd save network and disk for a CPU cost.
+	Compression string `yaml:"compression"`
 }
 
 // Embedded configures the in-process Kafka-protocol broker.
@@ -288,6 +293,17 @@ type Pipeline struct {
 	RetryBackoffMin time.Duration `yaml:"retry_backoff_min"`
 	// RetryBackoffMax is the longest wait between retries. Default 10s.
 	RetryBackoffMax time.Duration `yaml:"retry_backoff_max"`
+	// MaxBatchHold bounds how long one batch may keep the group from
+	// rebalancing while its writes are retried; past it the batch is
+	// released, uncommitted, and polled again (another gateway may take its
+	// partitions meanwhile). Keep it under the group's rebalance timeout
+	// (60s). Default 30s.
+	MaxBatchHold time.Duration `yaml:"max_batch_hold"`
+	// StallTimeout is how long the pipeline may go without committing
+	// while it has work (records polled and not committed, or consumer lag
+	// on a topic it is not paused on) before /readyz reports it stalled.
+	// Default 2m.
+	StallTimeout time.Duration `yaml:"stall_timeout"`
 }
 
 // HTTP configures the HTTP server (web UI, API, registry, metrics).
@@ -433,6 +449,7 @@ func Default() Config {
 			ReplicationFactor: -1,
 			SessionTimeout:    45 * time.Second,
 			ExactlyOnce:       false,
+			Compression:       "none",
 		},
 		Topics: Topics{
 			Inputs: []Input{{Topic: "raw-events", Subject: "user_event"}},
@@ -455,6 +472,8 @@ func Default() Config {
 			BatchSize:       5000,
 			RetryBackoffMin: 100 * time.Millisecond,
 			RetryBackoffMax: 10 * time.Second,
+			MaxBatchHold:    30 * time.Second,
+			StallTimeout:    2 * time.Minute,
 		},
 		HTTP: HTTP{Listen: "127.0.0.1:8080", Auth: Auth{PublicMetrics: true}},
 		Log:  Log{Level: "info", Format: "text"},

@@ -72,6 +72,7 @@ func TestGoodConfigs(t *testing.T) {
 			Partitions:        12,
 			ReplicationFactor: 3,
 			SessionTimeout:    30 * time.Second,
+			Compression:       "lz4",
 		},
 		Topics: Topics{
 			Inputs: []Input{
@@ -113,7 +114,10 @@ func TestGoodConfigs(t *testing.T) {
 		},
 		Retention: Retention{MaxAge: 720 * time.Hour, Interval: 30 * time.Minute},
 		Limits:    Limits{MaxBytes: 262144, MaxDepth: 32, AllowDuplicateKeys: true},
-		Pipeline:  Pipeline{BatchSize: 1000, RetryBackoffMin: 250 * time.Millisecond, RetryBackoffMax: 30 * time.Second},
+		Pipeline: Pipeline{
+			BatchSize: 1000, RetryBackoffMin: 250 * time.Millisecond, RetryBackoffMax: 30 * time.Second,
+			MaxBatchHold: 20 * time.Second, StallTimeout: 5 * time.Minute,
+		},
 		HTTP: HTTP{Listen: "0.0.0.0:8080", Auth: Auth{
 			Tokens: []Token{
 				{Name: "ops-team", Role: RoleOperator, TokenFile: "secrets/ops-team.token"},

@@ -112,6 +112,12 @@ func (c *Config) Validate() error {
 		p.add("pipeline.retry_backoff_max", "must be at least pipeline.retry_backoff_min (%s), got %s",
 			c.Pipeline.RetryBackoffMin, c.Pipeline.RetryBackoffMax)
 	}
+	if h := c.Pipeline.MaxBatchHold; h < time.Second || h > 10*time.Minute {
+		p.add("pipeline.max_batch_hold", "must be between 1s and 10m (and under the group's rebalance timeout, 60s by default), got %s", h)
+	}
+	if c.Pipeline.StallTimeout < 10*time.Second {
+		p.add("pipeline.stall_timeout", "must be at least 10s, got %s", c.Pipeline.StallTimeout)
+	}
 
 	p.hostPort("http.listen", c.HTTP.Listen, true)
 	c.validateAuth(&p)
@@ -167,6 +173,7 @@ func (c *Config) validateKafka(p *problems) {
 	if c.Kafka.SessionTimeout < time.Second {
 		p.add("kafka.session_timeout", "must be at least 1s, got %s", c.Kafka.SessionTimeout)
 	}
+	p.oneOf("kafka.compression", c.Kafka.Compression, "none", "gzip", "snappy", "lz4", "zstd")
 }
 
 func (c *Config) validateSchemas(p *problems) {

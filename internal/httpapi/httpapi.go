@@ -59,8 +59,10 @@ type Options struct {
 	Stats StatsSource
 	// Metrics is served at /metrics. Default: none (404).
 	Metrics http.Handler
-	// Ready reports readiness for /readyz. Default: always ready.
-	Ready func() bool
+	// Health reports the gateway's health for /healthz (always 200, with
+	// the detail) and /readyz (503 unless ready). Default: always ready,
+	// no detail.
+	Health func() Health
 	// Logger receives internal errors. Default: slog.Default().
 	Logger *slog.Logger
 	// Circuit shows and resumes the circuit breakers. Default: none (the
@@ -78,7 +80,7 @@ type api struct {
 	quarantine QuarantineReader
 	payloads   PayloadReader
 	stats      StatsSource
-	ready      func() bool
+	health     func() Health
 	log        *slog.Logger
 	mux        *routeMux
 	circuit    CircuitControl
@@ -100,15 +102,15 @@ func New(opts Options) (http.Handler, error) {
 		quarantine: opts.Quarantine,
 		payloads:   opts.Payloads,
 		stats:      opts.Stats,
-		ready:      opts.Ready,
+		health:     opts.Health,
 		log:        opts.Logger,
 		mux:        newRouteMux(),
 		circuit:    opts.Circuit,
 		reprocess:  opts.Reprocess,
 		audit:      opts.Audit,
 	}
-	if a.ready == nil {
-		a.ready = func() bool { return true }
+	if a.health == nil {
+		a.health = func() Health { return Health{Ready: true} }
 	}
 	if a.log == nil {
 		a.log = slog.Default()
@@ -190,20 +192,44 @@ func (s *statusRecorder) Write(b []byte) (int, error) {
 	return len(b), nil
 }
 
-type status struct {
+// Health is the gateway's health as /healthz and /readyz tell it.
+type Health struct {
+	// Ready is false until the gateway consumes, and while it is stalled.
+	Ready bool `json:"-"`
+	// Reason says why the gateway is not ready ("starting", "stalled").
+	Reason string `json:"reason,omitempty"`
+	// Pipeline is the pipeline's progress, when there is one.
+	Pipeline *PipelineHealth `json:"pipeline,omitempty"`
+}
+
+// PipelineHealth is the pipeline's progress in a health answer.
+type PipelineHealth struct {
+	LastCommit             time.Time `json:"last_commit"`
+	SecondsSinceLastCommit float64   `json:"seconds_since_last_commit"`
+	// UncommittedSeconds is how long the oldest records polled and not
+	// yet committed have waited; 0 when none wait.
+	UncommittedSeconds float64 `json:"uncommitted_seconds"`
+	// Lag is the consumer lag summed over the input topics, as last read.
+	Lag     int64 `json:"lag"`
+	Stalled bool  `json:"stalled"`
+}
+
+type healthBody struct {
 	Status string `json:"status"`
+	Health
 }
 
 func (a *api) healthz(w http.ResponseWriter, _ *http.Request) {
-	writeJSON(w, http.StatusOK, status{"ok"})
+	writeJSON(w, http.StatusOK, healthBody{"ok", a.health()})
 }
 
 func (a *api) readyz(w http.ResponseWriter, _ *http.Request) {
-	if !a.ready() {
-		writeJSON(w, http.StatusServiceUnavailable, status{"not ready"})
+	h := a.health()
+	if !h.Ready {
+		writeJSON(w, http.StatusServiceUnavailable, healthBody{"not ready", h})
 		return
 	}
-	writeJSON(w, http.StatusOK, status{"ready"})
+	writeJSON(w, http.StatusOK, healthBody{"ready", h})
 }
 
 func (a *api) getStats(w http.ResponseWriter, _ *http.Request) {

@@ -207,12 +207,15 @@ func TestHealth(t *testing.T) {
 
 func TestReadyz(t *testing.T) {
 	t.Parallel()
-	ready := false
-	f := newFixture(t, func(o *httpapi.Options) { o.Ready = func() bool { return ready } })
-	require.JSONEq(t, `{"status":"not ready"}`, f.get("/readyz", http.StatusServiceUnavailable).body)
-	ready = true
+	h := httpapi.Health{Reason: "stalled", Pipeline: &httpapi.PipelineHealth{
+		LastCommit: time.Date(2026, 12, 7, 12, 0, 0, 0, time.UTC), SecondsSinceLastCommit: 300, UncommittedSeconds: 290, Lag: 42, Stalled: true,
+	}}
+	f := newFixture(t, func(o *httpapi.Options) { o.Health = func() httpapi.Health { return h } })
+	const detail = `"reason":"stalled","pipeline":{"last_commit":"2026-12-07T12:00:00Z","seconds_since_last_commit":300,"uncommitted_seconds":290,"lag":42,"stalled":true}`
+	require.JSONEq(t, `{"status":"not ready",`+detail+`}`, f.get("/readyz", http.StatusServiceUnavailable).body)
+	require.JSONEq(t, `{"status":"ok",`+detail+`}`, f.get("/healthz", http.StatusOK).body, "alive, with the detail")
+	h = httpapi.Health{Ready: true}
 	require.JSONEq(t, `{"status":"ready"}`, f.get("/readyz", http.StatusOK).body)
-	require.JSONEq(t, `{"status":"ok"}`, f.get("/healthz", http.StatusOK).body)
 }
 
 func TestMetrics(t *testing.T) {

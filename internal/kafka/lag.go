@@ -3,7 +3,9 @@ package kafka
 import (
 	"context"
 	"log/slog"
+	"maps"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -37,6 +39,9 @@ type LagReporter struct {
 	opts  LagOptions
 	adm   *kadm.Client
 	gauge *prometheus.GaugeVec
+
+	mu     sync.Mutex
+	totals map[string]int64 // topic -> lag, as last reported
 }
 
 // NewLagReporter registers the gauge and returns the reporter.
@@ -94,6 +99,7 @@ func (l *LagReporter) Report(ctx context.Context) error {
 	for _, t := range l.opts.Topics {
 		want[t] = true
 	}
+	totals := make(map[string]int64, len(gl.Lag))
 	for topic, parts := range gl.Lag {
 		if len(want) > 0 && !want[topic] {
 			continue
@@ -103,7 +109,19 @@ func (l *LagReporter) Report(ctx context.Context) error {
 				continue
 			}
 			l.gauge.WithLabelValues(topic, strconv.FormatInt(int64(p), 10)).Set(float64(m.Lag))
+			totals[topic] += m.Lag
 		}
 	}
+	l.mu.Lock()
+	l.totals = totals
+	l.mu.Unlock()
 	return nil
+}
+
+// TopicLag returns each topic's lag, summed over its partitions, as last
+// reported (nil before the first report).
+func (l *LagReporter) TopicLag() map[string]int64 {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return maps.Clone(l.totals)
 }
