@@ -12,6 +12,7 @@ import (
 
 	"github.com/dataquarantine/dataquarantine/internal/quarantine"
 	"github.com/dataquarantine/dataquarantine/internal/record"
+	"github.com/dataquarantine/dataquarantine/internal/retry"
 )
 
 // verdict is what reprocessing one record would do now.
@@ -24,7 +25,8 @@ type verdict struct {
 	// unreadable), which reason then says.
 	errors []record.Violation
 	reason string
-	// keyword names the reason: "max_replays" or "payload".
+	// keyword names the reason: "max_replays", "payload" or "kafka" (the
+	// topic refused the record).
 	keyword string
 	// replays is the record's replay count after publishing.
 	replays int
@@ -74,7 +76,9 @@ func (s *Service) evaluate(ctx context.Context, e *quarantine.Entry, target Targ
 	out.Headers = make([]kgo.RecordHeader, 0, len(p.Headers)+1)
 	for _, h := range p.Headers {
 		if h.Key != HeaderReplayCount {
-			out.Headers = append(out.Headers, kgo.RecordHeader{Key: h.Key, Value: h.Value})
+			// As the pipeline does: the record's own dq.* headers leave
+			// as dq.original.*; only the gateway writes dq.*.
+			out.Headers = append(out.Headers, kgo.RecordHeader{Key: record.OutgoingHeaderKey(h.Key), Value: h.Value})
 		}
 	}
 	out.Headers = append(out.Headers, kgo.RecordHeader{Key: HeaderReplayCount, Value: []byte(strconv.Itoa(prev + 1))})
@@ -254,21 +258,19 @@ func (s *Service) renew(ctx context.Context, j *quarantine.Job) error {
 	return err
 }
 
-// retry runs fn until it succeeds, ctx ends, or MaxAttempts have failed.
+// retry runs fn until it succeeds, ctx ends, or MaxAttempts have failed,
+// with the project's back-off between attempts.
 func (s *Service) retry(ctx context.Context, fn func() error) error {
-	wait := s.opts.RetryBackoff
+	b := retry.Backoff{Min: s.opts.RetryBackoff, Max: 30 * time.Second}
 	for attempt := 1; ; attempt++ {
 		err := fn()
 		if err == nil || ctx.Err() != nil || errors.Is(err, errLeaseLost) || attempt == s.opts.MaxAttempts {
 			return err
 		}
 		s.log.WarnContext(ctx, "reprocess batch failed; retrying", "attempt", attempt, "err", err)
-		select {
-		case <-ctx.Done():
+		if !retry.Sleep(ctx, b.Delay(attempt-1)) {
 			return ctx.Err()
-		case <-time.After(wait):
 		}
-		wait *= 2
 	}
 }
 
@@ -299,6 +301,7 @@ func (s *Service) batch(ctx context.Context, j *quarantine.Job, target Target, e
 	}
 	verdicts := make([]verdict, len(claimed))
 	var out []*kgo.Record
+	outOf := make(map[*kgo.Record]int) // the claimed record each output is of
 	for i := range claimed {
 		v, err := s.evaluate(ctx, &claimed[i], target)
 		if err != nil {
@@ -307,11 +310,24 @@ func (s *Service) batch(ctx context.Context, j *quarantine.Job, target Target, e
 		verdicts[i] = v
 		if v.pass {
 			out = append(out, v.out)
+			outOf[v.out] = i
 		}
 	}
 	if len(out) > 0 {
-		if err := s.opts.Publisher.ProduceSync(ctx, out...).FirstErr(); err != nil {
-			return fmt.Errorf("publishing %d records: %w", len(out), err)
+		for _, r := range s.opts.Publisher.ProduceSync(ctx, out...) { // in completion order
+			switch {
+			case r.Err == nil:
+			case retry.RecordRejected(r.Err):
+				// Refused for what it is (too large for the topic): a
+				// verdict on this record, not a reason to retry the batch.
+				v := &verdicts[outOf[r.Record]]
+				v.pass = false
+				v.replays--
+				v.keyword = "kafka"
+				v.reason = fmt.Sprintf("%s refused the record: %v; not republished", r.Record.Topic, r.Err)
+			default:
+				return fmt.Errorf("publishing %d records: %w", len(out), r.Err)
+			}
 		}
 	}
 	for i := range claimed {

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -620,4 +621,46 @@ func TestResumeOrphanedJob(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, quarantine.JobRunning, held.State)
 	require.Equal(t, "alive", held.Owner)
+}
+
+// A republished record's own dq.* headers leave as dq.original.*, as the
+// pipeline's outputs do: only the gateway writes dq.*.
+func TestRunMovesRecordVerdictHeaders(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	e.seed([][]byte{good(1)}, record.Header{Key: "dq.error.type", Value: []byte("NONE")})
+	s := e.service()
+	run(t, s)
+	id, err := s.Start(context.Background(), reprocess.Request{})
+	require.NoError(t, err)
+	require.Equal(t, quarantine.JobDone, e.wait(s, id).State)
+	got := e.consume(cleanTopic)
+	require.Len(t, got, 1)
+	require.Equal(t, []kgo.RecordHeader{
+		{Key: "trace", Value: []byte("t0")},
+		{Key: "dq.original.error.type", Value: []byte("NONE")},
+		{Key: reprocess.HeaderReplayCount, Value: []byte("1")},
+	}, got[0].Headers)
+}
+
+// A record the clean topic refuses for what it is (here larger than the
+// producer may send) fails again with the broker's reason; the job goes on
+// and the rest of its batch is published.
+func TestRunMarksRecordsTheTopicRefuses(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	big := []byte(`{"user_id":"USER000001","event_type":"view","pad":"` + strings.Repeat("x", 1_000_100) + `"}`)
+	entries := e.seed([][]byte{good(1), big, good(3)})
+	s := e.service()
+	run(t, s)
+	id, err := s.Start(context.Background(), reprocess.Request{Reason: "retry"})
+	require.NoError(t, err)
+	j := e.wait(s, id)
+	require.Equal(t, quarantine.JobDone, j.State, j.Error)
+	require.Equal(t, [3]int64{3, 2, 1}, [3]int64{j.Matched, j.Passed, j.Failed})
+	require.Len(t, e.consume(cleanTopic), 2)
+	st := e.status(entries[1].ID)
+	require.Equal(t, quarantine.StatusFailedAgain, st.Status)
+	require.Contains(t, st.StatusReason, "validated-events refused the record: MESSAGE_TOO_LARGE")
+	require.Zero(t, st.ReplayCount)
 }
