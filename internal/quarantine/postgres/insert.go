@@ -95,8 +95,8 @@ func newBatch(entries []quarantine.Entry) (*batch, error) {
 		dayTime := e.QuarantinedAt
 		var ts *int64
 		if !e.Timestamp.IsZero() {
-			dayTime = e.Timestamp
-			tsValues[i] = e.Timestamp.UnixNano()
+			dayTime = partitionTime(e.Timestamp, e.QuarantinedAt)
+			tsValues[i] = quarantine.ClampNanos(e.Timestamp)
 			ts = &tsValues[i]
 		}
 		day := dayOf(dayTime)
@@ -135,12 +135,34 @@ func validate(e *quarantine.Entry) error {
 	if err := quarantine.CheckTime(e.QuarantinedAt); err != nil {
 		return fmt.Errorf("QuarantinedAt: %w", err)
 	}
-	if !e.Timestamp.IsZero() {
-		if err := quarantine.CheckTime(e.Timestamp); err != nil {
-			return fmt.Errorf("timestamp: %w", err)
-		}
-	}
 	return nil
+}
+
+// The window of days around a row's quarantine time its record timestamp
+// may file it under. A producer sets record timestamps at will: without a
+// bound, records dated across the centuries would each create a day
+// partition (thousands of tables). Outside the window the nearest edge is
+// taken.
+const (
+	partitionPastDays   = 400
+	partitionFutureDays = 2
+)
+
+// partitionTime is the time whose UTC day files a row: its record's
+// timestamp, moved into [quarantined-400d, quarantined+2d]. The same record
+// redelivered on another day lands in the same partition unless its
+// timestamp lies outside the window (then, at worst, it is stored twice:
+// the API returns the first).
+func partitionTime(ts, quarantined time.Time) time.Time {
+	lo := quarantined.Add(-partitionPastDays * 24 * time.Hour)
+	hi := quarantined.Add(partitionFutureDays * 24 * time.Hour)
+	switch {
+	case ts.Before(lo):
+		return lo
+	case ts.After(hi):
+		return hi
+	}
+	return ts
 }
 
 // Insert writes entries with one statement, so atomically; ids already

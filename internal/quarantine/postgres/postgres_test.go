@@ -260,11 +260,15 @@ func TestPartitionKey(t *testing.T) {
 		wantPart string
 	}{
 		{"today", now.Add(-time.Minute), now, now.Add(-time.Minute).Format("20060102")},
-		{"far past", time.Date(1990, 1, 2, 23, 59, 59, 999999999, time.UTC), now, "19900102"},
-		{"before the epoch", time.Date(1969, 12, 31, 12, 0, 0, 0, time.UTC), now, "19691231"},
-		{"far future", time.Date(2200, 6, 15, 0, 0, 0, 0, time.UTC), now, "22000615"},
-		{"local time zone", time.Date(2030, 1, 1, 1, 0, 0, 0, time.FixedZone("CET", 3600)), now, "20300101"},
-		{"west of UTC", time.Date(2030, 1, 1, 23, 0, 0, 0, time.FixedZone("X", -3600)), now, "20300102"},
+		{"long ago, quarantined then", time.Date(1990, 1, 2, 23, 59, 59, 999999999, time.UTC), time.Date(1990, 1, 3, 1, 0, 0, 0, time.UTC), "19900102"},
+		{"before the epoch", time.Date(1969, 12, 31, 12, 0, 0, 0, time.UTC), time.Date(1970, 1, 1, 0, 0, 0, 0, time.UTC), "19691231"},
+		{"a year and a day old", now.Add(-366 * 24 * time.Hour), now, now.Add(-366 * 24 * time.Hour).Format("20060102")},
+		// A producer's far dates file under the window's edges, so a flood
+		// of random dates cannot create thousands of partitions.
+		{"far past", time.Date(1990, 1, 2, 0, 0, 0, 0, time.UTC), now, now.Add(-400 * 24 * time.Hour).Format("20060102")},
+		{"far future", time.Date(2200, 6, 15, 0, 0, 0, 0, time.UTC), now, now.Add(2 * 24 * time.Hour).Format("20060102")},
+		{"local time zone", time.Date(2030, 1, 1, 1, 0, 0, 0, time.FixedZone("CET", 3600)), time.Date(2030, 1, 1, 0, 30, 0, 0, time.UTC), "20300101"},
+		{"west of UTC", time.Date(2030, 1, 1, 23, 0, 0, 0, time.FixedZone("X", -3600)), time.Date(2030, 1, 2, 0, 30, 0, 0, time.UTC), "20300102"},
 		{"no timestamp", time.Time{}, time.Date(2011, 3, 4, 5, 6, 7, 8, time.UTC), "20110304"},
 	}
 	for i, tc := range cases {
@@ -280,7 +284,7 @@ func TestPartitionKey(t *testing.T) {
 	// One batch spanning several new days.
 	var batch []quarantine.Entry
 	for d := range 5 {
-		e := quarantinetest.NewEntry("batch", 0, int64(d), now)
+		e := quarantinetest.NewEntry("batch", 0, int64(d), time.Date(1995, 5, 6, 0, 0, 0, 0, time.UTC))
 		e.Timestamp = time.Date(1995, 5, 1+d, 12, 0, 0, 0, time.UTC)
 		batch = append(batch, e)
 	}
@@ -288,6 +292,35 @@ func TestPartitionKey(t *testing.T) {
 	for d, e := range batch {
 		require.Equal(t, fmt.Sprintf("quarantine_entries_p199505%02d", 1+d), partitionOf(t, conn, e.ID))
 	}
+}
+
+// A flood of records dated across two centuries, before and after the
+// window around their quarantine time, creates at most the window's two
+// edge partitions (the upper one usually exists already).
+func TestHostileTimestampsCreateFewPartitions(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	url := testbackend.Postgres(t)
+	s := newStore(t, url)
+	conn := connect(t, url)
+	before := len(partitionNames(t, conn))
+	now := time.Now().UTC()
+	var batch []quarantine.Entry
+	for i := range 500 {
+		e := quarantinetest.NewEntry("flood", 0, int64(i), now)
+		year := 1900 + i%100
+		if i%2 == 1 {
+			year += 200
+		}
+		e.Timestamp = time.Date(year, time.Month(1+i%12), 1+i%28, 0, 0, 0, 0, time.UTC)
+		batch = append(batch, e)
+	}
+	require.NoError(t, s.Insert(ctx, batch))
+	created := len(partitionNames(t, conn)) - before
+	require.LessOrEqual(t, created, 2, "partitions created for 500 records dated 1900-2000 and 2100-2200")
+	page, err := s.List(ctx, quarantine.Filter{Topic: "flood", Limit: quarantine.MaxLimit})
+	require.NoError(t, err)
+	require.Len(t, page.Entries, 500)
 }
 
 // TestRedeliveryAcrossMidnight is why the partition key is the record's

@@ -13,6 +13,7 @@ package quarantinetest
 import (
 	"context"
 	"fmt"
+	"math"
 	"slices"
 	"sync"
 	"testing"
@@ -118,6 +119,24 @@ func ExerciseMetadata(t *testing.T, newStore func(t *testing.T) quarantine.Metad
 				require.Equal(t, tc.e, got)
 			})
 		}
+	})
+
+	t.Run("TimestampsBeyondNanoseconds", func(t *testing.T) {
+		t.Parallel()
+		// Kafka timestamps are milliseconds, int64 nanoseconds end in 2262
+		// (and begin in 1677): a producer's far date is saturated, never
+		// refused (a refused row would hold its batch back for good).
+		far := NewEntry("t", 0, 1, base)
+		far.Timestamp = time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC)
+		early := NewEntry("t", 0, 2, base)
+		early.Timestamp = time.Date(1000, 1, 1, 0, 0, 0, 0, time.UTC)
+		s := setup(t, far, early)
+		got, err := s.Get(ctx, far.ID)
+		require.NoError(t, err)
+		require.Equal(t, time.Unix(0, math.MaxInt64).UTC(), got.Timestamp)
+		got, err = s.Get(ctx, early.ID)
+		require.NoError(t, err)
+		require.Equal(t, time.Unix(0, math.MinInt64).UTC(), got.Timestamp)
 	})
 
 	t.Run("TimesComeBackUTC", func(t *testing.T) {

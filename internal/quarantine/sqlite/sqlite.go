@@ -218,10 +218,9 @@ func encodeEntry(e *quarantine.Entry, row *[17]any) error {
 	}
 	var ts any // NULL for the zero time
 	if !e.Timestamp.IsZero() {
-		if err := quarantine.CheckTime(e.Timestamp); err != nil {
-			return fmt.Errorf("timestamp: %w", err)
-		}
-		ts = e.Timestamp.UnixNano()
+		// A producer's timestamp may lie beyond what int64 nanoseconds
+		// hold (year 1678 to 2262): saturated, never refused.
+		ts = quarantine.ClampNanos(e.Timestamp)
 	}
 	errs, err := json.Marshal(e.Errors)
 	if err != nil {
