@@ -50,10 +50,16 @@ type Options struct {
 	Version string
 	// Logger: default slog.Default().
 	Logger *slog.Logger
+	// OnCommit, when set, is the pipeline's OnCommit hook: called after each
+	// batch is durable and committed, with its input records, on the
+	// pipeline's goroutine. It is how the benchmark measures the serve
+	// wiring without wiring a pipeline of its own. Default none.
+	OnCommit func(recs []*kgo.Record)
 }
 
 // App is a running gateway.
 type App struct {
+	opts    Options
 	cfg     config.Config
 	log     *slog.Logger
 	version string
@@ -90,7 +96,7 @@ type App struct {
 // use or a bad schema fails here, before anything runs. Close releases what
 // New acquired; Run also does.
 func New(ctx context.Context, opts Options) (_ *App, err error) {
-	a := &App{cfg: opts.Config, log: opts.Logger, version: opts.Version, started: time.Now()}
+	a := &App{opts: opts, cfg: opts.Config, log: opts.Logger, version: opts.Version, started: time.Now()}
 	if a.log == nil {
 		a.log = slog.Default()
 	}
@@ -181,6 +187,7 @@ func New(ctx context.Context, opts Options) (_ *App, err error) {
 		MaxBatchHold:    a.cfg.Pipeline.MaxBatchHold,
 		Logger:          a.log,
 		Circuit:         breaker,
+		OnCommit:        a.opts.OnCommit,
 	})
 	if err != nil {
 		return nil, err
@@ -359,6 +366,9 @@ func (a *App) KafkaAddr() string { return a.brokers[0] }
 
 // HTTPAddr returns the HTTP listener's address.
 func (a *App) HTTPAddr() string { return a.httpLn.Addr().String() }
+
+// Ready reports whether the gateway consumes: its partitions are assigned.
+func (a *App) Ready() bool { return a.ready.Load() }
 
 // Embedded reports whether the broker runs in this process.
 func (a *App) Embedded() bool { return a.embedded != nil }

@@ -120,7 +120,7 @@ func lifecycleOf(meta quarantine.MetadataStore) (reprocess.Store, audit.Log, err
 // the registry: each input topic's subject is validated against its newest
 // enforced version, with older enforced versions as fallbacks.
 func (a *App) buildEngine(ctx context.Context, reg prometheus.Registerer) (*validate.Engine, error) {
-	versions, err := CompileSchemas(&a.cfg)
+	versions, err := compileSchemas(&a.cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -179,7 +179,7 @@ func registryCompiler(cfg *config.Config, configured []*schema.Version) registry
 	for i, v := range configured {
 		src, err := cfg.SchemaSource(i)
 		if err != nil || (v.Rules == nil && cfg.Schemas[i].Message == "") {
-			continue // CompileSchemas read it already
+			continue // compileSchemas read it already
 		}
 		text, err := registry.CanonicalText(v.Format, string(src))
 		if err != nil {
@@ -217,9 +217,9 @@ func registryCompiler(cfg *config.Config, configured []*schema.Version) registry
 	}
 }
 
-// CompileSchemas compiles the config's schemas with its decode limits, and
+// compileSchemas compiles the config's schemas with its decode limits, and
 // attaches each entry's business rules to its version.
-func CompileSchemas(cfg *config.Config) ([]*schema.Version, error) {
+func compileSchemas(cfg *config.Config) ([]*schema.Version, error) {
 	lim := JSONLimits(cfg)
 	versions := make([]*schema.Version, 0, len(cfg.Schemas))
 	for i, s := range cfg.Schemas {

@@ -2,26 +2,20 @@ package bench
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"os"
 	"path/filepath"
-	"slices"
+	"runtime/debug"
 	"strconv"
-	"sync"
 	"sync/atomic"
-	"syscall"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
 	"github.com/twmb/franz-go/pkg/kgo"
 
-	"github.com/dataquarantine/dataquarantine/internal/app"
 	"github.com/dataquarantine/dataquarantine/internal/config"
 	"github.com/dataquarantine/dataquarantine/internal/kafka"
-	"github.com/dataquarantine/dataquarantine/internal/pipeline"
-	"github.com/dataquarantine/dataquarantine/internal/schema"
-	"github.com/dataquarantine/dataquarantine/internal/validate"
 )
 
 // Options configure a benchmark run.
@@ -29,59 +23,131 @@ type Options struct {
 	// Records is how many records a backlog run drains. Default 1,000,000.
 	// Ignored when Rate is set (Rate*Duration records are produced).
 	Records int
-	// Size is the approximate size of each record's JSON value in bytes.
+	// Size is the approximate size of each record's value in bytes.
 	// Default 300.
 	Size int
-	// InvalidShare is the share of invalid records, cycling through every
-	// invalid kind of the demo generator. Default 0.1.
+	// InvalidShare is the share of invalid records (cycling through every
+	// invalid kind of the format). Default 0.1; 0 and 1 are allowed.
 	InvalidShare float64
+	// Format of the records: FormatJSON (default), FormatAvro or
+	// FormatProtobuf (raw binary, without a wire header).
+	Format string
+	// Rules adds a CEL business rule to the schema, and records breaking
+	// it to the invalid share. Default false.
+	Rules bool
 	// Partitions of the benchmark's topics. Default 6.
 	Partitions int32
 	// Seed makes the workload reproducible. Default 1.
 	Seed uint64
 	// Rate, when set, produces at this many records per second while the
-	// pipeline runs (a latency run) instead of draining a backlog.
+	// gateway runs (a latency run) instead of draining a backlog.
 	Rate int
 	// Duration of a Rate run. Default 30s.
 	Duration time.Duration
-	// Config supplies the brokers (none: an embedded broker in
-	// Config.DataDir), the stores, the limits and the batch size, as serve
-	// uses them. It must have passed Validate.
+	// Rounds is how many times each phase runs (on a fresh workload each
+	// round); the summary gives the median, min and max. Default 1.
+	Rounds int
+	// Baseline "copy" adds, in each round of a backlog run, a bare
+	// consume-to-produce copy of the same records through the same broker
+	// with the same client settings, and reports the gateway's figures as
+	// ratios of it. Default "": none.
+	Baseline string
+	// Executable is the dataquarantine binary whose 'broker' command runs
+	// the broker process. Default: this process's executable. Not used when
+	// Config.Kafka.Brokers names a cluster.
+	Executable string
+	// Config is the gateway's configuration, as serve takes it (stores,
+	// limits, batch size, compression, brokers; none: a broker process the
+	// benchmark starts). Each round overrides the topics, group, schema,
+	// data dir and HTTP listener. It must have passed Validate.
 	Config config.Config
 	// Logger: default slog.Default().
 	Logger *slog.Logger
-	// AfterDrain, when set, is called once every record is routed and
-	// committed, before anything is released (the bench's --memprofile).
-	// Default none.
+	// AfterDrain, when set, is called once every record of a gateway phase
+	// is committed, before anything is released (the bench's
+	// --memprofile). Default none.
 	AfterDrain func()
 }
 
+// Baselines are the values Options.Baseline accepts.
+var Baselines = []string{"", "copy"}
+
 // Result is what a run measured, in the units its field names say.
 type Result struct {
-	Mode         string  `json:"mode"` // "backlog" or "rate"
-	Records      int     `json:"records"`
-	Valid        int     `json:"valid"`
-	Invalid      int     `json:"invalid"`
-	RecordBytes  int     `json:"record_bytes"`
-	Partitions   int32   `json:"partitions"`
-	Broker       string  `json:"broker"` // "embedded" or the bootstrap list
-	Stores       string  `json:"stores"`
-	RateTarget   int     `json:"rate_target,omitempty"`
-	ElapsedSec   float64 `json:"elapsed_seconds"`
-	RecordsPerS  float64 `json:"records_per_second"`
-	MBPerS       float64 `json:"mb_per_second"`
-	CPUPerRecUS  float64 `json:"cpu_us_per_record"`
-	LatencyP50MS float64 `json:"latency_p50_ms"`
-	LatencyP95MS float64 `json:"latency_p95_ms"`
-	LatencyP99MS float64 `json:"latency_p99_ms"`
-	LatencyMaxMS float64 `json:"latency_max_ms"`
-	PeakRSSMB    float64 `json:"peak_rss_mb"`
-	Correct      bool    `json:"correct"`
+	Mode        string  `json:"mode"` // "backlog" or "rate"
+	Format      string  `json:"format"`
+	Rules       bool    `json:"rules"`
+	Records     int     `json:"records"`
+	Valid       int     `json:"valid"`
+	Invalid     int     `json:"invalid"`
+	RecordBytes int     `json:"record_bytes"`
+	Partitions  int32   `json:"partitions"`
+	Broker      string  `json:"broker"`
+	Stores      string  `json:"stores"`
+	RateTarget  int     `json:"rate_target,omitempty"`
+	Baseline    string  `json:"baseline,omitempty"`
+	Rounds      []Round `json:"rounds"`
+	// Gateway and Copy summarise the rounds; RateRatio and CPURatio are the
+	// gateway's throughput and CPU per record over the copy's in the same
+	// round, summarised the same way (nil without a baseline).
+	Gateway   Summary  `json:"gateway"`
+	Copy      *Summary `json:"copy,omitempty"`
+	RateRatio *Stat    `json:"rate_ratio,omitempty"`
+	CPURatio  *Stat    `json:"cpu_ratio,omitempty"`
+	Correct   bool     `json:"correct"`
 	// Problems lists what the correctness check found wrong (at most 20).
 	Problems []string `json:"problems,omitempty"`
 }
 
-func (o *Options) defaults() {
+// Round is one round's phases.
+type Round struct {
+	Gateway Phase  `json:"gateway"`
+	Copy    *Phase `json:"copy,omitempty"`
+}
+
+// Phase is what one drain (or rate run) measured.
+type Phase struct {
+	ElapsedSec  float64 `json:"elapsed_seconds"`
+	RecordsPerS float64 `json:"records_per_second"`
+	MBPerS      float64 `json:"mb_per_second"`
+	// CPUPerRecUS is the gateway's (or the copy's) process CPU per record;
+	// BrokerCPUPerRecUS the broker process's, 0 for an external cluster.
+	CPUPerRecUS       float64 `json:"cpu_us_per_record"`
+	BrokerCPUPerRecUS float64 `json:"broker_cpu_us_per_record"`
+	LatencyP50MS      float64 `json:"latency_p50_ms"`
+	LatencyP95MS      float64 `json:"latency_p95_ms"`
+	LatencyP99MS      float64 `json:"latency_p99_ms"`
+	LatencyMaxMS      float64 `json:"latency_max_ms"`
+	PeakRSSMB         float64 `json:"peak_rss_mb"`
+}
+
+// Summary is a phase's figures over the rounds.
+type Summary struct {
+	RecordsPerS       Stat `json:"records_per_second"`
+	CPUPerRecUS       Stat `json:"cpu_us_per_record"`
+	BrokerCPUPerRecUS Stat `json:"broker_cpu_us_per_record"`
+	LatencyP99MS      Stat `json:"latency_p99_ms"`
+	PeakRSSMB         Stat `json:"peak_rss_mb"`
+}
+
+func summarize(phases []Phase) Summary {
+	col := func(f func(Phase) float64) Stat {
+		vs := make([]float64, len(phases))
+		for i, p := range phases {
+			vs[i] = f(p)
+		}
+		return statOf(vs)
+	}
+	return Summary{
+		RecordsPerS:       col(func(p Phase) float64 { return p.RecordsPerS }),
+		CPUPerRecUS:       col(func(p Phase) float64 { return p.CPUPerRecUS }),
+		BrokerCPUPerRecUS: col(func(p Phase) float64 { return p.BrokerCPUPerRecUS }),
+		LatencyP99MS:      col(func(p Phase) float64 { return p.LatencyP99MS }),
+		PeakRSSMB:         col(func(p Phase) float64 { return p.PeakRSSMB }),
+	}
+}
+
+func (o *Options) defaults() error {
 	if o.Records <= 0 {
 		o.Records = 1_000_000
 	}
@@ -89,13 +155,28 @@ func (o *Options) defaults() {
 		o.Size = 300
 	}
 	if o.InvalidShare < 0 || o.InvalidShare > 1 {
-		o.InvalidShare = 0.1
+		return fmt.Errorf("bench: InvalidShare %v is not within 0..1", o.InvalidShare)
+	}
+	if o.Format == "" {
+		o.Format = FormatJSON
+	}
+	if o.Format != FormatJSON && o.Format != FormatAvro && o.Format != FormatProtobuf {
+		return fmt.Errorf("bench: unknown format %q (want one of %v)", o.Format, Formats)
+	}
+	if o.Baseline != "" && o.Baseline != "copy" {
+		return fmt.Errorf("bench: unknown baseline %q (want copy)", o.Baseline)
+	}
+	if o.Baseline != "" && o.Rate > 0 {
+		return errors.New("bench: a baseline is measured on backlog runs only")
 	}
 	if o.Partitions <= 0 {
 		o.Partitions = 6
 	}
 	if o.Seed == 0 {
 		o.Seed = 1
+	}
+	if o.Rounds <= 0 {
+		o.Rounds = 1
 	}
 	if o.Duration <= 0 {
 		o.Duration = 30 * time.Second
@@ -106,86 +187,97 @@ func (o *Options) defaults() {
 	if o.Logger == nil {
 		o.Logger = slog.Default()
 	}
+	if o.Executable == "" && len(o.Config.Kafka.Brokers) == 0 {
+		exe, err := os.Executable()
+		if err != nil {
+			return fmt.Errorf("bench: finding this executable to run the broker process: %w", err)
+		}
+		o.Executable = exe
+	}
+	return nil
 }
 
-// Run runs one benchmark. It creates fresh topics (bench-<time>-raw,
-// -clean, -dlq) so runs never mix, and never touches the gateway's topics.
+// Run runs the benchmark: for each round, a fresh workload in fresh topics
+// (bench-<time>-raw...), drained by the gateway (the serve wiring: app.New
+// and app.Run, as 'dataquarantine serve' builds them) and, with a baseline,
+// by a bare copy, in alternating order. It never touches the gateway's own
+// topics.
 func Run(ctx context.Context, opts Options) (Result, error) {
-	opts.defaults()
+	if err := opts.defaults(); err != nil {
+		return Result{}, err
+	}
 	cfg := opts.Config
+	// Unless the config names stores, each round has its own SQLite file
+	// and payload directory, under a data dir of its own.
+	each := opts.Config
+	each.DataDir = filepath.Join(cfg.DataDir, "<round>")
 	r := Result{
-		Mode: "backlog", Records: opts.Records, RecordBytes: opts.Size, Partitions: opts.Partitions,
-		Stores: config.RedactURL(cfg.MetadataURL()) + " + " + config.RedactURL(cfg.PayloadsURL()),
+		Mode: "backlog", Format: opts.Format, Rules: opts.Rules, Records: opts.Records, RecordBytes: opts.Size,
+		Partitions: opts.Partitions, Baseline: opts.Baseline, Correct: true,
+		Stores: config.RedactURL(each.MetadataURL()) + " + " + config.RedactURL(each.PayloadsURL()),
 	}
 	if opts.Rate > 0 {
 		r.Mode, r.RateTarget = "rate", opts.Rate
 	}
-
 	brokers := cfg.Kafka.Brokers
+	brokerCPU := func() time.Duration { return 0 }
 	r.Broker = fmt.Sprint(brokers)
 	if len(brokers) == 0 {
-		emb, err := kafka.StartEmbedded(kafka.EmbeddedOptions{Listen: "127.0.0.1:0", DataDir: filepath.Join(cfg.DataDir, "kafka")})
+		b, err := startBroker(opts.Executable, filepath.Join(cfg.DataDir, "broker"))
 		if err != nil {
 			return r, err
 		}
-		defer emb.Close()
-		brokers, r.Broker = []string{emb.Addr()}, "embedded"
+		defer b.stop()
+		brokers, brokerCPU = []string{b.addr}, b.cpu
+		r.Broker = "a broker process (dataquarantine broker, pid " + strconv.Itoa(b.cmd.Process.Pid) + ")"
 	}
-	run := "bench-" + strconv.FormatInt(time.Now().UnixNano(), 36)
-	raw, clean, dlq := run+"-raw", run+"-clean", run+"-dlq"
+	var gateways, copies []Phase
+	for round := range opts.Rounds {
+		run := "bench-" + strconv.FormatInt(time.Now().UnixNano(), 36)
+		opts.Logger.Info("benchmark round", "round", round+1, "of", opts.Rounds, "topics", run+"-*")
+		w := newWorkload(opts.Format, opts.Rules, opts.Records, opts.Size, opts.InvalidShare, opts.Seed+uint64(round))
+		rd, problems, err := runRound(ctx, &opts, round, brokers, brokerCPU, run, w)
+		if err != nil {
+			return r, fmt.Errorf("round %d: %w", round+1, err)
+		}
+		r.Rounds = append(r.Rounds, rd)
+		gateways = append(gateways, rd.Gateway)
+		if rd.Copy != nil {
+			copies = append(copies, *rd.Copy)
+		}
+		if len(problems) > 0 {
+			r.Correct = false
+			r.Problems = append(r.Problems, problems...)
+		}
+		r.Valid, r.Invalid = 0, 0
+		for i := range w.count() {
+			if w.wantType(i) == "" {
+				r.Valid++
+			} else {
+				r.Invalid++
+			}
+		}
+	}
+	r.Gateway = summarize(gateways)
+	if len(copies) > 0 {
+		c := summarize(copies)
+		r.Copy = &c
+		rates, cpus := make([]float64, len(copies)), make([]float64, len(copies))
+		for i := range copies {
+			rates[i] = gateways[i].RecordsPerS / copies[i].RecordsPerS
+			cpus[i] = gateways[i].CPUPerRecUS / copies[i].CPUPerRecUS
+		}
+		rr, cr := statOf(rates), statOf(cpus)
+		r.RateRatio, r.CPURatio = &rr, &cr
+	}
+	return r, nil
+}
 
-	meta, payloads, err := app.OpenStores(cfg)
-	if err != nil {
-		return r, err
-	}
-	defer func() { _ = meta.Close() }()     // the run's result is already decided
-	defer func() { _ = payloads.Close() }() // by then; a close error changes nothing
-	versions, err := app.CompileSchemas(&cfg)
-	if err != nil {
-		return r, err
-	}
-	resolver, err := schema.NewStatic(map[string]string{raw: "user_event"}, versions)
-	if err != nil {
-		return r, fmt.Errorf("the benchmark validates against the user_event subject: %w", err)
-	}
-	metrics := pipeline.NewMetrics(prometheus.NewRegistry())
-	// Layer timing on, as serve has it: its cost is part of the figures.
-	engine, err := validate.New(validate.Options{Resolver: resolver, MaxBytes: cfg.Limits.MaxBytes, Layers: metrics})
-	if err != nil {
-		return r, err
-	}
-
-	var assigned sync.Once
-	ready := make(chan struct{})
-	cl, err := kafka.NewGroupClient(kafka.GroupOptions{
-		Brokers: brokers, GroupID: run, Topics: []string{raw},
-		MaxBufferedRecords: 4 * cfg.Pipeline.BatchSize,
-		OnAssigned:         func(map[string][]int32) { assigned.Do(func() { close(ready) }) },
-		Logger:             opts.Logger,
-	})
-	if err != nil {
-		return r, err
-	}
-	defer cl.Close()
-	specs := []kafka.TopicSpec{{Name: raw}, {Name: clean}, {Name: dlq}}
-	for i := range specs {
-		specs[i].Partitions, specs[i].ReplicationFactor = opts.Partitions, cfg.Kafka.ReplicationFactor
-	}
-	if err := kafka.EnsureTopics(ctx, cl, specs); err != nil {
-		return r, err
-	}
-
-	lat := newLatencies(opts.Records)
-	p, err := pipeline.New(pipeline.Options{
-		Client: cl, Engine: engine, Metadata: meta, Payloads: payloads,
-		CleanTopic: clean, DLQTopic: dlq, Metrics: metrics,
-		BatchSize: cfg.Pipeline.BatchSize, RetryBackoffMin: cfg.Pipeline.RetryBackoffMin,
-		RetryBackoffMax: cfg.Pipeline.RetryBackoffMax, Logger: opts.Logger,
-		OnCommit: lat.observe,
-	})
-	if err != nil {
-		return r, err
-	}
+// runRound creates the round's input topic, produces the backlog, and runs
+// the phases: the copy first in even rounds, the gateway first in odd ones,
+// so that a drift of the machine over the run weighs on both alike.
+func runRound(ctx context.Context, opts *Options, round int, brokers []string, brokerCPU func() time.Duration, run string, w *workload) (Round, []string, error) {
+	raw := run + "-raw"
 	// A backlog is produced in big batches; a rate run sends each record at
 	// once, so its latency is the gateway's and not the producer's linger.
 	linger := 5 * time.Millisecond
@@ -195,74 +287,80 @@ func Run(ctx context.Context, opts Options) (Result, error) {
 	prod, err := kgo.NewClient(kgo.SeedBrokers(brokers...), kgo.DefaultProduceTopic(raw),
 		kgo.ProducerLinger(linger), kgo.MaxBufferedRecords(50_000))
 	if err != nil {
-		return r, fmt.Errorf("creating the benchmark's producer: %w", err)
+		return Round{}, nil, fmt.Errorf("creating the benchmark's producer: %w", err)
 	}
 	defer prod.Close()
-	w := newWorkload(opts.Records, opts.Size, opts.InvalidShare, opts.Seed)
-
-	pctx, stopPipeline := context.WithCancel(ctx)
-	defer stopPipeline()
-	done := make(chan error, 1)
-	startPipeline := func() { go func() { done <- p.Run(pctx) }() }
-
-	var cpu0 time.Duration
-	var t0 time.Time
+	if err := kafka.EnsureTopics(ctx, prod, []kafka.TopicSpec{{Name: raw, Partitions: opts.Partitions, ReplicationFactor: opts.Config.Kafka.ReplicationFactor}}); err != nil {
+		return Round{}, nil, err
+	}
 	if opts.Rate == 0 {
 		opts.Logger.Info("producing the backlog", "records", opts.Records)
 		if err := produceBacklog(ctx, prod, w, opts.Records); err != nil {
-			return r, err
-		}
-		resetPeakRSS()
-		cpu0, t0 = cpuTime(), time.Now()
-		startPipeline()
-	} else {
-		startPipeline()
-		select {
-		case <-ready:
-		case <-ctx.Done():
-			return r, ctx.Err()
-		}
-		resetPeakRSS()
-		cpu0, t0 = cpuTime(), time.Now()
-		opts.Logger.Info("producing at a steady rate", "rate", opts.Rate, "duration", opts.Duration)
-		if err := produceAtRate(ctx, prod, w, opts.Rate, opts.Records); err != nil {
-			return r, err
+			return Round{}, nil, err
 		}
 	}
-	if err := lat.wait(ctx, done); err != nil {
-		return r, err
+	var rd Round
+	var problems []string
+	gateway := func() error {
+		var err error
+		rd.Gateway, problems, err = runGateway(ctx, opts, brokers, brokerCPU, run, prod, w)
+		return err
 	}
-	elapsed := lat.lastCommit().Sub(t0)
-	cpu := cpuTime() - cpu0
-	r.PeakRSSMB = float64(peakRSS()) / (1 << 20)
-	if opts.AfterDrain != nil {
-		opts.AfterDrain()
+	copyPhase := func() error {
+		if opts.Baseline == "" {
+			return nil
+		}
+		p, err := runCopy(ctx, opts, brokers, brokerCPU, run, w)
+		rd.Copy = &p
+		return err
 	}
-	stopPipeline()
-	if err := <-done; err != nil {
-		return r, err
+	order := []func() error{copyPhase, gateway}
+	if round%2 == 1 {
+		order = []func() error{gateway, copyPhase}
 	}
+	for _, phase := range order {
+		if err := phase(); err != nil {
+			return rd, problems, err
+		}
+	}
+	return rd, problems, nil
+}
 
-	r.ElapsedSec = elapsed.Seconds()
-	r.RecordsPerS = float64(opts.Records) / elapsed.Seconds()
-	r.MBPerS = float64(w.bytes) / (1 << 20) / elapsed.Seconds()
-	r.CPUPerRecUS = float64(cpu.Microseconds()) / float64(opts.Records)
-	r.LatencyP50MS, r.LatencyP95MS, r.LatencyP99MS, r.LatencyMaxMS = lat.quantiles()
-	for i := range w.count() {
-		if w.wantType(i) == "" {
-			r.Valid++
-		} else {
-			r.Invalid++
-		}
+// measured is a phase's measurement window: started once the phase's
+// consumer has its partitions, ended by end.
+type measured struct {
+	t0         time.Time
+	cpu0, bcpu time.Duration
+	brokerCPU  func() time.Duration
+}
+
+// prepareMeasuring returns the memory earlier phases left to the system
+// and resets the peak RSS, so the phase's peak is its own: called before
+// the phase starts (it takes milliseconds, during which a small drain could
+// be over).
+func prepareMeasuring() {
+	debug.FreeOSMemory()
+	resetPeakRSS()
+}
+
+// startMeasuring opens the window: called when the phase's consumer has
+// its partitions.
+func startMeasuring(brokerCPU func() time.Duration) measured {
+	return measured{t0: time.Now(), cpu0: cpuTime(), bcpu: brokerCPU(), brokerCPU: brokerCPU}
+}
+
+func (m measured) end(lat *latencies, n int, bytes int64) Phase {
+	elapsed := lat.lastCommit().Sub(m.t0).Seconds()
+	p := Phase{
+		ElapsedSec:        elapsed,
+		RecordsPerS:       float64(n) / elapsed,
+		MBPerS:            float64(bytes) / (1 << 20) / elapsed,
+		CPUPerRecUS:       float64((cpuTime() - m.cpu0).Microseconds()) / float64(n),
+		BrokerCPUPerRecUS: float64((m.brokerCPU() - m.bcpu).Microseconds()) / float64(n),
+		PeakRSSMB:         float64(peakRSS()) / (1 << 20),
 	}
-	// The group and producer clients are done; closing them before the
-	// check leaves the broker to the verifying consumers.
-	cl.Close()
-	prod.Close()
-	opts.Logger.Info("checking every record's route")
-	r.Problems = verify(ctx, brokers, clean, dlq, w, meta)
-	r.Correct = len(r.Problems) == 0
-	return r, nil
+	p.LatencyP50MS, p.LatencyP95MS, p.LatencyP99MS, p.LatencyMaxMS = lat.quantiles()
+	return p
 }
 
 func produceBacklog(ctx context.Context, prod *kgo.Client, w *workload, n int) error {
@@ -316,107 +414,4 @@ func produceAtRate(ctx context.Context, prod *kgo.Client, w *workload, rate, n i
 		return fmt.Errorf("producing: %w", *e)
 	}
 	return nil
-}
-
-// latencies collects each record's produce-to-committed latency from the
-// pipeline's OnCommit hook, in microseconds.
-type latencies struct {
-	mu     sync.Mutex
-	us     []uint32
-	last   time.Time
-	want   int
-	signal chan struct{}
-}
-
-func newLatencies(n int) *latencies {
-	return &latencies{us: make([]uint32, 0, n), want: n, signal: make(chan struct{}, 1)}
-}
-
-func (l *latencies) observe(recs []*kgo.Record) {
-	now := time.Now()
-	l.mu.Lock()
-	for _, r := range recs {
-		l.us = append(l.us, uint32(min(now.Sub(r.Timestamp).Microseconds(), 1<<32-1)))
-	}
-	l.last = now
-	full := len(l.us) >= l.want
-	l.mu.Unlock()
-	if full {
-		select {
-		case l.signal <- struct{}{}:
-		default:
-		}
-	}
-}
-
-func (l *latencies) wait(ctx context.Context, done <-chan error) error {
-	select {
-	case <-l.signal:
-		return nil
-	case err := <-done:
-		return fmt.Errorf("pipeline stopped before every record was committed: %w", err)
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-}
-
-func (l *latencies) lastCommit() time.Time {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.last
-}
-
-func (l *latencies) quantiles() (p50, p95, p99, maxMS float64) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if len(l.us) == 0 {
-		return 0, 0, 0, 0
-	}
-	slices.Sort(l.us)
-	at := func(q float64) float64 {
-		i := min(len(l.us)-1, int(q*float64(len(l.us))))
-		return float64(l.us[i]) / 1000
-	}
-	return at(0.50), at(0.95), at(0.99), float64(l.us[len(l.us)-1]) / 1000
-}
-
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
-
-// resetPeakRSS resets the kernel's high-water mark of this process's RSS
-// (Linux 4.0+), so the peak covers the measured phase only.
-func resetPeakRSS() {
-	_ = os.WriteFile("/proc/self/clear_refs", []byte("5"), 0)
-}
-
-// peakRSS returns VmHWM in bytes, 0 where /proc is unavailable.
-func peakRSS() int64 {
-	b, err := os.ReadFile("/proc/self/status")
-	if err != nil {
-		return 0
-	}
-	var kb int64
-	for _, line := range splitLines(b) {
-		if n, err := fmt.Sscanf(line, "VmHWM: %d kB", &kb); n == 1 && err == nil {
-			return kb << 10
-		}
-	}
-	return 0
-}
-
-func splitLines(b []byte) []string {
-	var out []string
-	start := 0
-	for i, c := range b {
-		if c == '\n' {
-			out = append(out, string(b[start:i]))
-			start = i + 1
-		}
-	}
-	return out
 }

@@ -8,6 +8,8 @@ import (
 	"io"
 	"os"
 	"runtime/pprof"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/dataquarantine/dataquarantine/internal/bench"
@@ -16,34 +18,53 @@ import (
 
 func runBench(ctx context.Context, env Env) int {
 	fs := newFlagSet(env, "bench", "[flags]", `
-Benchmark the gateway on this machine: produce a deterministic synthetic
-workload (JSON events for the user_event schema, a share of each invalid
-kind), run the real pipeline over it with the configured stores, and report
-throughput, CPU time per record, end-to-end latency (from each record's
-produce timestamp to its batch being durable and committed), peak RSS, and
-a correctness check (every record routed exactly once to where it belongs).
+Benchmark the gateway as 'serve' runs it, on this machine. Each round
+produces a deterministic workload (user_event records in JSON, Avro or
+Protobuf, a share of each invalid kind) into fresh topics, drains it through
+the serve wiring (the same composition root: registry-resolved schemas,
+spools, circuit breaker, metrics, HTTP; only the topics, group and data dir
+are the round's), and checks that every record went exactly once where it
+belongs. With --baseline copy it also drains the same records with a bare
+consume-to-produce copy through the same broker with the same client
+settings, and reports the gateway's throughput and CPU per record as ratios
+of the copy's: what validation costs over moving the bytes.
 
-By default it drains a backlog of --records. With --rate it produces at a
-steady rate for --duration instead, the way to measure latency.
+The broker runs in a process of its own ('dataquarantine broker', started
+and stopped by the benchmark) unless --brokers (or the config) names a
+cluster. CPU per record is the gateway's process alone; the broker
+process's is reported apart. Latency is from each record's produce
+timestamp to its batch being durable and committed. Stores are SQLite and
+files in the data dir unless --metadata-url/--payloads-url (or the config)
+name others (PostgreSQL, S3/MinIO).
 
-The broker is an embedded one in a temporary data dir unless --brokers (or
-the config) names a cluster; the benchmark creates fresh topics per run.
-Stores are SQLite and files in the data dir unless the config names others.`)
+By default it drains a backlog of --records; with --rate it produces at a
+steady rate for --duration instead, the way to measure latency. Figures
+vary from run to run on a shared machine: use --rounds 3 or more and read
+the medians.
+
+Exit status: 0 when every record was routed correctly, 1 when the check
+found a problem or the run failed, 2 on bad flags or configuration.`)
 	var (
-		cfgPath   = fs.String("config", "", "YAML config `file` (brokers, stores, limits, batch size)")
-		records   = fs.Int("records", 1_000_000, "records to drain in a backlog run")
-		size      = fs.Int("size", 300, "approximate record size in `bytes`")
-		invalid   = fs.Float64("invalid-share", 0.1, "share of invalid records, 0..1")
-		parts     = fs.Int("partitions", 6, "partitions of the benchmark topics")
-		seed      = fs.Uint64("seed", 1, "workload seed")
-		rate      = fs.Int("rate", 0, "produce at this many `records/s` while the pipeline runs (latency run) instead of draining a backlog")
-		duration  = fs.Duration("duration", 30*time.Second, "length of a --rate run")
-		brokers   = fs.String("brokers", "", "external Kafka `host:port[,host:port]` instead of an embedded broker")
-		dataDir   = fs.String("data-dir", "", "data `dir` for the embedded broker and default stores (default: a temporary dir, removed afterwards)")
-		batchSize = fs.Int("batch-size", 0, "records per pipeline batch (default: the config's pipeline.batch_size)")
-		asJSON    = fs.Bool("json", false, "print the result as JSON")
-		cpuProf   = fs.String("cpuprofile", "", "write a CPU profile of the whole run to `file` (go tool pprof)")
-		memProf   = fs.String("memprofile", "", "write a heap profile to `file` when the drain ends, before the stores close (go tool pprof; -sample_index=inuse_space for what is live, alloc_space for the churn)")
+		cfgPath     = fs.String("config", "", "YAML config `file` (brokers, stores, limits, batch size, compression)")
+		records     = fs.Int("records", 1_000_000, "records to drain in a backlog run")
+		size        = fs.Int("size", 300, "approximate record size in `bytes`")
+		invalid     = fs.Float64("invalid", 0.1, "share of invalid records, 0..1")
+		format      = fs.String("format", bench.FormatJSON, "record format: json, avro or protobuf (raw binary)")
+		withRules   = fs.Bool("rules", false, "add a CEL business rule to the schema, and records that break it")
+		parts       = fs.Int("partitions", 6, "partitions of the benchmark topics")
+		seed        = fs.Uint64("seed", 1, "workload seed")
+		rounds      = fs.Int("rounds", 1, "rounds to run; the summary gives median, min and max")
+		baseline    = fs.String("baseline", "", "'copy': also drain each round with a bare consume-to-produce copy, and report ratios to it")
+		rate        = fs.Int("rate", 0, "produce at this many `records/s` while the gateway runs (latency run) instead of draining a backlog")
+		duration    = fs.Duration("duration", 30*time.Second, "length of a --rate run")
+		brokers     = fs.String("brokers", "", "external Kafka `host:port[,host:port]` instead of a broker process")
+		metadataURL = fs.String("metadata-url", "", "metadata store `URL` (sqlite://PATH or postgres://...; default SQLite in the data dir)")
+		payloadsURL = fs.String("payloads-url", "", "payload store `URL` (file://PATH or s3://BUCKET?endpoint=...; default files in the data dir)")
+		dataDir     = fs.String("data-dir", "", "data `dir` for the broker process and the default stores (default: a temporary dir, removed afterwards)")
+		batchSize   = fs.Int("batch-size", 0, "records per pipeline batch (default: the config's pipeline.batch_size)")
+		asJSON      = fs.Bool("json", false, "print the result as JSON")
+		cpuProf     = fs.String("cpuprofile", "", "write a CPU profile of the whole run to `file` (go tool pprof)")
+		memProf     = fs.String("memprofile", "", "write a heap profile to `file` when a gateway drain ends, before the stores close (go tool pprof; -sample_index=inuse_space for what is live, alloc_space for the churn)")
 	)
 	if code := fs.parse(); code >= 0 {
 		return code
@@ -69,6 +90,10 @@ Stores are SQLite and files in the data dir unless the config names others.`)
 			cfg.Kafka.Brokers = splitList(*brokers)
 		case "batch-size":
 			cfg.Pipeline.BatchSize = *batchSize
+		case "metadata-url":
+			cfg.Storage.Metadata.URL = *metadataURL
+		case "payloads-url":
+			cfg.Storage.Payloads.URL = *payloadsURL
 		}
 	})
 	if err := cfg.Validate(); err != nil {
@@ -76,8 +101,17 @@ Stores are SQLite and files in the data dir unless the config names others.`)
 		return exitUsage
 	}
 	switch {
-	case *records < 1, *size < 1, *parts < 1, *rate < 0, *invalid < 0, *invalid > 1:
-		fmt.Fprintln(env.Stderr, "bench: --records, --size and --partitions must be positive, --rate not negative, --invalid-share within 0..1")
+	case *records < 1, *size < 1, *parts < 1, *rounds < 1, *rate < 0, *invalid < 0, *invalid > 1:
+		fmt.Fprintln(env.Stderr, "bench: --records, --size, --partitions and --rounds must be positive, --rate not negative, --invalid within 0..1")
+		return exitUsage
+	case !slices.Contains(bench.Formats, *format):
+		fmt.Fprintf(env.Stderr, "bench: --format %q: want one of %s\n", *format, strings.Join(bench.Formats, ", "))
+		return exitUsage
+	case !slices.Contains(bench.Baselines, *baseline):
+		fmt.Fprintf(env.Stderr, "bench: --baseline %q: want copy (or nothing)\n", *baseline)
+		return exitUsage
+	case *baseline != "" && *rate > 0:
+		fmt.Fprintln(env.Stderr, "bench: --baseline is measured on backlog runs; drop --rate")
 		return exitUsage
 	}
 	logger, err := newLogger(env.Stderr, cfg.Log)
@@ -99,7 +133,8 @@ Stores are SQLite and files in the data dir unless the config names others.`)
 		defer pprof.StopCPUProfile()
 	}
 	res, err := bench.Run(ctx, bench.Options{
-		Records: *records, Size: *size, InvalidShare: *invalid, Partitions: int32(*parts), Seed: *seed,
+		Records: *records, Size: *size, InvalidShare: *invalid, Format: *format, Rules: *withRules,
+		Partitions: int32(*parts), Seed: *seed, Rounds: *rounds, Baseline: *baseline,
 		Rate: *rate, Duration: *duration, Config: cfg, Logger: logger,
 		AfterDrain: heapProfiler(*memProf, env.Stderr),
 	})
@@ -144,19 +179,42 @@ func printBenchResult(w io.Writer, r *bench.Result) {
 	if r.Mode == "rate" {
 		what = fmt.Sprintf("steady %d records/s, %d records", r.RateTarget, r.Records)
 	}
-	fmt.Fprintf(w, "DataQuarantine bench: %s (~%d B, %d valid / %d invalid, %d partitions)\n", what, r.RecordBytes, r.Valid, r.Invalid, r.Partitions)
+	rules := ""
+	if r.Rules {
+		rules = " + CEL rule"
+	}
+	fmt.Fprintf(w, "DataQuarantine bench: %s, %d round(s) (%s%s, ~%d B, %d valid / %d invalid, %d partitions)\n",
+		what, len(r.Rounds), r.Format, rules, r.RecordBytes, r.Valid, r.Invalid, r.Partitions)
 	fmt.Fprintf(w, "  broker            %s\n", r.Broker)
 	fmt.Fprintf(w, "  stores            %s\n", r.Stores)
-	fmt.Fprintf(w, "  throughput        %.0f records/s, %.1f MB/s (%.2f s)\n", r.RecordsPerS, r.MBPerS, r.ElapsedSec)
-	fmt.Fprintf(w, "  CPU per record    %.2f µs (whole process%s)\n", r.CPUPerRecUS, map[bool]string{true: ", embedded broker included", false: ""}[r.Broker == "embedded"])
-	fmt.Fprintf(w, "  latency           p50 %.1f ms, p95 %.1f ms, p99 %.1f ms, max %.1f ms (produce -> durable and committed)\n",
-		r.LatencyP50MS, r.LatencyP95MS, r.LatencyP99MS, r.LatencyMaxMS)
-	fmt.Fprintf(w, "  peak RSS          %.0f MB\n", r.PeakRSSMB)
+	fmt.Fprintf(w, "\n  round  phase     records/s   MB/s  CPU µs/rec  broker µs/rec  p50 ms  p99 ms  max ms  peak RSS MB\n")
+	row := func(i int, name string, p *bench.Phase) {
+		fmt.Fprintf(w, "  %5d  %-8s %10.0f %6.1f %11.2f %14.2f %7.1f %7.1f %7.1f %12.0f\n", i, name,
+			p.RecordsPerS, p.MBPerS, p.CPUPerRecUS, p.BrokerCPUPerRecUS, p.LatencyP50MS, p.LatencyP99MS, p.LatencyMaxMS, p.PeakRSSMB)
+	}
+	for i, rd := range r.Rounds {
+		row(i+1, "gateway", &rd.Gateway)
+		if rd.Copy != nil {
+			row(i+1, "copy", rd.Copy)
+		}
+	}
+	fmt.Fprintf(w, "\n  median (min - max) over %d round(s)\n", len(r.Rounds))
+	fmt.Fprintf(w, "  gateway records/s       %s\n", r.Gateway.RecordsPerS)
+	fmt.Fprintf(w, "  gateway CPU µs/record   %s (its process alone)\n", r.Gateway.CPUPerRecUS)
+	fmt.Fprintf(w, "  broker CPU µs/record    %s\n", r.Gateway.BrokerCPUPerRecUS)
+	fmt.Fprintf(w, "  latency p99 ms          %s (produce -> durable and committed)\n", r.Gateway.LatencyP99MS)
+	fmt.Fprintf(w, "  peak RSS MB             %s\n", r.Gateway.PeakRSSMB)
+	if r.Copy != nil {
+		fmt.Fprintf(w, "  copy records/s          %s\n", r.Copy.RecordsPerS)
+		fmt.Fprintf(w, "  copy CPU µs/record      %s\n", r.Copy.CPUPerRecUS)
+		fmt.Fprintf(w, "  rate vs copy            %sx (gateway records/s / copy records/s, same round)\n", r.RateRatio)
+		fmt.Fprintf(w, "  CPU vs copy             %sx (gateway CPU per record / copy's, same round)\n", r.CPURatio)
+	}
 	if r.Correct {
-		fmt.Fprintf(w, "  correctness       OK: every record routed exactly once to where it belongs\n")
+		fmt.Fprintf(w, "  correctness             OK: every record routed exactly once to where it belongs\n")
 		return
 	}
-	fmt.Fprintf(w, "  correctness       FAILED:\n")
+	fmt.Fprintf(w, "  correctness             FAILED:\n")
 	for _, p := range r.Problems {
 		fmt.Fprintf(w, "    - %s\n", p)
 	}

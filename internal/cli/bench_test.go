@@ -9,7 +9,7 @@ import (
 
 func TestBenchCommand(t *testing.T) {
 	t.Parallel()
-	code, out, errOut := runCLI(t, "", []string{"DQ_LOG_LEVEL=warn"}, "bench", "--records", "800", "--partitions", "2", "--json")
+	code, out, errOut := runCLI(t, "", []string{"DQ_LOG_LEVEL=warn"}, "bench", "--records", "800", "--partitions", "2", "--baseline", "copy", "--rounds", "2", "--json")
 	require.Equal(t, 0, code, "stderr: %s", errOut)
 	var res struct {
 		Mode    string `json:"mode"`
@@ -17,19 +17,31 @@ func TestBenchCommand(t *testing.T) {
 		Correct bool   `json:"correct"`
 		Valid   int    `json:"valid"`
 		Invalid int    `json:"invalid"`
+		Broker  string `json:"broker"`
+		Rounds  []struct {
+			Copy *struct{} `json:"copy"`
+		} `json:"rounds"`
+		RateRatio *struct{ Median float64 } `json:"rate_ratio"`
 	}
 	require.NoError(t, json.Unmarshal([]byte(out), &res), out)
 	require.Equal(t, "backlog", res.Mode)
 	require.Equal(t, 800, res.Records)
 	require.True(t, res.Correct)
 	require.Equal(t, 800, res.Valid+res.Invalid)
+	require.Contains(t, res.Broker, "a broker process", "the broker runs outside the gateway's process")
+	require.Len(t, res.Rounds, 2)
+	require.NotNil(t, res.Rounds[1].Copy)
+	require.NotNil(t, res.RateRatio)
+	require.Positive(t, res.RateRatio.Median)
 
 	code, out, _ = runCLI(t, "", []string{"DQ_LOG_LEVEL=warn"}, "bench", "--records", "300")
 	require.Equal(t, 0, code)
-	require.Contains(t, out, "correctness       OK")
-	require.Contains(t, out, "records/s")
+	require.Contains(t, out, "correctness             OK")
+	require.Contains(t, out, "gateway records/s")
 
-	code, _, errOut = runCLI(t, "", nil, "bench", "--invalid-share", "2")
-	require.Equal(t, 2, code)
-	require.Contains(t, errOut, "--invalid-share")
+	for _, bad := range [][]string{{"--invalid", "2"}, {"--format", "xml"}, {"--baseline", "cat"}, {"--baseline", "copy", "--rate", "10"}} {
+		code, _, errOut = runCLI(t, "", nil, append([]string{"bench"}, bad...)...)
+		require.Equal(t, 2, code, "%v", bad)
+		require.Contains(t, errOut, bad[0])
+	}
 }

@@ -55,7 +55,8 @@ var commands = []command{
 	{"migrate", "apply the metadata store's schema migrations and exit", runMigrate},
 	{"quarantine", "list, show, reprocess or discard quarantined records of a running gateway", runQuarantine},
 	{"circuit", "show the circuit breakers of a running gateway, or resume a paused input topic", runCircuit},
-	{"bench", "benchmark the pipeline on this machine: throughput, CPU, latency, memory, correctness", runBench},
+	{"bench", "benchmark the serve wiring on this machine against a bare copy: throughput, CPU, latency, memory, correctness", runBench},
+	{"broker", "run a standalone Kafka-protocol broker (for trying the gateway and for the benchmark)", runBroker},
 	{"schema", "register, list, get, check, delete and roll out schema versions of a running gateway; 'schema diff' checks a change offline", runSchema},
 	{"version", "print the version", runVersion},
 }

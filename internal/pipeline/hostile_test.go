@@ -320,27 +320,3 @@ func TestProgressStalled(t *testing.T) {
 		require.Equal(t, c.want, c.p.Stalled(now, timeout, c.lagging), c.name)
 	}
 }
-
-// Kafka timestamps reach far beyond what nanoseconds since 1970 hold (the
-// stores' unit): an invalid record dated in the year 9999 (or before 1678)
-// is quarantined with its timestamp clamped in the row, not refused by the
-// store for good, and the record behind it flows.
-func TestPipelineQuarantinesRecordsDatedOutOfRange(t *testing.T) {
-	e := newEnv(t)
-	bad := []byte(`{"user_id":"nope","event_type":"view","timestamp":"2026-01-10T19:50:00Z"}`)
-	e.produce(
-		&kgo.Record{Key: []byte("far"), Value: bad, Timestamp: time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC)},
-		&kgo.Record{Key: []byte("early"), Value: bad, Timestamp: time.Date(1500, 1, 1, 0, 0, 0, 0, time.UTC)},
-		&kgo.Record{Key: []byte("next"), Value: []byte(valid(1))},
-	)
-	stop := e.run("g", nil, nil)
-	e.consume(cleanTopic, 1)
-	dlq := e.consume(dlqTopic, 2)
-	require.NoError(t, stop())
-	for _, r := range dlq {
-		entry, _ := e.storedPayload(header(r, pipeline.HeaderQuarantineID))
-		require.Equal(t, string(r.Key), string(entry.Key))
-		require.False(t, entry.Timestamp.IsZero())
-		t.Logf("%s: record %s, row %s", r.Key, r.Timestamp, entry.Timestamp)
-	}
-}
