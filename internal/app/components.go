@@ -292,27 +292,33 @@ func MigrateMetadata(ctx context.Context, cfg config.Config) (string, error) {
 // syncer is a spool's background drain.
 type syncer interface {
 	Run(ctx context.Context) error
+	// Drain drains once, reporting whether the spool is empty.
+	Drain(ctx context.Context) bool
+	// Depth is what the spool holds: files, rows or payloads, bytes.
+	Depth() (n, items, bytes int64)
 }
 
-// spoolStores puts a local, fsync'd spool in front of each network store
-// (PostgreSQL metadata, S3 payloads), so that while one is down the
+// spoolStores puts a local, fsync'd spool in front of the metadata store
+// and of a network payload store (S3), so that while one is down the
 // pipeline keeps flowing and its writes wait on local disk (PRODUCT.md §6);
-// Run drains them when the store is back. Local stores need none. The
-// spool depth gauges are exported either way, 0 without a spool.
+// Run drains them when the store is back. For PostgreSQL, rows spool only
+// while it is down; for SQLite every batch is written ahead to the spool and
+// indexed in the background (the spool package's Deferred), so the pipeline
+// pays an fsync'd append, not SQLite's indexes. Local payload files need
+// no spool. The spool depth gauges are exported either way.
 func (a *App) spoolStores(reg prometheus.Registerer) error {
 	logger := a.log.With("component", "spool")
-	var metaDepth, payDepth func() (n, items, bytes int64)
-	if a.pg != nil {
-		m, err := spool.NewMetadata(spool.MetadataOptions{
-			Primary: a.meta, Dir: filepath.Join(a.cfg.DataDir, "spool", "metadata"), Logger: logger,
-		})
-		if err != nil {
-			return fmt.Errorf("opening the metadata spool: %w", err)
-		}
-		a.meta = m
-		a.spools = append(a.spools, m)
-		metaDepth = m.Depth
+	var payDepth func() (n, items, bytes int64)
+	m, err := spool.NewMetadata(spool.MetadataOptions{
+		Primary: a.meta, Dir: filepath.Join(a.cfg.DataDir, "spool", "metadata"), Logger: logger,
+		Deferred: a.pg == nil,
+	})
+	if err != nil {
+		return fmt.Errorf("opening the metadata spool: %w", err)
 	}
+	a.meta = m
+	a.spools = append(a.spools, m)
+	metaDepth := m.Depth
 	if _, remote := a.payloads.(*s3.Store); remote {
 		p, err := spool.NewPayloads(spool.PayloadOptions{
 			Primary: a.payloads, Dir: filepath.Join(a.cfg.DataDir, "spool", "payloads"), Logger: logger,

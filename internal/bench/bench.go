@@ -119,6 +119,10 @@ type Phase struct {
 	LatencyP99MS      float64 `json:"latency_p99_ms"`
 	LatencyMaxMS      float64 `json:"latency_max_ms"`
 	PeakRSSMB         float64 `json:"peak_rss_mb"`
+	// IndexLagSec is how long after the last commit the last quarantine
+	// row was indexed (SQLite's rows are written ahead and indexed in the
+	// background); CPUPerRecUS includes that work.
+	IndexLagSec float64 `json:"index_lag_seconds"`
 }
 
 // Summary is a phase's figures over the rounds.
@@ -349,6 +353,7 @@ func startMeasuring(brokerCPU func() time.Duration) measured {
 	return measured{t0: time.Now(), cpu0: cpuTime(), bcpu: brokerCPU(), brokerCPU: brokerCPU}
 }
 
+// end closes the window: throughput to the last commit, CPU to now.
 func (m measured) end(lat *latencies, n int, bytes int64) Phase {
 	elapsed := lat.lastCommit().Sub(m.t0).Seconds()
 	p := Phase{

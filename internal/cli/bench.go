@@ -187,10 +187,10 @@ func printBenchResult(w io.Writer, r *bench.Result) {
 		what, len(r.Rounds), r.Format, rules, r.RecordBytes, r.Valid, r.Invalid, r.Partitions)
 	fmt.Fprintf(w, "  broker            %s\n", r.Broker)
 	fmt.Fprintf(w, "  stores            %s\n", r.Stores)
-	fmt.Fprintf(w, "\n  round  phase     records/s   MB/s  CPU µs/rec  broker µs/rec  p50 ms  p99 ms  max ms  peak RSS MB\n")
+	fmt.Fprintf(w, "\n  round  phase     records/s   MB/s  CPU µs/rec  broker µs/rec  p50 ms  p99 ms  max ms  peak RSS MB  index lag s\n")
 	row := func(i int, name string, p *bench.Phase) {
-		fmt.Fprintf(w, "  %5d  %-8s %10.0f %6.1f %11.2f %14.2f %7.1f %7.1f %7.1f %12.0f\n", i, name,
-			p.RecordsPerS, p.MBPerS, p.CPUPerRecUS, p.BrokerCPUPerRecUS, p.LatencyP50MS, p.LatencyP99MS, p.LatencyMaxMS, p.PeakRSSMB)
+		fmt.Fprintf(w, "  %5d  %-8s %10.0f %6.1f %11.2f %14.2f %7.1f %7.1f %7.1f %12.0f %12.2f\n", i, name,
+			p.RecordsPerS, p.MBPerS, p.CPUPerRecUS, p.BrokerCPUPerRecUS, p.LatencyP50MS, p.LatencyP99MS, p.LatencyMaxMS, p.PeakRSSMB, p.IndexLagSec)
 	}
 	for i, rd := range r.Rounds {
 		row(i+1, "gateway", &rd.Gateway)

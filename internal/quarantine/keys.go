@@ -28,8 +28,19 @@ func CheckTime(t time.Time) error {
 	return nil
 }
 
-// ClampNanos converts a filter bound to nanoseconds, saturating rather than
-// wrapping for times outside the storable range.
+// StoredTime is t as a store gives it back: UTC, nanosecond precision, no
+// monotonic reading, saturated to the storable range; the zero time stays
+// zero.
+func StoredTime(t time.Time) time.Time {
+	if t.IsZero() {
+		return t
+	}
+	return time.Unix(0, ClampNanos(t)).UTC()
+}
+
+// ClampNanos converts a time to nanoseconds (a filter bound, a record's
+// timestamp), saturating rather than wrapping for times outside the
+// storable range.
 func ClampNanos(t time.Time) int64 {
 	switch {
 	case t.Before(minTime):

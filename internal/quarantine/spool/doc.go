@@ -17,6 +17,19 @@
 // with an empty id, is returned to the caller: spooling a batch the backend
 // will never accept would only retry it forever.
 //
+// # Deferred: the spool as the write-ahead log
+//
+// With MetadataOptions.Deferred every batch goes to the spool, not only
+// those the primary cannot take: Insert returns once the rows are fsync'd in
+// a spool file, and the syncer, woken at once, indexes them into the primary
+// in the background, oldest first. The gateway uses it for SQLite, whose
+// inserts (a row and seven index entries, in transpiled C) cost several
+// times what validating a record does: the pipeline pays for an append, and
+// a flood of invalid records is quarantined at the rate the disk takes
+// appends while the index catches up behind, at most MaxDeferredRows behind
+// (then Insert waits: back-pressure). The durability contract is unchanged:
+// a row is on disk before its offset is committed.
+//
 // # Ordering
 //
 // While anything is spooled, new writes go to the spool too, without trying
@@ -27,8 +40,9 @@
 //
 // # Visibility
 //
-// Metadata reads (Get, List, CountByErrorType) go to the primary only: a
-// spooled row becomes visible once the syncer has drained it. Payload reads
+// Metadata List and CountByErrorType go to the primary only: a spooled row is
+// listed once the syncer has drained it. Get finds a spooled row by id in the
+// spool too. Payload reads
 // look in the local spool first, then the primary, so a ref returned while
 // S3 was down is readable at once and after the drain alike.
 //

@@ -108,9 +108,9 @@ func syncDir(dir string) error {
 	return nil
 }
 
-// drainEvery calls drain now and then every interval until ctx ends: the
-// syncer loop of both spools.
-func drainEvery(ctx context.Context, interval time.Duration, drain func(context.Context) bool) error {
+// drainEvery calls drain now, then every interval and whenever wake
+// fires (nil: never), until ctx ends: the syncer loop of both spools.
+func drainEvery(ctx context.Context, interval time.Duration, wake <-chan struct{}, drain func(context.Context) bool) error {
 	t := time.NewTicker(interval)
 	defer t.Stop()
 	for {
@@ -119,6 +119,7 @@ func drainEvery(ctx context.Context, interval time.Duration, drain func(context.
 		case <-ctx.Done():
 			return nil
 		case <-t.C:
+		case <-wake:
 		}
 	}
 }

@@ -38,6 +38,18 @@ type MetadataOptions struct {
 	Timeout time.Duration
 	// SyncInterval is how often the syncer tries to drain. Default 1s.
 	SyncInterval time.Duration
+	// Deferred makes the spool the write-ahead log of every batch, not only
+	// of those the primary cannot take: Insert makes the rows durable in
+	// the spool and returns, and the syncer, woken at once, indexes them
+	// into the primary in the background. The caller's hot path then pays
+	// for an fsync'd append, not for the primary's indexes. Rows become
+	// visible to List a moment later (Get finds them in the spool before).
+	// Default false: spool only while the primary is unavailable.
+	Deferred bool
+	// MaxDeferredRows bounds the rows a Deferred spool holds: past it,
+	// Insert waits for the syncer to catch up (back-pressure), so a flood
+	// never outruns the primary by more than this. Default 200,000.
+	MaxDeferredRows int64
 	// Logger receives spool and drain events. Default: discard.
 	Logger *slog.Logger
 }
@@ -49,7 +61,14 @@ type Metadata struct {
 	dir          string
 	timeout      time.Duration
 	syncInterval time.Duration
+	deferred     bool
+	maxRows      int64
 	logger       *slog.Logger
+	// wake nudges the syncer (Deferred: a batch was spooled).
+	wake chan struct{}
+	// drained is closed, and replaced, each time a batch leaves the spool:
+	// a Deferred Insert waiting for room waits on it.
+	drained chan struct{}
 
 	// mu guards the fields below it: the spooled batches and the counter
 	// naming the next one.
@@ -97,13 +116,17 @@ func NewMetadata(opts MetadataOptions) (*Metadata, error) {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
+	if opts.MaxDeferredRows <= 0 {
+		opts.MaxDeferredRows = 200_000
+	}
 	dir, err := openDir(opts.Dir)
 	if err != nil {
 		return nil, fmt.Errorf("metadata spool: %w", err)
 	}
 	m := &Metadata{
 		primary: opts.Primary, dir: dir, timeout: opts.Timeout,
-		syncInterval: opts.SyncInterval, logger: opts.Logger,
+		syncInterval: opts.SyncInterval, deferred: opts.Deferred, maxRows: opts.MaxDeferredRows, logger: opts.Logger,
+		wake: make(chan struct{}, 1), drained: make(chan struct{}),
 		batches: map[string]fileInfo{}, nextSeq: 1,
 	}
 	ents, err := os.ReadDir(dir) // sorted by name: write order
@@ -153,6 +176,8 @@ func (m *Metadata) forget(name string) {
 		}
 		m.rows -= info.rows
 		m.bytes -= info.bytes
+		close(m.drained)
+		m.drained = make(chan struct{})
 	}
 }
 
@@ -170,6 +195,9 @@ func (m *Metadata) Depth() (batches, rows, bytes int64) {
 func (m *Metadata) Insert(ctx context.Context, entries []quarantine.Entry) error {
 	if m.closed.Load() {
 		return errClosed
+	}
+	if m.deferred {
+		return m.insertDeferred(ctx, entries)
 	}
 	if batches, _, _ := m.Depth(); batches == 0 {
 		actx, cancel := context.WithTimeout(ctx, m.timeout)
@@ -190,6 +218,41 @@ func (m *Metadata) Insert(ctx context.Context, entries []quarantine.Entry) error
 		return err
 	}
 	return m.spool(entries)
+}
+
+// insertDeferred spools entries and wakes the syncer, after waiting, if
+// the spool is full, until the syncer has made room.
+func (m *Metadata) insertDeferred(ctx context.Context, entries []quarantine.Entry) error {
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("inserting %d entries: %w", len(entries), err)
+	}
+	if len(entries) == 0 {
+		return nil
+	}
+	if err := checkEntries(entries); err != nil {
+		return err
+	}
+	for {
+		m.mu.Lock()
+		full, drained := m.rows >= m.maxRows, m.drained
+		m.mu.Unlock()
+		if !full {
+			break
+		}
+		select {
+		case <-drained:
+		case <-ctx.Done():
+			return fmt.Errorf("waiting for the metadata spool to drain below %d rows: %w", m.maxRows, ctx.Err())
+		}
+	}
+	if err := m.spool(entries); err != nil {
+		return err
+	}
+	select {
+	case m.wake <- struct{}{}:
+	default:
+	}
+	return nil
 }
 
 // checkEntries rejects what no primary accepts, so a batch that can never be
@@ -275,7 +338,7 @@ func decodeBatch(data []byte) ([]quarantine.Entry, error) {
 // primary, oldest batch first, deleting each batch only once the primary has
 // accepted it. It returns nil when ctx ends.
 func (m *Metadata) Run(ctx context.Context) error {
-	return drainEvery(ctx, m.syncInterval, m.Drain)
+	return drainEvery(ctx, m.syncInterval, m.wake, m.Drain)
 }
 
 // Drain drains the spool once, stopping at the first batch the primary
@@ -393,9 +456,38 @@ func (m *Metadata) setAside(name, suffix string) bool {
 	return true
 }
 
-// Get reads the primary: a row still spooled is ErrNotFound.
+// Get reads the primary, then, for a row it does not have yet, the
+// spooled batches.
 func (m *Metadata) Get(ctx context.Context, id string) (quarantine.Entry, error) {
-	return m.primary.Get(ctx, id)
+	e, err := m.primary.Get(ctx, id)
+	if !errors.Is(err, quarantine.ErrNotFound) {
+		return e, err
+	}
+	m.mu.Lock()
+	queue := slices.Clone(m.queue)
+	m.mu.Unlock()
+	for _, name := range queue { // oldest first: the first write wins, as in the primary
+		data, rerr := os.ReadFile(filepath.Join(m.dir, name))
+		if rerr != nil {
+			continue // drained meanwhile: the primary has it now
+		}
+		entries, derr := decodeBatch(data)
+		if derr != nil {
+			continue
+		}
+		for i := range entries {
+			if e := &entries[i]; e.ID == id {
+				// As the primary will give it back.
+				e.Timestamp, e.QuarantinedAt = quarantine.StoredTime(e.Timestamp), quarantine.StoredTime(e.QuarantinedAt)
+				e.StatusChangedAt = quarantine.StoredTime(e.StatusChangedAt)
+				return *e, nil
+			}
+		}
+	}
+	if len(queue) > 0 {
+		return m.primary.Get(ctx, id) // drained while we looked
+	}
+	return e, err
 }
 
 // List reads the primary: rows still spooled are not listed.

@@ -250,7 +250,7 @@ func (p *Payloads) readLocal(ref quarantine.PayloadRef) (quarantine.Payload, err
 // primary, oldest segment first, deleting each local segment only once the
 // primary holds it. It returns nil when ctx ends.
 func (p *Payloads) Run(ctx context.Context) error {
-	return drainEvery(ctx, p.syncInterval, p.Drain)
+	return drainEvery(ctx, p.syncInterval, nil, p.Drain)
 }
 
 // Drain drains the spool once, stopping at the first segment the primary

@@ -1,0 +1,136 @@
+package spool_test
+
+import (
+	"context"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/dataquarantine/dataquarantine/internal/quarantine"
+	"github.com/dataquarantine/dataquarantine/internal/quarantine/quarantinetest"
+	"github.com/dataquarantine/dataquarantine/internal/quarantine/spool"
+	"github.com/dataquarantine/dataquarantine/internal/quarantine/sqlite"
+	"github.com/dataquarantine/dataquarantine/internal/record"
+)
+
+func newDeferred(t *testing.T, primary quarantine.MetadataStore, dir string, maxRows int64) *spool.Metadata {
+	t.Helper()
+	m, err := spool.NewMetadata(spool.MetadataOptions{
+		Primary: primary, Dir: dir, Timeout: testTimeout, SyncInterval: time.Hour, // only the wake-up drains
+		Deferred: true, MaxDeferredRows: maxRows, Logger: testLogger(t),
+	})
+	require.NoError(t, err)
+	return m
+}
+
+func newSQLite(t *testing.T, dir string) *sqlite.Store {
+	t.Helper()
+	s, err := sqlite.New(sqlite.Options{Path: filepath.Join(dir, "dq.db")})
+	require.NoError(t, err)
+	return s
+}
+
+// The deferred spool is a MetadataStore like any other once drained.
+func TestDeferredConformance(t *testing.T) {
+	t.Parallel()
+	quarantinetest.ExerciseMetadata(t, func(t *testing.T) quarantine.MetadataStore {
+		dir := t.TempDir()
+		m, err := spool.NewMetadata(spool.MetadataOptions{
+			Primary: newSQLite(t, dir), Dir: filepath.Join(dir, "spool"), Deferred: true, Logger: testLogger(t),
+		})
+		require.NoError(t, err)
+		t.Cleanup(func() { require.NoError(t, m.Close()) })
+		return listAfterDrain{m}
+	})
+}
+
+// listAfterDrain drains the spool before each read, so a conformance
+// suite written for synchronous stores reads what it wrote.
+type listAfterDrain struct{ *spool.Metadata }
+
+func (l listAfterDrain) List(ctx context.Context, f quarantine.Filter) (quarantine.Page, error) {
+	l.Drain(ctx)
+	return l.Metadata.List(ctx, f)
+}
+
+func (l listAfterDrain) CountByErrorType(ctx context.Context) (map[record.ErrorType]int64, error) {
+	l.Drain(ctx)
+	return l.Metadata.CountByErrorType(ctx)
+}
+
+// With Deferred, Insert only makes the rows durable in the spool; the
+// syncer indexes them into the primary as soon as it is woken. Before that
+// a row is found by id, and after it listed.
+func TestDeferredWritesAheadAndDrainsAtOnce(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	dir := t.TempDir()
+	primary := newSQLite(t, dir)
+	m := newDeferred(t, primary, filepath.Join(dir, "spool"), 0)
+	defer m.Close()
+
+	require.NoError(t, m.Insert(ctx, batch(0, 10)))
+	_, rows, _ := m.Depth()
+	require.Equal(t, int64(10), rows, "spooled, not yet indexed")
+	page, err := primary.List(ctx, quarantine.Filter{})
+	require.NoError(t, err)
+	require.Empty(t, page.Entries)
+	got, err := m.Get(ctx, batch(3, 4)[0].ID)
+	require.NoError(t, err, "a spooled row is found by id")
+	require.Equal(t, int64(3), got.SourceOffset)
+
+	runCtx, cancel := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- m.Run(runCtx) }()
+	require.NoError(t, m.Insert(ctx, batch(10, 20)))
+	require.Eventually(t, func() bool { _, rows, _ := m.Depth(); return rows == 0 },
+		10*time.Second, time.Millisecond, "woken by the inserts, not by the hourly tick")
+	cancel()
+	require.NoError(t, <-done)
+	requireExactlyOnce(t, primary, 20)
+}
+
+// A deferred spool holding MaxDeferredRows makes Insert wait for the
+// syncer (back-pressure); the wait ends when a batch drains, or with the
+// caller's context.
+func TestDeferredBackPressure(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	dir := t.TempDir()
+	primary := newSQLite(t, dir)
+	m := newDeferred(t, primary, filepath.Join(dir, "spool"), 10)
+	defer m.Close()
+	require.NoError(t, m.Insert(ctx, batch(0, 10)))
+
+	short, cancel := context.WithTimeout(ctx, 50*time.Millisecond)
+	defer cancel()
+	require.ErrorIs(t, m.Insert(short, batch(10, 20)), context.DeadlineExceeded, "full: the insert waits")
+
+	inserted := make(chan error, 1)
+	go func() { inserted <- m.Insert(ctx, batch(10, 20)) }()
+	require.True(t, m.Drain(ctx))
+	require.NoError(t, <-inserted, "room made: the waiting insert goes through")
+	require.True(t, m.Drain(ctx))
+	requireExactlyOnce(t, primary, 20)
+}
+
+// A crash between the spool write and the index leaves rows in the spool;
+// the next process drains them.
+func TestDeferredRowsSurviveARestart(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	dir := t.TempDir()
+	m := newDeferred(t, newSQLite(t, dir), filepath.Join(dir, "spool"), 0)
+	require.NoError(t, m.Insert(ctx, batch(0, 5)))
+	require.NoError(t, m.Close()) // never drained
+
+	primary := newSQLite(t, dir)
+	m = newDeferred(t, primary, filepath.Join(dir, "spool"), 0)
+	defer m.Close()
+	_, rows, _ := m.Depth()
+	require.Equal(t, int64(5), rows)
+	require.True(t, m.Drain(ctx))
+	requireExactlyOnce(t, primary, 5)
+}
