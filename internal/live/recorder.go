@@ -326,7 +326,7 @@ func (r *Recorder) History(_ context.Context, q Query) (History, error) {
 	var selected []*ring
 	for _, t := range h.Topics {
 		if q.Topic == "" || q.Topic == t {
-			selected = append(selected, (*r.topics[t]).ring(q.Range.Step))
+			selected = append(selected, r.topics[t].ring(q.Range.Step))
 		}
 	}
 	byType := make([]Points, numErrorTypes)
