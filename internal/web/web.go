@@ -108,6 +108,10 @@ type Options struct {
 	// refuses their forms with 403 (the auth middleware refuses them
 	// first). Default: every user may (auth off).
 	MayChange func(ctx context.Context) bool
+	// Charts feeds the dashboard's charts (rates, invalid share, error
+	// types and lag over 15 min to 24 h): a *live.Recorder or a
+	// *live.Prometheus. Default: none (no charts).
+	Charts live.HistorySource
 	// EventsInterval is how often the dashboard updates. Default 1s.
 	EventsInterval time.Duration
 	// Logger receives internal errors. Default slog.Default().
@@ -159,6 +163,9 @@ func New(opts Options) (http.Handler, error) {
 	u.mux.Handle("GET /static/", http.StripPrefix("/static/", staticHandler(http.FileServerFS(static))))
 	u.mux.HandleFunc("GET /{$}", u.dashboard)
 	u.mux.Handle("GET "+EventsPath, u.eventStreams())
+	if opts.Charts != nil {
+		u.mux.HandleFunc("GET "+HistoryPath, u.historyJSON)
+	}
 	u.mux.HandleFunc("GET /quarantine", u.quarantineList)
 	u.mux.HandleFunc("GET /quarantine/{id}", u.quarantineDetail)
 	if opts.Schemas != nil {
