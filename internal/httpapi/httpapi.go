@@ -125,6 +125,7 @@ func New(opts Options) (http.Handler, error) {
 	a.mux.HandleFunc("GET /api/v1/circuit", a.listCircuit)
 	a.mux.HandleFunc("POST /api/v1/circuit/{topic}/resume", a.resumeCircuit)
 	a.mux.HandleFunc("POST /api/v1/reprocess", a.startReprocess)
+	a.mux.HandleFunc("GET /api/v1/reprocess", a.listJobs)
 	a.mux.HandleFunc("GET /api/v1/reprocess/{job}", a.getJob)
 	a.mux.HandleFunc("POST /api/v1/quarantine/{id}/reprocess", a.reprocessOne)
 	a.mux.HandleFunc("POST /api/v1/quarantine/{id}/discard", a.discard)

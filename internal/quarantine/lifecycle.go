@@ -191,6 +191,16 @@ func (j *Job) FinishedAt() time.Time {
 	return j.UpdatedAt
 }
 
+// Duration is how long j ran: from its creation to its end, or to now
+// while it runs.
+func (j *Job) Duration(now time.Time) time.Duration {
+	end := j.FinishedAt()
+	if end.IsZero() {
+		end = now
+	}
+	return max(0, end.Sub(j.CreatedAt))
+}
+
 // JobStore persists reprocess jobs.
 //
 // Implementations are safe for concurrent use.

@@ -308,6 +308,12 @@ func (s *Service) Job(ctx context.Context, id string) (quarantine.Job, error) {
 	return s.opts.Store.GetJob(ctx, id)
 }
 
+// Jobs lists the jobs f selects, newest first: see
+// quarantine.JobStore.ListJobs.
+func (s *Service) Jobs(ctx context.Context, f quarantine.JobFilter) (quarantine.JobPage, error) {
+	return s.opts.Store.ListJobs(ctx, f)
+}
+
 // Discard marks a quarantined or failed_again record discarded: see
 // quarantine.Lifecycle.Discard for its errors.
 func (s *Service) Discard(ctx context.Context, id string, c quarantine.Change) error {

@@ -20,6 +20,7 @@ type Reprocessor interface {
 	DryRun(ctx context.Context, f reprocess.Filter) (reprocess.DryRunResult, error)
 	Start(ctx context.Context, req reprocess.Request) (string, error)
 	Job(ctx context.Context, id string) (quarantine.Job, error)
+	Jobs(ctx context.Context, f quarantine.JobFilter) (quarantine.JobPage, error)
 	Discard(ctx context.Context, id string, c quarantine.Change) error
 	Correct(ctx context.Context, id string, value []byte, c quarantine.Change) error
 	Correction(ctx context.Context, id string) ([]byte, error)
