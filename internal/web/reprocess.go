@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"time"
 
 	"github.com/dataquarantine/dataquarantine/internal/audit"
 	"github.com/dataquarantine/dataquarantine/internal/quarantine"
@@ -149,12 +150,6 @@ func (u *ui) start(w http.ResponseWriter, r *http.Request, f reprocess.Filter, t
 	redirect(w, r, "/reprocess/jobs/"+url.PathEscape(job))
 }
 
-type jobData struct {
-	Job     quarantine.Job
-	Running bool
-	Done    int64 // records settled: passed, failed or skipped
-}
-
 func (u *ui) reprocessJob(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("job")
 	j, err := u.opts.Reprocess.Job(r.Context(), id)
@@ -166,12 +161,12 @@ func (u *ui) reprocessJob(w http.ResponseWriter, r *http.Request) {
 		u.internalError(w, r, "getting a reprocess job", err)
 		return
 	}
-	d := jobData{Job: j, Running: j.State == quarantine.JobRunning, Done: j.Passed + j.Failed + j.Skipped}
+	d := newJobView(&j, time.Now())
 	if isHTMX(r) {
 		u.renderFragment(w, r, "job", "progress", d)
 		return
 	}
-	u.render(w, r, http.StatusOK, "job", "Reprocess job", "reprocess", d)
+	u.render(w, r, http.StatusOK, "job", "Reprocess job", "jobs", d)
 }
 
 // discardRecord marks one record discarded, with the form's reason.

@@ -176,6 +176,7 @@ func New(opts Options) (http.Handler, error) {
 		u.mux.HandleFunc("GET /reprocess", u.reprocessPage)
 		u.mux.HandleFunc("POST /reprocess/dry-run", u.reprocessDryRun)
 		u.mux.HandleFunc("POST /reprocess/start", u.reprocessStart)
+		u.mux.HandleFunc("GET /reprocess/jobs", u.jobsPage)
 		u.mux.HandleFunc("GET /reprocess/jobs/{job}", u.reprocessJob)
 		u.mux.HandleFunc("POST /quarantine/{id}/reprocess", u.reprocessRecord)
 		u.mux.HandleFunc("POST /quarantine/{id}/discard", u.discardRecord)
@@ -210,7 +211,7 @@ func (u *ui) parse() error {
 		return fmt.Errorf("web: parsing templates: %w", err)
 	}
 	u.frags = base
-	for _, page := range []string{"dashboard", "quarantine", "detail", "schemas", "subject", "error", "reprocess", "job", "edit"} {
+	for _, page := range []string{"dashboard", "quarantine", "detail", "schemas", "subject", "error", "reprocess", "job", "edit", "jobs"} {
 		t, err := template.Must(base.Clone()).ParseFS(templateFS, "templates/"+page+".html")
 		if err != nil {
 			return fmt.Errorf("web: parsing template %s: %w", page, err)
@@ -243,6 +244,7 @@ type page struct {
 	Title   string
 	Nav     string // the active nav entry
 	Schemas bool   // the registry is there: show its nav entry
+	Jobs    bool   // reprocessing is there: show the Jobs entry to every user
 	Actions Actions
 	// User and Role are who is logged in; "" when auth is off.
 	User, Role string
@@ -250,7 +252,7 @@ type page struct {
 }
 
 func (u *ui) render(w http.ResponseWriter, r *http.Request, status int, name, title, nav string, data any) {
-	p := page{Title: title, Nav: nav, Schemas: u.opts.Schemas != nil, Actions: u.actions(r.Context()), Data: data}
+	p := page{Title: title, Nav: nav, Schemas: u.opts.Schemas != nil, Jobs: u.opts.Reprocess != nil, Actions: u.actions(r.Context()), Data: data}
 	if u.opts.Principal != nil {
 		p.User, p.Role = u.opts.Principal(r.Context())
 	}
