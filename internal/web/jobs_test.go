@@ -19,8 +19,10 @@ func seedJobs(t *testing.T, e *env) {
 	t.Helper()
 	ctx := context.Background()
 	for i, j := range []quarantine.Job{
-		{ID: "j1", State: quarantine.JobRunning, Filter: json.RawMessage(`{"error_type":"MISSING_FIELD","topic":"raw-events","since":"2026-11-03T09:00:00Z"}`),
-			Target: "clean", Reason: "schema v2", Actor: "ana", Role: "operator", Matched: 4, Passed: 3, Failed: 1},
+		{
+			ID: "j1", State: quarantine.JobRunning, Filter: json.RawMessage(`{"error_type":"MISSING_FIELD","topic":"raw-events","since":"2026-11-03T09:00:00Z"}`),
+			Target: "clean", Reason: "schema v2", Actor: "ana", Role: "operator", Matched: 4, Passed: 3, Failed: 1,
+		},
 		{ID: "j2", State: quarantine.JobRunning, Filter: json.RawMessage(`{"ids":["aaa","bbb"]}`), Target: "raw", Reason: hostile, Actor: "bob"},
 		{ID: "j3", State: quarantine.JobRunning, Filter: json.RawMessage(`{"ids":["aaa"]}`), Target: "clean", Actor: "anonymous", Matched: 10, Passed: 5},
 	} {
@@ -36,7 +38,8 @@ func seedJobs(t *testing.T, e *env) {
 func jobRows(body string) []string {
 	var out []string
 	for _, part := range strings.Split(body, `<tr data-job="`)[1:] {
-		out = append(out, part[:strings.Index(part, `"`)])
+		id, _, _ := strings.Cut(part, `"`)
+		out = append(out, id)
 	}
 	return out
 }
@@ -79,8 +82,10 @@ func TestJobsPage(t *testing.T) {
 	h2 := e2.handler(func(o *Options) { o.Reprocess = e2.service() })
 	r = get(t, h2, "/reprocess/jobs")
 	require.Len(t, jobRows(r.body), quarantine.DefaultJobsLimit)
-	next := r.body[strings.Index(r.body, `href="/reprocess/jobs?cursor=`)+6:]
-	next = strings.ReplaceAll(next[:strings.Index(next, `"`)], "&amp;", "&")
+	_, next, ok := strings.Cut(r.body, `href="/reprocess/jobs?cursor=`)
+	require.True(t, ok, "a next page")
+	next, _, _ = strings.Cut(next, `"`)
+	next = "/reprocess/jobs?cursor=" + strings.ReplaceAll(next, "&amp;", "&")
 	require.Len(t, jobRows(get(t, h2, next).body), 1)
 }
 
