@@ -130,6 +130,7 @@ func New(opts Options) (http.Handler, error) {
 	a.mux.HandleFunc("POST /api/v1/quarantine/{id}/reprocess", a.reprocessOne)
 	a.mux.HandleFunc("POST /api/v1/quarantine/{id}/discard", a.discard)
 	a.mux.HandleFunc("PUT /api/v1/quarantine/{id}/payload", a.putPayload)
+	a.mux.HandleFunc("POST /api/v1/quarantine/{id}/validate", a.validatePayload)
 	a.mux.HandleFunc("GET /api/v1/audit", a.listAudit)
 	return a, nil
 }

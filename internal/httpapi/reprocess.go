@@ -27,6 +27,7 @@ type Reprocessor interface {
 	Discard(ctx context.Context, id string, c quarantine.Change) error
 	Correct(ctx context.Context, id string, value []byte, c quarantine.Change) error
 	Correction(ctx context.Context, id string) ([]byte, error)
+	Check(ctx context.Context, id string, value []byte) (reprocess.Check, error)
 	MaxPayloadBytes() int
 }
 
@@ -386,4 +387,42 @@ func (a *api) putPayload(w http.ResponseWriter, r *http.Request) {
 	}
 	audit.Recorded(r.Context()) // the store records the change with the payload
 	a.getQuarantine(w, r)       // the updated record, as GET shows it
+}
+
+// validatePayload validates the request body as record id's payload
+// against the current schema and rules, as reprocessing would, and changes
+// nothing: a check before PUT .../payload.
+func (a *api) validatePayload(w http.ResponseWriter, r *http.Request) {
+	if a.reprocess == nil {
+		writeError(w, http.StatusNotFound, codeNotFound, reprocessDisabled)
+		return
+	}
+	id := r.PathValue("id")
+	limit := a.reprocess.MaxPayloadBytes()
+	value, err := io.ReadAll(http.MaxBytesReader(w, r.Body, int64(limit)))
+	var mbe *http.MaxBytesError
+	switch {
+	case errors.As(err, &mbe):
+		writeError(w, http.StatusRequestEntityTooLarge, codePayloadTooLarge,
+			fmt.Sprintf("the payload is over the %d-byte limit", limit))
+		return
+	case err != nil:
+		writeError(w, http.StatusBadRequest, codeInvalidBody, "reading the request body: "+err.Error())
+		return
+	}
+	c, err := a.reprocess.Check(r.Context(), id, value)
+	if errors.Is(err, quarantine.ErrNotFound) {
+		writeError(w, http.StatusNotFound, codeNotFound, fmt.Sprintf("no quarantined record with id %q", id))
+		return
+	}
+	if a.reprocessError(w, r, "validating a payload", err) {
+		return
+	}
+	audit.Recorded(r.Context()) // a check changes nothing: no audit event
+	writeJSON(w, http.StatusOK, struct {
+		Valid   bool               `json:"valid"`
+		Subject string             `json:"subject"`
+		Version int                `json:"version"`
+		Errors  []record.Violation `json:"errors"`
+	}{len(c.Violations) == 0, c.Subject, c.Version, c.Violations})
 }

@@ -170,6 +170,7 @@ func TestReprocessDisabled(t *testing.T) {
 		{http.MethodPost, "/api/v1/quarantine/" + f.json.ID + "/reprocess"},
 		{http.MethodPost, "/api/v1/quarantine/" + f.json.ID + "/discard"},
 		{http.MethodPut, "/api/v1/quarantine/" + f.json.ID + "/payload"},
+		{http.MethodPost, "/api/v1/quarantine/" + f.json.ID + "/validate"},
 		{http.MethodGet, "/api/v1/audit"},
 	} {
 		r := f.do(c.method, c.target)
@@ -437,4 +438,35 @@ func TestListJobs(t *testing.T) {
 	for _, bad := range []string{"?state=finished", "?limit=0", "?limit=501", "?limit=x", "?cursor=nope", "?state=done&state=failed"} {
 		require.Equal(t, "invalid_parameter", f.errorCode(http.MethodGet, "/api/v1/reprocess"+bad, "", http.StatusBadRequest), bad)
 	}
+}
+
+// TestValidatePayload: a payload is checked for a record against the
+// current schema, every violation listed, and nothing changes.
+func TestValidatePayload(t *testing.T) {
+	t.Parallel()
+	f := newRPFixture(t)
+	id := f.entries[2].ID // {} : user_id missing
+	target := "/api/v1/quarantine/" + id + "/validate"
+
+	got := f.call(http.MethodPost, target, `{"x":1}`, http.StatusOK)
+	require.Equal(t, false, got["valid"])
+	require.Equal(t, "ev", got["subject"])
+	require.Equal(t, 1.0, got["version"])
+	errs := got["errors"].([]any)
+	require.Len(t, errs, 1)
+	require.Equal(t, "MISSING_FIELD", errs[0].(map[string]any)["type"])
+
+	got = f.call(http.MethodPost, target, `{"user_id":"u1"}`, http.StatusOK)
+	require.Equal(t, map[string]any{"valid": true, "subject": "ev", "version": 1.0, "errors": []any{}}, got)
+	got = f.call(http.MethodPost, target, `{"user_id":`, http.StatusOK)
+	require.Equal(t, "PARSE_ERROR", got["errors"].([]any)[0].(map[string]any)["type"])
+
+	require.Equal(t, "not_found", f.errorCode(http.MethodPost, "/api/v1/quarantine/nope/validate", `{}`, http.StatusNotFound))
+	require.Equal(t, "payload_too_large", f.errorCode(http.MethodPost, target, strings.Repeat(" ", 65), http.StatusRequestEntityTooLarge))
+
+	// A check is no change: the record and the audit log are as they were.
+	rec := f.call(http.MethodGet, "/api/v1/quarantine/"+id, "", http.StatusOK)
+	require.Equal(t, "quarantined", rec["status"])
+	require.Nil(t, rec["corrected_payload"])
+	require.Empty(t, f.call(http.MethodGet, "/api/v1/audit", "", http.StatusOK)["events"])
 }

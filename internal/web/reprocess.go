@@ -25,6 +25,7 @@ type Reprocessor interface {
 	Discard(ctx context.Context, id string, c quarantine.Change) error
 	Correct(ctx context.Context, id string, value []byte, c quarantine.Change) error
 	Correction(ctx context.Context, id string) ([]byte, error)
+	Check(ctx context.Context, id string, value []byte) (reprocess.Check, error)
 	MaxPayloadBytes() int
 }
 
