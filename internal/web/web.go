@@ -182,6 +182,7 @@ func New(opts Options) (http.Handler, error) {
 		u.mux.HandleFunc("POST /quarantine/{id}/discard", u.discardRecord)
 		u.mux.HandleFunc("GET /quarantine/{id}/edit", u.editPage)
 		u.mux.HandleFunc("POST /quarantine/{id}/edit", u.editSave)
+		u.mux.HandleFunc("POST /quarantine/{id}/validate", u.editValidate)
 	}
 	u.mux.HandleFunc("/", u.notFound)
 	return u, nil
