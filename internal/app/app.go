@@ -90,6 +90,7 @@ type App struct {
 	httpLn   net.Listener
 	httpSrv  *http.Server
 	ready    atomic.Bool
+	recorder *live.Recorder // the dashboard's in-memory history; nil with ui.prometheus_url
 }
 
 // New builds every component and binds every listener, so that a port in
@@ -389,6 +390,9 @@ func (a *App) Run(ctx context.Context) error {
 	}
 	if a.circuit != nil {
 		g.Go(func() error { return a.circuit.Run(ctx) })
+	}
+	if a.recorder != nil {
+		g.Go(func() error { return a.recorder.Run(ctx) })
 	}
 	g.Go(func() error {
 		if err := a.httpSrv.Serve(a.httpLn); !errors.Is(err, http.ErrServerClosed) {

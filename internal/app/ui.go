@@ -22,7 +22,12 @@ func (a *App) newUI(reg *prometheus.Registry) (http.Handler, *live.Sampler, erro
 	if err != nil {
 		return nil, nil, err
 	}
+	history, err := a.newHistory(reg)
+	if err != nil {
+		return nil, nil, err
+	}
 	opts := web.Options{
+		Charts:     history,
 		Quarantine: a.meta,
 		Payloads:   a.payloads,
 		Live:       stats,
@@ -50,4 +55,19 @@ func (a *App) newUI(reg *prometheus.Registry) (http.Handler, *live.Sampler, erro
 		return nil, nil, err
 	}
 	return ui, stats, nil
+}
+
+// newHistory is the dashboard's history: from the Prometheus of
+// ui.prometheus_url, or else recorded in memory from reg (a.recorder, run
+// by Run).
+func (a *App) newHistory(reg *prometheus.Registry) (live.HistorySource, error) {
+	if u := a.cfg.UI.PrometheusURL; u != "" {
+		return live.NewPrometheus(live.PrometheusOptions{URL: u})
+	}
+	r, err := live.NewRecorder(live.RecorderOptions{Gatherer: reg, Logger: a.log.With("component", "history")})
+	if err != nil {
+		return nil, err
+	}
+	a.recorder = r
+	return r, nil
 }

@@ -46,6 +46,8 @@ type Config struct {
 	Registry Registry `yaml:"registry"`
 	// Reprocess tunes the jobs that replay quarantined records.
 	Reprocess Reprocess `yaml:"reprocess"`
+	// UI configures the web UI.
+	UI UI `yaml:"ui"`
 
 	// dir is the directory of the file Config was loaded from ("" when none):
 	// relative schema file paths are resolved against it, so a config file
@@ -426,6 +428,16 @@ type Circuit struct {
 	// WebhookURL receives a JSON POST on every state change; "" for none.
 	// Default "".
 	WebhookURL string `yaml:"webhook_url"`
+}
+
+// UI configures the web UI.
+type UI struct {
+	// PrometheusURL is a Prometheus server scraping every gateway
+	// (http(s)://host:port[/prefix]): the dashboard's history then comes
+	// from its range queries, for the whole deployment and as far back as
+	// it keeps. Default "": the history this process keeps in memory since
+	// it started (24 hours at most).
+	PrometheusURL string `yaml:"prometheus_url"`
 }
 
 // userEventSchema is the design notes' user_event schema, the default schema.

@@ -135,6 +135,7 @@ func TestGoodConfigs(t *testing.T) {
 		Reprocess: Reprocess{
 			MaxReplays: 5, BatchSize: 200, MaxAttempts: 10, Lease: 2 * time.Minute, ScanInterval: time.Minute,
 		},
+		UI:  UI{PrometheusURL: "http://prometheus:9090"},
 		dir: "testdata",
 	}
 	partial := withDir(Default(), "testdata")

@@ -151,12 +151,19 @@ func (c *Config) Validate() error {
 	if c.Circuit.Cooldown < 0 {
 		p.add("circuit.cooldown", "must not be negative, got %s", c.Circuit.Cooldown)
 	}
-	if u := c.Circuit.WebhookURL; u != "" {
-		if pu, err := url.Parse(u); err != nil || (pu.Scheme != "http" && pu.Scheme != "https") || pu.Host == "" {
-			p.add("circuit.webhook_url", "must be an http:// or https:// URL")
-		}
-	}
+	p.httpURL("circuit.webhook_url", c.Circuit.WebhookURL)
+	p.httpURL("ui.prometheus_url", c.UI.PrometheusURL)
 	return errors.Join(p...)
+}
+
+// httpURL checks that a URL setting is empty or an http(s) URL with a host.
+func (p *problems) httpURL(key, u string) {
+	if u == "" {
+		return
+	}
+	if pu, err := url.Parse(u); err != nil || (pu.Scheme != "http" && pu.Scheme != "https") || pu.Host == "" {
+		p.add(key, "must be an http:// or https:// URL")
+	}
 }
 
 func (c *Config) validateKafka(p *problems) {

@@ -1,14 +1,9 @@
 package deploytest
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
-	"net"
-	"net/http"
 	"net/url"
-	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -16,6 +11,8 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/dataquarantine/dataquarantine/internal/testbackend"
 )
 
 // corePanels must return data once the gateway has seen valid and invalid
@@ -55,8 +52,6 @@ type prometheusServer struct {
 
 func startPrometheus(t *testing.T, target string) *prometheusServer {
 	t.Helper()
-	bin := Tool(t, "prometheus")
-	dir := t.TempDir()
 	rules, err := filepath.Abs(filepath.Join(RepoRoot(t), alertsFile))
 	require.NoError(t, err)
 	cfg := fmt.Sprintf(`global:
@@ -69,40 +64,7 @@ scrape_configs:
     static_configs:
       - targets: [%q]
 `, rules, target)
-	cfgPath := filepath.Join(dir, "prometheus.yml")
-	require.NoError(t, os.WriteFile(cfgPath, []byte(cfg), 0o600))
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	addr := ln.Addr().String()
-	require.NoError(t, ln.Close())
-
-	ctx, cancel := context.WithCancel(context.Background())
-	cmd := exec.CommandContext(ctx, bin,
-		"--config.file="+cfgPath,
-		"--storage.tsdb.path="+filepath.Join(dir, "data"),
-		"--web.listen-address="+addr,
-		"--log.level=warn",
-	)
-	logFile, err := os.Create(filepath.Join(dir, "prometheus.log"))
-	require.NoError(t, err)
-	cmd.Stdout, cmd.Stderr = logFile, logFile
-	require.NoError(t, cmd.Start())
-	t.Cleanup(func() {
-		cancel()
-		_ = cmd.Wait()
-		_ = logFile.Close()
-	})
-	p := &prometheusServer{base: "http://" + addr}
-	require.Eventually(t, func() bool {
-		status, _, err := httpGet(p.base + "/-/ready")
-		return err == nil && status == http.StatusOK
-	}, 30*time.Second, 100*time.Millisecond, "prometheus never became ready; log:\n%s", readLog(filepath.Join(dir, "prometheus.log")))
-	return p
-}
-
-func readLog(path string) string {
-	b, _ := os.ReadFile(path)
-	return string(b)
+	return &prometheusServer{base: testbackend.NewPrometheusServer(t, testbackend.PrometheusOptions{Config: cfg}).URL()}
 }
 
 type apiResponse struct {

@@ -127,10 +127,12 @@ func New(opts Options) (http.Handler, error) {
 	a.mux.HandleFunc("GET /api/v1/circuit", a.listCircuit)
 	a.mux.HandleFunc("POST /api/v1/circuit/{topic}/resume", a.resumeCircuit)
 	a.mux.HandleFunc("POST /api/v1/reprocess", a.startReprocess)
+	a.mux.HandleFunc("GET /api/v1/reprocess", a.listJobs)
 	a.mux.HandleFunc("GET /api/v1/reprocess/{job}", a.getJob)
 	a.mux.HandleFunc("POST /api/v1/quarantine/{id}/reprocess", a.reprocessOne)
 	a.mux.HandleFunc("POST /api/v1/quarantine/{id}/discard", a.discard)
 	a.mux.HandleFunc("PUT /api/v1/quarantine/{id}/payload", a.putPayload)
+	a.mux.HandleFunc("POST /api/v1/quarantine/{id}/validate", a.validatePayload)
 	a.mux.HandleFunc("GET /api/v1/audit", a.listAudit)
 	return a, nil
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -22,9 +23,11 @@ type Reprocessor interface {
 	DryRun(ctx context.Context, f reprocess.Filter) (reprocess.DryRunResult, error)
 	Start(ctx context.Context, req reprocess.Request) (string, error)
 	Job(ctx context.Context, id string) (quarantine.Job, error)
+	Jobs(ctx context.Context, f quarantine.JobFilter) (quarantine.JobPage, error)
 	Discard(ctx context.Context, id string, c quarantine.Change) error
 	Correct(ctx context.Context, id string, value []byte, c quarantine.Change) error
 	Correction(ctx context.Context, id string) ([]byte, error)
+	Check(ctx context.Context, id string, value []byte) (reprocess.Check, error)
 	MaxPayloadBytes() int
 }
 
@@ -171,19 +174,90 @@ func (a *api) reprocessError(w http.ResponseWriter, r *http.Request, what string
 }
 
 type jobJSON struct {
-	Job       string          `json:"job"`
-	State     string          `json:"state"`
-	Matched   int64           `json:"matched"`
-	Passed    int64           `json:"passed"`
-	Failed    int64           `json:"failed"`
-	Skipped   int64           `json:"skipped"`
-	Target    string          `json:"target"`
-	Filter    json.RawMessage `json:"filter"`
-	Reason    string          `json:"reason"`
-	Actor     string          `json:"actor"`
-	CreatedAt *string         `json:"created_at"`
-	UpdatedAt *string         `json:"updated_at"`
-	Error     *string         `json:"error"`
+	Job        string          `json:"job"`
+	State      string          `json:"state"`
+	Matched    int64           `json:"matched"`
+	Passed     int64           `json:"passed"`
+	Failed     int64           `json:"failed"`
+	Skipped    int64           `json:"skipped"`
+	Target     string          `json:"target"`
+	Filter     json.RawMessage `json:"filter"`
+	Reason     string          `json:"reason"`
+	Actor      string          `json:"actor"`
+	Role       string          `json:"role"`
+	CreatedAt  *string         `json:"created_at"`
+	UpdatedAt  *string         `json:"updated_at"`
+	FinishedAt *string         `json:"finished_at"`
+	Duration   float64         `json:"duration_seconds"`
+	Error      *string         `json:"error"`
+}
+
+func newJobJSON(j *quarantine.Job, now time.Time) jobJSON {
+	jj := jobJSON{
+		Job: j.ID, State: string(j.State), Matched: j.Matched, Passed: j.Passed, Failed: j.Failed,
+		Skipped: j.Skipped, Target: j.Target, Filter: j.Filter, Reason: j.Reason, Actor: j.Actor, Role: j.Role,
+		CreatedAt: formatTime(j.CreatedAt), UpdatedAt: formatTime(j.UpdatedAt), FinishedAt: formatTime(j.FinishedAt()),
+		Duration: j.Duration(now).Seconds(),
+	}
+	if !json.Valid(jj.Filter) {
+		jj.Filter = json.RawMessage("null")
+	}
+	if j.Error != "" {
+		jj.Error = &j.Error
+	}
+	return jj
+}
+
+// listJobs answers the reprocess jobs, newest first, filtered by state
+// and paged.
+func (a *api) listJobs(w http.ResponseWriter, r *http.Request) {
+	if a.reprocess == nil {
+		writeError(w, http.StatusNotFound, codeNotFound, reprocessDisabled)
+		return
+	}
+	q := r.URL.Query()
+	if problem := repeatedParameter(q); problem != "" {
+		writeError(w, http.StatusBadRequest, codeInvalidParameter, problem)
+		return
+	}
+	f := quarantine.JobFilter{State: quarantine.JobState(q.Get("state")), Cursor: q.Get("cursor")}
+	switch f.State {
+	case "", quarantine.JobRunning, quarantine.JobDone, quarantine.JobFailed:
+	default:
+		writeError(w, http.StatusBadRequest, codeInvalidParameter,
+			fmt.Sprintf("invalid state %q: must be one of running, done, failed", f.State))
+		return
+	}
+	if v := q.Get("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > quarantine.MaxJobsLimit {
+			writeError(w, http.StatusBadRequest, codeInvalidParameter,
+				fmt.Sprintf("invalid limit %q: must be an integer from 1 to %d", v, quarantine.MaxJobsLimit))
+			return
+		}
+		f.Limit = n
+	}
+	page, err := a.reprocess.Jobs(r.Context(), f)
+	if errors.Is(err, quarantine.ErrBadCursor) {
+		writeError(w, http.StatusBadRequest, codeInvalidParameter, "invalid cursor: use the next_cursor of a previous page")
+		return
+	}
+	if err != nil {
+		a.internalError(w, r, "listing reprocess jobs", err)
+		return
+	}
+	now := time.Now()
+	resp := struct {
+		Jobs       []jobJSON `json:"jobs"`
+		NextCursor *string   `json:"next_cursor"`
+	}{Jobs: make([]jobJSON, len(page.Jobs))}
+	for i := range page.Jobs {
+		resp.Jobs[i] = newJobJSON(&page.Jobs[i], now)
+	}
+	if page.NextCursor != "" {
+		resp.NextCursor = &page.NextCursor
+	}
+	writeJSON(w, http.StatusOK, resp)
 }
 
 func (a *api) getJob(w http.ResponseWriter, r *http.Request) {
@@ -201,18 +275,7 @@ func (a *api) getJob(w http.ResponseWriter, r *http.Request) {
 		a.internalError(w, r, "getting reprocess job", err)
 		return
 	}
-	jj := jobJSON{
-		Job: j.ID, State: string(j.State), Matched: j.Matched, Passed: j.Passed, Failed: j.Failed,
-		Skipped: j.Skipped, Target: j.Target, Filter: j.Filter, Reason: j.Reason, Actor: j.Actor,
-		CreatedAt: formatTime(j.CreatedAt), UpdatedAt: formatTime(j.UpdatedAt),
-	}
-	if !json.Valid(jj.Filter) {
-		jj.Filter = json.RawMessage("null")
-	}
-	if j.Error != "" {
-		jj.Error = &j.Error
-	}
-	writeJSON(w, http.StatusOK, jj)
+	writeJSON(w, http.StatusOK, newJobJSON(&j, time.Now()))
 }
 
 // actionable answers 404 or 409 unless record id may be reprocessed,
@@ -324,4 +387,42 @@ func (a *api) putPayload(w http.ResponseWriter, r *http.Request) {
 	}
 	audit.Recorded(r.Context()) // the store records the change with the payload
 	a.getQuarantine(w, r)       // the updated record, as GET shows it
+}
+
+// validatePayload validates the request body as record id's payload
+// against the current schema and rules, as reprocessing would, and changes
+// nothing: a check before PUT .../payload.
+func (a *api) validatePayload(w http.ResponseWriter, r *http.Request) {
+	if a.reprocess == nil {
+		writeError(w, http.StatusNotFound, codeNotFound, reprocessDisabled)
+		return
+	}
+	id := r.PathValue("id")
+	limit := a.reprocess.MaxPayloadBytes()
+	value, err := io.ReadAll(http.MaxBytesReader(w, r.Body, int64(limit)))
+	var mbe *http.MaxBytesError
+	switch {
+	case errors.As(err, &mbe):
+		writeError(w, http.StatusRequestEntityTooLarge, codePayloadTooLarge,
+			fmt.Sprintf("the payload is over the %d-byte limit", limit))
+		return
+	case err != nil:
+		writeError(w, http.StatusBadRequest, codeInvalidBody, "reading the request body: "+err.Error())
+		return
+	}
+	c, err := a.reprocess.Check(r.Context(), id, value)
+	if errors.Is(err, quarantine.ErrNotFound) {
+		writeError(w, http.StatusNotFound, codeNotFound, fmt.Sprintf("no quarantined record with id %q", id))
+		return
+	}
+	if a.reprocessError(w, r, "validating a payload", err) {
+		return
+	}
+	audit.Recorded(r.Context()) // a check changes nothing: no audit event
+	writeJSON(w, http.StatusOK, struct {
+		Valid   bool               `json:"valid"`
+		Subject string             `json:"subject"`
+		Version int                `json:"version"`
+		Errors  []record.Violation `json:"errors"`
+	}{len(c.Violations) == 0, c.Subject, c.Version, c.Violations})
 }

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -165,9 +166,11 @@ func TestReprocessDisabled(t *testing.T) {
 	for _, c := range []struct{ method, target string }{
 		{http.MethodPost, "/api/v1/reprocess"},
 		{http.MethodGet, "/api/v1/reprocess/j"},
+		{http.MethodGet, "/api/v1/reprocess"},
 		{http.MethodPost, "/api/v1/quarantine/" + f.json.ID + "/reprocess"},
 		{http.MethodPost, "/api/v1/quarantine/" + f.json.ID + "/discard"},
 		{http.MethodPut, "/api/v1/quarantine/" + f.json.ID + "/payload"},
+		{http.MethodPost, "/api/v1/quarantine/" + f.json.ID + "/validate"},
 		{http.MethodGet, "/api/v1/audit"},
 	} {
 		r := f.do(c.method, c.target)
@@ -368,4 +371,102 @@ func TestPrincipal(t *testing.T) {
 	require.Equal(t, [2]string{"ci", "admin"}, [2]string{name, role})
 	name, role = httpapi.ActorFrom(httpapi.WithPrincipal(ctx, httpapi.Principal{}))
 	require.Equal(t, [2]string{httpapi.Anonymous, ""}, [2]string{name, role})
+}
+
+// TestListJobs: GET /api/v1/reprocess lists the jobs newest first, with
+// who started them, why, when they ended and how long they took; filtered
+// by state and paged.
+func TestListJobs(t *testing.T) {
+	t.Parallel()
+	f := newRPFixture(t)
+	empty := f.call(http.MethodGet, "/api/v1/reprocess", "", http.StatusOK)
+	require.Equal(t, map[string]any{"jobs": []any{}, "next_cursor": nil}, empty)
+
+	var ids []string
+	for i, body := range []string{
+		`{"filter": {"ids": ["` + f.entries[0].ID + `"]}, "reason": "schema v2"}`,
+		`{"filter": {"ids": ["` + f.entries[2].ID + `"]}, "reason": "retry", "target": "raw"}`,
+		`{"filter": {"ids": ["` + f.entries[1].ID + `"]}}`,
+	} {
+		started := f.call(http.MethodPost, "/api/v1/reprocess", body, http.StatusAccepted)
+		ids = append(ids, started["job"].(string))
+		f.waitJob(ids[i])
+	}
+
+	all := f.call(http.MethodGet, "/api/v1/reprocess", "", http.StatusOK)
+	jobs := all["jobs"].([]any)
+	require.Len(t, jobs, 3)
+	require.Nil(t, all["next_cursor"])
+	var got []string
+	for _, j := range jobs {
+		got = append(got, j.(map[string]any)["job"].(string))
+	}
+	require.Equal(t, []string{ids[2], ids[1], ids[0]}, got, "newest first")
+	first := jobs[2].(map[string]any)
+	require.Equal(t, "alice", first["actor"])
+	require.Equal(t, "operator", first["role"])
+	require.Equal(t, "schema v2", first["reason"], "the reason apart from the actor")
+	require.Equal(t, "done", first["state"])
+	require.Equal(t, 1.0, first["passed"])
+	created, err := time.Parse(time.RFC3339Nano, first["created_at"].(string))
+	require.NoError(t, err)
+	finished, err := time.Parse(time.RFC3339Nano, first["finished_at"].(string))
+	require.NoError(t, err)
+	require.False(t, finished.Before(created))
+	require.InDelta(t, finished.Sub(created).Seconds(), first["duration_seconds"], 1e-6)
+	require.Equal(t, map[string]any{"ids": []any{f.entries[0].ID}}, first["filter"])
+	require.Equal(t, "raw", jobs[1].(map[string]any)["target"])
+
+	// Paged: one a page, following next_cursor.
+	var paged []string
+	target := "/api/v1/reprocess?limit=1"
+	for {
+		page := f.call(http.MethodGet, target, "", http.StatusOK)
+		for _, j := range page["jobs"].([]any) {
+			paged = append(paged, j.(map[string]any)["job"].(string))
+		}
+		next, ok := page["next_cursor"].(string)
+		if !ok {
+			break
+		}
+		target = "/api/v1/reprocess?limit=1&cursor=" + url.QueryEscape(next)
+	}
+	require.Equal(t, got, paged)
+
+	require.Len(t, f.call(http.MethodGet, "/api/v1/reprocess?state=done", "", http.StatusOK)["jobs"], 3)
+	require.Empty(t, f.call(http.MethodGet, "/api/v1/reprocess?state=running", "", http.StatusOK)["jobs"])
+	for _, bad := range []string{"?state=finished", "?limit=0", "?limit=501", "?limit=x", "?cursor=nope", "?state=done&state=failed"} {
+		require.Equal(t, "invalid_parameter", f.errorCode(http.MethodGet, "/api/v1/reprocess"+bad, "", http.StatusBadRequest), bad)
+	}
+}
+
+// TestValidatePayload: a payload is checked for a record against the
+// current schema, every violation listed, and nothing changes.
+func TestValidatePayload(t *testing.T) {
+	t.Parallel()
+	f := newRPFixture(t)
+	id := f.entries[2].ID // {} : user_id missing
+	target := "/api/v1/quarantine/" + id + "/validate"
+
+	got := f.call(http.MethodPost, target, `{"x":1}`, http.StatusOK)
+	require.Equal(t, false, got["valid"])
+	require.Equal(t, "ev", got["subject"])
+	require.Equal(t, 1.0, got["version"])
+	errs := got["errors"].([]any)
+	require.Len(t, errs, 1)
+	require.Equal(t, "MISSING_FIELD", errs[0].(map[string]any)["type"])
+
+	got = f.call(http.MethodPost, target, `{"user_id":"u1"}`, http.StatusOK)
+	require.Equal(t, map[string]any{"valid": true, "subject": "ev", "version": 1.0, "errors": []any{}}, got)
+	got = f.call(http.MethodPost, target, `{"user_id":`, http.StatusOK)
+	require.Equal(t, "PARSE_ERROR", got["errors"].([]any)[0].(map[string]any)["type"])
+
+	require.Equal(t, "not_found", f.errorCode(http.MethodPost, "/api/v1/quarantine/nope/validate", `{}`, http.StatusNotFound))
+	require.Equal(t, "payload_too_large", f.errorCode(http.MethodPost, target, strings.Repeat(" ", 65), http.StatusRequestEntityTooLarge))
+
+	// A check is no change: the record and the audit log are as they were.
+	rec := f.call(http.MethodGet, "/api/v1/quarantine/"+id, "", http.StatusOK)
+	require.Equal(t, "quarantined", rec["status"])
+	require.Nil(t, rec["corrected_payload"])
+	require.Empty(t, f.call(http.MethodGet, "/api/v1/audit", "", http.StatusOK)["events"])
 }

@@ -147,6 +147,60 @@ type JobUpdate struct {
 	Error      *string
 }
 
+// JobFilter selects jobs for JobStore.ListJobs.
+type JobFilter struct {
+	// State keeps the jobs in this state; "" keeps every job.
+	State JobState
+	// Limit is the most jobs on a page: 1 to MaxJobsLimit, 0 for
+	// DefaultJobsLimit.
+	Limit int
+	// Cursor is the NextCursor of the previous page, "" for the first.
+	Cursor string
+}
+
+// Job page sizes.
+const (
+	DefaultJobsLimit = 50
+	MaxJobsLimit     = 500
+)
+
+// PageLimit is f's page size, Limit bound to 1..MaxJobsLimit.
+func (f JobFilter) PageLimit() int {
+	switch {
+	case f.Limit <= 0:
+		return DefaultJobsLimit
+	case f.Limit > MaxJobsLimit:
+		return MaxJobsLimit
+	}
+	return f.Limit
+}
+
+// JobPage is one page of jobs.
+type JobPage struct {
+	Jobs []Job
+	// NextCursor is "" on the last page.
+	NextCursor string
+}
+
+// FinishedAt is when a job that is no longer running ended (nothing
+// updates a job after its end), and the zero time for a running job.
+func (j *Job) FinishedAt() time.Time {
+	if j.State == JobRunning {
+		return time.Time{}
+	}
+	return j.UpdatedAt
+}
+
+// Duration is how long j ran: from its creation to its end, or to now
+// while it runs.
+func (j *Job) Duration(now time.Time) time.Duration {
+	end := j.FinishedAt()
+	if end.IsZero() {
+		end = now
+	}
+	return max(0, end.Sub(j.CreatedAt))
+}
+
 // JobStore persists reprocess jobs.
 //
 // Implementations are safe for concurrent use.
@@ -161,6 +215,10 @@ type JobStore interface {
 	// UnfinishedJobs returns the jobs still running, oldest first: those a
 	// restarted process must resume.
 	UnfinishedJobs(ctx context.Context) ([]Job, error)
+	// ListJobs returns the jobs f selects, newest first (by CreatedAt,
+	// ties broken by ID), one page at a time. A malformed cursor is
+	// ErrBadCursor.
+	ListJobs(ctx context.Context, f JobFilter) (JobPage, error)
 	// LeaseJob makes owner the running job's owner until until, and returns
 	// the job: a compare-and-set that succeeds if the job has no owner, is
 	// owner's already, or its lease has expired (now is past LeaseUntil).

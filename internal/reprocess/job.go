@@ -57,13 +57,9 @@ func (s *Service) evaluate(ctx context.Context, e *quarantine.Entry, target Targ
 			replays: prev,
 		}, nil
 	}
-	rec := record.Record{
-		Topic: e.SourceTopic, Partition: e.SourcePartition, Offset: e.SourceOffset,
-		Key: e.Key, Value: value, Headers: p.Headers, Timestamp: e.Timestamp,
-	}
-	var v record.Verdict
-	if err := s.opts.Validator.Validate(&rec, &v); err != nil {
-		return verdict{}, fmt.Errorf("validating %s: %w", e.ID, err)
+	v, err := s.validate(e, value, p.Headers)
+	if err != nil {
+		return verdict{}, err
 	}
 	if !v.Valid() {
 		return verdict{errors: append([]record.Violation{}, v.Violations...), replays: prev}, nil
@@ -83,6 +79,21 @@ func (s *Service) evaluate(ctx context.Context, e *quarantine.Entry, target Targ
 	}
 	out.Headers = append(out.Headers, kgo.RecordHeader{Key: HeaderReplayCount, Value: []byte(strconv.Itoa(prev + 1))})
 	return verdict{pass: true, out: out, replays: prev + 1}, nil
+}
+
+// validate re-validates e with value as its payload and the headers it
+// arrived with, as the pipeline would now: the one validation of
+// reprocessing, of a dry run and of Check.
+func (s *Service) validate(e *quarantine.Entry, value []byte, headers []record.Header) (record.Verdict, error) {
+	rec := record.Record{
+		Topic: e.SourceTopic, Partition: e.SourcePartition, Offset: e.SourceOffset,
+		Key: e.Key, Value: value, Headers: headers, Timestamp: e.Timestamp,
+	}
+	var v record.Verdict
+	if err := s.opts.Validator.Validate(&rec, &v); err != nil {
+		return record.Verdict{}, fmt.Errorf("validating %s: %w", e.ID, err)
+	}
+	return v, nil
 }
 
 // headerReplays is the dq.replay.count the record arrived with, 0 if none

@@ -308,6 +308,12 @@ func (s *Service) Job(ctx context.Context, id string) (quarantine.Job, error) {
 	return s.opts.Store.GetJob(ctx, id)
 }
 
+// Jobs lists the jobs f selects, newest first: see
+// quarantine.JobStore.ListJobs.
+func (s *Service) Jobs(ctx context.Context, f quarantine.JobFilter) (quarantine.JobPage, error) {
+	return s.opts.Store.ListJobs(ctx, f)
+}
+
 // Discard marks a quarantined or failed_again record discarded: see
 // quarantine.Lifecycle.Discard for its errors.
 func (s *Service) Discard(ctx context.Context, id string, c quarantine.Change) error {
@@ -328,6 +334,44 @@ func (s *Service) Correct(ctx context.Context, id string, value []byte, c quaran
 // quarantine.ErrNotFound when it has none.
 func (s *Service) Correction(ctx context.Context, id string) ([]byte, error) {
 	return s.opts.Store.Correction(ctx, id)
+}
+
+// Check is what validating a payload for a record says now.
+type Check struct {
+	// Subject and Version name the schema version that decided: the
+	// subject's current enforced version, or the older one a rollout
+	// fallback accepted the payload under.
+	Subject string
+	Version int
+	// Violations are every error; none when the payload passes.
+	Violations []record.Violation
+}
+
+// Check validates value as record id's payload, against the current
+// schema and rules of the record's topic, exactly as reprocessing it would
+// (the record's key, timestamp and original headers included), and changes
+// nothing. An unknown record is quarantine.ErrNotFound; a value over
+// MaxPayloadBytes is ErrInvalidRequest.
+func (s *Service) Check(ctx context.Context, id string, value []byte) (Check, error) {
+	if len(value) > s.opts.MaxPayloadBytes {
+		return Check{}, fmt.Errorf("the payload is %d bytes, the limit is %d: %w", len(value), s.opts.MaxPayloadBytes, ErrInvalidRequest)
+	}
+	e, err := s.opts.Store.Get(ctx, id)
+	if err != nil {
+		return Check{}, err
+	}
+	p, err := s.opts.Payloads.Read(ctx, e.Payload)
+	switch {
+	case errors.Is(err, quarantine.ErrNotFound), errors.Is(err, quarantine.ErrCorrupt):
+		// Without the original, validate without its headers.
+	case err != nil:
+		return Check{}, fmt.Errorf("reading payload of %s: %w", id, err)
+	}
+	v, err := s.validate(&e, value, p.Headers)
+	if err != nil {
+		return Check{}, err
+	}
+	return Check{Subject: v.Subject, Version: v.Version, Violations: append([]record.Violation{}, v.Violations...)}, nil
 }
 
 // MaxPayloadBytes is the largest corrected payload Correct accepts.

@@ -664,3 +664,43 @@ func TestRunMarksRecordsTheTopicRefuses(t *testing.T) {
 	require.Contains(t, st.StatusReason, "validated-events refused the record: MESSAGE_TOO_LARGE")
 	require.Zero(t, st.ReplayCount)
 }
+
+// TestCheck: a payload is validated for a record as reprocessing would, and
+// nothing changes.
+func TestCheck(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	en := e.seed([][]byte{bad(1)})[0]
+	s := e.service(func(o *reprocess.Options) { o.MaxPayloadBytes = 64 })
+	ctx := context.Background()
+
+	c, err := s.Check(ctx, en.ID, good(1))
+	require.NoError(t, err)
+	require.Equal(t, reprocess.Check{Subject: "user_event", Version: 1, Violations: []record.Violation{}}, c)
+
+	c, err = s.Check(ctx, en.ID, []byte(`{"user_id":"bob","event_type":"jump"}`))
+	require.NoError(t, err)
+	require.Equal(t, "user_event", c.Subject)
+	var fields []string
+	for _, v := range c.Violations {
+		fields = append(fields, v.Field)
+	}
+	require.ElementsMatch(t, []string{"/user_id", "/event_type"}, fields, "every violation")
+
+	c, err = s.Check(ctx, en.ID, []byte(`{"user_id":`))
+	require.NoError(t, err)
+	require.Equal(t, record.ParseError, c.Violations[0].Type)
+
+	_, err = s.Check(ctx, "nope", good(1))
+	require.ErrorIs(t, err, quarantine.ErrNotFound)
+	_, err = s.Check(ctx, en.ID, make([]byte, 65))
+	require.ErrorIs(t, err, reprocess.ErrInvalidRequest)
+
+	// Nothing changed: no correction, no status, no audit event.
+	got := e.status(en.ID)
+	require.Equal(t, quarantine.StatusQuarantined, got.Status)
+	require.False(t, got.Corrected)
+	page, err := e.log.List(ctx, audit.Filter{})
+	require.NoError(t, err)
+	require.Empty(t, page.Events)
+}

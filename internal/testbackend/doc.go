@@ -1,7 +1,9 @@
 // Package testbackend finds or starts the real servers that adapter tests
 // run against, a PostgreSQL cluster and a MinIO server, once per test binary,
-// and gives each test its own empty PostgreSQL schema or S3 bucket. Nothing
-// is mocked: a driver test that passes here has talked to the real thing.
+// and gives each test its own empty PostgreSQL schema or S3 bucket; and a
+// Prometheus server per test (NewPrometheusServer) with the test's own
+// scrape configuration. Nothing is mocked: a test that passes here has
+// talked to the real thing.
 //
 // A package whose tests use it routes its TestMain through Main, which stops
 // the servers and removes their files when the tests are done (and then runs

@@ -1,6 +1,7 @@
 package web_test
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -18,6 +19,7 @@ func TestBrowserEditAndReplay(t *testing.T) {
 	exe := chromiumPath(t)
 	base, kafkaAddr := gateway(t)
 	ctx := browser(t, exe)
+	watchPage(t, ctx)
 
 	produce(t, kafkaAddr, event("bob", "view"))
 	require.Eventually(t, func() bool { return countQuarantined(t, base, "quarantined") == 1 }, 20*time.Second, 50*time.Millisecond)
@@ -32,15 +34,41 @@ func TestBrowserEditAndReplay(t *testing.T) {
 		chromedp.Click(chromedp.ID("action-edit")),
 		chromedp.WaitVisible(chromedp.ID("edit-payload")),
 	))
-	require.JSONEq(t, `{"user_id":"bob","event_type":"view","timestamp":"2026-11-03T10:00:00Z"}`,
-		evalJS[string](t, ctx, `document.getElementById("edit-payload").value`), "the editor holds the original")
+	// The editor holds the payload indented, members in their order, with
+	// line numbers.
+	require.Equal(t, "{\n  \"user_id\": \"bob\",\n  \"event_type\": \"view\",\n  \"timestamp\": \"2026-11-03T10:00:00Z\"\n}",
+		evalJS[string](t, ctx, `document.getElementById("edit-payload").value`), "the editor holds the original, indented")
+	require.Equal(t, "1,2,3,4,5", evalJS[string](t, ctx, `Array.from(document.querySelectorAll("#edit-gutter span")).map(s => s.textContent).join(",")`))
+	require.True(t, evalJS[bool](t, ctx, `document.getElementById("edit-compact").checked`), "it came on one line: saved so")
 
-	// Several lines: the browser sends them as CRLF, the gateway stores LF.
+	// Validate as it is: the violation, on its line, in the list and the
+	// gutter.
+	require.NoError(t, chromedp.Do(ctx,
+		chromedp.Click(chromedp.ID("edit-validate")),
+		chromedp.WaitVisible(chromedp.ID("check-errors")),
+	))
+	require.Contains(t, evalJS[string](t, ctx, `document.getElementById("check-verdict").textContent`), "Fails user_event version 1: 1 violation")
+	require.Equal(t, "PATTERN_MISMATCH line 2 /user_id", evalJS[string](t, ctx,
+		`Array.from(document.querySelectorAll("#check-errors li > :not(.msg)")).map(e => e.textContent).join(" ")`))
+	eventually(t, ctx, `Array.from(document.querySelectorAll("#edit-gutter span.err")).map(s => s.textContent).join(",")`, "2", "marked line")
+	require.True(t, strings.HasSuffix(evalJS[string](t, ctx, `location.pathname`), "/edit"), "validating stays on the page")
+	// "line 2" selects that line.
+	require.NoError(t, chromedp.Do(ctx, chromedp.Click(chromedp.CSS("#check-errors a.goto"))))
+	require.Equal(t, `  "user_id": "bob",`, evalJS[string](t, ctx,
+		`(a => a.value.slice(a.selectionStart, a.selectionEnd))(document.getElementById("edit-payload"))`))
+	screenshot(t, ctx, "edit-payload-invalid")
+
+	// Fixed, validated again, saved.
 	fixed := "{\n  \"user_id\": \"USER123456\",\n  \"event_type\": \"view\",\n  \"timestamp\": \"2026-11-03T10:00:00Z\"\n}"
 	require.NoError(t, chromedp.Do(ctx,
 		chromedp.SetValue(chromedp.ID("edit-payload"), fixed),
 		chromedp.SendKeys(chromedp.ID("edit-reason"), "bob is USER123456"),
+		chromedp.Click(chromedp.ID("edit-validate")),
+		chromedp.WaitVisible(chromedp.CSS("#edit-check .check-ok")),
 	))
+	require.Contains(t, evalJS[string](t, ctx, `document.getElementById("check-verdict").textContent`), "Valid against user_event version 1")
+	require.Zero(t, evalJS[int](t, ctx, `document.querySelectorAll("#edit-gutter span.err").length`), "no line marked")
+	requireNothingRan(t, ctx)
 	screenshot(t, ctx, "edit-payload")
 	require.NoError(t, chromedp.Do(ctx,
 		chromedp.Click(chromedp.ID("edit-save")),
@@ -62,7 +90,8 @@ func TestBrowserEditAndReplay(t *testing.T) {
 	eventually(t, ctx, `document.getElementById("job-passed").textContent`, "1", "records passed")
 
 	clean := apptest.ConsumeExactly(t, kafkaAddr, "validated-events", 1)
-	require.Equal(t, fixed, string(clean[0].Value), "the corrected payload, byte for byte")
+	require.Equal(t, `{"user_id":"USER123456","event_type":"view","timestamp":"2026-11-03T10:00:00Z"}`, string(clean[0].Value),
+		"the corrected payload, on one line as the original came, byte for byte")
 	require.Equal(t, []byte("bob"), clean[0].Key)
 	require.Equal(t, 1, countQuarantined(t, base, "reprocessed"))
 

@@ -62,7 +62,14 @@ func TestBrowserReprocess(t *testing.T) {
 	))
 	eventually(t, ctx, `document.getElementById("job-state").textContent`, "done", "job state")
 	eventually(t, ctx, `document.getElementById("job-passed").textContent`, "3", "records passed")
+	// Who, why, what and when, each on its own line.
+	require.Equal(t, "anonymous", evalJS[string](t, ctx, `document.getElementById("job-actor").textContent`))
+	require.Equal(t, "user_id pattern relaxed in v2", evalJS[string](t, ctx, `document.getElementById("job-reason").textContent`))
+	require.Equal(t, "error type PATTERN_MISMATCH see them", evalJS[string](t, ctx, `document.getElementById("job-selection").textContent.trim().replace(/\s+/g, " ")`))
+	require.Regexp(t, `^\d{4}-\d\d-\d\d \d\d:\d\d:\d\dZ$`, evalJS[string](t, ctx, `document.getElementById("job-ended").textContent`))
+	require.Regexp(t, `^\d+\.\d s$`, evalJS[string](t, ctx, `document.getElementById("job-duration").textContent`))
 	screenshot(t, ctx, "reprocess-job")
+	firstJob := evalJS[string](t, ctx, `location.pathname.split("/").pop()`)
 
 	require.Equal(t, 3, countQuarantined(t, base, "reprocessed"))
 	require.Equal(t, 1, countQuarantined(t, base, "quarantined"), "the missing field still fails")
@@ -80,6 +87,41 @@ func TestBrowserReprocess(t *testing.T) {
 	require.Equal(t, "reprocessed", evalJS[string](t, ctx, `document.getElementById("status").textContent`))
 	require.Contains(t, evalJS[string](t, ctx, `document.getElementById("history").textContent`), "user_id pattern relaxed in v2")
 	require.Zero(t, evalJS[int](t, ctx, `document.querySelectorAll("#actions").length`))
+
+	// A second job, for the record that still fails: the Jobs page lists
+	// both, newest first, and filters them by state.
+	require.NoError(t, chromedp.Do(ctx,
+		chromedp.Navigate(base+"/quarantine?status=quarantined"),
+		chromedp.Click(chromedp.CSS("#quarantine-table tbody tr a.open")),
+		chromedp.WaitVisible(chromedp.ID("action-reprocess")),
+		chromedp.SendKeys(chromedp.CSS("#action-reprocess input[name=reason]"), "<b>try</b> again"),
+		chromedp.Click(chromedp.CSS("#action-reprocess button")),
+		chromedp.WaitVisible(chromedp.ID("job")),
+	))
+	eventually(t, ctx, `document.getElementById("job-state").textContent`, "done", "second job")
+	secondJob := evalJS[string](t, ctx, `location.pathname.split("/").pop()`)
+	require.NoError(t, chromedp.Do(ctx,
+		chromedp.Click(chromedp.ID("nav-jobs")),
+		chromedp.WaitVisible(chromedp.ID("jobs-table")),
+	))
+	rows := `Array.from(document.querySelectorAll("#jobs-table tbody tr")).map(r => r.dataset.job).join(",")`
+	require.Equal(t, secondJob+","+firstJob, evalJS[string](t, ctx, rows), "newest first")
+	require.Equal(t, []string{"<b>try</b> again", "user_id pattern relaxed in v2"},
+		evalJS[[]string](t, ctx, `Array.from(document.querySelectorAll("#jobs-table .job-reason")).map(e => e.textContent)`))
+	require.Equal(t, []string{"anonymous", "anonymous"},
+		evalJS[[]string](t, ctx, `Array.from(document.querySelectorAll("#jobs-table .job-actor")).map(e => e.textContent)`))
+	require.Contains(t, evalJS[string](t, ctx, `document.querySelector("#jobs-table tbody tr:last-child .job-progress").textContent`), "3 passed · 0 failed again of 3")
+	requireNothingRan(t, ctx)
+	screenshot(t, ctx, "jobs")
+
+	for _, tc := range []struct{ state, want string }{{"running", ""}, {"done", secondJob + "," + firstJob}, {"failed", ""}} {
+		require.NoError(t, chromedp.Do(ctx, chromedp.SetValue(chromedp.ID("j-state"), tc.state)))
+		eventually(t, ctx, `location.search`, "?state="+tc.state, "pushed URL")
+		eventually(t, ctx, rows, tc.want, tc.state+" jobs")
+		if tc.want == "" {
+			require.Equal(t, "No "+tc.state+" job.", evalJS[string](t, ctx, `document.getElementById("jobs-empty").textContent`))
+		}
+	}
 }
 
 func countQuarantined(t *testing.T, base, status string) int {

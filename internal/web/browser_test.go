@@ -291,14 +291,28 @@ func send(t *testing.T, method, url, body string) {
 	require.Equal(t, http.StatusOK, resp.StatusCode, "%s %s: %s", method, url, b)
 }
 
+// ownScripts are the only scripts a page may hold: the UI's own files.
+var ownScripts = []string{
+	"/static/vendor/htmx.min.js", "/static/vendor/htmx-ext-sse.min.js",
+	"/static/vendor/uPlot.iife.min.js", "/static/dashboard.js", "/static/edit.js",
+}
+
 // requireNothingRan checks that no payload script ran and that the DOM has
 // no element a payload could have smuggled in: the only scripts are the
-// page's own, there are no images, and no element has an inline handler.
+// UI's own files (htmx first), there are no images, and no element has an
+// inline handler. On a page watchPage watches, it also checks that nothing
+// broke the Content-Security-Policy and no script failed.
 func requireNothingRan(t *testing.T, ctx context.Context) {
 	t.Helper()
 	require.Equal(t, "undefined", evalJS[string](t, ctx, `typeof window.__xss`), "a payload script ran")
-	require.Equal(t, []string{"/static/vendor/htmx.min.js", "/static/vendor/htmx-ext-sse.min.js"},
-		evalJS[[]string](t, ctx, `Array.from(document.scripts).map(s => s.getAttribute("src"))`))
+	scripts := evalJS[[]string](t, ctx, `Array.from(document.scripts).map(s => s.getAttribute("src"))`)
+	require.GreaterOrEqual(t, len(scripts), 2)
+	require.Equal(t, ownScripts[:2], scripts[:2])
+	for _, s := range scripts {
+		require.Contains(t, ownScripts, s)
+	}
+	require.Equal(t, "[]", evalJS[string](t, ctx, `JSON.stringify(window.__csp || [])`), "Content-Security-Policy violations")
+	require.Equal(t, "[]", evalJS[string](t, ctx, `JSON.stringify(window.__errors || [])`), "script errors")
 	require.Zero(t, evalJS[int](t, ctx, `document.images.length`))
 	require.Zero(t, evalJS[int](t, ctx, `Array.from(document.querySelectorAll("*")).filter(e => Array.from(e.attributes).some(a => a.name.startsWith("on"))).length`))
 }

@@ -10,18 +10,41 @@ import (
 
 // dashboardParts are the dashboard's live fragments: each is a template
 // "frag-<name>" and an SSE event <name> that replaces it.
-var dashboardParts = []string{"counters", "errors", "latency", "lag", "circuits", "recent"}
+// The "history" event tells the charts (dashboard.js) when a new step can
+// be fetched.
+var dashboardParts = []string{"counters", "errors", "latency", "circuits", "recent"}
 
 func (u *ui) dashboard(w http.ResponseWriter, r *http.Request) {
+	var history *historyView
+	if u.opts.Charts != nil {
+		rg, topic, ok := historyForm(r)
+		if !ok {
+			u.errorPage(w, r, http.StatusBadRequest, "There is no such range of history, or no such topic.")
+			return
+		}
+		history = newHistoryView(rg, topic)
+	}
 	snap, err := u.opts.Live.Snapshot(r.Context())
 	if err != nil {
 		u.internalError(w, r, "reading live stats", err)
 		return
 	}
 	u.render(w, r, http.StatusOK, "dashboard", "Dashboard", "dashboard", struct {
-		Snap   liveView
-		Events string
-	}{liveView{snap, u.actions(r.Context())}, EventsPath})
+		Snap    liveView
+		Events  string
+		History *historyView
+	}{liveView{snap, u.actions(r.Context())}, EventsPath, history})
+}
+
+// WorstLag is the input partition furthest behind, nil when none is.
+func (v liveView) WorstLag() *live.PartitionLag {
+	var worst *live.PartitionLag
+	for i := range v.Lag {
+		if v.Lag[i].Lag > 0 && (worst == nil || v.Lag[i].Lag > worst.Lag) {
+			worst = &v.Lag[i]
+		}
+	}
+	return worst
 }
 
 // liveView is what the dashboard's fragments get: the snapshot, and the
@@ -63,6 +86,9 @@ func (u *ui) renderEvents(a Actions, s live.Snapshot) ([]live.Event, error) {
 			return nil, fmt.Errorf("rendering dashboard fragment %s: %w", p, err)
 		}
 		evs = append(evs, live.Event{Name: p, Data: buf.String()})
+	}
+	if u.opts.Charts != nil {
+		evs = append(evs, live.Event{Name: "history", Data: historyTick(s.At)})
 	}
 	return evs, nil
 }

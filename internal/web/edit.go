@@ -1,6 +1,8 @@
 package web
 
 import (
+	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -23,6 +25,11 @@ type editData struct {
 	Reason   string
 	Problem  string
 	MaxBytes int
+	// Compact saves JSON on one line, as it usually travels: checked when
+	// the payload came so.
+	Compact bool
+	// Check is the verdict of "Validate", nil before.
+	Check *checkView
 }
 
 // editableText reports whether the UI offers to edit value: text that a
@@ -84,7 +91,10 @@ func (u *ui) editable(w http.ResponseWriter, r *http.Request) (editData, bool) {
 			"Editing is for text payloads; this one is binary. PUT /api/v1/quarantine/"+id+"/payload takes any bytes.")
 		return editData{}, false
 	}
-	d := editData{Entry: e, Text: string(value), MaxBytes: u.opts.Reprocess.MaxPayloadBytes()}
+	d := editData{
+		Entry: e, Text: prettyText(value), MaxBytes: u.opts.Reprocess.MaxPayloadBytes(),
+		Compact: json.Valid(value) && !bytes.ContainsAny(value, "\r\n"),
+	}
 	for i, v := range e.Errors {
 		d.Errors = append(d.Errors, errorView{N: i + 1, Violation: v})
 	}
@@ -103,32 +113,15 @@ func (u *ui) editSave(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	limit := d.MaxBytes
-	// URL encoding takes up to three bytes per byte, and the reason rides
-	// along.
-	r.Body = http.MaxBytesReader(w, r.Body, int64(3*limit+64<<10))
-	if err := r.ParseForm(); err != nil {
-		var mbe *http.MaxBytesError
-		if !errors.As(err, &mbe) {
-			u.errorPage(w, r, http.StatusBadRequest, "The form could not be read.")
-			return
-		}
-		d.Problem = fmt.Sprintf("The payload is over the %s-byte limit (limits.max_bytes). Nothing was saved.", num(int64(limit)))
-		u.render(w, r, http.StatusRequestEntityTooLarge, "edit", "Edit "+shortID(d.Entry.ID), "quarantine", d)
+	if !u.readEditForm(w, r, &d) {
 		return
 	}
-	// Browsers send a textarea's line breaks as CRLF whatever they were:
-	// store them as LF, as payloads usually have them.
-	d.Text = strings.ReplaceAll(r.PostForm.Get("payload"), "\r\n", "\n")
-	d.Reason = r.PostForm.Get("reason")
-	if len(d.Text) > limit {
-		d.Problem = fmt.Sprintf("The payload is %s bytes; the limit is %s bytes (limits.max_bytes). Nothing was saved.",
-			num(int64(len(d.Text))), num(int64(limit)))
-		u.render(w, r, http.StatusRequestEntityTooLarge, "edit", "Edit "+shortID(d.Entry.ID), "quarantine", d)
-		return
+	value := d.Text
+	if d.Compact {
+		value = compactJSON(value)
 	}
 	actor, role := u.actor(r.Context())
-	err := u.opts.Reprocess.Correct(r.Context(), d.Entry.ID, []byte(d.Text), quarantine.Change{Actor: actor, Role: role, Reason: d.Reason})
+	err := u.opts.Reprocess.Correct(r.Context(), d.Entry.ID, []byte(value), quarantine.Change{Actor: actor, Role: role, Reason: d.Reason})
 	switch {
 	case errors.Is(err, quarantine.ErrNotFound):
 		u.errorPage(w, r, http.StatusNotFound, fmt.Sprintf("No quarantined record has the id %q.", d.Entry.ID))
@@ -146,4 +139,35 @@ func (u *ui) editSave(w http.ResponseWriter, r *http.Request) {
 	}
 	audit.Recorded(r.Context()) // the store records the change with the payload
 	redirect(w, r, "/quarantine/"+url.PathEscape(d.Entry.ID))
+}
+
+// readEditForm reads the editor's form into d, or answers why it cannot
+// (too large, unreadable) and returns false.
+func (u *ui) readEditForm(w http.ResponseWriter, r *http.Request, d *editData) bool {
+	limit := d.MaxBytes
+	// URL encoding takes up to three bytes per byte, and the reason rides
+	// along.
+	r.Body = http.MaxBytesReader(w, r.Body, int64(3*limit+64<<10))
+	if err := r.ParseForm(); err != nil {
+		var mbe *http.MaxBytesError
+		if !errors.As(err, &mbe) {
+			u.errorPage(w, r, http.StatusBadRequest, "The form could not be read.")
+			return false
+		}
+		d.Problem = fmt.Sprintf("The payload is over the %s-byte limit (limits.max_bytes). Nothing was saved.", num(int64(limit)))
+		u.render(w, r, http.StatusRequestEntityTooLarge, "edit", "Edit "+shortID(d.Entry.ID), "quarantine", *d)
+		return false
+	}
+	// Browsers send a textarea's line breaks as CRLF whatever they were:
+	// store them as LF, as payloads usually have them.
+	d.Text = strings.ReplaceAll(r.PostForm.Get("payload"), "\r\n", "\n")
+	d.Reason = r.PostForm.Get("reason")
+	d.Compact = r.PostForm.Get("compact") != ""
+	if len(d.Text) > limit {
+		d.Problem = fmt.Sprintf("The payload is %s bytes; the limit is %s bytes (limits.max_bytes). Nothing was saved.",
+			num(int64(len(d.Text))), num(int64(limit)))
+		u.render(w, r, http.StatusRequestEntityTooLarge, "edit", "Edit "+shortID(d.Entry.ID), "quarantine", *d)
+		return false
+	}
+	return true
 }

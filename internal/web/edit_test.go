@@ -24,7 +24,8 @@ const breakout = `{"note":"</textarea><script>alert(1)</script><img src=x onerro
 func TestEditPayload(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
-	e.seed(&quarantine.Payload{Value: []byte("\n" + breakout)})
+	// Not JSON (a stray comma): shown as it is, not indented.
+	e.seed(&quarantine.Payload{Value: []byte("\n" + breakout + ",")})
 	h := e.handler(func(o *Options) {
 		o.Reprocess = e.service()
 		o.Principal = func(context.Context) (string, string) { return "ana", "operator" }
@@ -41,7 +42,7 @@ func TestEditPayload(t *testing.T) {
 	require.NotContains(t, r.body, "<script>alert")
 	require.NotContains(t, r.body, "<img")
 	require.Contains(t, r.body, `aria-label="payload">`+"\n\n"+
-		`{&#34;note&#34;:&#34;&lt;/textarea&gt;&lt;script&gt;alert(1)&lt;/script&gt;&lt;img src=x onerror=alert(2)&gt;&#34;}</textarea>`,
+		`{&#34;note&#34;:&#34;&lt;/textarea&gt;&lt;script&gt;alert(1)&lt;/script&gt;&lt;img src=x onerror=alert(2)&gt;&#34;},</textarea>`,
 		"escaped, and the payload's leading newline survives the one HTML drops")
 	require.Contains(t, r.body, `action="/quarantine/aaa/edit"`)
 

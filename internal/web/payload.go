@@ -54,6 +54,8 @@ type payloadLine struct {
 	Comma    bool
 	// Errors are the 1-based numbers of the errors marked on this line.
 	Errors []int
+	// Offset is where the line's key (or value) ends in the document.
+	Offset int64
 }
 
 // newPayloadView builds the view of value, marking each error on the line of
@@ -151,9 +153,10 @@ func prettyJSON(doc []byte) ([]payloadLine, bool, error) {
 		count int
 	}
 	var (
-		stack []frame
-		lines []payloadLine
-		key   *string
+		stack     []frame
+		lines     []payloadLine
+		key       *string
+		keyOffset int64
 	)
 	for {
 		tok, err := dec.Token()
@@ -168,7 +171,7 @@ func prettyJSON(doc []byte) ([]payloadLine, bool, error) {
 		}
 		// A string in an object where a key is due is the key.
 		if s, ok := tok.(string); ok && key == nil && len(stack) > 0 && !stack[len(stack)-1].array {
-			key = &s
+			key, keyOffset = &s, dec.InputOffset()
 			continue
 		}
 		if d, ok := tok.(json.Delim); ok && (d == '}' || d == ']') {
@@ -182,7 +185,7 @@ func prettyJSON(doc []byte) ([]payloadLine, bool, error) {
 			}
 			continue
 		}
-		l := payloadLine{Indent: indent(len(stack))}
+		l := payloadLine{Indent: indent(len(stack)), Offset: dec.InputOffset()}
 		if len(stack) > 0 {
 			top := &stack[len(stack)-1]
 			if top.count > 0 {
@@ -195,6 +198,7 @@ func prettyJSON(doc []byte) ([]payloadLine, bool, error) {
 			} else {
 				l.Path = top.path + "/" + escapePointer(*key)
 				l.Key = quote(*key)
+				l.Offset = keyOffset
 				key = nil
 			}
 		}

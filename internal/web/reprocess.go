@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"time"
 
 	"github.com/dataquarantine/dataquarantine/internal/audit"
 	"github.com/dataquarantine/dataquarantine/internal/quarantine"
@@ -20,9 +21,11 @@ type Reprocessor interface {
 	DryRun(ctx context.Context, f reprocess.Filter) (reprocess.DryRunResult, error)
 	Start(ctx context.Context, req reprocess.Request) (string, error)
 	Job(ctx context.Context, id string) (quarantine.Job, error)
+	Jobs(ctx context.Context, f quarantine.JobFilter) (quarantine.JobPage, error)
 	Discard(ctx context.Context, id string, c quarantine.Change) error
 	Correct(ctx context.Context, id string, value []byte, c quarantine.Change) error
 	Correction(ctx context.Context, id string) ([]byte, error)
+	Check(ctx context.Context, id string, value []byte) (reprocess.Check, error)
 	MaxPayloadBytes() int
 }
 
@@ -148,12 +151,6 @@ func (u *ui) start(w http.ResponseWriter, r *http.Request, f reprocess.Filter, t
 	redirect(w, r, "/reprocess/jobs/"+url.PathEscape(job))
 }
 
-type jobData struct {
-	Job     quarantine.Job
-	Running bool
-	Done    int64 // records settled: passed, failed or skipped
-}
-
 func (u *ui) reprocessJob(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("job")
 	j, err := u.opts.Reprocess.Job(r.Context(), id)
@@ -165,12 +162,12 @@ func (u *ui) reprocessJob(w http.ResponseWriter, r *http.Request) {
 		u.internalError(w, r, "getting a reprocess job", err)
 		return
 	}
-	d := jobData{Job: j, Running: j.State == quarantine.JobRunning, Done: j.Passed + j.Failed + j.Skipped}
+	d := newJobView(&j, time.Now())
 	if isHTMX(r) {
 		u.renderFragment(w, r, "job", "progress", d)
 		return
 	}
-	u.render(w, r, http.StatusOK, "job", "Reprocess job", "reprocess", d)
+	u.render(w, r, http.StatusOK, "job", "Reprocess job", "jobs", d)
 }
 
 // discardRecord marks one record discarded, with the form's reason.

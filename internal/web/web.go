@@ -108,6 +108,10 @@ type Options struct {
 	// refuses their forms with 403 (the auth middleware refuses them
 	// first). Default: every user may (auth off).
 	MayChange func(ctx context.Context) bool
+	// Charts feeds the dashboard's charts (rates, invalid share, error
+	// types and lag over 15 min to 24 h): a *live.Recorder or a
+	// *live.Prometheus. Default: none (no charts).
+	Charts live.HistorySource
 	// EventsInterval is how often the dashboard updates. Default 1s.
 	EventsInterval time.Duration
 	// Logger receives internal errors. Default slog.Default().
@@ -159,6 +163,9 @@ func New(opts Options) (http.Handler, error) {
 	u.mux.Handle("GET /static/", http.StripPrefix("/static/", staticHandler(http.FileServerFS(static))))
 	u.mux.HandleFunc("GET /{$}", u.dashboard)
 	u.mux.Handle("GET "+EventsPath, u.eventStreams())
+	if opts.Charts != nil {
+		u.mux.HandleFunc("GET "+HistoryPath, u.historyJSON)
+	}
 	u.mux.HandleFunc("GET /quarantine", u.quarantineList)
 	u.mux.HandleFunc("GET /quarantine/{id}", u.quarantineDetail)
 	if opts.Schemas != nil {
@@ -169,11 +176,13 @@ func New(opts Options) (http.Handler, error) {
 		u.mux.HandleFunc("GET /reprocess", u.reprocessPage)
 		u.mux.HandleFunc("POST /reprocess/dry-run", u.reprocessDryRun)
 		u.mux.HandleFunc("POST /reprocess/start", u.reprocessStart)
+		u.mux.HandleFunc("GET /reprocess/jobs", u.jobsPage)
 		u.mux.HandleFunc("GET /reprocess/jobs/{job}", u.reprocessJob)
 		u.mux.HandleFunc("POST /quarantine/{id}/reprocess", u.reprocessRecord)
 		u.mux.HandleFunc("POST /quarantine/{id}/discard", u.discardRecord)
 		u.mux.HandleFunc("GET /quarantine/{id}/edit", u.editPage)
 		u.mux.HandleFunc("POST /quarantine/{id}/edit", u.editSave)
+		u.mux.HandleFunc("POST /quarantine/{id}/validate", u.editValidate)
 	}
 	u.mux.HandleFunc("/", u.notFound)
 	return u, nil
@@ -203,7 +212,7 @@ func (u *ui) parse() error {
 		return fmt.Errorf("web: parsing templates: %w", err)
 	}
 	u.frags = base
-	for _, page := range []string{"dashboard", "quarantine", "detail", "schemas", "subject", "error", "reprocess", "job", "edit"} {
+	for _, page := range []string{"dashboard", "quarantine", "detail", "schemas", "subject", "error", "reprocess", "job", "edit", "jobs"} {
 		t, err := template.Must(base.Clone()).ParseFS(templateFS, "templates/"+page+".html")
 		if err != nil {
 			return fmt.Errorf("web: parsing template %s: %w", page, err)
@@ -236,6 +245,7 @@ type page struct {
 	Title   string
 	Nav     string // the active nav entry
 	Schemas bool   // the registry is there: show its nav entry
+	Jobs    bool   // reprocessing is there: show the Jobs entry to every user
 	Actions Actions
 	// User and Role are who is logged in; "" when auth is off.
 	User, Role string
@@ -243,7 +253,7 @@ type page struct {
 }
 
 func (u *ui) render(w http.ResponseWriter, r *http.Request, status int, name, title, nav string, data any) {
-	p := page{Title: title, Nav: nav, Schemas: u.opts.Schemas != nil, Actions: u.actions(r.Context()), Data: data}
+	p := page{Title: title, Nav: nav, Schemas: u.opts.Schemas != nil, Jobs: u.opts.Reprocess != nil, Actions: u.actions(r.Context()), Data: data}
 	if u.opts.Principal != nil {
 		p.User, p.Role = u.opts.Principal(r.Context())
 	}

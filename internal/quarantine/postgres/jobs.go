@@ -151,3 +151,43 @@ func (s *Store) LeaseJob(ctx context.Context, id, owner string, until time.Time)
 	}
 	return j, nil
 }
+
+// ListJobs implements quarantine.JobStore.
+func (s *Store) ListJobs(ctx context.Context, f quarantine.JobFilter) (quarantine.JobPage, error) {
+	q := `SELECT ` + jobColumns + ` FROM reprocess_jobs WHERE true`
+	var args []any
+	arg := func(v any) string {
+		args = append(args, v)
+		return "$" + strconv.Itoa(len(args))
+	}
+	if f.State != "" {
+		q += ` AND state = ` + arg(string(f.State))
+	}
+	if f.Cursor != "" {
+		at, id, err := quarantine.DecodeCursor(f.Cursor)
+		if err != nil {
+			return quarantine.JobPage{}, err
+		}
+		q += ` AND (created_at, id) < (` + arg(at) + `, ` + arg(id) + `)`
+	}
+	limit := f.PageLimit()
+	q += ` ORDER BY created_at DESC, id DESC LIMIT ` + arg(limit+1)
+	rows, err := s.pool.Query(ctx, q, args...)
+	if err != nil {
+		return quarantine.JobPage{}, fmt.Errorf("listing jobs: %w", err)
+	}
+	jobs, err := pgx.CollectRows(rows, scanJob)
+	if err != nil {
+		return quarantine.JobPage{}, fmt.Errorf("listing jobs: %w", err)
+	}
+	page := quarantine.JobPage{Jobs: jobs}
+	if page.Jobs == nil {
+		page.Jobs = []quarantine.Job{}
+	}
+	if len(page.Jobs) > limit {
+		page.Jobs = page.Jobs[:limit]
+		last := page.Jobs[limit-1]
+		page.NextCursor = quarantine.EncodeCursor(last.CreatedAt.UnixNano(), last.ID)
+	}
+	return page, nil
+}

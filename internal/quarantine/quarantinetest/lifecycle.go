@@ -306,6 +306,63 @@ func ExerciseLifecycle(t *testing.T, newStore func(t *testing.T) (ReprocessStore
 		require.Equal(t, "job-0", unfinished[0].ID)
 	})
 
+	t.Run("ListJobs", func(t *testing.T) {
+		t.Parallel()
+		s, _ := newStore(t)
+		page, err := s.ListJobs(ctx, quarantine.JobFilter{})
+		require.NoError(t, err)
+		require.Empty(t, page.Jobs)
+		require.NotNil(t, page.Jobs)
+		require.Empty(t, page.NextCursor)
+
+		// Seven jobs, two created in the same instant; three end.
+		ids := []string{"j0", "j1", "j2", "j3a", "j3b", "j4", "j5"}
+		for i, id := range ids {
+			at := base.Add(time.Duration(min(i, 3+max(0, i-4))) * time.Minute)
+			require.NoError(t, s.CreateJob(ctx, quarantine.Job{ID: id, State: quarantine.JobRunning, CreatedAt: at, UpdatedAt: at}))
+		}
+		done, failed := quarantine.JobDone, quarantine.JobFailed
+		for id, st := range map[string]*quarantine.JobState{"j1": &done, "j3a": &done, "j4": &failed} {
+			require.NoError(t, s.UpdateJob(ctx, id, quarantine.JobUpdate{State: st}))
+		}
+		list := func(f quarantine.JobFilter) []string {
+			t.Helper()
+			var out []string
+			for {
+				page, err := s.ListJobs(ctx, f)
+				require.NoError(t, err)
+				require.LessOrEqual(t, len(page.Jobs), f.PageLimit())
+				for _, j := range page.Jobs {
+					out = append(out, j.ID)
+				}
+				if page.NextCursor == "" {
+					return out
+				}
+				f.Cursor = page.NextCursor
+			}
+		}
+		newestFirst := []string{"j5", "j4", "j3b", "j3a", "j2", "j1", "j0"}
+		require.Equal(t, newestFirst, list(quarantine.JobFilter{}), "newest first, ties by id")
+		for _, limit := range []int{1, 2, 3, 7} {
+			require.Equal(t, newestFirst, list(quarantine.JobFilter{Limit: limit}), "paged by %d", limit)
+		}
+		require.Equal(t, []string{"j3a", "j1"}, list(quarantine.JobFilter{State: quarantine.JobDone, Limit: 1}))
+		require.Equal(t, []string{"j4"}, list(quarantine.JobFilter{State: quarantine.JobFailed}))
+		require.Equal(t, []string{"j5", "j3b", "j2", "j0"}, list(quarantine.JobFilter{State: quarantine.JobRunning}))
+
+		page, err = s.ListJobs(ctx, quarantine.JobFilter{State: quarantine.JobFailed})
+		require.NoError(t, err)
+		require.False(t, page.Jobs[0].FinishedAt().IsZero(), "a failed job has ended")
+		page, err = s.ListJobs(ctx, quarantine.JobFilter{Limit: 1})
+		require.NoError(t, err)
+		require.True(t, page.Jobs[0].FinishedAt().IsZero(), "a running job has not")
+
+		for _, bad := range []string{"x", "!!", quarantine.EncodeCursor(1, "a") + "="} {
+			_, err := s.ListJobs(ctx, quarantine.JobFilter{Cursor: bad})
+			require.ErrorIs(t, err, quarantine.ErrBadCursor, bad)
+		}
+	})
+
 	t.Run("LeaseJob", func(t *testing.T) {
 		t.Parallel()
 		s, _ := newStore(t)

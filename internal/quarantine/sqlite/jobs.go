@@ -155,3 +155,46 @@ func (s *Store) LeaseJob(ctx context.Context, id, owner string, until time.Time)
 	}
 	return j, nil
 }
+
+// ListJobs implements quarantine.JobStore.
+func (s *Store) ListJobs(ctx context.Context, f quarantine.JobFilter) (quarantine.JobPage, error) {
+	q := `SELECT ` + jobColumns + ` FROM reprocess_jobs WHERE 1 = 1`
+	var args []any
+	if f.State != "" {
+		q += ` AND state = ?`
+		args = append(args, string(f.State))
+	}
+	if f.Cursor != "" {
+		at, id, err := quarantine.DecodeCursor(f.Cursor)
+		if err != nil {
+			return quarantine.JobPage{}, err
+		}
+		q += ` AND (created_at < ? OR (created_at = ? AND id < ?))`
+		args = append(args, at, at, id)
+	}
+	limit := f.PageLimit()
+	q += ` ORDER BY created_at DESC, id DESC LIMIT ?`
+	args = append(args, limit+1)
+	rows, err := s.r.QueryContext(ctx, q, args...)
+	if err != nil {
+		return quarantine.JobPage{}, fmt.Errorf("listing jobs: %w", err)
+	}
+	defer rows.Close() //nolint:errcheck // rows.Err is checked after the loop
+	page := quarantine.JobPage{Jobs: []quarantine.Job{}}
+	for rows.Next() {
+		j, err := scanJob(rows)
+		if err != nil {
+			return quarantine.JobPage{}, fmt.Errorf("listing jobs: %w", err)
+		}
+		page.Jobs = append(page.Jobs, j)
+	}
+	if err := rows.Err(); err != nil {
+		return quarantine.JobPage{}, fmt.Errorf("listing jobs: %w", err)
+	}
+	if len(page.Jobs) > limit {
+		page.Jobs = page.Jobs[:limit]
+		last := page.Jobs[limit-1]
+		page.NextCursor = quarantine.EncodeCursor(last.CreatedAt.UnixNano(), last.ID)
+	}
+	return page, nil
+}
