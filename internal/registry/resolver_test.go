@@ -196,13 +196,13 @@ func TestResolverResolveID(t *testing.T) {
 	_, err = res.ResolveID("raw-orders", v2.SchemaID)
 	require.EqualError(t, err, "schema id 3 is a deleted version of subject orders (bound to topic raw-orders)")
 
-	got, err = res.ResolveGUID("raw-orders", strings.ToUpper(registry.GUID(schema.FormatJSON, jsonA, "")))
+	got, err = res.ResolveGUID("raw-orders", strings.ToUpper(registry.GUID(schema.FormatJSON, jsonA, "", "")))
 	require.NoError(t, err)
 	require.Equal(t, 1, got.Version, "a GUID names the same schema as its id")
-	_, err = res.ResolveGUID("raw-orders", registry.GUID(schema.FormatJSON, `{"type":"null"}`, ""))
+	_, err = res.ResolveGUID("raw-orders", registry.GUID(schema.FormatJSON, `{"type":"null"}`, "", ""))
 	require.ErrorIs(t, err, schema.ErrNotFound)
 	require.ErrorContains(t, err, "is not registered")
-	_, err = res.ResolveGUID("raw-orders", registry.GUID(schema.FormatJSON, `{"type":"integer"}`, ""))
+	_, err = res.ResolveGUID("raw-orders", registry.GUID(schema.FormatJSON, `{"type":"integer"}`, "", ""))
 	require.EqualError(t, err, "schema id 2 is not a version of subject orders (bound to topic raw-orders)")
 }
 
