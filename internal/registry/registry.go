@@ -380,7 +380,6 @@ func (r *Registry) check(ctx context.Context, level compat.Mode, format schema.F
 	return res, nil
 }
 
-
 // Check reports whether the schema could be registered under subject:
 // against version (Latest, or a number) or, when version is 0, against the
 // versions the subject's compatibility level names.
