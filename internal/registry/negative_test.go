@@ -121,5 +121,4 @@ func TestResolverUnknownIDs(t *testing.T) {
 	}
 	require.Equal(t, reads, lookups(t, metrics, "registry"), "the valid id is answered from memory after the flood")
 	require.Equal(t, hits+10, lookups(t, metrics, "cache_hit"))
-
 }
