@@ -6,7 +6,8 @@
 # start it). internal/testbackend finds both there. Also Debian's prometheus
 # package, for promtool and the prometheus server the deploy tests
 # (internal/deploytest) run. And Debian's chromium, which the web UI's browser
-# tests (internal/web, driven by chromedp) run headless.
+# tests (internal/web, driven by chromedp) run headless. And Confluent's
+# JavaScript clients for test/confluent-js, with `npm ci` from its lockfile.
 set -euo pipefail
 
 root="$(cd "$(dirname "$0")/.." && pwd)"
@@ -15,6 +16,19 @@ root="$(cd "$(dirname "$0")/.." && pwd)"
 if ! command -v minio >/dev/null 2>&1 && [ ! -x "$root/bin/tools/minio" ]; then
   echo "test-deps: building MinIO into bin/tools/minio (go install github.com/minio/minio@latest, about 3 minutes)" >&2
   GOBIN="$root/bin/tools" "${GO:-go}" install github.com/minio/minio@latest
+fi
+
+# Confluent's JavaScript Schema Registry client and serdes, and kafkajs, for
+# the conformance test in test/confluent-js: npm ci from its lockfile when
+# node_modules is missing or older than the lockfile.
+js="$root/test/confluent-js"
+if command -v npm >/dev/null 2>&1; then
+  if [ ! -f "$js/node_modules/.package-lock.json" ] || [ "$js/package-lock.json" -nt "$js/node_modules/.package-lock.json" ]; then
+    echo "test-deps: installing Confluent's JavaScript clients into test/confluent-js/node_modules (npm ci, about a minute)" >&2
+    (cd "$js" && npm ci --no-audit --no-fund --loglevel=error)
+  fi
+else
+  echo "test-deps: no npm: the Confluent JavaScript client test (test/confluent-js) will skip, or fail under CI=true" >&2
 fi
 
 need=()

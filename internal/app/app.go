@@ -603,6 +603,13 @@ func (a *App) openRegistry(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	n, err := a.registry.Migrate(ctx)
+	if err != nil {
+		return fmt.Errorf("migrating the schema registry: %w", err)
+	}
+	if n > 0 {
+		a.log.Info("schema registry: fingerprints and GUIDs computed for schemas stored before them", "schemas", n)
+	}
 	order := make([]int, len(a.cfg.Schemas))
 	for i := range order {
 		order[i] = i

@@ -45,13 +45,13 @@ func TestRegistryRulesThroughPipeline(t *testing.T) {
 		}},
 	}})
 	require.NoError(t, err)
-	// A rule this gateway cannot run is refused at registration.
+	// A CEL condition that does not compile is refused at registration.
 	_, err = cl.CreateSchema(ctx, "events", sr.Schema{Type: sr.TypeJSON, Schema: text, SchemaRuleSet: &sr.SchemaRuleSet{
 		DomainRules: []sr.SchemaRule{{Name: "broken", Kind: sr.SchemaRuleKindCondition, Type: "CEL", Expr: "message.id >"}},
 	}})
 	var re *sr.ResponseError
 	require.ErrorAs(t, err, &re)
-	require.Equal(t, 42201, re.ErrorCode)
+	require.Equal(t, 42210, re.ErrorCode)
 
 	// Enforce v2 and retire v1, so that no fallback without the rule
 	// accepts what v2 refuses.

@@ -70,7 +70,7 @@ func TestWireFormatThroughPipeline(t *testing.T) {
 	unknownID := binary.BigEndian.AppendUint32([]byte{0}, 999)
 	unknownID = append(unknownID, rawV1...)
 	idHeader := binary.BigEndian.AppendUint32([]byte{0}, uint32(v1.ID))
-	guid, err := hex.DecodeString(strings.ReplaceAll(registry.GUID(schema.FormatAvro, v1.Schema.Schema, ""), "-", ""))
+	guid, err := hex.DecodeString(strings.ReplaceAll(registry.GUID(schema.FormatAvro, v1.Schema.Schema, "", ""), "-", ""))
 	require.NoError(t, err)
 	byGUID := append(append([]byte{1}, guid...), rawV1...)
 

@@ -418,7 +418,9 @@ func checkBinary(engine *validate.Engine, value []byte, stripWire, protobuf bool
 // the header's form, not which id it names.
 type anyID struct{ v *schema.Version }
 
-func (anyID) Wire(string) bool                                 { return true }
-func (a anyID) ResolveID(string, int) (*schema.Version, error) { return a.v, nil }
+func (anyID) Wire(string) bool                                                  { return true }
+func (a anyID) ResolveID(context.Context, string, int) (*schema.Version, error) { return a.v, nil }
 
-func (a anyID) ResolveGUID(string, string) (*schema.Version, error) { return a.v, nil }
+func (a anyID) ResolveGUID(context.Context, string, string) (*schema.Version, error) {
+	return a.v, nil
+}

@@ -143,7 +143,7 @@ func (p *Pipeline) validate(ctx context.Context, kr *kgo.Record, v *record.Verdi
 	}
 	return p.retry(ctx, "schema_resolver", p.m.resolveErrors, func() error {
 		start := time.Now()
-		err := p.opts.Engine.Validate(&rec, v)
+		err := p.opts.Engine.ValidateContext(ctx, &rec, v)
 		o.Observe(time.Since(start).Seconds())
 		return err
 	})

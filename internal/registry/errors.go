@@ -26,9 +26,10 @@ var (
 	ErrInvalidLabel          = errors.New("invalid semantic version label")
 	ErrOperationNotPermitted = errors.New("operation not permitted")
 	ErrIncompatible          = errors.New("schema being registered is incompatible with an earlier schema")
-	// ErrInvalidRuleSet is a rule set the gateway cannot run. It is an
-	// ErrInvalidSchema too (Confluent's 42201).
-	ErrInvalidRuleSet = fmt.Errorf("%w: invalid rule set", ErrInvalidSchema)
+	// ErrInvalidRuleSet is a rule set that is not well formed, or a CEL
+	// condition the gateway would run that does not compile (Confluent's
+	// 42210).
+	ErrInvalidRuleSet = errors.New("invalid rule set")
 	// ErrNotFound is what a Store returns for a missing row.
 	ErrNotFound = errors.New("not found")
 	// ErrConflict is what a Store returns when a row's key is taken.

@@ -16,12 +16,12 @@ import (
 // same schema has the same GUID, another type or text another one, and
 // SchemaByGUID finds the registered schema in any case.
 func TestGUID(t *testing.T) {
-	g := registry.GUID(schema.FormatJSON, jsonA, "")
+	g := registry.GUID(schema.FormatJSON, jsonA, "", "")
 	require.Regexp(t, regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-8[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$`), g)
-	require.Equal(t, g, registry.GUID(schema.FormatJSON, jsonA, ""))
-	require.NotEqual(t, g, registry.GUID(schema.FormatAvro, jsonA, ""))
-	require.NotEqual(t, g, registry.GUID(schema.FormatJSON, jsonB, ""))
-	require.NotEqual(t, g, registry.GUID(schema.FormatJSON, jsonA, `{"domainRules":[{"name":"r"}]}`), "the same text with rules is another schema id")
+	require.Equal(t, g, registry.GUID(schema.FormatJSON, jsonA, "", ""))
+	require.NotEqual(t, g, registry.GUID(schema.FormatAvro, jsonA, "", ""))
+	require.NotEqual(t, g, registry.GUID(schema.FormatJSON, jsonB, "", ""))
+	require.NotEqual(t, g, registry.GUID(schema.FormatJSON, jsonA, `{"domainRules":[{"name":"r"}]}`, ""), "the same text with rules is another schema id")
 
 	ctx := context.Background()
 	r := newRegistry(t)
@@ -31,6 +31,6 @@ func TestGUID(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, a.SchemaID, s.ID)
 	require.Equal(t, jsonA, s.Text)
-	_, err = r.SchemaByGUID(ctx, registry.GUID(schema.FormatAvro, jsonA, ""))
+	_, err = r.SchemaByGUID(ctx, registry.GUID(schema.FormatAvro, jsonA, "", ""))
 	require.ErrorIs(t, err, registry.ErrSchemaNotFound)
 }

@@ -12,7 +12,10 @@ import (
 	"sync"
 
 	"github.com/dataquarantine/dataquarantine/internal/schema"
+	"github.com/dataquarantine/dataquarantine/internal/schema/avro"
 	"github.com/dataquarantine/dataquarantine/internal/schema/compat"
+	"github.com/dataquarantine/dataquarantine/internal/schema/jsonschema"
+	"github.com/dataquarantine/dataquarantine/internal/schema/protobuf"
 )
 
 // Latest names a subject's latest live version where a version number is
@@ -54,10 +57,7 @@ func New(opts Options) (*Registry, error) {
 // SubjectSchema is one version of a subject with its schema.
 type SubjectSchema struct {
 	Version
-	Format schema.Format
-	Text   string
-	// RuleSet is the schema's rule set as stored; see Schema.RuleSet.
-	RuleSet string
+	Schema
 }
 
 // RegisterRequest is a schema to register under a subject.
@@ -66,17 +66,26 @@ type RegisterRequest struct {
 	// Format is "JSON", "AVRO" or "PROTOBUF"; "" is AVRO, as in
 	// Confluent's API.
 	Format schema.Format
+	// Schema is the schema's text; for PROTOBUF, .proto text or a base64
+	// binary FileDescriptorProto.
 	Schema string
+	// Normalize stores the schema's normal form (see Normal) instead of
+	// its text, as Confluent's normalize=true does. Schemas are compared
+	// by their normal form either way.
+	Normalize bool
 	// Label is an optional semantic-version label ("1.1.0").
 	Label string
 	// ID and Version, when non-zero, are kept as given; only in IMPORT
 	// mode.
 	ID      int
 	Version int
-	// RuleSet is the data-contract rules; nil for none. Only domain rules
-	// of kind CONDITION and type CEL that compile are accepted
-	// (ErrInvalidRuleSet otherwise).
+	// RuleSet is the data-contract rules: any well-formed rule set
+	// (ErrInvalidRuleSet otherwise). Nil inherits the rules of the
+	// subject's latest version, as in Confluent; an empty RuleSet is none.
 	RuleSet *RuleSet
+	// Metadata is Confluent's schema metadata. Nil inherits the latest
+	// version's, as in Confluent; an empty Metadata is none.
+	Metadata *Metadata
 	// State is the rollout state a new version starts in. Default
 	// registered, or enforced when the subject enforces new versions.
 	// An existing version keeps its state.
@@ -98,31 +107,45 @@ func ParseFormat(s string) (schema.Format, error) {
 	return "", fmt.Errorf("%w: unknown schema type %q (want JSON, AVRO or PROTOBUF)", ErrInvalidSchema, s)
 }
 
-// canonical parses and validates src, returning the form it is stored and
-// compared in: compact JSON, so whitespace alone does not make a new
-// schema; a .proto is not JSON, and is kept as given, trimmed.
-func canonical(format schema.Format, src string) (schema.Format, string, error) {
+// parsed is a schema as the registry stores and compares it.
+type parsed struct {
+	format      schema.Format
+	text        string // as stored
+	fingerprint string
+}
+
+// parse reads and validates src: the text it is stored as (its normal
+// form with normalize) and its fingerprint.
+func parse(format schema.Format, src string, normalize bool) (parsed, error) {
 	f, err := ParseFormat(string(format))
 	if err != nil {
-		return "", "", err
+		return parsed{}, err
 	}
 	text, err := CanonicalText(f, src)
 	if err != nil {
-		return "", "", fmt.Errorf("%w: %w", ErrInvalidSchema, err)
+		return parsed{}, fmt.Errorf("%w: %w", ErrInvalidSchema, err)
 	}
 	if err := compat.Validate(f, []byte(text)); err != nil {
-		return "", "", fmt.Errorf("%w: %w", ErrInvalidSchema, err)
+		return parsed{}, fmt.Errorf("%w: %w", ErrInvalidSchema, err)
 	}
-	return f, text, nil
+	normal, err := Normal(f, text)
+	if err != nil {
+		return parsed{}, fmt.Errorf("%w: %w", ErrInvalidSchema, err)
+	}
+	if normalize {
+		text = normal
+	}
+	return parsed{format: f, text: text, fingerprint: Fingerprint(f, normal)}, nil
 }
 
-// CanonicalText returns src as the registry stores and compares it: a
-// .proto trimmed, a JSON document (JSON Schema, Avro) compacted, so that
-// whitespace alone never makes a new schema. A JSON document that does not
-// parse is an error.
+// CanonicalText returns src as the registry stores it: a JSON document
+// (JSON Schema, Avro) compacted, so that whitespace alone never makes
+// another text; a .proto trimmed, and a base64 FileDescriptorProto (what
+// Confluent's Protobuf serializers send) printed as .proto. Anything else
+// is an error.
 func CanonicalText(format schema.Format, src string) (string, error) {
 	if format == schema.FormatProtobuf {
-		return strings.TrimSpace(src), nil
+		return protobuf.Source(src)
 	}
 	var buf bytes.Buffer
 	if err := json.Compact(&buf, []byte(src)); err != nil {
@@ -131,13 +154,53 @@ func CanonicalText(format schema.Format, src string) (string, error) {
 	return buf.String(), nil
 }
 
+// Normal returns the normal form of a stored text, which schemas are
+// compared in: for JSON Schema the document with sorted keys, for Avro the
+// parsed schema written back with full names in a fixed key order, for
+// Protobuf the compiled file printed back without comments. It is the
+// form Confluent's normalize=true stores.
+func Normal(format schema.Format, text string) (string, error) {
+	switch format {
+	case schema.FormatAvro:
+		return avro.Normal([]byte(text))
+	case schema.FormatProtobuf:
+		return protobuf.Normal(text)
+	}
+	return jsonschema.Normal([]byte(text))
+}
+
+// contract is a rule set and metadata as stored.
+type contract struct {
+	ruleSet, metadata string
+}
+
+// contractOf encodes req's rule set and metadata, each nil one taken from
+// inherit (the subject's latest version), as Confluent does.
+func contractOf(rs *RuleSet, md *Metadata, inherit Schema) (contract, error) {
+	var c contract
+	var err error
+	if rs == nil {
+		c.ruleSet = inherit.RuleSet
+	} else if c.ruleSet, err = encodeRuleSet(rs); err != nil {
+		return contract{}, err
+	}
+	if md == nil {
+		c.metadata = inherit.Metadata
+	} else if c.metadata, err = encodeMetadata(md); err != nil {
+		return contract{}, err
+	}
+	return c, nil
+}
+
 // Register stores req.Schema as the next version of req.Subject, after
 // checking it against the subject's live versions under the effective
 // compatibility level (skipped in IMPORT mode). A schema already live
-// under the subject with the same rule set is returned as it is, so
-// registering is idempotent; with another rule set it is a new schema id
-// and version, as in Confluent: an id's rules never change. An
-// incompatible schema is an *IncompatibleError.
+// under the subject with the same rule set and metadata is returned as it
+// is, so registering is idempotent; with other rules or metadata it is a
+// new schema id and version, as in Confluent: an id's contract never
+// changes. Schemas are compared by fingerprint, so another layout or key
+// order of a live schema is that schema. An incompatible schema is an
+// *IncompatibleError.
 func (r *Registry) Register(ctx context.Context, req RegisterRequest) (SubjectSchema, error) {
 	if req.Subject == "" {
 		return SubjectSchema{}, fmt.Errorf("%w: empty subject", ErrInvalidSchema)
@@ -150,14 +213,11 @@ func (r *Registry) Register(ctx context.Context, req RegisterRequest) (SubjectSc
 	if req.Label != "" && !semver.MatchString(req.Label) {
 		return SubjectSchema{}, fmt.Errorf("%w: %q", ErrInvalidLabel, req.Label)
 	}
-	format, text, err := canonical(req.Format, req.Schema)
+	p, err := parse(req.Format, req.Schema, req.Normalize)
 	if err != nil {
 		return SubjectSchema{}, err
 	}
-	if err := req.RuleSet.check(); err != nil {
-		return SubjectSchema{}, err
-	}
-	ruleSet, err := encodeRuleSet(req.RuleSet)
+	ruleSet, err := req.RuleSet.normalize()
 	if err != nil {
 		return SubjectSchema{}, err
 	}
@@ -174,23 +234,32 @@ func (r *Registry) Register(ctx context.Context, req RegisterRequest) (SubjectSc
 	if (req.ID != 0 || req.Version != 0) && mode != ModeImport {
 		return SubjectSchema{}, fmt.Errorf("%w: an id or version can be given only in IMPORT mode", ErrOperationNotPermitted)
 	}
-	existing, err := r.store.FindSchema(ctx, format, text, ruleSet)
-	found := err == nil
-	if err != nil && !errors.Is(err, ErrNotFound) {
-		return SubjectSchema{}, fmt.Errorf("looking up schema: %w", err)
-	}
-	if found && req.ID != 0 && req.ID != existing.ID {
-		return SubjectSchema{}, fmt.Errorf("%w: schema already registered with id %d, not %d", ErrOperationNotPermitted, existing.ID, req.ID)
-	}
 	rows, err := r.store.Versions(ctx, VersionFilter{Subject: req.Subject})
 	if err != nil {
 		return SubjectSchema{}, fmt.Errorf("listing versions of %s: %w", req.Subject, err)
 	}
 	live := liveOnly(rows)
+	var latest Schema
+	if len(live) > 0 && (req.RuleSet == nil || req.Metadata == nil) {
+		if latest, err = r.schema(ctx, live[len(live)-1].SchemaID); err != nil {
+			return SubjectSchema{}, err
+		}
+	}
+	c, err := contractOf(ruleSet, req.Metadata, latest)
+	if err != nil {
+		return SubjectSchema{}, err
+	}
+	existing, found, err := r.find(ctx, p, c)
+	if err != nil {
+		return SubjectSchema{}, err
+	}
+	if found && req.ID != 0 && req.ID != existing.ID {
+		return SubjectSchema{}, fmt.Errorf("%w: schema already registered with id %d, not %d", ErrOperationNotPermitted, existing.ID, req.ID)
+	}
 	if found {
 		for _, v := range live {
 			if v.SchemaID == existing.ID {
-				return SubjectSchema{Version: v, Format: existing.Format, Text: existing.Text, RuleSet: existing.RuleSet}, nil
+				return SubjectSchema{Version: v, Schema: existing}, nil
 			}
 		}
 	}
@@ -199,7 +268,7 @@ func (r *Registry) Register(ctx context.Context, req RegisterRequest) (SubjectSc
 		if err != nil {
 			return SubjectSchema{}, err
 		}
-		res, err := r.check(ctx, level, format, text, live)
+		res, err := r.check(ctx, level, p.format, p.text, live)
 		if err != nil {
 			return SubjectSchema{}, err
 		}
@@ -208,11 +277,18 @@ func (r *Registry) Register(ctx context.Context, req RegisterRequest) (SubjectSc
 		}
 	}
 	if !found {
-		existing, err = r.store.InsertSchema(ctx, Schema{ID: req.ID, Format: format, Text: text, RuleSet: ruleSet})
+		s := Schema{
+			ID: req.ID, Format: p.format, Text: p.text, RuleSet: c.ruleSet, Metadata: c.metadata,
+			Fingerprint: p.fingerprint, GUID: GUID(p.format, p.text, c.ruleSet, c.metadata),
+		}
+		existing, err = r.store.InsertSchema(ctx, s)
 		if errors.Is(err, ErrConflict) && req.ID == 0 {
 			// Another process sharing the store registered the same
-			// text (under another subject) since FindSchema: use its id.
-			existing, err = r.store.FindSchema(ctx, format, text, ruleSet)
+			// schema (under another subject) since find: use its id.
+			existing, found, err = r.find(ctx, p, c)
+			if err == nil && !found {
+				err = fmt.Errorf("schema %s conflicts with a stored schema of another fingerprint", s.GUID)
+			}
 		}
 		if err != nil {
 			return SubjectSchema{}, fmt.Errorf("storing schema: %w", err)
@@ -241,10 +317,33 @@ func (r *Registry) Register(ctx context.Context, req RegisterRequest) (SubjectSc
 	if err := r.store.InsertVersion(ctx, v); err != nil {
 		return SubjectSchema{}, fmt.Errorf("storing version %d of %s: %w", next, req.Subject, err)
 	}
-	return SubjectSchema{Version: v, Format: existing.Format, Text: existing.Text, RuleSet: existing.RuleSet}, nil
+	return SubjectSchema{Version: v, Schema: existing}, nil
 }
 
-// check runs compat.Check of text against against (oldest first).
+// find returns the stored schema with p's fingerprint and c's contract:
+// the one with the lowest id when an older gateway stored several.
+func (r *Registry) find(ctx context.Context, p parsed, c contract) (Schema, bool, error) {
+	all, err := r.store.SchemasByFingerprint(ctx, p.fingerprint)
+	if err != nil {
+		return Schema{}, false, fmt.Errorf("looking up schema: %w", err)
+	}
+	for _, s := range all {
+		if s.Format == p.format && s.RuleSet == c.ruleSet && s.Metadata == c.metadata {
+			return s, true, nil
+		}
+	}
+	return Schema{}, false, nil
+}
+
+// schema reads schema id.
+func (r *Registry) schema(ctx context.Context, id int) (Schema, error) {
+	s, err := r.store.Schema(ctx, id)
+	if err != nil {
+		return Schema{}, fmt.Errorf("reading schema %d: %w", id, err)
+	}
+	return s, nil
+}
+
 func (r *Registry) check(ctx context.Context, level compat.Mode, format schema.Format, text string, against []Version) (compat.Result, error) {
 	if level == compat.None || len(against) == 0 {
 		return compat.Result{Compatible: true}, nil
@@ -285,7 +384,7 @@ func (r *Registry) check(ctx context.Context, level compat.Mode, format schema.F
 // against version (Latest, or a number) or, when version is 0, against the
 // versions the subject's compatibility level names.
 func (r *Registry) Check(ctx context.Context, subject string, version int, format schema.Format, src string) (compat.Result, error) {
-	format, text, err := canonical(format, src)
+	p, err := parse(format, src, false)
 	if err != nil {
 		return compat.Result{}, err
 	}
@@ -306,30 +405,86 @@ func (r *Registry) Check(ctx context.Context, subject string, version int, forma
 		}
 		against = []Version{v}
 	}
-	return r.check(ctx, level, format, text, against)
+	return r.check(ctx, level, p.format, p.text, against)
 }
 
-// Lookup finds the newest live version of subject whose schema is src,
-// whatever its rule set.
-func (r *Registry) Lookup(ctx context.Context, subject string, format schema.Format, src string, deleted bool) (SubjectSchema, error) {
-	format, text, err := canonical(format, src)
+// LookupRequest is a schema to find under a subject.
+type LookupRequest struct {
+	Subject string
+	Format  schema.Format
+	Schema  string
+	// Deleted includes soft-deleted versions.
+	Deleted bool
+	// RuleSet and Metadata, when not nil, must be the version's too (an
+	// empty one: none); nil matches any.
+	RuleSet  *RuleSet
+	Metadata *Metadata
+}
+
+// Lookup finds the newest version of req.Subject whose schema is
+// req.Schema (by fingerprint: another layout or key order is the same
+// schema) and whose rules and metadata are those of the request when it
+// gives them. ErrSubjectNotFound when the subject has no version,
+// ErrSchemaNotFound when none matches.
+func (r *Registry) Lookup(ctx context.Context, req LookupRequest) (SubjectSchema, error) {
+	p, err := parse(req.Format, req.Schema, false)
 	if err != nil {
 		return SubjectSchema{}, err
 	}
+	var want contract
+	if req.RuleSet != nil || req.Metadata != nil {
+		rs, err := req.RuleSet.normalize()
+		if err != nil {
+			return SubjectSchema{}, err
+		}
+		if want, err = contractOf(rs, req.Metadata, Schema{}); err != nil {
+			return SubjectSchema{}, err
+		}
+	}
+	rows, err := r.subjectRows(ctx, req.Subject, req.Deleted)
+	if err != nil {
+		return SubjectSchema{}, err
+	}
+	all, err := r.store.SchemasByFingerprint(ctx, p.fingerprint)
+	if err != nil {
+		return SubjectSchema{}, fmt.Errorf("looking up schema: %w", err)
+	}
+	match := make(map[int]Schema, len(all))
+	for _, s := range all {
+		if s.Format == p.format && (req.RuleSet == nil || s.RuleSet == want.ruleSet) && (req.Metadata == nil || s.Metadata == want.metadata) {
+			match[s.ID] = s
+		}
+	}
+	for i := len(rows) - 1; i >= 0; i-- {
+		if s, ok := match[rows[i].SchemaID]; ok {
+			return SubjectSchema{Version: rows[i], Schema: s}, nil
+		}
+	}
+	return SubjectSchema{}, ErrSchemaNotFound
+}
+
+// LatestWithMetadata returns the newest version of subject whose metadata
+// properties include every key and value of properties (Confluent's
+// GET /subjects/{subject}/metadata).
+func (r *Registry) LatestWithMetadata(ctx context.Context, subject string, properties map[string]string, deleted bool) (SubjectSchema, error) {
 	rows, err := r.subjectRows(ctx, subject, deleted)
 	if err != nil {
 		return SubjectSchema{}, err
 	}
 	for i := len(rows) - 1; i >= 0; i-- {
-		s, err := r.store.Schema(ctx, rows[i].SchemaID)
+		s, err := r.schema(ctx, rows[i].SchemaID)
 		if err != nil {
-			return SubjectSchema{}, fmt.Errorf("reading schema %d: %w", rows[i].SchemaID, err)
+			return SubjectSchema{}, err
 		}
-		if s.Format == format && s.Text == text {
-			return SubjectSchema{Version: rows[i], Format: s.Format, Text: s.Text, RuleSet: s.RuleSet}, nil
+		md, err := ParseMetadata(s.Metadata)
+		if err != nil {
+			return SubjectSchema{}, err
+		}
+		if md.HasProperties(properties) {
+			return SubjectSchema{Version: rows[i], Schema: s}, nil
 		}
 	}
-	return SubjectSchema{}, ErrSchemaNotFound
+	return SubjectSchema{}, fmt.Errorf("%w: no version of %s has the metadata %v", ErrVersionNotFound, subject, properties)
 }
 
 // SchemaByID returns the schema with the global id.
@@ -400,7 +555,7 @@ func (r *Registry) All(ctx context.Context, deleted, latestOnly bool) ([]Subject
 			}
 			texts[v.SchemaID] = s
 		}
-		out = append(out, SubjectSchema{Version: v, Format: s.Format, Text: s.Text, RuleSet: s.RuleSet})
+		out = append(out, SubjectSchema{Version: v, Schema: s})
 	}
 	return out, nil
 }
@@ -421,11 +576,11 @@ func (r *Registry) Get(ctx context.Context, subject string, version int, deleted
 	if err != nil {
 		return SubjectSchema{}, err
 	}
-	s, err := r.store.Schema(ctx, v.SchemaID)
+	s, err := r.schema(ctx, v.SchemaID)
 	if err != nil {
-		return SubjectSchema{}, fmt.Errorf("reading schema %d: %w", v.SchemaID, err)
+		return SubjectSchema{}, err
 	}
-	return SubjectSchema{Version: v, Format: s.Format, Text: s.Text, RuleSet: s.RuleSet}, nil
+	return SubjectSchema{Version: v, Schema: s}, nil
 }
 
 // DeleteVersion soft-deletes version (or Latest) of subject or, with

@@ -259,14 +259,14 @@ func TestLookup(t *testing.T) {
 	reg(t, r, "s", "AVRO", avroV1)
 	v2 := reg(t, r, "s", "AVRO", avroV2)
 	reg(t, r, "other", "JSON", jsonA)
-	got, err := r.Lookup(ctx, "s", "AVRO", "\n"+avroV2, false)
+	got, err := r.Lookup(ctx, registry.LookupRequest{Subject: "s", Format: "AVRO", Schema: "\n" + avroV2})
 	if err != nil || got.Version.Version != 2 || got.SchemaID != v2.SchemaID {
 		t.Fatalf("Lookup = %+v, %v; want version 2", got, err)
 	}
-	if _, err := r.Lookup(ctx, "s", "JSON", jsonA, false); !errors.Is(err, registry.ErrSchemaNotFound) {
+	if _, err := r.Lookup(ctx, registry.LookupRequest{Subject: "s", Format: "JSON", Schema: jsonA}); !errors.Is(err, registry.ErrSchemaNotFound) {
 		t.Fatalf("schema of another subject: %v, want ErrSchemaNotFound", err)
 	}
-	if _, err := r.Lookup(ctx, "nope", "JSON", jsonA, false); !errors.Is(err, registry.ErrSubjectNotFound) {
+	if _, err := r.Lookup(ctx, registry.LookupRequest{Subject: "nope", Format: "JSON", Schema: jsonA}); !errors.Is(err, registry.ErrSubjectNotFound) {
 		t.Fatalf("missing subject: %v, want ErrSubjectNotFound", err)
 	}
 }

@@ -6,12 +6,14 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"golang.org/x/time/rate"
 
 	"github.com/dataquarantine/dataquarantine/internal/rules"
 	"github.com/dataquarantine/dataquarantine/internal/schema"
@@ -63,6 +65,23 @@ type ResolverOptions struct {
 	// up; changes through this process's own Registry are applied at once
 	// (call Reload from Options.OnChange). Default DefaultRefresh.
 	Refresh time.Duration
+	// NegativeTTL is how long an id or GUID the registry does not have is
+	// answered "not registered" without asking it again; a change to a
+	// bound subject (through this process, or seen by Refresh) forgets
+	// them at once. Default DefaultNegativeTTL.
+	NegativeTTL time.Duration
+	// LookupTimeout bounds one registry lookup of an id or GUID, within
+	// the caller's context. Default DefaultLookupTimeout.
+	LookupTimeout time.Duration
+	// UnknownLookups caps the registry reads per second for ids and GUIDs
+	// that are not versions of the bound subject as last loaded (nor
+	// remembered as unknown), with bursts of as many: a producer naming
+	// random ones cannot turn each record into a registry read. Past the
+	// cap such a record is SCHEMA_NOT_FOUND without a read; the only
+	// valid record that can meet this is one of a version registered
+	// through another gateway since the last Refresh, during such a flood.
+	// Default DefaultUnknownLookups.
+	UnknownLookups int
 	// Registerer receives the schema_enforced_version gauge. Default none.
 	Registerer prometheus.Registerer
 	// Logger receives reloads and their failures. Default slog.Default().
@@ -88,11 +107,21 @@ type Resolver struct {
 	enforced *prometheus.GaugeVec
 	hits     prometheus.Counter // ResolveID answered from memory
 	misses   prometheus.Counter // ResolveID asked the registry
+	unknowns prometheus.Counter // answered "not registered" from the negative cache
 
 	idMu  sync.RWMutex
-	ids   map[idKey]idAnswer // ResolveID's answers, dropped when the subject changes
+	ids   map[idKey]idAnswer // ResolveID's answers for registered ids, dropped when the subject changes
 	idGen uint64             // bumped on every drop, so a lookup racing one is not cached
-	guids map[string]int     // ResolveGUID's GUID -> schema id
+	guids map[string]int     // ResolveGUID's GUID -> schema id, for registered GUIDs
+
+	// Ids and GUIDs the registry did not have, remembered for NegativeTTL
+	// (and forgotten when a bound subject changes), so a producer naming
+	// random ones costs one indexed registry read per new one and never
+	// evicts the answers the valid records use.
+	unknownIDs   *negativeCache[int]
+	unknownGUIDs *negativeCache[string]
+	lookups      *rate.Limiter // registry reads for ids and GUIDs not known
+	throttled    prometheus.Counter
 }
 
 type idKey struct {
@@ -103,6 +132,7 @@ type idKey struct {
 type idAnswer struct {
 	version *schema.Version
 	err     *schema.NotFoundError
+	unknown bool // the registry has no such id
 }
 
 // maxCachedIDs bounds ResolveID's cache: records naming random ids must not
@@ -113,6 +143,15 @@ const maxCachedIDs = 10_000
 type plan struct {
 	version *schema.Version // nil: notFound
 	err     *schema.NotFoundError
+	known   *known // the subject's schema ids and GUIDs, all versions
+}
+
+// known is what a subject's versions name, as last loaded: the ids and
+// GUIDs a record of its topics may name. A record naming another costs a
+// registry read only within ResolverOptions.UnknownLookups.
+type known struct {
+	ids   map[int]bool
+	guids map[string]int
 }
 
 // compiledKey names a compiled version. A schema id names its text and its
@@ -149,6 +188,15 @@ func NewResolver(ctx context.Context, opts ResolverOptions) (*Resolver, error) {
 	if opts.Refresh <= 0 {
 		opts.Refresh = DefaultRefresh
 	}
+	if opts.NegativeTTL <= 0 {
+		opts.NegativeTTL = DefaultNegativeTTL
+	}
+	if opts.LookupTimeout <= 0 {
+		opts.LookupTimeout = DefaultLookupTimeout
+	}
+	if opts.UnknownLookups <= 0 {
+		opts.UnknownLookups = DefaultUnknownLookups
+	}
 	r := &Resolver{
 		opts:     opts,
 		log:      opts.Logger,
@@ -156,6 +204,10 @@ func NewResolver(ctx context.Context, opts ResolverOptions) (*Resolver, error) {
 		subjects: make(map[string]subjectState),
 		ids:      make(map[idKey]idAnswer),
 		guids:    make(map[string]int),
+
+		unknownIDs:   newNegativeCache[int](maxCachedIDs, opts.NegativeTTL),
+		unknownGUIDs: newNegativeCache[string](maxCachedIDs, opts.NegativeTTL),
+		lookups:      rate.NewLimiter(rate.Limit(opts.UnknownLookups), opts.UnknownLookups),
 	}
 	if r.log == nil {
 		r.log = slog.Default()
@@ -167,14 +219,15 @@ func NewResolver(ctx context.Context, opts ResolverOptions) (*Resolver, error) {
 		}, []string{"subject"})
 		lookups := prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "schema_id_lookups_total",
-			Help: "Schema ids named by records (Confluent wire header) resolved: from the in-memory cache (cache_hit) or by a registry lookup (registry).",
+			Help: "Schema ids and GUIDs named by records (Confluent wire header) resolved: from the in-memory cache (cache_hit), as not registered from the cache of unknown ones (unknown_cached), by a registry lookup (registry), or as not a version of the subject without a lookup, past the cap on lookups of unknown ones (throttled).",
 		}, []string{"result"})
 		for _, c := range []prometheus.Collector{r.enforced, lookups} {
 			if err := opts.Registerer.Register(c); err != nil {
 				return nil, fmt.Errorf("registering the resolver's metrics: %w", err)
 			}
 		}
-		r.hits, r.misses = lookups.WithLabelValues("cache_hit"), lookups.WithLabelValues("registry")
+		r.hits, r.misses, r.unknowns = lookups.WithLabelValues("cache_hit"), lookups.WithLabelValues("registry"), lookups.WithLabelValues("unknown_cached")
+		r.throttled = lookups.WithLabelValues("throttled")
 	}
 	empty := map[string]plan{}
 	r.plans.Store(&empty)
@@ -226,6 +279,17 @@ func (r *Resolver) Reload(ctx context.Context, subject string) error {
 		}
 		enforced = append(enforced, sv)
 	}
+	kn := &known{ids: make(map[int]bool, len(rows)), guids: make(map[string]int, len(rows))}
+	for _, v := range rows {
+		if kn.ids[v.SchemaID] {
+			continue
+		}
+		s, err := r.opts.Registry.SchemaByID(ctx, v.SchemaID)
+		if err != nil {
+			return fmt.Errorf("loading schema id %d (version %d of %s): %w", v.SchemaID, v.Version, v.Subject, err)
+		}
+		kn.ids[s.ID], kn.guids[s.GUID] = true, s.ID
+	}
 	r.forgetIDs(topics)
 	r.subjects[subject] = subjectState{rows: rows, enforced: enforced}
 	next := make(map[string]plan, len(*r.plans.Load()))
@@ -233,7 +297,9 @@ func (r *Resolver) Reload(ctx context.Context, subject string) error {
 		next[t] = p
 	}
 	for _, topic := range topics {
-		next[topic] = r.planFor(topic, subject, enforced)
+		p := r.planFor(topic, subject, enforced)
+		p.known = kn
+		next[topic] = p
 	}
 	r.plans.Store(&next)
 	versions := make([]int, len(enforced))
@@ -256,23 +322,33 @@ func (r *Resolver) Wire(topic string) bool { return r.opts.Wire[topic] }
 
 // ResolveID implements schema.IDResolver. Answers are cached until the
 // subject changes, so only the first record naming an id costs a registry
-// lookup.
-func (r *Resolver) ResolveID(topic string, id int) (*schema.Version, error) {
+// lookup; an id the registry does not have is remembered as such (see
+// ResolverOptions.NegativeTTL).
+func (r *Resolver) ResolveID(ctx context.Context, topic string, id int) (*schema.Version, error) {
 	key := idKey{topic, id}
 	r.idMu.RLock()
 	a, ok := r.ids[key]
 	gen := r.idGen
 	r.idMu.RUnlock()
-	switch {
-	case ok && r.hits != nil:
-		r.hits.Inc()
-	case !ok && r.misses != nil:
-		r.misses.Inc()
-	}
-	if !ok {
+	if ok {
+		count(r.hits)
+	} else {
+		if r.unknownIDs.has(id) {
+			count(r.unknowns)
+			return nil, r.notRegistered(topic, "schema id "+strconv.Itoa(id))
+		}
+		if !r.knows(topic, func(k *known) bool { return k.ids[id] }) && !r.lookups.Allow() {
+			count(r.throttled)
+			return nil, r.notAVersion(topic, "schema id "+strconv.Itoa(id))
+		}
+		count(r.misses)
 		var err error
-		if a, err = r.lookupID(topic, id); err != nil {
+		if a, err = r.lookupID(ctx, topic, id); err != nil {
 			return nil, err
+		}
+		if a.unknown {
+			r.unknownIDs.add(id, gen)
+			return nil, a.err
 		}
 		r.idMu.Lock()
 		if len(r.ids) < maxCachedIDs && r.idGen == gen {
@@ -286,38 +362,83 @@ func (r *Resolver) ResolveID(topic string, id int) (*schema.Version, error) {
 	return a.version, nil
 }
 
-// ResolveGUID implements schema.IDResolver: the GUID is looked up once,
-// then the schema id it names resolves as in ResolveID.
-func (r *Resolver) ResolveGUID(topic, guid string) (*schema.Version, error) {
+// ResolveGUID implements schema.IDResolver: the GUID is looked up once
+// (one indexed read), then the schema id it names resolves as in
+// ResolveID. A GUID the registry does not have is remembered as such.
+func (r *Resolver) ResolveGUID(ctx context.Context, topic, guid string) (*schema.Version, error) {
 	guid = strings.ToLower(guid)
 	r.idMu.RLock()
 	id, ok := r.guids[guid]
+	gen := r.idGen
 	r.idMu.RUnlock()
 	if !ok {
-		ctx, cancel := context.WithTimeout(context.Background(), lookupTimeout)
-		s, err := r.opts.Registry.SchemaByGUID(ctx, guid)
+		var kid int
+		if r.knows(topic, func(k *known) bool { kid, ok = k.guids[guid]; return ok }) {
+			return r.ResolveID(ctx, topic, kid)
+		}
+		if r.unknownGUIDs.has(guid) {
+			count(r.unknowns)
+			return nil, r.notRegistered(topic, "schema GUID "+guid)
+		}
+		if !r.lookups.Allow() {
+			count(r.throttled)
+			return nil, r.notAVersion(topic, "schema GUID "+guid)
+		}
+		count(r.misses)
+		lctx, cancel := context.WithTimeout(ctx, r.opts.LookupTimeout)
+		s, err := r.opts.Registry.SchemaByGUID(lctx, guid)
 		cancel()
 		switch {
 		case errors.Is(err, ErrSchemaNotFound):
-			// Not cached: a schema registered later may have it.
-			return nil, &schema.NotFoundError{Topic: topic, Subject: r.opts.Bindings[topic], Detail: "schema GUID " + guid + " is not registered"}
+			r.unknownGUIDs.add(guid, gen)
+			return nil, r.notRegistered(topic, "schema GUID "+guid)
 		case err != nil:
 			return nil, fmt.Errorf("looking up schema GUID %s: %w", guid, err)
 		}
 		id = s.ID
 		r.idMu.Lock()
 		if len(r.guids) < maxCachedIDs {
-			r.guids[guid] = id // a GUID names one schema text for good
+			r.guids[guid] = id // a GUID names one schema for good
 		}
 		r.idMu.Unlock()
 	}
-	return r.ResolveID(topic, id)
+	return r.ResolveID(ctx, topic, id)
 }
 
-// lookupTimeout bounds one registry lookup of ResolveID.
-const lookupTimeout = 10 * time.Second
+func (r *Resolver) notRegistered(topic, what string) *schema.NotFoundError {
+	return &schema.NotFoundError{Topic: topic, Subject: r.opts.Bindings[topic], Detail: what + " is not registered"}
+}
 
-func (r *Resolver) lookupID(topic string, id int) (idAnswer, error) {
+func (r *Resolver) notAVersion(topic, what string) *schema.NotFoundError {
+	subject := r.opts.Bindings[topic]
+	return &schema.NotFoundError{Topic: topic, Subject: subject, Detail: fmt.Sprintf(
+		"%s is not a version of subject %s as last loaded (registry lookups of unknown ids are over their cap of %d a second)",
+		what, subject, r.opts.UnknownLookups)}
+}
+
+// knows reports whether topic's subject, as last loaded, has a version
+// that in accepts.
+func (r *Resolver) knows(topic string, in func(*known) bool) bool {
+	p, ok := (*r.plans.Load())[topic]
+	return ok && p.known != nil && in(p.known)
+}
+
+// DefaultUnknownLookups is the default ResolverOptions.UnknownLookups.
+const DefaultUnknownLookups = 100
+
+func count(c prometheus.Counter) {
+	if c != nil {
+		c.Inc()
+	}
+}
+
+// DefaultLookupTimeout is the default ResolverOptions.LookupTimeout.
+const DefaultLookupTimeout = 10 * time.Second
+
+// DefaultNegativeTTL is the default ResolverOptions.NegativeTTL.
+const DefaultNegativeTTL = time.Minute
+
+func (r *Resolver) lookupID(ctx context.Context, topic string, id int) (idAnswer, error) {
 	subject, bound := r.opts.Bindings[topic]
 	if !bound {
 		return idAnswer{err: &schema.NotFoundError{Topic: topic}}, nil
@@ -325,12 +446,12 @@ func (r *Resolver) lookupID(topic string, id int) (idAnswer, error) {
 	notFound := func(format string, args ...any) (idAnswer, error) {
 		return idAnswer{err: &schema.NotFoundError{Topic: topic, Subject: subject, Detail: fmt.Sprintf(format, args...)}}, nil
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), lookupTimeout)
+	ctx, cancel := context.WithTimeout(ctx, r.opts.LookupTimeout)
 	defer cancel()
 	rows, err := r.opts.Registry.VersionsByID(ctx, id, true)
 	switch {
 	case errors.Is(err, ErrSchemaNotFound):
-		return notFound("schema id %d is not registered", id)
+		return idAnswer{unknown: true, err: r.notRegistered(topic, "schema id "+strconv.Itoa(id))}, nil
 	case err != nil:
 		return idAnswer{}, fmt.Errorf("looking up schema id %d: %w", id, err)
 	}
@@ -354,7 +475,8 @@ func (r *Resolver) lookupID(topic string, id int) (idAnswer, error) {
 	return idAnswer{version: sv}, nil
 }
 
-// forgetIDs drops the cached ResolveID answers of topics.
+// forgetIDs drops the cached ResolveID answers of topics, and every id and
+// GUID remembered as unknown: the change may have registered them.
 func (r *Resolver) forgetIDs(topics []string) {
 	r.idMu.Lock()
 	defer r.idMu.Unlock()
@@ -364,6 +486,8 @@ func (r *Resolver) forgetIDs(topics []string) {
 			delete(r.ids, k)
 		}
 	}
+	r.unknownIDs.clear(r.idGen)
+	r.unknownGUIDs.clear(r.idGen)
 }
 
 // planFor builds topic's plan from subject's enforced versions, newest

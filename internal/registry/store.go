@@ -10,15 +10,25 @@ import (
 // serialises every write through itself, so a Store needs no transactions
 // across calls. Missing rows are ErrNotFound, taken keys ErrConflict.
 type Store interface {
-	// FindSchema returns the schema with exactly this format, text and
-	// rule set.
-	FindSchema(ctx context.Context, format schema.Format, text, ruleSet string) (Schema, error)
+	// SchemasByFingerprint returns the schemas with this fingerprint
+	// (whatever their rules and metadata), by id; none is no error.
+	SchemasByFingerprint(ctx context.Context, fingerprint string) ([]Schema, error)
 	// InsertSchema stores s. s.ID 0 assigns the next id (greater than
 	// every id so far); a non-zero s.ID is kept (IMPORT mode) and
-	// ErrConflict when taken. It returns s with its id.
+	// ErrConflict when taken. The same format, text, rule set and
+	// metadata, or GUID, twice is ErrConflict. It returns s with its id.
 	InsertSchema(ctx context.Context, s Schema) (Schema, error)
 	// Schema returns the schema with id.
 	Schema(ctx context.Context, id int) (Schema, error)
+	// SchemaByGUID returns the schema whose GUID is guid (lower case),
+	// through an index: no scan.
+	SchemaByGUID(ctx context.Context, guid string) (Schema, error)
+	// SchemasWithoutKeys returns up to limit schemas, by id, stored
+	// before fingerprints and GUIDs were (their Fingerprint or GUID is
+	// ""); Registry.Migrate computes them.
+	SchemasWithoutKeys(ctx context.Context, limit int) ([]Schema, error)
+	// SetSchemaKeys stores the fingerprint and GUID of schema id.
+	SetSchemaKeys(ctx context.Context, id int, fingerprint, guid string) error
 	// Versions returns the version rows matching f, soft-deleted ones
 	// included, by subject then version.
 	Versions(ctx context.Context, f VersionFilter) ([]Version, error)
@@ -40,10 +50,11 @@ type Store interface {
 	Close() error
 }
 
-// Schema is one schema text and its rules under a global id. The same
-// format, text and rule set registered under several subjects share one
-// Schema; the same text with other rules is another Schema, as in
-// Confluent, where the id names the data contract.
+// Schema is one schema text with its rules and metadata under a global
+// id. The same schema, rule set and metadata registered under several
+// subjects share one Schema; the same schema with other rules or metadata
+// is another Schema, as in Confluent, where the id names the data
+// contract.
 type Schema struct {
 	ID     int
 	Format schema.Format
@@ -52,6 +63,15 @@ type Schema struct {
 	// ParseRuleSet); "" when none. A string, so that Schema stays
 	// comparable with ==.
 	RuleSet string
+	// Metadata is Confluent's schema metadata (tags, properties,
+	// sensitive fields), a Metadata as canonical JSON (see
+	// ParseMetadata); "" when none.
+	Metadata string
+	// Fingerprint names the schema apart from its rules and metadata:
+	// texts with one fingerprint are one schema (see Fingerprint).
+	Fingerprint string
+	// GUID is the schema's globally unique id (see GUID).
+	GUID string
 }
 
 // VersionFilter selects version rows; zero fields match everything.

@@ -1,6 +1,7 @@
 package schema
 
 import (
+	"context"
 	"errors"
 
 	"github.com/dataquarantine/dataquarantine/internal/record"
@@ -92,11 +93,11 @@ type IDResolver interface {
 	// registry id. An id that is unknown, not a version of the subject, or
 	// no longer allowed (deleted; deprecated when so configured) is
 	// ErrNotFound in a *NotFoundError saying which; any other error is
-	// operational and must be retried.
-	ResolveID(topic string, id int) (*Version, error)
+	// operational and must be retried. A lookup it makes runs under ctx.
+	ResolveID(ctx context.Context, topic string, id int) (*Version, error)
 	// ResolveGUID is ResolveID for a schema named by its GUID (the 0x01
 	// wire header), in UUID form.
-	ResolveGUID(topic string, guid string) (*Version, error)
+	ResolveGUID(ctx context.Context, topic string, guid string) (*Version, error)
 }
 
 // WriterChecker is a Validator that reads payloads written with another

@@ -1,6 +1,7 @@
 package validate
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"strconv"
@@ -85,11 +86,20 @@ func New(opts Options) (*Engine, error) {
 	}, nil
 }
 
-// Validate fills v (which it resets first) with the verdict on rec. The
-// returned error is operational only (the resolver failed for a reason other
-// than a missing schema) and means "retry", never "invalid". A tombstone (nil
-// value) is valid by definition: it carries no data to check.
+// Validate is ValidateContext for callers with no deadline of their own
+// (offline validation, tests): registry lookups of schema ids are bounded
+// by the resolver's own timeout only.
 func (e *Engine) Validate(rec *record.Record, v *record.Verdict) error {
+	return e.ValidateContext(context.Background(), rec, v)
+}
+
+// ValidateContext fills v (which it resets first) with the verdict on rec.
+// A registry lookup of the schema id or GUID a record names runs under ctx
+// (the batch's). The returned error is operational only (the resolver
+// failed for a reason other than a missing schema, or ctx ended) and means
+// "retry", never "invalid". A tombstone (nil value) is valid by
+// definition: it carries no data to check.
+func (e *Engine) ValidateContext(ctx context.Context, rec *record.Record, v *record.Verdict) error {
 	v.Reset()
 	sv, err := e.resolver.Resolve(rec.Topic)
 	if err != nil {
@@ -126,7 +136,7 @@ func (e *Engine) Validate(rec *record.Record, v *record.Verdict) error {
 			})
 			return nil
 		case ok:
-			return e.validateWritten(rec.Topic, sv, h, payload, v)
+			return e.validateWritten(ctx, rec.Topic, sv, h, payload, v)
 		}
 	}
 	// Sampled by offset: no state shared by the goroutines validating a
@@ -196,15 +206,15 @@ func (e *Engine) checkTimed(sv *schema.Version, value []byte, dst []record.Viola
 // version's (schema resolution), so a writer the readers cannot read is
 // caught at the field where they disagree. A Protobuf payload is decoded as
 // the message type its header's message indexes select.
-func (e *Engine) validateWritten(topic string, enforced *schema.Version, h wire.Header, payload []byte, v *record.Verdict) error {
+func (e *Engine) validateWritten(ctx context.Context, topic string, enforced *schema.Version, h wire.Header, payload []byte, v *record.Verdict) error {
 	var writer *schema.Version
 	var err error
 	keyword, named := "schema_id", strconv.Itoa(h.ID)
 	if h.Magic == wire.MagicGUID {
 		keyword, named = "schema_guid", h.GUID.String()
-		writer, err = e.ids.ResolveGUID(topic, named)
+		writer, err = e.ids.ResolveGUID(ctx, topic, named)
 	} else {
-		writer, err = e.ids.ResolveID(topic, h.ID)
+		writer, err = e.ids.ResolveID(ctx, topic, h.ID)
 	}
 	if err != nil {
 		var nf *schema.NotFoundError

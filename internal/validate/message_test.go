@@ -1,6 +1,7 @@
 package validate_test
 
 import (
+	"context"
 	"strconv"
 	"testing"
 
@@ -33,11 +34,13 @@ func formatIndexes(idx []int) string {
 // oneVersion resolves every topic and every id to v.
 type oneVersion struct{ v *schema.Version }
 
-func (o oneVersion) Resolve(string) (*schema.Version, error)        { return o.v, nil }
-func (oneVersion) Wire(string) bool                                 { return true }
-func (o oneVersion) ResolveID(string, int) (*schema.Version, error) { return o.v, nil }
+func (o oneVersion) Resolve(string) (*schema.Version, error)                         { return o.v, nil }
+func (oneVersion) Wire(string) bool                                                  { return true }
+func (o oneVersion) ResolveID(context.Context, string, int) (*schema.Version, error) { return o.v, nil }
 
-func (o oneVersion) ResolveGUID(string, string) (*schema.Version, error) { return o.v, nil }
+func (o oneVersion) ResolveGUID(context.Context, string, string) (*schema.Version, error) {
+	return o.v, nil
+}
 
 // A PROTOBUF subject's records have their message indexes parsed after the
 // schema id and passed to CheckMessage; another format's records do not, so

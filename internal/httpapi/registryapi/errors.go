@@ -25,6 +25,7 @@ const (
 	codeInvalidCompatibility     = 42203
 	codeInvalidMode              = 42204
 	codeOperationNotPermitted    = 42205
+	codeInvalidRuleSet           = 42210
 	codeNotFound                 = 404
 	codeMethodNotAllowed         = 405
 	codeUnsupportedMediaType     = 415
@@ -49,6 +50,7 @@ var codes = []struct {
 	{registry.ErrVersionSoftDeleted, codeVersionSoftDeleted},
 	{registry.ErrVersionNotSoftDeleted, codeVersionNotSoftDeleted},
 	{registry.ErrIncompatible, codeIncompatible},
+	{registry.ErrInvalidRuleSet, codeInvalidRuleSet},
 	{registry.ErrInvalidSchema, codeInvalidSchema},
 	{registry.ErrInvalidLabel, codeInvalidSchema},
 	{registry.ErrInvalidVersion, codeInvalidVersion},

@@ -2,6 +2,7 @@ package registryapi
 
 import (
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -9,6 +10,7 @@ import (
 	"log/slog"
 	"mime"
 	"net/http"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -17,6 +19,7 @@ import (
 	"github.com/dataquarantine/dataquarantine/internal/httpapi"
 	"github.com/dataquarantine/dataquarantine/internal/registry"
 	"github.com/dataquarantine/dataquarantine/internal/schema"
+	"github.com/dataquarantine/dataquarantine/internal/schema/protobuf"
 )
 
 // ContentType is the schema registry's media type.
@@ -88,6 +91,7 @@ func New(opts Options) (*Handler, error) {
 	h.mux.HandleFunc("GET /schemas", h.all)
 	h.mux.HandleFunc("GET /contexts", h.contexts)
 	h.mux.HandleFunc("GET /subjects/{subject}/versions/{version}/referencedby", h.referencedBy)
+	h.mux.HandleFunc("GET /subjects/{subject}/metadata", h.latestWithMetadata)
 	return h, nil
 }
 
@@ -157,8 +161,8 @@ func (h *Handler) root(w http.ResponseWriter, _ *http.Request) {
 	writeJSON(w, http.StatusOK, struct{}{})
 }
 
-// schemaJSON is a schema in Confluent's shape; schemaType is omitted for
-// AVRO, as Confluent does.
+// schemaJSON is a schema in Confluent's shape (Confluent Platform 8's, with
+// its guid); schemaType is omitted for AVRO, as Confluent does.
 type schemaJSON struct {
 	Subject    string `json:"subject,omitempty"`
 	Version    int    `json:"version,omitempty"`
@@ -166,9 +170,10 @@ type schemaJSON struct {
 	GUID       string `json:"guid,omitempty"`
 	SchemaType string `json:"schemaType,omitempty"`
 	Schema     string `json:"schema"`
-	// RuleSet is the schema's data-contract rules, stored as canonical
-	// JSON; absent when none.
-	RuleSet json.RawMessage `json:"ruleSet,omitempty"`
+	// Metadata and RuleSet are the schema's data contract, stored as
+	// canonical JSON; absent when none.
+	Metadata json.RawMessage `json:"metadata,omitempty"`
+	RuleSet  json.RawMessage `json:"ruleSet,omitempty"`
 }
 
 func typeOf(f schema.Format) string {
@@ -178,13 +183,47 @@ func typeOf(f schema.Format) string {
 	return string(f)
 }
 
-func subjectSchema(s registry.SubjectSchema) schemaJSON {
-	return schemaJSON{Subject: s.Subject, Version: s.Version.Version, ID: s.SchemaID, SchemaType: typeOf(s.Format), Schema: s.Text, RuleSet: ruleSetJSON(s.RuleSet)}
+// schemaBody answers s (with its id and GUID) in the format r asks for.
+func (h *Handler) schemaBody(w http.ResponseWriter, r *http.Request, s registry.Schema) (schemaJSON, bool) {
+	text, ok := h.formatted(w, r, s)
+	return schemaJSON{
+		ID: s.ID, GUID: s.GUID, SchemaType: typeOf(s.Format), Schema: text,
+		Metadata: rawJSON(s.Metadata), RuleSet: rawJSON(s.RuleSet),
+	}, ok
 }
 
-// ruleSetJSON is a stored rule set as the API returns it: nil, omitted,
+// subjectSchema answers a version with its schema in the format r asks
+// for.
+func (h *Handler) subjectSchema(w http.ResponseWriter, r *http.Request, s registry.SubjectSchema) (schemaJSON, bool) {
+	out, ok := h.schemaBody(w, r, s.Schema)
+	out.Subject, out.Version = s.Subject, s.Version.Version
+	return out, ok
+}
+
+// formatted returns s's text in the ?format= of r, as Confluent's
+// formattedString does: "serialized" is a Protobuf schema as a base64
+// binary FileDescriptorProto (what Confluent's Protobuf deserializers ask
+// for); every other format, and every format of the other types, is the
+// text as stored ("resolved" inlines schema references, which the
+// registry does not have), unknown ones included, for forward
+// compatibility.
+func (h *Handler) formatted(w http.ResponseWriter, r *http.Request, s registry.Schema) (string, bool) {
+	if s.Format != schema.FormatProtobuf || !strings.EqualFold(r.URL.Query().Get("format"), "serialized") {
+		return s.Text, true
+	}
+	b, err := protobuf.Serialized(s.Text)
+	if err != nil {
+		// A stored schema always compiled: this is a schema stored by
+		// another build of the gateway.
+		h.fail(w, r, fmt.Errorf("%w: schema %d does not compile any more: %w", registry.ErrInvalidSchema, s.ID, err))
+		return "", false
+	}
+	return base64.StdEncoding.EncodeToString(b), true
+}
+
+// rawJSON is stored canonical JSON as the API returns it: nil, omitted,
 // when there is none.
-func ruleSetJSON(stored string) json.RawMessage {
+func rawJSON(stored string) json.RawMessage {
 	if stored == "" {
 		return nil
 	}
@@ -210,8 +249,13 @@ func (h *Handler) schemaID(w http.ResponseWriter, r *http.Request) (registry.Sch
 }
 
 func (h *Handler) schemaByID(w http.ResponseWriter, r *http.Request) {
-	if s, ok := h.schemaID(w, r); ok {
-		writeJSON(w, http.StatusOK, schemaJSON{SchemaType: typeOf(s.Format), Schema: s.Text, RuleSet: ruleSetJSON(s.RuleSet)})
+	s, ok := h.schemaID(w, r)
+	if !ok {
+		return
+	}
+	if out, ok := h.schemaBody(w, r, s); ok {
+		out.ID = 0 // Confluent answers the id asked for without it
+		writeJSON(w, http.StatusOK, out)
 	}
 }
 
@@ -227,14 +271,18 @@ func (h *Handler) schemaByGUID(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, schemaJSON{
-		ID: s.ID, GUID: registry.GUID(s.Format, s.Text, s.RuleSet), SchemaType: typeOf(s.Format), Schema: s.Text, RuleSet: ruleSetJSON(s.RuleSet),
-	})
+	if out, ok := h.schemaBody(w, r, s); ok {
+		writeJSON(w, http.StatusOK, out)
+	}
 }
 
 func (h *Handler) schemaTextByID(w http.ResponseWriter, r *http.Request) {
-	if s, ok := h.schemaID(w, r); ok {
-		writeRaw(w, s.Text)
+	s, ok := h.schemaID(w, r)
+	if !ok {
+		return
+	}
+	if text, ok := h.formatted(w, r, s); ok {
+		writeRaw(w, text)
 	}
 }
 
@@ -326,14 +374,45 @@ func (h *Handler) get(w http.ResponseWriter, r *http.Request) (registry.SubjectS
 }
 
 func (h *Handler) version(w http.ResponseWriter, r *http.Request) {
-	if s, ok := h.get(w, r); ok {
-		writeJSON(w, http.StatusOK, subjectSchema(s))
+	s, ok := h.get(w, r)
+	if !ok {
+		return
+	}
+	if out, ok := h.subjectSchema(w, r, s); ok {
+		writeJSON(w, http.StatusOK, out)
 	}
 }
 
 func (h *Handler) versionSchema(w http.ResponseWriter, r *http.Request) {
-	if s, ok := h.get(w, r); ok {
-		writeRaw(w, s.Text)
+	s, ok := h.get(w, r)
+	if !ok {
+		return
+	}
+	if text, ok := h.formatted(w, r, s.Schema); ok {
+		writeRaw(w, text)
+	}
+}
+
+// latestWithMetadata serves GET /subjects/{subject}/metadata: the newest
+// version whose metadata properties hold every ?key=...&value=... pair.
+func (h *Handler) latestWithMetadata(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	keys, values := q["key"], q["value"]
+	if len(keys) != len(values) {
+		h.failCode(w, codeInvalidSchema, fmt.Sprintf("%d keys and %d values: give one value per key", len(keys), len(values)))
+		return
+	}
+	want := make(map[string]string, len(keys))
+	for i, k := range keys {
+		want[k] = values[i]
+	}
+	s, err := h.reg.LatestWithMetadata(r.Context(), r.PathValue("subject"), want, flag(r, "deleted"))
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	if out, ok := h.subjectSchema(w, r, s); ok {
+		writeJSON(w, http.StatusOK, out)
 	}
 }
 
@@ -344,9 +423,10 @@ type schemaRequest struct {
 	References []json.RawMessage `json:"references"`
 	ID         int               `json:"id"`
 	Version    int               `json:"version"`
-	// RuleSet is read by register only: lookups and compatibility checks
-	// compare schemas.
-	RuleSet *registry.RuleSet `json:"ruleSet"`
+	// RuleSet and Metadata are the data contract registered with the
+	// schema; a lookup that gives them matches them too.
+	RuleSet  *registry.RuleSet  `json:"ruleSet"`
+	Metadata *registry.Metadata `json:"metadata"`
 }
 
 func (h *Handler) readSchema(w http.ResponseWriter, r *http.Request) (schemaRequest, schema.Format, bool) {
@@ -384,16 +464,21 @@ func (h *Handler) register(w http.ResponseWriter, r *http.Request) {
 	}
 	s, err := h.reg.Register(r.Context(), registry.RegisterRequest{
 		Subject: r.PathValue("subject"), Format: f, Schema: req.Schema, ID: req.ID, Version: req.Version,
-		RuleSet: req.RuleSet,
+		RuleSet: req.RuleSet, Metadata: req.Metadata, Normalize: flag(r, "normalize"),
 	})
 	if err != nil {
 		h.fail(w, r, err)
 		return
 	}
 	h.record(r, "schema.register", schemaTarget(s.Subject, s.Version.Version), map[string]any{"id": s.SchemaID, "state": s.State})
-	writeJSON(w, http.StatusOK, struct {
-		ID int `json:"id"`
-	}{s.SchemaID})
+	// Confluent Platform 8 answers the registered schema whole, guid
+	// included (its serializers write the guid); older ones, the id only.
+	out, ok := h.subjectSchema(w, r, s)
+	if !ok {
+		return
+	}
+	out.Subject = ""
+	writeJSON(w, http.StatusOK, out)
 }
 
 func (h *Handler) lookup(w http.ResponseWriter, r *http.Request) {
@@ -401,12 +486,17 @@ func (h *Handler) lookup(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	s, err := h.reg.Lookup(r.Context(), r.PathValue("subject"), f, req.Schema, flag(r, "deleted"))
+	s, err := h.reg.Lookup(r.Context(), registry.LookupRequest{
+		Subject: r.PathValue("subject"), Format: f, Schema: req.Schema, Deleted: flag(r, "deleted"),
+		RuleSet: req.RuleSet, Metadata: req.Metadata,
+	})
 	if err != nil {
 		h.fail(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, subjectSchema(s))
+	if out, ok := h.subjectSchema(w, r, s); ok {
+		writeJSON(w, http.StatusOK, out)
+	}
 }
 
 func (h *Handler) deleteSubject(w http.ResponseWriter, r *http.Request) {
@@ -512,13 +602,60 @@ func (h *Handler) getConfig(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, configResponse{CompatibilityLevel: string(level)})
 }
 
-func (h *Handler) putConfig(w http.ResponseWriter, r *http.Request) {
-	var req struct {
-		Compatibility string `json:"compatibility"`
+// configRequest is the body of PUT /config. Besides the level, Confluent
+// has settings the registry does not: given a value other than their
+// default, they are refused rather than dropped.
+type configRequest struct {
+	Compatibility      string          `json:"compatibility"`
+	CompatibilityLevel string          `json:"compatibilityLevel"`
+	Normalize          *bool           `json:"normalize"`
+	Alias              string          `json:"alias"`
+	CompatibilityGroup string          `json:"compatibilityGroup"`
+	ValidateFields     *bool           `json:"validateFields"`
+	DefaultMetadata    json.RawMessage `json:"defaultMetadata"`
+	OverrideMetadata   json.RawMessage `json:"overrideMetadata"`
+	DefaultRuleSet     json.RawMessage `json:"defaultRuleSet"`
+	OverrideRuleSet    json.RawMessage `json:"overrideRuleSet"`
+}
+
+// unsupported names the settings of c the registry does not keep.
+func (c *configRequest) unsupported() []string {
+	var out []string
+	if c.Normalize != nil && *c.Normalize {
+		out = append(out, "normalize (pass ?normalize=true when registering instead)")
 	}
+	if c.ValidateFields != nil && *c.ValidateFields {
+		out = append(out, "validateFields")
+	}
+	for name, v := range map[string]string{"alias": c.Alias, "compatibilityGroup": c.CompatibilityGroup} {
+		if v != "" {
+			out = append(out, name)
+		}
+	}
+	for name, v := range map[string]json.RawMessage{
+		"defaultMetadata": c.DefaultMetadata, "overrideMetadata": c.OverrideMetadata,
+		"defaultRuleSet": c.DefaultRuleSet, "overrideRuleSet": c.OverrideRuleSet,
+	} {
+		if len(v) > 0 && string(v) != "null" {
+			out = append(out, name)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+func (h *Handler) putConfig(w http.ResponseWriter, r *http.Request) {
+	var req configRequest
 	if err := decode(r, &req); err != nil {
 		h.failCode(w, codeInvalidCompatibility, err.Error())
 		return
+	}
+	if u := req.unsupported(); len(u) > 0 {
+		h.failCode(w, codeInvalidCompatibility, "this registry does not support the configuration settings "+strings.Join(u, ", ")+": only compatibility is configurable")
+		return
+	}
+	if req.Compatibility == "" {
+		req.Compatibility = req.CompatibilityLevel
 	}
 	level, err := h.reg.SetCompatibility(r.Context(), r.PathValue("subject"), req.Compatibility)
 	if err != nil {
@@ -615,9 +752,14 @@ func (h *Handler) all(w http.ResponseWriter, r *http.Request) {
 	prefix := r.URL.Query().Get("subjectPrefix")
 	out := make([]schemaJSON, 0, len(all))
 	for _, s := range all {
-		if strings.HasPrefix(s.Subject, prefix) {
-			out = append(out, subjectSchema(s))
+		if !strings.HasPrefix(s.Subject, prefix) {
+			continue
 		}
+		body, ok := h.subjectSchema(w, r, s)
+		if !ok {
+			return
+		}
+		out = append(out, body)
 	}
 	writeJSON(w, http.StatusOK, out)
 }

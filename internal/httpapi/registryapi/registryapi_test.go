@@ -318,19 +318,38 @@ func TestWire(t *testing.T) {
 	t.Parallel()
 	srv, _ := serve(t)
 	base := srv.URL + "/registry"
+	guidA := registry.GUID(schema.FormatJSON, jsonA, "", "")
+	guidAMeta := registry.GUID(schema.FormatJSON, jsonA, "", `{"properties":{"owner":"x"}}`)
+	var shuffled map[string]any
+	must(t, json.Unmarshal([]byte(jsonA), &shuffled))
+	b, err := json.Marshal(shuffled) // keys sorted: another order than jsonA's
+	must(t, err)
+	jsonAShuffled := string(b)
+	if jsonAShuffled == jsonA {
+		t.Fatal("jsonA must not have its keys sorted")
+	}
 	tests := []struct {
 		name, method, path, contentType, body string
 		wantStatus                            int
 		wantBody                              string // JSON compared after compaction, or raw text
 	}{
-		{"register", "POST", "/subjects/a/versions", registryapi.ContentType, `{"schema":` + quote(jsonA) + `,"schemaType":"JSON"}`, 200, `{"id":1}`},
-		{"register with application/json", "POST", "/subjects/b/versions", "application/json", `{"schema":` + quote(jsonA) + `,"schemaType":"JSON"}`, 200, `{"id":1}`},
-		{"version", "GET", "/subjects/a/versions/1", "", "", 200, `{"subject":"a","version":1,"id":1,"schemaType":"JSON","schema":` + quote(jsonA) + `}`},
+		{"register", "POST", "/subjects/a/versions", registryapi.ContentType, `{"schema":` + quote(jsonA) + `,"schemaType":"JSON"}`, 200, `{"version":1,"id":1,"guid":"` + guidA + `","schemaType":"JSON","schema":` + quote(jsonA) + `}`},
+		{"register with application/json", "POST", "/subjects/b/versions", "application/json", `{"schema":` + quote(jsonA) + `,"schemaType":"JSON"}`, 200, `{"version":1,"id":1,"guid":"` + guidA + `","schemaType":"JSON","schema":` + quote(jsonA) + `}`},
+		{"lookup in another key order", "POST", "/subjects/a", registryapi.ContentType, `{"schema":` + quote(jsonAShuffled) + `,"schemaType":"JSON"}`, 200, `{"subject":"a","version":1,"id":1,"guid":"` + guidA + `","schemaType":"JSON","schema":` + quote(jsonA) + `}`},
+		{"lookup of an unknown schema", "POST", "/subjects/a", registryapi.ContentType, `{"schema":"{\"type\":\"string\"}","schemaType":"JSON"}`, 404, `{"error_code":40403}`},
+		{"version", "GET", "/subjects/a/versions/1", "", "", 200, `{"subject":"a","version":1,"id":1,"guid":"` + guidA + `","schemaType":"JSON","schema":` + quote(jsonA) + `}`},
+		{"version, format ignored for JSON", "GET", "/subjects/a/versions/1?format=serialized", "", "", 200, `{"subject":"a","version":1,"id":1,"guid":"` + guidA + `","schemaType":"JSON","schema":` + quote(jsonA) + `}`},
 		{"latest schema raw", "GET", "/subjects/a/versions/latest/schema", "", "", 200, jsonA},
 		{"schema raw by id", "GET", "/schemas/ids/1/schema", "", "", 200, jsonA},
-		{"by id", "GET", "/schemas/ids/1", "", "", 200, `{"schemaType":"JSON","schema":` + quote(jsonA) + `}`},
-		{"by guid", "GET", "/schemas/guids/" + registry.GUID(schema.FormatJSON, jsonA, ""), "", "", 200, `{"id":1,"guid":"` + registry.GUID(schema.FormatJSON, jsonA, "") + `","schemaType":"JSON","schema":` + quote(jsonA) + `}`},
-		{"by guid, upper case", "GET", "/schemas/guids/" + strings.ToUpper(registry.GUID(schema.FormatJSON, jsonA, "")), "", "", 200, `{"id":1,"guid":"` + registry.GUID(schema.FormatJSON, jsonA, "") + `","schemaType":"JSON","schema":` + quote(jsonA) + `}`},
+		{"by id", "GET", "/schemas/ids/1", "", "", 200, `{"guid":"` + guidA + `","schemaType":"JSON","schema":` + quote(jsonA) + `}`},
+		{"register with metadata", "POST", "/subjects/m/versions", registryapi.ContentType, `{"schema":` + quote(jsonA) + `,"schemaType":"JSON","metadata":{"properties":{"owner":"x"}}}`, 200, `{"version":1,"id":2,"guid":"` + guidAMeta + `","schemaType":"JSON","schema":` + quote(jsonA) + `,"metadata":{"properties":{"owner":"x"}}}`},
+		{"latest with metadata", "GET", "/subjects/m/metadata?key=owner&value=x", "", "", 200, `{"subject":"m","version":1,"id":2,"guid":"` + guidAMeta + `","schemaType":"JSON","schema":` + quote(jsonA) + `,"metadata":{"properties":{"owner":"x"}}}`},
+		{"latest with other metadata", "GET", "/subjects/m/metadata?key=owner&value=y", "", "", 404, `{"error_code":40402}`},
+		{"unsupported config setting", "PUT", "/config", registryapi.ContentType, `{"compatibility":"FULL","defaultRuleSet":{"domainRules":[]}}`, 422, `{"error_code":42203}`},
+		{"config setting at its default", "PUT", "/config/z", registryapi.ContentType, `{"compatibility":"NONE","normalize":false,"defaultMetadata":null}`, 200, `{"compatibility":"NONE"}`},
+		{"invalid rule set", "POST", "/subjects/a/versions", registryapi.ContentType, `{"schema":` + quote(jsonA) + `,"schemaType":"JSON","ruleSet":{"domainRules":[{"name":"1x","type":"CEL"}]}}`, 422, `{"error_code":42210}`},
+		{"by guid", "GET", "/schemas/guids/" + registry.GUID(schema.FormatJSON, jsonA, "", ""), "", "", 200, `{"id":1,"guid":"` + registry.GUID(schema.FormatJSON, jsonA, "", "") + `","schemaType":"JSON","schema":` + quote(jsonA) + `}`},
+		{"by guid, upper case", "GET", "/schemas/guids/" + strings.ToUpper(registry.GUID(schema.FormatJSON, jsonA, "", "")), "", "", 200, `{"id":1,"guid":"` + registry.GUID(schema.FormatJSON, jsonA, "", "") + `","schemaType":"JSON","schema":` + quote(jsonA) + `}`},
 		{"unknown guid", "GET", "/schemas/guids/00000000-0000-8000-8000-000000000000", "", "", 404, `{"error_code":40403}`},
 		{"bad version", "GET", "/subjects/a/versions/zero", "", "", 422, `{"error_code":42202}`},
 		{"missing subject", "GET", "/subjects/zz/versions", "", "", 404, `{"error_code":40401}`},
@@ -388,7 +407,9 @@ func quote(s string) string {
 // TestClientRuleSet: a data-contract ruleSet registered through franz-go's
 // client is stored with its version and read back as sent; other rules for
 // the same text are a new version under a new id (as in Confluent, where
-// the id names schema and rules); a rule the gateway cannot run is 42201.
+// the id names schema and rules); a rule set that is not well formed, or a
+// CEL condition that does not compile, is 42210; rules the gateway does not
+// run are stored for clients.
 func TestClientRuleSet(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
@@ -428,14 +449,24 @@ func TestClientRuleSet(t *testing.T) {
 
 	for name, bad := range map[string]sr.SchemaRule{
 		"compile error": {Name: "bad", Kind: sr.SchemaRuleKindCondition, Mode: sr.SchemaRuleModeRead, Type: "CEL", Expr: "message.n >"},
-		"transform":     {Name: "enc", Kind: sr.SchemaRuleKindTransform, Mode: sr.SchemaRuleModeWriteRead, Type: "ENCRYPT"},
+		"no type":       {Name: "enc", Kind: sr.SchemaRuleKindTransform, Mode: sr.SchemaRuleModeWriteRead},
 	} {
 		_, err := cl.CreateSchema(ctx, "events-value", sr.Schema{Schema: ts, Type: sr.TypeJSON, SchemaRuleSet: &sr.SchemaRuleSet{DomainRules: []sr.SchemaRule{bad}}})
-		if code(t, err) != 42201 || !strings.Contains(err.Error(), "domainRules[0] ("+bad.Name+")") {
-			t.Fatalf("%s: err = %v, want 42201 naming the rule", name, err)
+		if code(t, err) != 42210 || !strings.Contains(err.Error(), "domainRules[0] ("+bad.Name+")") {
+			t.Fatalf("%s: err = %v, want 42210 naming the rule", name, err)
 		}
 	}
 	versions, err := cl.SubjectVersions(ctx, "events-value")
 	must(t, err)
 	equal(t, "versions after refusals", versions, []int{1, 2})
+
+	// A JSONATA migration rule and an encryption rule are stored for the
+	// clients that run them.
+	forClients := &sr.SchemaRuleSet{
+		MigrationRules: []sr.SchemaRule{{Name: "up", Kind: sr.SchemaRuleKindTransform, Mode: sr.SchemaRuleModeUpgrade, Type: "JSONATA", Expr: "$"}},
+		DomainRules:    []sr.SchemaRule{{Name: "enc", Kind: sr.SchemaRuleKindTransform, Mode: sr.SchemaRuleModeWriteRead, Type: "ENCRYPT", Tags: []string{"PII"}}},
+	}
+	v3, err := cl.CreateSchema(ctx, "events-value", sr.Schema{Schema: ts, Type: sr.TypeJSON, SchemaRuleSet: forClients})
+	must(t, err)
+	equal(t, "rules for clients stored", v3.SchemaRuleSet, forClients)
 }

@@ -72,16 +72,21 @@ func (s *Store) Close() error {
 }
 
 // digest identifies a schema row: sha256 of format, NUL, text and, when
-// there are rules, NUL and the rule set (so rows without rules keep the
-// digest they had before rule sets existed).
-func digest(format schema.Format, text, ruleSet string) []byte {
+// there are rules or metadata, NUL and the rule set, and when there is
+// metadata, NUL and the metadata (so rows keep the digest they had before
+// rule sets and metadata existed).
+func digest(format schema.Format, text, ruleSet, metadata string) []byte {
 	h := sha256.New()
 	h.Write([]byte(format))
 	h.Write([]byte{0})
 	h.Write([]byte(text))
-	if ruleSet != "" {
+	if ruleSet != "" || metadata != "" {
 		h.Write([]byte{0})
 		h.Write([]byte(ruleSet))
+	}
+	if metadata != "" {
+		h.Write([]byte{0})
+		h.Write([]byte(metadata))
 	}
 	return h.Sum(nil)
 }
@@ -91,16 +96,59 @@ func isUniqueViolation(err error) bool {
 	return errors.As(err, &pe) && pe.Code == "23505"
 }
 
-// FindSchema implements registry.Store.
-func (s *Store) FindSchema(ctx context.Context, format schema.Format, text, ruleSet string) (registry.Schema, error) {
-	out := registry.Schema{Format: format, Text: text, RuleSet: ruleSet}
-	err := s.pool.QueryRow(ctx, `SELECT id FROM registry_schemas WHERE digest = $1 AND format = $2 AND text = $3 AND rule_set = $4`,
-		digest(format, text, ruleSet), string(format), text, ruleSet).Scan(&out.ID)
+// schemaColumns are the columns scanSchema reads, in order.
+const schemaColumns = `id, format, text, rule_set, metadata, fingerprint, COALESCE(guid, '')`
+
+func scanSchema(row pgx.Row) (registry.Schema, error) {
+	var (
+		out    registry.Schema
+		format string
+	)
+	err := row.Scan(&out.ID, &format, &out.Text, &out.RuleSet, &out.Metadata, &out.Fingerprint, &out.GUID)
+	out.Format = schema.Format(format)
+	return out, err
+}
+
+func (s *Store) querySchemas(ctx context.Context, doing, q string, args ...any) ([]registry.Schema, error) {
+	rows, err := s.pool.Query(ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", doing, err)
+	}
+	out, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (registry.Schema, error) { return scanSchema(row) })
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", doing, err)
+	}
+	return out, nil
+}
+
+// SchemasByFingerprint implements registry.Store.
+func (s *Store) SchemasByFingerprint(ctx context.Context, fingerprint string) ([]registry.Schema, error) {
+	return s.querySchemas(ctx, "finding schemas", `SELECT `+schemaColumns+` FROM registry_schemas WHERE fingerprint = $1 ORDER BY id`, fingerprint)
+}
+
+// SchemasWithoutKeys implements registry.Store.
+func (s *Store) SchemasWithoutKeys(ctx context.Context, limit int) ([]registry.Schema, error) {
+	return s.querySchemas(ctx, "listing schemas without keys",
+		`SELECT `+schemaColumns+` FROM registry_schemas WHERE fingerprint = '' OR guid IS NULL ORDER BY id LIMIT $1`, limit)
+}
+
+// SetSchemaKeys implements registry.Store.
+func (s *Store) SetSchemaKeys(ctx context.Context, id int, fingerprint, guid string) error {
+	tag, err := s.pool.Exec(ctx, `UPDATE registry_schemas SET fingerprint = $1, guid = $2 WHERE id = $3`, fingerprint, guid, id)
+	if isUniqueViolation(err) {
+		return registry.ErrConflict
+	}
+	return affected(tag, err, "storing schema keys")
+}
+
+// SchemaByGUID implements registry.Store.
+func (s *Store) SchemaByGUID(ctx context.Context, guid string) (registry.Schema, error) {
+	out, err := scanSchema(s.pool.QueryRow(ctx, `SELECT `+schemaColumns+` FROM registry_schemas WHERE guid = $1`, guid))
 	if errors.Is(err, pgx.ErrNoRows) {
 		return registry.Schema{}, registry.ErrNotFound
 	}
 	if err != nil {
-		return registry.Schema{}, fmt.Errorf("finding schema: %w", err)
+		return registry.Schema{}, fmt.Errorf("reading schema %s: %w", guid, err)
 	}
 	return out, nil
 }
@@ -120,9 +168,14 @@ func (s *Store) InsertSchema(ctx context.Context, sc registry.Schema) (registry.
 		if _, err := tx.Exec(ctx, idLock); err != nil {
 			return fmt.Errorf("locking id assignment: %w", err)
 		}
-		return tx.QueryRow(ctx, `INSERT INTO registry_schemas (id, format, text, rule_set, digest)
-			VALUES (COALESCE($1, (SELECT COALESCE(MAX(id), 0) + 1 FROM registry_schemas)), $2, $3, $4, $5) RETURNING id`,
-			id, string(sc.Format), sc.Text, sc.RuleSet, digest(sc.Format, sc.Text, sc.RuleSet)).Scan(&sc.ID)
+		var guid *string
+		if sc.GUID != "" {
+			guid = &sc.GUID
+		}
+		return tx.QueryRow(ctx, `INSERT INTO registry_schemas (id, format, text, rule_set, metadata, fingerprint, guid, digest)
+			VALUES (COALESCE($1, (SELECT COALESCE(MAX(id), 0) + 1 FROM registry_schemas)), $2, $3, $4, $5, $6, $7, $8) RETURNING id`,
+			id, string(sc.Format), sc.Text, sc.RuleSet, sc.Metadata, sc.Fingerprint, guid,
+			digest(sc.Format, sc.Text, sc.RuleSet, sc.Metadata)).Scan(&sc.ID)
 	})
 	if isUniqueViolation(err) {
 		return registry.Schema{}, registry.ErrConflict
@@ -135,16 +188,13 @@ func (s *Store) InsertSchema(ctx context.Context, sc registry.Schema) (registry.
 
 // Schema implements registry.Store.
 func (s *Store) Schema(ctx context.Context, id int) (registry.Schema, error) {
-	out := registry.Schema{ID: id}
-	var format string
-	err := s.pool.QueryRow(ctx, `SELECT format, text, rule_set FROM registry_schemas WHERE id = $1`, id).Scan(&format, &out.Text, &out.RuleSet)
+	out, err := scanSchema(s.pool.QueryRow(ctx, `SELECT `+schemaColumns+` FROM registry_schemas WHERE id = $1`, id))
 	if errors.Is(err, pgx.ErrNoRows) {
 		return registry.Schema{}, registry.ErrNotFound
 	}
 	if err != nil {
 		return registry.Schema{}, fmt.Errorf("reading schema %d: %w", id, err)
 	}
-	out.Format = schema.Format(format)
 	return out, nil
 }
 

@@ -39,13 +39,13 @@ func TestMigrateTwiceAndLargeSchema(t *testing.T) {
 	_ = newStore(t, url)
 	s := newStore(t, url)
 	big := `{"description":"` + strings.Repeat("x", 100_000) + `"}`
-	in, err := s.InsertSchema(ctx, registry.Schema{Format: schema.FormatJSON, Text: big})
+	in, err := s.InsertSchema(ctx, registry.Schema{Format: schema.FormatJSON, Text: big, Fingerprint: "fp", GUID: "g"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	got, err := s.FindSchema(ctx, schema.FormatJSON, big, "")
-	if err != nil || got.ID != in.ID {
-		t.Fatalf("FindSchema of a large schema = %+v, %v", got, err)
+	got, err := s.SchemasByFingerprint(ctx, "fp")
+	if err != nil || len(got) != 1 || got[0] != in {
+		t.Fatalf("SchemasByFingerprint of a large schema = %+v, %v", got, err)
 	}
 }
 

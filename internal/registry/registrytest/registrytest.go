@@ -6,6 +6,7 @@ package registrytest
 import (
 	"context"
 	"errors"
+	"fmt"
 	"reflect"
 	"testing"
 
@@ -28,74 +29,115 @@ func Exercise(t *testing.T, newStore func(t *testing.T) registry.Store) {
 
 	t.Run("SchemaIDs", func(t *testing.T) {
 		s := open(t)
-		if _, err := s.FindSchema(ctx, schema.FormatJSON, `{}`, ""); !errors.Is(err, registry.ErrNotFound) {
-			t.Fatalf("FindSchema on empty store: err = %v, want ErrNotFound", err)
+		if got, err := s.SchemasByFingerprint(ctx, "fp-json"); err != nil || len(got) != 0 {
+			t.Fatalf("SchemasByFingerprint on empty store: %v, %v; want none", got, err)
 		}
 		if _, err := s.Schema(ctx, 1); !errors.Is(err, registry.ErrNotFound) {
 			t.Fatalf("Schema(1) on empty store: err = %v, want ErrNotFound", err)
 		}
-		a, err := s.InsertSchema(ctx, registry.Schema{Format: schema.FormatJSON, Text: `{}`})
+		a, err := s.InsertSchema(ctx, registry.Schema{Format: schema.FormatJSON, Text: `{}`, Fingerprint: "fp-json", GUID: "g-a"})
 		must(t, err)
-		b, err := s.InsertSchema(ctx, registry.Schema{Format: schema.FormatAvro, Text: `"string"`})
+		b, err := s.InsertSchema(ctx, registry.Schema{Format: schema.FormatAvro, Text: `"string"`, Fingerprint: "fp-avro", GUID: "g-b"})
 		must(t, err)
 		if a.ID <= 0 || b.ID <= a.ID {
 			t.Fatalf("ids %d then %d: want positive and increasing", a.ID, b.ID)
 		}
-		if _, err := s.InsertSchema(ctx, registry.Schema{Format: schema.FormatJSON, Text: `{}`}); !errors.Is(err, registry.ErrConflict) {
+		if _, err := s.InsertSchema(ctx, registry.Schema{Format: schema.FormatJSON, Text: `{}`, Fingerprint: "fp-json", GUID: "g-other"}); !errors.Is(err, registry.ErrConflict) {
 			t.Fatalf("same text again: err = %v, want ErrConflict", err)
 		}
-		got, err := s.FindSchema(ctx, schema.FormatJSON, `{}`, "")
-		must(t, err)
-		equal(t, "FindSchema", got, a)
-		if _, err := s.FindSchema(ctx, schema.FormatAvro, `{}`, ""); !errors.Is(err, registry.ErrNotFound) {
-			t.Fatalf("same text, other format: err = %v, want ErrNotFound", err)
+		if _, err := s.InsertSchema(ctx, registry.Schema{Format: schema.FormatJSON, Text: `{"a":1}`, Fingerprint: "fp-x", GUID: "g-a"}); !errors.Is(err, registry.ErrConflict) {
+			t.Fatalf("same GUID again: err = %v, want ErrConflict", err)
 		}
-		got, err = s.Schema(ctx, b.ID)
+		got, err := s.SchemasByFingerprint(ctx, "fp-json")
 		must(t, err)
-		equal(t, "Schema", got, b)
+		equal(t, "SchemasByFingerprint", got, []registry.Schema{a})
+		got1, err := s.Schema(ctx, b.ID)
+		must(t, err)
+		equal(t, "Schema", got1, b)
+		got1, err = s.SchemaByGUID(ctx, "g-b")
+		must(t, err)
+		equal(t, "SchemaByGUID", got1, b)
+		if _, err := s.SchemaByGUID(ctx, "g-none"); !errors.Is(err, registry.ErrNotFound) {
+			t.Fatalf("unknown GUID: err = %v, want ErrNotFound", err)
+		}
 		// IMPORT mode: an explicit id is kept; a taken one conflicts.
-		c, err := s.InsertSchema(ctx, registry.Schema{ID: 100, Format: schema.FormatJSON, Text: `{"type":"string"}`})
+		c, err := s.InsertSchema(ctx, registry.Schema{ID: 100, Format: schema.FormatJSON, Text: `{"type":"string"}`, Fingerprint: "fp-c", GUID: "g-c"})
 		must(t, err)
 		equal(t, "explicit id", c.ID, 100)
-		if _, err := s.InsertSchema(ctx, registry.Schema{ID: 100, Format: schema.FormatJSON, Text: `{"type":"integer"}`}); !errors.Is(err, registry.ErrConflict) {
+		if _, err := s.InsertSchema(ctx, registry.Schema{ID: 100, Format: schema.FormatJSON, Text: `{"type":"integer"}`, Fingerprint: "fp-d", GUID: "g-d"}); !errors.Is(err, registry.ErrConflict) {
 			t.Fatalf("taken id: err = %v, want ErrConflict", err)
 		}
-		d, err := s.InsertSchema(ctx, registry.Schema{Format: schema.FormatJSON, Text: `{"type":"number"}`})
+		d, err := s.InsertSchema(ctx, registry.Schema{Format: schema.FormatJSON, Text: `{"type":"number"}`, Fingerprint: "fp-e", GUID: "g-e"})
 		must(t, err)
 		if d.ID <= 100 {
 			t.Fatalf("id after explicit 100 = %d, want > 100", d.ID)
 		}
 	})
 
-	t.Run("RuleSets", func(t *testing.T) {
-		// The same text with other rules is another schema, with its own
-		// id; the rule set is stored and read back as given.
+	t.Run("RuleSetsAndMetadata", func(t *testing.T) {
+		// The same text with other rules or metadata is another schema,
+		// with its own id; both are stored and read back as given, and
+		// one fingerprint finds them all.
 		s := open(t)
 		const rs1 = `{"domainRules":[{"name":"a","kind":"CONDITION","mode":"WRITE","type":"CEL","expr":"true"}]}`
 		const rs2 = `{"domainRules":[{"name":"b","kind":"CONDITION","mode":"READ","type":"CEL","expr":"false"}]}`
-		plain, err := s.InsertSchema(ctx, registry.Schema{Format: schema.FormatJSON, Text: `{}`})
-		must(t, err)
-		one, err := s.InsertSchema(ctx, registry.Schema{Format: schema.FormatJSON, Text: `{}`, RuleSet: rs1})
-		must(t, err)
-		two, err := s.InsertSchema(ctx, registry.Schema{Format: schema.FormatJSON, Text: `{}`, RuleSet: rs2})
-		must(t, err)
-		if plain.ID == one.ID || one.ID == two.ID {
-			t.Fatalf("ids %d, %d, %d: want distinct", plain.ID, one.ID, two.ID)
-		}
-		if _, err := s.InsertSchema(ctx, registry.Schema{Format: schema.FormatJSON, Text: `{}`, RuleSet: rs1}); !errors.Is(err, registry.ErrConflict) {
-			t.Fatalf("same text and rules again: err = %v, want ErrConflict", err)
-		}
-		for _, want := range []registry.Schema{plain, one, two} {
-			got, err := s.FindSchema(ctx, want.Format, want.Text, want.RuleSet)
+		const md = `{"properties":{"owner":"team"}}`
+		var all []registry.Schema
+		for i, sc := range []registry.Schema{{}, {RuleSet: rs1}, {RuleSet: rs2}, {Metadata: md}, {RuleSet: rs1, Metadata: md}} {
+			sc.Format, sc.Text, sc.Fingerprint, sc.GUID = schema.FormatJSON, `{}`, "fp", fmt.Sprintf("g-%d", i)
+			got, err := s.InsertSchema(ctx, sc)
 			must(t, err)
-			equal(t, "FindSchema with rules", got, want)
-			got, err = s.Schema(ctx, want.ID)
+			for _, prev := range all {
+				if prev.ID == got.ID {
+					t.Fatalf("schema %+v has the id of %+v: want distinct", got, prev)
+				}
+			}
+			all = append(all, got)
+			if _, err := s.InsertSchema(ctx, registry.Schema{Format: sc.Format, Text: sc.Text, RuleSet: sc.RuleSet, Metadata: sc.Metadata, Fingerprint: "fp", GUID: "g-again"}); !errors.Is(err, registry.ErrConflict) {
+				t.Fatalf("same text, rules and metadata again: err = %v, want ErrConflict", err)
+			}
+		}
+		for _, want := range all {
+			got, err := s.Schema(ctx, want.ID)
 			must(t, err)
-			equal(t, "Schema with rules", got, want)
+			equal(t, "Schema with rules and metadata", got, want)
 		}
-		if _, err := s.FindSchema(ctx, schema.FormatJSON, `{}`, `{"domainRules":[]}`); !errors.Is(err, registry.ErrNotFound) {
-			t.Fatalf("other rules: err = %v, want ErrNotFound", err)
+		got, err := s.SchemasByFingerprint(ctx, "fp")
+		must(t, err)
+		equal(t, "one fingerprint", got, all)
+	})
+
+	t.Run("SchemaKeys", func(t *testing.T) {
+		// Rows stored without keys (by an older gateway, which Migrate
+		// completes) are listed until their keys are set.
+		s := open(t)
+		old1, err := s.InsertSchema(ctx, registry.Schema{Format: schema.FormatJSON, Text: `{"a":1}`})
+		must(t, err)
+		old2, err := s.InsertSchema(ctx, registry.Schema{Format: schema.FormatJSON, Text: `{"a":2}`})
+		must(t, err)
+		_, err = s.InsertSchema(ctx, registry.Schema{Format: schema.FormatJSON, Text: `{"a":3}`, Fingerprint: "fp3", GUID: "g3"})
+		must(t, err)
+		missing, err := s.SchemasWithoutKeys(ctx, 1)
+		must(t, err)
+		equal(t, "first without keys", missing, []registry.Schema{old1})
+		must(t, s.SetSchemaKeys(ctx, old1.ID, "fp1", "g1"))
+		if err := s.SetSchemaKeys(ctx, old2.ID, "fp2", "g1"); !errors.Is(err, registry.ErrConflict) {
+			t.Fatalf("a taken GUID: err = %v, want ErrConflict", err)
 		}
+		if err := s.SetSchemaKeys(ctx, 999, "fp", "g999"); !errors.Is(err, registry.ErrNotFound) {
+			t.Fatalf("a missing schema: err = %v, want ErrNotFound", err)
+		}
+		missing, err = s.SchemasWithoutKeys(ctx, 10)
+		must(t, err)
+		equal(t, "still without keys", missing, []registry.Schema{old2})
+		must(t, s.SetSchemaKeys(ctx, old2.ID, "fp2", "g2"))
+		missing, err = s.SchemasWithoutKeys(ctx, 10)
+		must(t, err)
+		equal(t, "none left", len(missing), 0)
+		got, err := s.SchemaByGUID(ctx, "g1")
+		must(t, err)
+		old1.Fingerprint, old1.GUID = "fp1", "g1"
+		equal(t, "by GUID after SetSchemaKeys", got, old1)
 	})
 
 	t.Run("Versions", func(t *testing.T) {

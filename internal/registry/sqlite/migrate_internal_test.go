@@ -64,7 +64,27 @@ func TestMigrateRuleSetsKeepsRows(t *testing.T) {
 		t.Fatal("a version of a missing schema was stored: the foreign key is gone")
 	}
 	var n int
-	if err := s.r.QueryRowContext(ctx, `SELECT count(*) FROM sqlite_master WHERE name LIKE '%_0002'`).Scan(&n); err != nil || n != 0 {
+	if err := s.r.QueryRowContext(ctx, `SELECT count(*) FROM sqlite_master WHERE name LIKE '%_0002' OR name LIKE '%_0003'`).Scan(&n); err != nil || n != 0 {
 		t.Fatalf("leftover tables: %d, %v", n, err)
+	}
+
+	// The registry gives the old schema its fingerprint and GUID, once.
+	r, err := registry.New(registry.Options{Store: s})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, err := r.Migrate(ctx); err != nil || n != 1 {
+		t.Fatalf("Migrate = %d, %v; want 1 schema", n, err)
+	}
+	if n, err := r.Migrate(ctx); err != nil || n != 0 {
+		t.Fatalf("second Migrate = %d, %v; want none", n, err)
+	}
+	byGUID, err := r.SchemaByGUID(ctx, registry.GUID("JSON", "{}", "", ""))
+	if err != nil || byGUID.ID != 7 {
+		t.Fatalf("the old schema by GUID = %+v, %v", byGUID, err)
+	}
+	found, err := r.Lookup(ctx, registry.LookupRequest{Subject: "s", Format: "JSON", Schema: "{ }"})
+	if err != nil || found.SchemaID != 7 || found.Version.Version != 1 {
+		t.Fatalf("the old schema by lookup = %+v, %v", found, err)
 	}
 }

@@ -120,17 +120,60 @@ func isConstraint(err error) bool {
 	return errors.As(err, &se) && se.Code()&0xff == sqlite3.SQLITE_CONSTRAINT
 }
 
-// FindSchema implements registry.Store.
-func (s *Store) FindSchema(ctx context.Context, format schema.Format, text, ruleSet string) (registry.Schema, error) {
-	out := registry.Schema{Format: format, Text: text, RuleSet: ruleSet}
-	err := s.r.QueryRowContext(ctx, `SELECT id FROM registry_schemas WHERE format = ? AND text = ? AND rule_set = ?`, string(format), text, ruleSet).Scan(&out.ID)
-	if errors.Is(err, sql.ErrNoRows) {
-		return registry.Schema{}, registry.ErrNotFound
-	}
+// schemaColumns are the columns scanSchema reads, in order.
+const schemaColumns = `id, format, text, rule_set, metadata, fingerprint, COALESCE(guid, '')`
+
+type scanner interface{ Scan(dest ...any) error }
+
+func scanSchema(row scanner) (registry.Schema, error) {
+	var (
+		out    registry.Schema
+		format string
+	)
+	err := row.Scan(&out.ID, &format, &out.Text, &out.RuleSet, &out.Metadata, &out.Fingerprint, &out.GUID)
+	out.Format = schema.Format(format)
+	return out, err
+}
+
+// querySchemas returns the schemas a query of schemaColumns selects.
+func (s *Store) querySchemas(ctx context.Context, doing, q string, args ...any) (_ []registry.Schema, err error) {
+	rows, err := s.r.QueryContext(ctx, q, args...)
 	if err != nil {
-		return registry.Schema{}, fmt.Errorf("finding schema: %w", err)
+		return nil, fmt.Errorf("%s: %w", doing, err)
+	}
+	defer func() { err = errors.Join(err, rows.Close()) }()
+	var out []registry.Schema
+	for rows.Next() {
+		sc, err := scanSchema(rows)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", doing, err)
+		}
+		out = append(out, sc)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("%s: %w", doing, err)
 	}
 	return out, nil
+}
+
+// SchemasByFingerprint implements registry.Store.
+func (s *Store) SchemasByFingerprint(ctx context.Context, fingerprint string) ([]registry.Schema, error) {
+	return s.querySchemas(ctx, "finding schemas", `SELECT `+schemaColumns+` FROM registry_schemas WHERE fingerprint = ? ORDER BY id`, fingerprint)
+}
+
+// SchemasWithoutKeys implements registry.Store.
+func (s *Store) SchemasWithoutKeys(ctx context.Context, limit int) ([]registry.Schema, error) {
+	return s.querySchemas(ctx, "listing schemas without keys",
+		`SELECT `+schemaColumns+` FROM registry_schemas WHERE fingerprint = '' OR guid IS NULL ORDER BY id LIMIT ?`, limit)
+}
+
+// SetSchemaKeys implements registry.Store.
+func (s *Store) SetSchemaKeys(ctx context.Context, id int, fingerprint, guid string) error {
+	res, err := s.w.ExecContext(ctx, `UPDATE registry_schemas SET fingerprint = ?, guid = ? WHERE id = ?`, fingerprint, guid, id)
+	if isConstraint(err) {
+		return registry.ErrConflict
+	}
+	return affected(res, err, "storing schema keys")
 }
 
 // InsertSchema implements registry.Store.
@@ -140,8 +183,9 @@ func (s *Store) InsertSchema(ctx context.Context, sc registry.Schema) (registry.
 		id = sc.ID
 	}
 	var got int64
-	err := s.w.QueryRowContext(ctx, `INSERT INTO registry_schemas (id, format, text, rule_set) VALUES (?, ?, ?, ?) RETURNING id`,
-		id, string(sc.Format), sc.Text, sc.RuleSet).Scan(&got)
+	err := s.w.QueryRowContext(ctx, `INSERT INTO registry_schemas (id, format, text, rule_set, metadata, fingerprint, guid)
+		VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+		id, string(sc.Format), sc.Text, sc.RuleSet, sc.Metadata, sc.Fingerprint, nullIfEmpty(sc.GUID)).Scan(&got)
 	if isConstraint(err) {
 		return registry.Schema{}, registry.ErrConflict
 	}
@@ -152,18 +196,34 @@ func (s *Store) InsertSchema(ctx context.Context, sc registry.Schema) (registry.
 	return sc, nil
 }
 
+func nullIfEmpty(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}
+
 // Schema implements registry.Store.
 func (s *Store) Schema(ctx context.Context, id int) (registry.Schema, error) {
-	out := registry.Schema{ID: id}
-	var format string
-	err := s.r.QueryRowContext(ctx, `SELECT format, text, rule_set FROM registry_schemas WHERE id = ?`, id).Scan(&format, &out.Text, &out.RuleSet)
+	out, err := scanSchema(s.r.QueryRowContext(ctx, `SELECT `+schemaColumns+` FROM registry_schemas WHERE id = ?`, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return registry.Schema{}, registry.ErrNotFound
 	}
 	if err != nil {
 		return registry.Schema{}, fmt.Errorf("reading schema %d: %w", id, err)
 	}
-	out.Format = schema.Format(format)
+	return out, nil
+}
+
+// SchemaByGUID implements registry.Store.
+func (s *Store) SchemaByGUID(ctx context.Context, guid string) (registry.Schema, error) {
+	out, err := scanSchema(s.r.QueryRowContext(ctx, `SELECT `+schemaColumns+` FROM registry_schemas WHERE guid = ?`, guid))
+	if errors.Is(err, sql.ErrNoRows) {
+		return registry.Schema{}, registry.ErrNotFound
+	}
+	if err != nil {
+		return registry.Schema{}, fmt.Errorf("reading schema %s: %w", guid, err)
+	}
 	return out, nil
 }
 

@@ -4,6 +4,8 @@ import (
 	"strings"
 	"testing"
 
+	twmbavro "github.com/twmb/avro"
+
 	"github.com/dataquarantine/dataquarantine/internal/record"
 	"github.com/dataquarantine/dataquarantine/internal/schema/avro"
 )
@@ -57,5 +59,33 @@ func FuzzAvroCheck(f *testing.F) {
 		check(t, "resolved", decoded, got, record.DecodeError)
 		decoded, got = j.Check(payload, nil)
 		check(t, "json", decoded, got, record.ParseError, record.TypeMismatch, record.MissingField, record.EnumViolation)
+	})
+}
+
+// FuzzNormal feeds arbitrary schema texts to Normal: never a panic; a
+// normal form parses, is its own normal form, and is the same schema (one
+// Parsing Canonical Form).
+func FuzzNormal(f *testing.F) {
+	f.Add(userEventV1)
+	f.Add(userEventV2)
+	f.Add(`{"type":"record","name":"a.R","fields":[{"name":"x","type":{"type":"fixed","name":"F","size":2},"default":"\u0000\u00ff"},{"name":"y","type":"a.F"}]}`)
+	f.Add(`["null",{"type":"map","values":{"type":"double","x":1.5}}]`)
+	f.Fuzz(func(t *testing.T, src string) {
+		n, err := avro.Normal([]byte(src))
+		if err != nil {
+			return
+		}
+		again, err := avro.Normal([]byte(n))
+		if err != nil || again != n {
+			t.Fatalf("Normal(Normal(%q)) = %q, %v; want %q", src, again, err, n)
+		}
+		a, err1 := twmbavro.Parse(src)
+		b, err2 := twmbavro.Parse(n)
+		if err1 != nil || err2 != nil {
+			t.Fatalf("parsing %q and its normal form %q: %v, %v", src, n, err1, err2)
+		}
+		if string(a.Canonical()) != string(b.Canonical()) {
+			t.Fatalf("normal form %q of %q is another schema: %s vs %s", n, src, b.Canonical(), a.Canonical())
+		}
 	})
 }

@@ -1,6 +1,7 @@
 package protobuf_test
 
 import (
+	"context"
 	"testing"
 	"time"
 
@@ -22,14 +23,14 @@ type registry struct{ v *schema.Version }
 
 func (r registry) Resolve(string) (*schema.Version, error) { return r.v, nil }
 func (registry) Wire(string) bool                          { return true }
-func (r registry) ResolveID(topic string, id int) (*schema.Version, error) {
+func (r registry) ResolveID(_ context.Context, topic string, id int) (*schema.Version, error) {
 	if id != 7 {
 		return nil, &schema.NotFoundError{Topic: topic, Detail: "no schema id 7"}
 	}
 	return r.v, nil
 }
 
-func (registry) ResolveGUID(topic, guid string) (*schema.Version, error) {
+func (registry) ResolveGUID(_ context.Context, topic, guid string) (*schema.Version, error) {
 	return nil, &schema.NotFoundError{Topic: topic, Detail: "no schema GUID " + guid}
 }
 

@@ -1,6 +1,7 @@
 package protobuf_test
 
 import (
+	"encoding/base64"
 	"strings"
 	"testing"
 
@@ -93,6 +94,34 @@ func FuzzProtobufParse(f *testing.F) {
 			t.Fatal("compiled without a default message")
 		case err == nil:
 			_, _ = v.Check([]byte{0x0a, 0x01, 'x'}, nil)
+		}
+	})
+}
+
+// FuzzSource feeds arbitrary schema sources (.proto text, base64
+// descriptors, mutations of both) to Source: never a panic; what it accepts
+// compiles, has a normal form, and gives the same text when read again.
+func FuzzSource(f *testing.F) {
+	f.Add(orderProto)
+	ser, err := protobuf.Serialized(orderProto)
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(base64.StdEncoding.EncodeToString(ser))
+	f.Add(base64.StdEncoding.EncodeToString(ser[:len(ser)/2]))
+	f.Add(`syntax = "proto2"; message M { required string a = 1; }`)
+	f.Add("CP8=")
+	f.Fuzz(func(t *testing.T, src string) {
+		text, err := protobuf.Source(src)
+		if err != nil {
+			return
+		}
+		if _, err := protobuf.Normal(text); err != nil {
+			t.Fatalf("Source accepted %q but its text %q has no normal form: %v", src, text, err)
+		}
+		again, err := protobuf.Source(text)
+		if err != nil || again != text {
+			t.Fatalf("Source(Source(x)) = %q, %v; want %q", again, err, text)
 		}
 	})
 }
