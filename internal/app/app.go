@@ -331,6 +331,7 @@ func (a *App) newAuth() (*auth.Middleware, error) {
 		Tokens:        tokens,
 		LoginPage:     login,
 		PublicMetrics: a.cfg.HTTP.Auth.PublicMetrics,
+		AllowedHosts:  a.cfg.HTTP.AllowedHosts,
 		Audit:         a.audit,
 		Logger:        a.log.With("component", "auth"),
 	})

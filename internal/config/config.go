@@ -301,6 +301,14 @@ type HTTP struct {
 	// Pprof serves Go's runtime profiles (net/http/pprof) under
 	// /debug/pprof/, to admins only when auth is on. Default false.
 	Pprof bool `yaml:"pprof"`
+	// AllowedHosts are the host names, besides localhost and loopback
+	// addresses, that requests may name in their Host header, with any
+	// port: a name, an IP address, ".example.com" (the domain and its
+	// subdomains), a CIDR prefix, or "*" (any; only with auth on). With
+	// auth off, a request under any other name is refused (DNS
+	// rebinding); with auth on, the check applies only when the list is
+	// set. /healthz and /readyz answer under any name. Default none.
+	AllowedHosts []string `yaml:"allowed_hosts"`
 }
 
 // Auth configures the HTTP server's API tokens. With no tokens, auth is off

@@ -48,6 +48,12 @@ type Options struct {
 	Logger *slog.Logger
 	// Now is the clock. Default time.Now.
 	Now func() time.Time
+	// AllowedHosts are the names, besides loopback ones, that requests may
+	// carry in their Host header (host.go): names, IP addresses,
+	// ".example.com" for a domain and its subdomains, CIDR prefixes, "*"
+	// for any. Default none: with auth off only loopback names are
+	// answered; with auth on every Host is.
+	AllowedHosts []string
 }
 
 // Middleware authenticates and authorizes every request to the handler it
@@ -61,6 +67,7 @@ type Middleware struct {
 	log           *slog.Logger
 	now           func() time.Time
 	limit         failureLimiter
+	hosts         hostPolicy
 }
 
 // New returns a Middleware.
@@ -88,6 +95,10 @@ func New(opts Options) (*Middleware, error) {
 		}
 		seen[t.Name] = true
 	}
+	var err error
+	if m.hosts, err = newHostPolicy(opts.AllowedHosts, m.Enabled()); err != nil {
+		return nil, err
+	}
 	if m.loginPage == nil {
 		m.loginPage = http.HandlerFunc(fallbackLoginPage)
 	}
@@ -106,10 +117,15 @@ func New(opts Options) (*Middleware, error) {
 // Enabled reports whether tokens are required.
 func (m *Middleware) Enabled() bool { return len(m.tokens) > 0 }
 
-// Wrap returns next behind authentication, authorization, the CSRF rule and
-// auditing; it also serves GET and POST /login and POST /logout.
+// Wrap returns next behind the Host check (host.go), authentication,
+// authorization, the CSRF rule and auditing; it also serves GET and POST
+// /login and POST /logout.
 func (m *Middleware) Wrap(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !hostExempt(r.URL.Path) && !m.hosts.allows(r.Host) {
+			refuseHost(w, r)
+			return
+		}
 		switch r.URL.Path {
 		case loginPath:
 			m.serveLogin(w, r)

@@ -1,0 +1,63 @@
+package config
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+// TestValidateSecurityKeys covers the keys that close a door to hostile
+// peers: http.allowed_hosts (DNS rebinding).
+func TestValidateSecurityKeys(t *testing.T) {
+	t.Parallel()
+	withToken := func(c *Config) {
+		c.HTTP.Auth.Tokens = []Token{{Name: "admin", Role: RoleAdmin, Token: "0123456789abcdef"}}
+	}
+	tests := []struct {
+		name    string
+		change  func(*Config)
+		wantErr string
+	}{
+		{"allowed hosts of every form", func(c *Config) {
+			c.HTTP.AllowedHosts = []string{"gateway.internal", ".corp.example", "10.0.0.0/8", "192.0.2.7", "::1", "[2001:db8::1]", "dq_gw.local."}
+		}, ""},
+		{
+			"allowed host with a port", func(c *Config) { c.HTTP.AllowedHosts = []string{"gateway.internal:8080"} },
+			`http.allowed_hosts[0]: "gateway.internal:8080" is not a host name, IP address, .domain, CIDR prefix or *; ` +
+				`give names without a scheme or port (gateway.example.com, not http://gateway.example.com:8080): every port is allowed`,
+		},
+		{
+			"allowed host with a scheme", func(c *Config) { c.HTTP.AllowedHosts = []string{"https://gateway.internal"} },
+			`http.allowed_hosts[0]: "https://gateway.internal" is not a host name, IP address, .domain, CIDR prefix or *; ` +
+				`give names without a scheme or port (gateway.example.com, not http://gateway.example.com:8080): every port is allowed`,
+		},
+		{
+			"allowed host empty", func(c *Config) { c.HTTP.AllowedHosts = []string{""} },
+			`http.allowed_hosts[0]: "" is not a host name, IP address, .domain, CIDR prefix or *; ` +
+				`give names without a scheme or port (gateway.example.com, not http://gateway.example.com:8080): every port is allowed`,
+		},
+		{
+			"bad CIDR", func(c *Config) { c.HTTP.AllowedHosts = []string{"10.0.0.0/33"} },
+			`http.allowed_hosts[0]: "10.0.0.0/33" is not a CIDR prefix such as 10.0.0.0/8`,
+		},
+		{
+			"any host with auth off", func(c *Config) { c.HTTP.AllowedHosts = []string{"*"} },
+			`http.allowed_hosts[0]: "*" answers requests under any host name, which with auth off (no http.auth.tokens) lets any web page ` +
+				`drive the gateway through DNS rebinding: list the names clients use, or configure API tokens`,
+		},
+		{"any host with auth on", func(c *Config) { withToken(c); c.HTTP.AllowedHosts = []string{"*"} }, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			c := Default()
+			tt.change(&c)
+			err := c.Validate()
+			if tt.wantErr == "" {
+				require.NoError(t, err)
+				return
+			}
+			require.EqualError(t, err, tt.wantErr)
+		})
+	}
+}
