@@ -298,7 +298,7 @@ func (a *App) listenHTTP(reg *prometheus.Registry) error {
 		mountPprof(root)
 	}
 	root.Handle("/", ui)
-	guard, err := a.newAuth()
+	guard, err := a.newAuth(reg)
 	if err != nil {
 		return err
 	}
@@ -314,7 +314,7 @@ func (a *App) listenHTTP(reg *prometheus.Registry) error {
 
 // newAuth builds the HTTP auth middleware from http.auth, recording changes
 // in a.audit when there is one.
-func (a *App) newAuth() (*auth.Middleware, error) {
+func (a *App) newAuth(reg prometheus.Registerer) (*auth.Middleware, error) {
 	tokens := make([]auth.Token, len(a.cfg.HTTP.Auth.Tokens))
 	for i, t := range a.cfg.HTTP.Auth.Tokens {
 		secret, err := a.cfg.TokenValue(i)
@@ -332,6 +332,7 @@ func (a *App) newAuth() (*auth.Middleware, error) {
 		LoginPage:     login,
 		PublicMetrics: a.cfg.HTTP.Auth.PublicMetrics,
 		AllowedHosts:  a.cfg.HTTP.AllowedHosts,
+		Registerer:    reg,
 		Audit:         a.audit,
 		Logger:        a.log.With("component", "auth"),
 	})

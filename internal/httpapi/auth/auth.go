@@ -12,6 +12,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/dataquarantine/dataquarantine/internal/audit"
 	"github.com/dataquarantine/dataquarantine/internal/httpapi"
 )
@@ -43,7 +45,8 @@ type Options struct {
 	LoginPage http.Handler
 	// SessionTTL is how long a browser session lasts. Default 12h.
 	SessionTTL time.Duration
-	// Logger logs refused logins (never a token) and audit failures.
+	// Logger logs failed authentications and lockouts (never a token) and
+	// audit failures.
 	// Default slog.Default().
 	Logger *slog.Logger
 	// Now is the clock. Default time.Now.
@@ -54,6 +57,8 @@ type Options struct {
 	// for any. Default none: with auth off only loopback names are
 	// answered; with auth on every Host is.
 	AllowedHosts []string
+	// Registerer receives auth_failures_total. Default none: not exported.
+	Registerer prometheus.Registerer
 }
 
 // Middleware authenticates and authorizes every request to the handler it
@@ -68,6 +73,7 @@ type Middleware struct {
 	now           func() time.Time
 	limit         failureLimiter
 	hosts         hostPolicy
+	failures      *prometheus.CounterVec // by reason; nil when not exported
 }
 
 // New returns a Middleware.
@@ -98,6 +104,18 @@ func New(opts Options) (*Middleware, error) {
 	var err error
 	if m.hosts, err = newHostPolicy(opts.AllowedHosts, m.Enabled()); err != nil {
 		return nil, err
+	}
+	if opts.Registerer != nil {
+		m.failures = prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "auth_failures_total",
+			Help: "Failed or refused authentications, by reason: invalid_token (a wrong bearer token), invalid_login (a wrong token in the login form), locked_out (refused: too many failures from the client), table_full (refused: a flood of failing clients).",
+		}, []string{"reason"})
+		for _, r := range []string{reasonInvalidToken, reasonInvalidLogin, reasonLockedOut, reasonTableFull} {
+			m.failures.WithLabelValues(r)
+		}
+		if err := opts.Registerer.Register(m.failures); err != nil {
+			return nil, fmt.Errorf("auth: registering auth_failures_total: %w", err)
+		}
 	}
 	if m.loginPage == nil {
 		m.loginPage = http.HandlerFunc(fallbackLoginPage)
@@ -143,14 +161,13 @@ func (m *Middleware) Wrap(next http.Handler) http.Handler {
 			next.ServeHTTP(w, r.WithContext(httpapi.WithPrincipal(r.Context(), p)))
 			return
 		case how == viaBearer || err != nil:
-			// A refused address learns nothing more, right token or not.
-			addr := clientAddr(r)
-			if d := m.limit.retryAfter(addr, m.now()); d > 0 {
-				tooMany(w, d)
+			// A refused client learns nothing more, right token or not.
+			key := limitKey(r)
+			if m.refuse(w, key) {
 				return
 			}
 			if err != nil {
-				m.limit.failed(addr, m.now())
+				m.authFailed(r, key, reasonInvalidToken)
 				m.unauthorized(w, "the bearer token is not valid")
 				return
 			}
@@ -195,6 +212,52 @@ func (m *Middleware) Wrap(next http.Handler) http.Handler {
 			m.record(r, sw.status)
 		}
 	})
+}
+
+// Reasons of auth_failures_total, besides the limiter's refusals.
+const (
+	reasonInvalidToken = "invalid_token" // a wrong bearer token
+	reasonInvalidLogin = "invalid_login" // a wrong token in the login form
+)
+
+// refuse answers 429 when the limiter refuses the client key, and reports
+// whether it did. Refusals are counted, not logged: a refused client may
+// send as many requests as it likes, and the lockout was logged once.
+func (m *Middleware) refuse(w http.ResponseWriter, key string) bool {
+	d, why := m.limit.refused(key, m.now())
+	if d <= 0 {
+		return false
+	}
+	m.count(why)
+	tooMany(w, d)
+	return true
+}
+
+// authFailed counts, logs and limits a failed authentication of r (never
+// its token), and logs the lockout it causes.
+func (m *Middleware) authFailed(r *http.Request, key, reason string) {
+	m.count(reason)
+	msg := "bearer token refused"
+	if reason == reasonInvalidLogin {
+		msg = "login refused: unknown token"
+	}
+	m.log.WarnContext(r.Context(), msg, "remote", r.RemoteAddr, "method", r.Method, "path", r.URL.Path)
+	lockedOut, filled := m.limit.failed(key, m.now())
+	if lockedOut {
+		m.log.WarnContext(r.Context(), "client locked out after too many failed authentications",
+			"remote", r.RemoteAddr, "client", key, "failures", maxFailures, "within", failureWindow)
+	}
+	if filled {
+		m.log.WarnContext(r.Context(), "too many clients failing to authenticate: until the oldest of their windows ends, "+
+			"clients with no failure behind them are refused too (bearer tokens and the login form; sessions still work)",
+			"clients", m.limit.bound(), "within", failureWindow)
+	}
+}
+
+func (m *Middleware) count(reason string) {
+	if m.failures != nil {
+		m.failures.WithLabelValues(reason).Inc()
+	}
 }
 
 // How a request was authenticated.
