@@ -215,8 +215,10 @@ func (a *App) startKafka(ctx context.Context) error {
 	a.brokers = a.cfg.Kafka.Brokers
 	if len(a.brokers) == 0 {
 		emb, err := kafka.StartEmbedded(kafka.EmbeddedOptions{
-			Listen:  a.cfg.Kafka.Embedded.Listen,
-			DataDir: filepath.Join(a.cfg.DataDir, "kafka"),
+			Listen:      a.cfg.Kafka.Embedded.Listen,
+			DataDir:     filepath.Join(a.cfg.DataDir, "kafka"),
+			AllowRemote: a.cfg.Kafka.Embedded.AllowRemote,
+			Logger:      a.log,
 		})
 		if err != nil {
 			return err

@@ -89,8 +89,14 @@ type Kafka struct {
 // Embedded configures the in-process Kafka-protocol broker.
 type Embedded struct {
 	// Listen is the address the embedded broker listens on.
-	// Default "127.0.0.1:9092".
+	// Default "127.0.0.1:9092". Any other address than a loopback one
+	// requires AllowRemote (see Validate).
 	Listen string `yaml:"listen"`
+	// AllowRemote accepts a Listen address other machines can reach. The
+	// embedded broker has no authentication: anyone who reaches it can
+	// read every topic and write to any, the clean topic included; the
+	// gateway logs a warning at start. Default false.
+	AllowRemote bool `yaml:"allow_remote"`
 }
 
 // Topics names the gateway's topics.

@@ -7,7 +7,8 @@ import (
 )
 
 // TestValidateSecurityKeys covers the keys that close a door to hostile
-// peers: http.allowed_hosts (DNS rebinding).
+// peers: http.allowed_hosts (DNS rebinding), kafka.embedded.allow_remote
+// (an unauthenticated broker on the network).
 func TestValidateSecurityKeys(t *testing.T) {
 	t.Parallel()
 	withToken := func(c *Config) {
@@ -46,6 +47,20 @@ func TestValidateSecurityKeys(t *testing.T) {
 				`drive the gateway through DNS rebinding: list the names clients use, or configure API tokens`,
 		},
 		{"any host with auth on", func(c *Config) { withToken(c); c.HTTP.AllowedHosts = []string{"*"} }, ""},
+		{"embedded broker on every interface", func(c *Config) { c.Kafka.Embedded.Listen = "0.0.0.0:9092" }, embeddedErr(`"0.0.0.0:9092"`)},
+		{"embedded broker on an empty host", func(c *Config) { c.Kafka.Embedded.Listen = ":9092" }, embeddedErr(`":9092"`)},
+		{"embedded broker on a LAN address", func(c *Config) { c.Kafka.Embedded.Listen = "192.168.1.5:9092" }, embeddedErr(`"192.168.1.5:9092"`)},
+		{"embedded broker on a host name", func(c *Config) { c.Kafka.Embedded.Listen = "kafka.internal:9092" }, embeddedErr(`"kafka.internal:9092"`)},
+		{"embedded broker on IPv6 loopback", func(c *Config) { c.Kafka.Embedded.Listen = "[::1]:9092" }, ""},
+		{"embedded broker on localhost", func(c *Config) { c.Kafka.Embedded.Listen = "localhost:0" }, ""},
+		{"embedded broker remote, allowed", func(c *Config) {
+			c.Kafka.Embedded.Listen = "0.0.0.0:9092"
+			c.Kafka.Embedded.AllowRemote = true
+		}, ""},
+		{"embedded listen unused with external brokers", func(c *Config) {
+			c.Kafka.Brokers = []string{"kafka:9092"}
+			c.Kafka.Embedded.Listen = "0.0.0.0:9092"
+		}, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -60,4 +75,11 @@ func TestValidateSecurityKeys(t *testing.T) {
 			require.EqualError(t, err, tt.wantErr)
 		})
 	}
+}
+
+func embeddedErr(addr string) string {
+	return "kafka.embedded.listen: " + addr + " is reachable from other machines, and the embedded broker has no authentication: " +
+		"anyone who can reach it could read every topic and write straight into the clean topic, bypassing validation. " +
+		"Listen on a loopback address such as 127.0.0.1:9092, use an external cluster (kafka.brokers), " +
+		"or accept the risk with kafka.embedded.allow_remote: true (DQ_KAFKA_EMBEDDED_ALLOW_REMOTE=true)"
 }

@@ -158,6 +158,13 @@ func (c *Config) validateKafka(p *problems) {
 		p.hostPort(fmt.Sprintf("kafka.brokers[%d]", i), b, false)
 	}
 	p.hostPort("kafka.embedded.listen", c.Kafka.Embedded.Listen, true)
+	if len(c.Kafka.Brokers) == 0 && !c.Kafka.Embedded.AllowRemote && !IsLoopbackListen(c.Kafka.Embedded.Listen) {
+		p.add("kafka.embedded.listen", "%s is reachable from other machines, and the embedded broker has no authentication: "+
+			"anyone who can reach it could read every topic and write straight into the clean topic, bypassing validation. "+
+			"Listen on a loopback address such as 127.0.0.1:9092, use an external cluster (kafka.brokers), "+
+			"or accept the risk with kafka.embedded.allow_remote: true (DQ_KAFKA_EMBEDDED_ALLOW_REMOTE=true)",
+			quoteValue(c.Kafka.Embedded.Listen))
+	}
 	p.nonEmpty("kafka.group_id", c.Kafka.GroupID)
 	p.nonEmpty("kafka.client_id", c.Kafka.ClientID)
 	p.between("kafka.partitions", int64(c.Kafka.Partitions), 1, maxPartitions)
