@@ -1,6 +1,8 @@
 package config
 
 import (
+	"os"
+	"path/filepath"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -82,4 +84,24 @@ func embeddedErr(addr string) string {
 		"anyone who can reach it could read every topic and write straight into the clean topic, bypassing validation. " +
 		"Listen on a loopback address such as 127.0.0.1:9092, use an external cluster (kafka.brokers), " +
 		"or accept the risk with kafka.embedded.allow_remote: true (DQ_KAFKA_EMBEDDED_ALLOW_REMOTE=true)"
+}
+
+// TestValidateRefusesCyclicSchemas: the error the docs show, under the
+// key; a file schema is named by its file key.
+func TestValidateRefusesCyclicSchemas(t *testing.T) {
+	t.Parallel()
+	c := Default()
+	c.Schemas[0].Schema = `{"$ref": "#"}`
+	require.EqualError(t, c.Validate(), `schemas[0].schema: compiling schema "user_event": invalid JSON schema: reference cycle # -($ref)-> #: `+
+		`each step applies a schema to the same value without moving into it, so validation could never end (recursion must go through properties, items or the like)`)
+
+	dir := t.TempDir()
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "s.json"), []byte(`{"not": {"$ref": "#"}}`), 0o600))
+	c = Default()
+	c.Schemas[0].Schema, c.Schemas[0].File = "", filepath.Join(dir, "s.json")
+	err := c.Validate()
+	require.ErrorContains(t, err, "schemas[0].file: compiling schema \"user_event\": invalid JSON schema: reference cycle # -(not)-> #/not -($ref)-> #: ")
+
+	c.Schemas[0].Type = SchemaTypeAvro
+	require.NoError(t, c.Validate(), "an Avro schema is compiled at start, by the schema engine, not here")
 }

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/dataquarantine/dataquarantine/internal/rules"
+	"github.com/dataquarantine/dataquarantine/internal/schema/jsonschema"
 )
 
 // Limits of the values Validate accepts.
@@ -86,7 +87,7 @@ func (p *problems) hostPort(key, addr string, listen bool) {
 // Validate checks every key and returns all problems joined (errors.Join),
 // each naming its key, e.g. "kafka.partitions: must be at least 1, got 0".
 // It reads the schema files to check they exist and hold JSON, and compiles
-// the business rules.
+// the JSON Schemas and the business rules.
 func (c *Config) Validate() error {
 	var p problems
 	p.nonEmpty("data_dir", c.DataDir)
@@ -217,10 +218,14 @@ func (c *Config) validateSchemas(p *problems) {
 		case s.File == "" && s.Schema == "":
 			p.add(key, "set one of file (a path) or schema (the document inline)")
 		case s.File != "":
-			c.validateSchemaFile(p, key+".file", s.File, isJSON)
+			if data := c.validateSchemaFile(p, key+".file", s.File, isJSON); data != nil && s.Type == SchemaTypeJSON {
+				compileJSONSchema(p, key+".file", s.Subject, data)
+			}
 		case isJSON:
 			if err := checkJSON([]byte(s.Schema)); err != nil {
 				p.add(key+".schema", "not valid JSON: %v", err)
+			} else if s.Type == SchemaTypeJSON {
+				compileJSONSchema(p, key+".schema", s.Subject, []byte(s.Schema))
 			}
 		}
 		validateRules(p, key+".rules", s.Rules)
@@ -247,7 +252,9 @@ func validateRules(p *problems, key string, specs []rules.Spec) {
 	}
 }
 
-func (c *Config) validateSchemaFile(p *problems, key, file string, isJSON bool) {
+// validateSchemaFile checks that file can be read and, when isJSON, holds
+// JSON, and returns its content when it passed.
+func (c *Config) validateSchemaFile(p *problems, key, file string, isJSON bool) []byte {
 	path := c.schemaPath(file)
 	looked := ""
 	if path != file {
@@ -262,12 +269,25 @@ func (c *Config) validateSchemaFile(p *problems, key, file string, isJSON bool) 
 	case isJSON:
 		if err := checkJSON(data); err != nil {
 			p.add(key, "%s is not valid JSON: %v", quoteValue(file), err)
+			return nil
 		}
+		return data
+	}
+	return nil
+}
+
+// compileJSONSchema compiles a JSON Schema as the gateway will, so that a
+// schema it could not use (an invalid keyword, a pattern that does not
+// compile, a reference cycle that could never finish validating a record)
+// is refused under its key instead of failing the start, or every record.
+func compileJSONSchema(p *problems, key, subject string, data []byte) {
+	if _, err := jsonschema.Compile(subject, data); err != nil {
+		p.add(key, "%v", err)
 	}
 }
 
 // checkJSON reports whether data is one JSON value, with the offset of the
-// first mistake. Compiling it as a schema is the schema package's job.
+// first mistake.
 func checkJSON(data []byte) error {
 	var v json.RawMessage
 	if err := json.Unmarshal(data, &v); err != nil {

@@ -13,6 +13,7 @@ import (
 
 	"github.com/dataquarantine/dataquarantine/internal/schema"
 	"github.com/dataquarantine/dataquarantine/internal/schema/compat"
+	"github.com/dataquarantine/dataquarantine/internal/schema/jsonschema"
 )
 
 // Latest names a subject's latest live version where a version number is
@@ -112,6 +113,13 @@ func canonical(format schema.Format, src string) (schema.Format, string, error) 
 	}
 	if err := compat.Validate(f, []byte(text)); err != nil {
 		return "", "", fmt.Errorf("%w: %w", ErrInvalidSchema, err)
+	}
+	if f == schema.FormatJSON {
+		// A schema that applies itself to the same value could never
+		// validate a record: refused here rather than failing each one.
+		if _, err := jsonschema.Compile("schema", []byte(text)); errors.Is(err, jsonschema.ErrRefCycle) {
+			return "", "", fmt.Errorf("%w: %w", ErrInvalidSchema, err)
+		}
 	}
 	return f, text, nil
 }
