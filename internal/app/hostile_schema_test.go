@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
+	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/dataquarantine/dataquarantine/internal/app"
 	"github.com/dataquarantine/dataquarantine/internal/config"
@@ -47,4 +48,18 @@ func TestCyclicConfigSchemaRefused(t *testing.T) {
 	require.ErrorContains(t, err, `schemas[0].schema: compiling schema "user_event": invalid JSON schema: reference cycle # -(then)-> #/then -($ref)-> #`)
 	_, err = app.CompileSchemas(&cfg)
 	require.ErrorContains(t, err, "reference cycle", "the engine refuses it too, should Validate be skipped")
+}
+
+// TestSchemaIDOutOfRange: a record naming schema id 0xFFFFFFFF in its wire
+// header is SCHEMA_NOT_FOUND showing the id as sent, 4294967295, and costs
+// no registry lookup.
+func TestSchemaIDOutOfRange(t *testing.T) {
+	gw := start(t, t.TempDir())
+	value := append([]byte{0, 0xff, 0xff, 0xff, 0xff}, `{"user_id":"USER000001","event_type":"view","timestamp":"2026-11-03T10:00:00Z"}`...)
+	produce(t, gw.app.KafkaAddr(), &kgo.Record{Key: []byte("k"), Value: value})
+	dlq := consumeExactly(t, gw.app.KafkaAddr(), "quarantine-dlq", 1)
+	require.Equal(t, "SCHEMA_NOT_FOUND", header(dlq[0], "dq.error.type"))
+	require.Equal(t, "schema id 4294967295 is outside the ids a schema registry assigns (1 to 2147483647): no schema has it",
+		header(dlq[0], "dq.error.message"))
+	require.Zero(t, gw.metric(`schema_id_lookups_total{result="registry"}`))
 }
