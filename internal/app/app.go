@@ -234,12 +234,13 @@ func (a *App) startKafka(ctx context.Context) error {
 		Topics:   inputs,
 		OnAssigned: func(map[string][]int32) {
 			if !a.ready.Swap(true) {
-				a.log.Info("consuming", "topics", inputs, "group", a.cfg.Kafka.GroupID)
+				a.log.Info("consuming", "topics", inputs, "group", a.cfg.Kafka.GroupID, "instance_id", a.cfg.Kafka.InstanceID)
 			}
 		},
 		MaxBufferedRecords: 4 * a.cfg.Pipeline.BatchSize,
 		SessionTimeout:     a.cfg.Kafka.SessionTimeout,
 		Logger:             a.log,
+		InstanceID:         a.cfg.Kafka.InstanceID,
 	}
 	cl, err := a.newKafkaClient(ctx, gopts)
 	if err != nil {

@@ -84,6 +84,15 @@ type Kafka struct {
 	// see each input record once, even across a crash. Default false:
 	// at-least-once.
 	ExactlyOnce bool `yaml:"exactly_once"`
+	// InstanceID makes this process a static member of the consumer group
+	// (KIP-345, group.instance.id): restarted with the same id within
+	// SessionTimeout, it takes its partitions back at once, with no
+	// rebalance and no wait for its old session to expire. Each process
+	// needs its own id, kept across its restarts (a StatefulSet pod's
+	// name); a second process with the same id fences the first. A static
+	// member does not leave the group when it stops: its partitions wait
+	// for it up to SessionTimeout. Default "": a dynamic member.
+	InstanceID string `yaml:"instance_id"`
 }
 
 // Embedded configures the in-process Kafka-protocol broker.

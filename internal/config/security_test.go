@@ -59,6 +59,11 @@ func TestValidateSecurityKeys(t *testing.T) {
 			c.Kafka.Embedded.Listen = "0.0.0.0:9092"
 			c.Kafka.Embedded.AllowRemote = true
 		}, ""},
+		{"instance id of a pod", func(c *Config) { c.Kafka.InstanceID = "dataquarantine-0" }, ""},
+		{
+			"instance id with a slash", func(c *Config) { c.Kafka.InstanceID = "ns/pod-0" },
+			`kafka.instance_id: "ns/pod-0" is not a legal group instance id: at most 249 letters, digits, '.', '_' and '-' (Kafka's rule), such as a StatefulSet pod's name`,
+		},
 		{"embedded listen unused with external brokers", func(c *Config) {
 			c.Kafka.Brokers = []string{"kafka:9092"}
 			c.Kafka.Embedded.Listen = "0.0.0.0:9092"

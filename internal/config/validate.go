@@ -175,6 +175,24 @@ func (c *Config) validateKafka(p *problems) {
 	if c.Kafka.SessionTimeout < time.Second {
 		p.add("kafka.session_timeout", "must be at least 1s, got %s", c.Kafka.SessionTimeout)
 	}
+	if id := c.Kafka.InstanceID; id != "" && !legalInstanceID(id) {
+		p.add("kafka.instance_id", "%s is not a legal group instance id: at most 249 letters, digits, '.', '_' and '-' "+
+			"(Kafka's rule), such as a StatefulSet pod's name", quoteValue(id))
+	}
+}
+
+// legalInstanceID applies the broker's rule for group.instance.id, the same
+// as for topic names.
+func legalInstanceID(id string) bool {
+	if len(id) > maxTopicNameLen || id == "." || id == ".." {
+		return false
+	}
+	for _, r := range id {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '.' || r == '_' || r == '-') {
+			return false
+		}
+	}
+	return true
 }
 
 func (c *Config) validateSchemas(p *problems) {

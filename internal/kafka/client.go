@@ -37,6 +37,9 @@ type GroupOptions struct {
 	SessionTimeout time.Duration
 	// Logger receives the client's warnings and errors. Default slog.Default().
 	Logger *slog.Logger
+	// InstanceID makes the client a static group member (KIP-345; see
+	// staticMembership). Default "": dynamic.
+	InstanceID string
 }
 
 // NewGroupClient returns a client that consumes opts.Topics in a consumer
@@ -133,6 +136,7 @@ func groupOpts(opts GroupOptions) ([]kgo.Opt, error) {
 		kgo.FetchMaxBytes(opts.FetchMaxBytes),
 		kgo.ProducerLinger(0),
 	}
+	kopts = append(kopts, staticMembership(opts.InstanceID)...)
 	if opts.OnAssigned != nil {
 		kopts = append(kopts, kgo.OnPartitionsAssigned(func(_ context.Context, _ *kgo.Client, m map[string][]int32) {
 			opts.OnAssigned(m)
