@@ -115,9 +115,11 @@ func canonical(format schema.Format, src string) (schema.Format, string, error) 
 		return "", "", fmt.Errorf("%w: %w", ErrInvalidSchema, err)
 	}
 	if f == schema.FormatJSON {
-		// A schema that applies itself to the same value could never
-		// validate a record: refused here rather than failing each one.
-		if _, err := jsonschema.Compile("schema", []byte(text)); errors.Is(err, jsonschema.ErrRefCycle) {
+		// A schema whose evaluation never ends (a reference cycle) or
+		// takes minutes (exponentially many subschemas) is refused here
+		// rather than failing or stalling on each record.
+		_, err := jsonschema.Compile("schema", []byte(text))
+		if errors.Is(err, jsonschema.ErrRefCycle) || errors.Is(err, jsonschema.ErrTooExpensive) {
 			return "", "", fmt.Errorf("%w: %w", ErrInvalidSchema, err)
 		}
 	}

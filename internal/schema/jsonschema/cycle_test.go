@@ -127,3 +127,46 @@ func TestCycleCheckDeepChain(t *testing.T) {
 	_, err := Compile("chain", []byte(b.String()))
 	require.ErrorIs(t, err, ErrRefCycle)
 }
+
+// doubling is a chain of n definitions, each applying the previous one
+// twice to the same value: 2^(n+2)-3 schemas applied per value.
+func doubling(n int) string {
+	var b strings.Builder
+	b.WriteString(`{"$defs": {"a0": {"type": "string"}`)
+	for i := 1; i <= n; i++ {
+		b.WriteString(`, "a` + strconv.Itoa(i) + `": {"allOf": [{"$ref": "#/$defs/a` + strconv.Itoa(i-1) + `"}, {"$ref": "#/$defs/a` + strconv.Itoa(i-1) + `"}]}`)
+	}
+	b.WriteString(`}, "$ref": "#/$defs/a` + strconv.Itoa(n) + `"}`)
+	return b.String()
+}
+
+// TestCompileRefusesExponentialSchemas: no cycle, but each level doubles
+// the schemas applied to one value (twenty levels: four million). Past
+// maxApplied the schema is refused, naming where.
+func TestCompileRefusesExponentialSchemas(t *testing.T) {
+	t.Parallel()
+	s, err := Compile("s", []byte(doubling(11))) // 8189 applied per value
+	require.NoError(t, err)
+	_, vs := s.Check([]byte(`1`), Limits{MaxDepth: 8}, nil)
+	require.NotEmpty(t, vs)
+
+	for _, n := range []int{12, 20, 64} {
+		_, err = Compile("s", []byte(doubling(n)))
+		require.ErrorIs(t, err, ErrTooExpensive)
+		require.ErrorIs(t, err, ErrInvalidSchema)
+		require.ErrorContains(t, err, "#/$defs/a12 applies more than 10000 schemas to each value it checks")
+	}
+
+	// Wide is fine: many distinct subschemas, each applied once.
+	var b strings.Builder
+	b.WriteString(`{"anyOf": [`)
+	for i := range 2000 {
+		if i > 0 {
+			b.WriteString(",")
+		}
+		b.WriteString(`{"const": ` + strconv.Itoa(i) + `}`)
+	}
+	b.WriteString("]}")
+	_, err = Compile("wide", []byte(b.String()))
+	require.NoError(t, err)
+}

@@ -23,3 +23,9 @@ var ErrInvalidSchema = errors.New("invalid JSON schema")
 // and in-place applicators ({"$ref": "#"}): its evaluation could never end
 // (cycle.go). It wraps ErrInvalidSchema.
 var ErrRefCycle = fmt.Errorf("%w: reference cycle", ErrInvalidSchema)
+
+// ErrTooExpensive is wrapped by the error of Compile when the schema
+// applies so many schemas to one value, through in-place applicators
+// reaching the same schemas again and again, that validating a record
+// could take minutes (cycle.go). It wraps ErrInvalidSchema.
+var ErrTooExpensive = fmt.Errorf("%w: too many schemas applied to one value", ErrInvalidSchema)

@@ -64,14 +64,14 @@ func compile(name string, src []byte, defaultDraft *jsv.Draft, loader jsv.URLLoa
 	if err != nil {
 		return nil, err
 	}
-	if err := checkCycles(name, s.sch); err != nil {
+	if err := checkBounded(name, s.sch); err != nil {
 		return nil, err
 	}
 	return s, nil
 }
 
-// compileUnchecked is compile without the check for reference cycles
-// (cycle.go): the library's compilation alone.
+// compileUnchecked is compile without the checks that validation ends in
+// bounded time (cycle.go): the library's compilation alone.
 func compileUnchecked(name string, src []byte, defaultDraft *jsv.Draft, loader jsv.URLLoader) (*Schema, error) {
 	doc, bad, ok := Decode(src, schemaLimits)
 	if !ok {
