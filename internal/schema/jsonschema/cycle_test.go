@@ -170,3 +170,35 @@ func TestCompileRefusesExponentialSchemas(t *testing.T) {
 	_, err = Compile("wide", []byte(b.String()))
 	require.NoError(t, err)
 }
+
+// FuzzCompileCycles: whatever schema document comes in, Compile does not
+// panic, and a schema it accepts (without dynamic references, which
+// resolve only while validating) never meets a reference cycle while
+// validating: the static check finds every cycle the library would.
+func FuzzCompileCycles(f *testing.F) {
+	for _, s := range []string{
+		`{"$ref": "#"}`, `{"anyOf": [{"type": "string"}, {"$ref": "#"}]}`,
+		`{"if": {"type": "object"}, "then": {"$ref": "#"}}`,
+		`{"properties": {"a": {"$ref": "#"}}}`, `{"items": {"$ref": "#/$defs/x"}, "$defs": {"x": {"allOf": [{"$ref": "#"}]}}}`,
+		`{"$defs": {"a": {"not": {"$ref": "#/$defs/b"}}, "b": {"oneOf": [{"$ref": "#/$defs/a"}]}}, "$ref": "#/$defs/a"}`,
+		`{"$schema": "http://json-schema.org/draft-07/schema#", "dependencies": {"a": {"$ref": "#"}}}`,
+		doubling(3),
+	} {
+		f.Add([]byte(s))
+	}
+	values := []string{`null`, `true`, `1`, `1.5`, `"x"`, `[]`, `[1, "x", {}]`, `{}`, `{"a": 1, "b": {"a": []}}`}
+	f.Fuzz(func(t *testing.T, src []byte) {
+		s, err := Compile("fuzz", src)
+		if err != nil || strings.Contains(string(src), "ynamicRef") || strings.Contains(string(src), "ecursiveRef") {
+			return
+		}
+		for _, v := range values {
+			_, vs := s.Check([]byte(v), Limits{MaxDepth: 16}, nil)
+			for _, viol := range vs {
+				if strings.Contains(viol.Message, "reference cycle") {
+					t.Fatalf("schema %s accepted, but validating %s met a cycle: %s", src, v, viol.Message)
+				}
+			}
+		}
+	})
+}
