@@ -8,6 +8,8 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
+	"strings"
 	"testing"
 	"time"
 
@@ -158,4 +160,34 @@ func TestAllowedHostsRefusedPatterns(t *testing.T) {
 	require.ErrorContains(t, err, "DNS rebinding", `"*" with auth off`)
 	_, err = auth.New(auth.Options{AllowedHosts: []string{"10.0.0.0/33"}})
 	require.ErrorContains(t, err, "CIDR")
+}
+
+// FuzzHostCheck: with auth off and no allowed hosts, whatever the Host
+// header, the gateway answers only when it names localhost or a loopback
+// address.
+func FuzzHostCheck(f *testing.F) {
+	for _, h := range []string{"127.0.0.1:8080", "localhost", "[::1]:1", "attacker.example", "localhost.evil", "127.0.0.1.evil", "[::ffff:127.0.0.1]", "0.0.0.0", "", "LOCALHOST.:80"} {
+		f.Add(h)
+	}
+	m, err := auth.New(auth.Options{Logger: slog.New(slog.DiscardHandler)})
+	require.NoError(f, err)
+	h := m.Wrap(echo)
+	f.Fuzz(func(t *testing.T, host string) {
+		r := httptest.NewRequest(http.MethodGet, "/api/v1/stats", http.NoBody)
+		r.Host = host
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, r)
+		if w.Code != http.StatusOK {
+			return
+		}
+		name := host
+		if n, _, err := net.SplitHostPort(host); err == nil {
+			name = n
+		}
+		name = strings.TrimSuffix(strings.ToLower(strings.Trim(name, "[]")), ".")
+		a, err := netip.ParseAddr(name)
+		if name != "localhost" && (err != nil || !a.IsLoopback()) {
+			t.Fatalf("answered Host %q", host)
+		}
+	})
 }
