@@ -234,7 +234,10 @@ func (a *App) startKafka(ctx context.Context) error {
 		Topics:   inputs,
 		OnAssigned: func(map[string][]int32) {
 			if !a.ready.Swap(true) {
-				a.log.Info("consuming", "topics", inputs, "group", a.cfg.Kafka.GroupID, "instance_id", a.cfg.Kafka.InstanceID)
+				a.log.Info("consuming", "topics", inputs, "group", a.cfg.Kafka.GroupID)
+				if id := a.cfg.Kafka.InstanceID; id != "" {
+					a.log.Info("static group member: a restart with this id takes its partitions back at once", "instance_id", id)
+				}
 			}
 		},
 		MaxBufferedRecords: 4 * a.cfg.Pipeline.BatchSize,

@@ -185,9 +185,15 @@ func (m *Middleware) Wrap(next http.Handler) http.Handler {
 			// Without auth, a page elsewhere could still drive a browser
 			// to a loopback gateway: refuse what a browser marks as
 			// cross-site.
-			if (how == viaCookie && !sameOrigin(r)) || (how == viaNone && crossSite(r)) {
+			switch {
+			case how == viaCookie && !sameOrigin(r):
 				writeError(w, http.StatusForbidden, "csrf",
 					"cross-site request refused: changes made with a session cookie must come from the gateway's own pages")
+				return
+			case how == viaNone && crossSite(r):
+				writeError(w, http.StatusForbidden, "csrf",
+					"cross-site request refused: a web page of another site may not change anything here; "+
+						"changes come from the gateway's own pages, or from clients that are not browsers (curl, the CLI)")
 				return
 			}
 		}
