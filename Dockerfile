@@ -24,9 +24,13 @@ USER 65532:65532
 WORKDIR /home/nonroot
 # In a container the listeners must accept connections from outside it, so
 # the gateway refuses to start until API tokens are configured
-# (DQ_HTTP_AUTH_TOKENS; docs/operations.md, "Securing the gateway").
+# (DQ_HTTP_AUTH_TOKENS; docs/operations.md, "Securing the gateway"). The
+# embedded broker (used when DQ_KAFKA_BROKERS is empty) has no
+# authentication: publish its port only where you trust every client
+# (the gateway warns at start); with DQ_KAFKA_BROKERS it is not started.
 ENV DQ_DATA_DIR=/home/nonroot/data \
     DQ_HTTP_LISTEN=0.0.0.0:8080 \
-    DQ_KAFKA_EMBEDDED_LISTEN=0.0.0.0:9092
+    DQ_KAFKA_EMBEDDED_LISTEN=0.0.0.0:9092 \
+    DQ_KAFKA_EMBEDDED_ALLOW_REMOTE=true
 EXPOSE 8080 9092
 ENTRYPOINT ["/usr/local/bin/dataquarantine", "serve"]

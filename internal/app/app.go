@@ -226,8 +226,10 @@ func (a *App) startKafka(ctx context.Context) error {
 	a.brokers = a.cfg.Kafka.Brokers
 	if len(a.brokers) == 0 {
 		emb, err := kafka.StartEmbedded(kafka.EmbeddedOptions{
-			Listen:  a.cfg.Kafka.Embedded.Listen,
-			DataDir: filepath.Join(a.cfg.DataDir, "kafka"),
+			Listen:      a.cfg.Kafka.Embedded.Listen,
+			DataDir:     filepath.Join(a.cfg.DataDir, "kafka"),
+			AllowRemote: a.cfg.Kafka.Embedded.AllowRemote,
+			Logger:      a.log,
 		})
 		if err != nil {
 			return err
@@ -245,6 +247,9 @@ func (a *App) startKafka(ctx context.Context) error {
 		OnAssigned: func(map[string][]int32) {
 			if !a.ready.Swap(true) {
 				a.log.Info("consuming", "topics", inputs, "group", a.cfg.Kafka.GroupID)
+				if id := a.cfg.Kafka.InstanceID; id != "" {
+					a.log.Info("static group member: a restart with this id takes its partitions back at once", "instance_id", id)
+				}
 			}
 		},
 		MaxBufferedRecords: 4 * a.cfg.Pipeline.BatchSize,
@@ -252,6 +257,7 @@ func (a *App) startKafka(ctx context.Context) error {
 		Limits:             a.limits,
 		Compression:        a.cfg.Kafka.Compression,
 		Logger:             a.log,
+		InstanceID:         a.cfg.Kafka.InstanceID,
 	}
 	cl, err := a.newKafkaClient(ctx, gopts)
 	if err != nil {
@@ -323,7 +329,7 @@ func (a *App) listenHTTP(reg *prometheus.Registry) error {
 		mountPprof(root)
 	}
 	root.Handle("/", ui)
-	guard, err := a.newAuth()
+	guard, err := a.newAuth(reg)
 	if err != nil {
 		return err
 	}
@@ -339,7 +345,7 @@ func (a *App) listenHTTP(reg *prometheus.Registry) error {
 
 // newAuth builds the HTTP auth middleware from http.auth, recording changes
 // in a.audit when there is one.
-func (a *App) newAuth() (*auth.Middleware, error) {
+func (a *App) newAuth(reg prometheus.Registerer) (*auth.Middleware, error) {
 	tokens := make([]auth.Token, len(a.cfg.HTTP.Auth.Tokens))
 	for i, t := range a.cfg.HTTP.Auth.Tokens {
 		secret, err := a.cfg.TokenValue(i)
@@ -356,6 +362,8 @@ func (a *App) newAuth() (*auth.Middleware, error) {
 		Tokens:        tokens,
 		LoginPage:     login,
 		PublicMetrics: a.cfg.HTTP.Auth.PublicMetrics,
+		AllowedHosts:  a.cfg.HTTP.AllowedHosts,
+		Registerer:    reg,
 		Audit:         a.audit,
 		Logger:        a.log.With("component", "auth"),
 	})

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"slices"
@@ -113,6 +114,7 @@ func (c *Config) validateAuth(p *problems) {
 			valueKeys = append(valueKeys, key)
 		}
 	}
+	c.validateAllowedHosts(p)
 	if len(c.HTTP.Auth.Tokens) == 0 && !IsLoopbackListen(c.HTTP.Listen) {
 		p.add("http.listen", "%s is reachable from other machines, and http.auth.tokens is empty (auth off): "+
 			"anyone who can reach it could read quarantined data and change schemas. Configure at least one API token "+
@@ -120,6 +122,47 @@ func (c *Config) validateAuth(p *problems) {
 			"see docs/operations.md, \"Securing the gateway\"), or listen on a loopback address such as 127.0.0.1:8080",
 			quoteValue(c.HTTP.Listen))
 	}
+}
+
+// validateAllowedHosts checks the shape of http.allowed_hosts entries; the
+// HTTP server's auth middleware matches them (internal/httpapi/auth).
+func (c *Config) validateAllowedHosts(p *problems) {
+	for i, h := range c.HTTP.AllowedHosts {
+		key := fmt.Sprintf("http.allowed_hosts[%d]", i)
+		s := strings.TrimSpace(h)
+		switch {
+		case s == "*":
+			if !c.AuthEnabled() {
+				p.add(key, "\"*\" answers requests under any host name, which with auth off (no http.auth.tokens) lets any web page "+
+					"drive the gateway through DNS rebinding: list the names clients use, or configure API tokens")
+			}
+		case strings.Contains(s, "/") && !strings.Contains(s, "://"):
+			if _, err := netip.ParsePrefix(s); err != nil {
+				p.add(key, "%s is not a CIDR prefix such as 10.0.0.0/8", quoteValue(h))
+			}
+		case allowedHostName(strings.TrimPrefix(s, ".")):
+		default:
+			p.add(key, "%s is not a host name, IP address, .domain, CIDR prefix or *; give names without a scheme or port "+
+				"(gateway.example.com, not http://gateway.example.com:8080): every port is allowed", quoteValue(h))
+		}
+	}
+}
+
+// allowedHostName reports whether s is an IP address or a DNS name, without
+// a port.
+func allowedHostName(s string) bool {
+	if _, err := netip.ParseAddr(strings.Trim(s, "[]")); err == nil {
+		return true
+	}
+	if s == "" || len(s) > 253 {
+		return false
+	}
+	for _, r := range strings.ToLower(strings.TrimSuffix(s, ".")) {
+		if !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '-' || r == '_' || r == '.') {
+			return false
+		}
+	}
+	return true
 }
 
 // IsLoopbackListen reports whether a listen address accepts connections

@@ -91,13 +91,28 @@ type Kafka struct {
 	// every Kafka client reads it (kafkajs reads only gzip without a
 	// codec plugin); lz4 or zstd save network and disk for a CPU cost.
 	Compression string `yaml:"compression"`
+	// InstanceID makes this process a static member of the consumer group
+	// (KIP-345, group.instance.id): restarted with the same id within
+	// SessionTimeout, it takes its partitions back at once, with no
+	// rebalance and no wait for its old session to expire. Each process
+	// needs its own id, kept across its restarts (a StatefulSet pod's
+	// name); a second process with the same id fences the first. A static
+	// member does not leave the group when it stops: its partitions wait
+	// for it up to SessionTimeout. Default "": a dynamic member.
+	InstanceID string `yaml:"instance_id"`
 }
 
 // Embedded configures the in-process Kafka-protocol broker.
 type Embedded struct {
 	// Listen is the address the embedded broker listens on.
-	// Default "127.0.0.1:9092".
+	// Default "127.0.0.1:9092". Any other address than a loopback one
+	// requires AllowRemote (see Validate).
 	Listen string `yaml:"listen"`
+	// AllowRemote accepts a Listen address other machines can reach. The
+	// embedded broker has no authentication: anyone who reaches it can
+	// read every topic and write to any, the clean topic included; the
+	// gateway logs a warning at start. Default false.
+	AllowRemote bool `yaml:"allow_remote"`
 }
 
 // Topics names the gateway's topics.
@@ -319,6 +334,14 @@ type HTTP struct {
 	// Pprof serves Go's runtime profiles (net/http/pprof) under
 	// /debug/pprof/, to admins only when auth is on. Default false.
 	Pprof bool `yaml:"pprof"`
+	// AllowedHosts are the host names, besides localhost and loopback
+	// addresses, that requests may name in their Host header, with any
+	// port: a name, an IP address, ".example.com" (the domain and its
+	// subdomains), a CIDR prefix, or "*" (any; only with auth on). With
+	// auth off, a request under any other name is refused (DNS
+	// rebinding); with auth on, the check applies only when the list is
+	// set. /healthz and /readyz answer under any name. Default none.
+	AllowedHosts []string `yaml:"allowed_hosts"`
 }
 
 // Auth configures the HTTP server's API tokens. With no tokens, auth is off

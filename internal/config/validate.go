@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/dataquarantine/dataquarantine/internal/rules"
+	"github.com/dataquarantine/dataquarantine/internal/schema/jsonschema"
 )
 
 // Limits of the values Validate accepts.
@@ -86,7 +87,7 @@ func (p *problems) hostPort(key, addr string, listen bool) {
 // Validate checks every key and returns all problems joined (errors.Join),
 // each naming its key, e.g. "kafka.partitions: must be at least 1, got 0".
 // It reads the schema files to check they exist and hold JSON, and compiles
-// the business rules.
+// the JSON Schemas and the business rules.
 func (c *Config) Validate() error {
 	var p problems
 	p.nonEmpty("data_dir", c.DataDir)
@@ -171,6 +172,13 @@ func (c *Config) validateKafka(p *problems) {
 		p.hostPort(fmt.Sprintf("kafka.brokers[%d]", i), b, false)
 	}
 	p.hostPort("kafka.embedded.listen", c.Kafka.Embedded.Listen, true)
+	if len(c.Kafka.Brokers) == 0 && !c.Kafka.Embedded.AllowRemote && !IsLoopbackListen(c.Kafka.Embedded.Listen) {
+		p.add("kafka.embedded.listen", "%s is reachable from other machines, and the embedded broker has no authentication: "+
+			"anyone who can reach it could read every topic and write straight into the clean topic, bypassing validation. "+
+			"Listen on a loopback address such as 127.0.0.1:9092, use an external cluster (kafka.brokers), "+
+			"or accept the risk with kafka.embedded.allow_remote: true (DQ_KAFKA_EMBEDDED_ALLOW_REMOTE=true)",
+			quoteValue(c.Kafka.Embedded.Listen))
+	}
 	p.nonEmpty("kafka.group_id", c.Kafka.GroupID)
 	p.nonEmpty("kafka.client_id", c.Kafka.ClientID)
 	p.between("kafka.partitions", int64(c.Kafka.Partitions), 1, maxPartitions)
@@ -181,6 +189,24 @@ func (c *Config) validateKafka(p *problems) {
 		p.add("kafka.session_timeout", "must be at least 1s, got %s", c.Kafka.SessionTimeout)
 	}
 	p.oneOf("kafka.compression", c.Kafka.Compression, "none", "gzip", "snappy", "lz4", "zstd")
+	if id := c.Kafka.InstanceID; id != "" && !legalInstanceID(id) {
+		p.add("kafka.instance_id", "%s is not a legal group instance id: at most 249 letters, digits, '.', '_' and '-' "+
+			"(Kafka's rule), such as a StatefulSet pod's name", quoteValue(id))
+	}
+}
+
+// legalInstanceID applies the broker's rule for group.instance.id, the same
+// as for topic names.
+func legalInstanceID(id string) bool {
+	if len(id) > maxTopicNameLen || id == "." || id == ".." {
+		return false
+	}
+	for _, r := range id {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '.' || r == '_' || r == '-') {
+			return false
+		}
+	}
+	return true
 }
 
 func (c *Config) validateSchemas(p *problems) {
@@ -224,10 +250,14 @@ func (c *Config) validateSchemas(p *problems) {
 		case s.File == "" && s.Schema == "":
 			p.add(key, "set one of file (a path) or schema (the document inline)")
 		case s.File != "":
-			c.validateSchemaFile(p, key+".file", s.File, isJSON)
+			if data := c.validateSchemaFile(p, key+".file", s.File, isJSON); data != nil && s.Type == SchemaTypeJSON {
+				compileJSONSchema(p, key+".file", s.Subject, data)
+			}
 		case isJSON:
 			if err := checkJSON([]byte(s.Schema)); err != nil {
 				p.add(key+".schema", "not valid JSON: %v", err)
+			} else if s.Type == SchemaTypeJSON {
+				compileJSONSchema(p, key+".schema", s.Subject, []byte(s.Schema))
 			}
 		}
 		validateRules(p, key+".rules", s.Rules)
@@ -254,7 +284,9 @@ func validateRules(p *problems, key string, specs []rules.Spec) {
 	}
 }
 
-func (c *Config) validateSchemaFile(p *problems, key, file string, isJSON bool) {
+// validateSchemaFile checks that file can be read and, when isJSON, holds
+// JSON, and returns its content when it passed.
+func (c *Config) validateSchemaFile(p *problems, key, file string, isJSON bool) []byte {
 	path := c.schemaPath(file)
 	looked := ""
 	if path != file {
@@ -269,12 +301,25 @@ func (c *Config) validateSchemaFile(p *problems, key, file string, isJSON bool) 
 	case isJSON:
 		if err := checkJSON(data); err != nil {
 			p.add(key, "%s is not valid JSON: %v", quoteValue(file), err)
+			return nil
 		}
+		return data
+	}
+	return nil
+}
+
+// compileJSONSchema compiles a JSON Schema as the gateway will, so that a
+// schema it could not use (an invalid keyword, a pattern that does not
+// compile, a reference cycle that could never finish validating a record)
+// is refused under its key instead of failing the start, or every record.
+func compileJSONSchema(p *problems, key, subject string, data []byte) {
+	if _, err := jsonschema.Compile(subject, data); err != nil {
+		p.add(key, "%v", err)
 	}
 }
 
 // checkJSON reports whether data is one JSON value, with the offset of the
-// first mistake. Compiling it as a schema is the schema package's job.
+// first mistake.
 func checkJSON(data []byte) error {
 	var v json.RawMessage
 	if err := json.Unmarshal(data, &v); err != nil {

@@ -24,6 +24,7 @@ func TestValidateEdges(t *testing.T) {
 		{"listen on all interfaces, any port", func(c *Config) {
 			c.HTTP.Listen = ":0"
 			c.Kafka.Embedded.Listen = "[::]:0"
+			c.Kafka.Embedded.AllowRemote = true
 			c.HTTP.Auth.Tokens = []Token{{Name: "admin", Role: RoleAdmin, Token: "0123456789abcdef"}}
 		}, ""},
 		{"auth off on IPv6 loopback", func(c *Config) { c.HTTP.Listen = "[::1]:8080" }, ""},

@@ -70,10 +70,12 @@ func decodeSpec[T any](t *testing.T, obj k8sObject) T {
 	return v
 }
 
-type deploymentT struct {
+type statefulSetT struct {
 	Spec struct {
-		Replicas int `yaml:"replicas"`
-		Selector struct {
+		Replicas            int    `yaml:"replicas"`
+		ServiceName         string `yaml:"serviceName"`
+		PodManagementPolicy string `yaml:"podManagementPolicy"`
+		Selector            struct {
 			MatchLabels map[string]string `yaml:"matchLabels"`
 		} `yaml:"selector"`
 		Template struct {
@@ -93,8 +95,13 @@ type deploymentT struct {
 						ContainerPort int    `yaml:"containerPort"`
 					} `yaml:"ports"`
 					Env []struct {
-						Name  string `yaml:"name"`
-						Value string `yaml:"value"`
+						Name      string `yaml:"name"`
+						Value     string `yaml:"value"`
+						ValueFrom *struct {
+							FieldRef struct {
+								FieldPath string `yaml:"fieldPath"`
+							} `yaml:"fieldRef"`
+						} `yaml:"valueFrom"`
 					} `yaml:"env"`
 					EnvFrom []struct {
 						SecretRef struct {
@@ -134,7 +141,7 @@ type probe struct {
 func TestKubernetesManifestKinds(t *testing.T) {
 	objs := loadManifests(t)
 	for _, tc := range []struct{ kind, apiVersion, file string }{
-		{"Deployment", "apps/v1", "deployment.yaml"},
+		{"StatefulSet", "apps/v1", "statefulset.yaml"},
 		{"Service", "v1", "service.yaml"},
 		{"ConfigMap", "v1", "configmap.yaml"},
 		{"Secret", "v1", "secret.example.yaml"},
@@ -166,24 +173,32 @@ func TestKubernetesManifestKinds(t *testing.T) {
 	require.NotContains(t, kust.Resources, "hpa.yaml", "KEDA and the HPA would fight over replicas")
 }
 
-// k8sGateway is the Deployment's container, its config and environment
-// resolved as the pod would see them.
+// k8sGateway is the StatefulSet's container, its config and environment
+// resolved as its first pod would see them.
 type k8sGateway struct {
-	dep   deploymentT
+	dep   statefulSetT
 	cfg   config.Config
 	ports map[string]int
 }
 
 func loadK8sGateway(t *testing.T, objs map[string]k8sObject) k8sGateway {
 	t.Helper()
-	dep := decodeSpec[deploymentT](t, objs["Deployment"])
+	dep := decodeSpec[statefulSetT](t, objs["StatefulSet"])
 	require.Len(t, dep.Spec.Template.Spec.Containers, 1)
 	c := dep.Spec.Template.Spec.Containers[0]
 
-	// The environment: the container's env plus the Secret's keys.
+	// The environment: the container's env plus the Secret's keys; the
+	// pod's name is its StatefulSet's name and ordinal.
 	env := map[string]string{}
 	for _, e := range c.Env {
-		env[e.Name] = e.Value
+		switch {
+		case e.ValueFrom == nil:
+			env[e.Name] = e.Value
+		case e.ValueFrom.FieldRef.FieldPath == "metadata.name":
+			env[e.Name] = objs["StatefulSet"].Metadata.Name + "-0"
+		default:
+			t.Fatalf("env %s: a value from %+v, which this test cannot resolve", e.Name, *e.ValueFrom)
+		}
 	}
 	secret := decodeSpec[struct {
 		StringData map[string]string `yaml:"stringData"`
@@ -227,7 +242,7 @@ func loadK8sGateway(t *testing.T, objs map[string]k8sObject) k8sGateway {
 	return k8sGateway{dep: dep, cfg: cfg, ports: ports}
 }
 
-func TestKubernetesDeployment(t *testing.T) {
+func TestKubernetesStatefulSet(t *testing.T) {
 	objs := loadManifests(t)
 	gw := loadK8sGateway(t, objs)
 	spec := gw.dep.Spec.Template.Spec
@@ -261,6 +276,12 @@ func TestKubernetesDeployment(t *testing.T) {
 		})
 	}
 	require.NotEmpty(t, gw.cfg.Kafka.Brokers, "a cluster deployment uses external Kafka")
+
+	// Static group membership under the pod's stable name, so a restarted
+	// pod takes its partitions back at once (docs/operations.md).
+	require.Equal(t, "dataquarantine-0", gw.cfg.Kafka.InstanceID, "DQ_KAFKA_INSTANCE_ID from metadata.name")
+	require.Equal(t, objs["Service"].Metadata.Name, gw.dep.Spec.ServiceName)
+	require.Equal(t, "Parallel", gw.dep.Spec.PodManagementPolicy, "pods need no ordered start")
 	require.NotEqual(t, "sqlite", mustScheme(t, gw.cfg.MetadataURL()), "replicas must share one metadata store")
 	require.NotEqual(t, "file", mustScheme(t, gw.cfg.PayloadsURL()), "replicas must share one payload store")
 }
@@ -333,7 +354,9 @@ func TestKubernetesSelectorsAndScaling(t *testing.T) {
 	so := decodeSpec[struct {
 		Spec struct {
 			ScaleTargetRef struct {
-				Name string `yaml:"name"`
+				APIVersion string `yaml:"apiVersion"`
+				Kind       string `yaml:"kind"`
+				Name       string `yaml:"name"`
 			} `yaml:"scaleTargetRef"`
 			MinReplicaCount int `yaml:"minReplicaCount"`
 			MaxReplicaCount int `yaml:"maxReplicaCount"`
@@ -343,7 +366,9 @@ func TestKubernetesSelectorsAndScaling(t *testing.T) {
 			} `yaml:"triggers"`
 		} `yaml:"spec"`
 	}](t, objs["ScaledObject"])
-	require.Equal(t, objs["Deployment"].Metadata.Name, so.Spec.ScaleTargetRef.Name)
+	require.Equal(t, objs["StatefulSet"].Metadata.Name, so.Spec.ScaleTargetRef.Name)
+	require.Equal(t, "StatefulSet", so.Spec.ScaleTargetRef.Kind, "KEDA's default target kind is Deployment")
+	require.Equal(t, "apps/v1", so.Spec.ScaleTargetRef.APIVersion)
 	require.Len(t, so.Spec.Triggers, 1)
 	tr := so.Spec.Triggers[0]
 	require.Equal(t, "kafka", tr.Type)
@@ -361,8 +386,8 @@ func TestKubernetesSelectorsAndScaling(t *testing.T) {
 			MaxReplicas int `yaml:"maxReplicas"`
 		} `yaml:"spec"`
 	}](t, objs["HorizontalPodAutoscaler"])
-	require.Equal(t, "Deployment", hpa.Spec.ScaleTargetRef.Kind)
-	require.Equal(t, objs["Deployment"].Metadata.Name, hpa.Spec.ScaleTargetRef.Name)
+	require.Equal(t, "StatefulSet", hpa.Spec.ScaleTargetRef.Kind)
+	require.Equal(t, objs["StatefulSet"].Metadata.Name, hpa.Spec.ScaleTargetRef.Name)
 
 	// Replicas beyond the input partitions own nothing: both scalers stop
 	// there, and the PDB leaves at least one pod drainable.

@@ -27,7 +27,7 @@ func TestMain(m *testing.M) { testbackend.Main(m, func() error { return goleak.F
 
 // buildBinary builds cmd/dataquarantine into a directory of t's. The build
 // cache makes every build after the first one a link.
-func buildBinary(t *testing.T) string {
+func buildBinary(t testing.TB) string {
 	t.Helper()
 	goBin, err := exec.LookPath("go")
 	require.NoError(t, err, "the go tool builds the binary under test")
@@ -40,7 +40,7 @@ func buildBinary(t *testing.T) string {
 
 // gateway is one `dataquarantine serve` child process.
 type gateway struct {
-	t       *testing.T
+	t       testing.TB
 	name    string
 	cmd     *exec.Cmd
 	logPath string
@@ -54,7 +54,7 @@ var httpLine = regexp.MustCompile(`(?m)^\s*HTTP\s+(http://\S+)`)
 // startGateway runs bin serve with env (DQ_* settings; the test process's
 // own DQ_* variables are not inherited), waits until it reports ready, and
 // stops it when t ends if it still runs.
-func startGateway(t *testing.T, bin, name string, env map[string]string) *gateway {
+func startGateway(t testing.TB, bin, name string, env map[string]string) *gateway {
 	t.Helper()
 	g := &gateway{t: t, name: name, logPath: filepath.Join(t.TempDir(), name+".log"), exited: make(chan struct{})}
 	logf, err := os.Create(g.logPath)

@@ -34,14 +34,14 @@ const (
 // topics created and a short minimum session timeout, so a killed member
 // leaves the group in seconds.
 type cluster struct {
-	t    *testing.T
+	t    testing.TB
 	c    *kfake.Cluster
 	addr string
 	cl   *kgo.Client
 	adm  *kadm.Client
 }
 
-func newCluster(t *testing.T) *cluster {
+func newCluster(t testing.TB) *cluster {
 	t.Helper()
 	c, err := kfake.NewCluster(
 		kfake.NumBrokers(1),
@@ -133,7 +133,7 @@ func (k *cluster) tryProduce(in *input, from, to int) error {
 	return nil
 }
 
-func seqOf(t *testing.T, key []byte) int {
+func seqOf(t testing.TB, key []byte) int {
 	t.Helper()
 	s, ok := strings.CutPrefix(string(key), "r-")
 	require.True(t, ok, "a record that the test did not produce: key %q", key)

@@ -45,6 +45,9 @@ type GroupOptions struct {
 	Compression string
 	// Logger receives the client's warnings and errors. Default slog.Default().
 	Logger *slog.Logger
+	// InstanceID makes the client a static group member (KIP-345; see
+	// staticMembership). Default "": dynamic.
+	InstanceID string
 }
 
 // NewGroupClient returns a client that consumes opts.Topics in a consumer
@@ -143,6 +146,7 @@ func groupOpts(opts GroupOptions) ([]kgo.Opt, error) {
 		kgo.FetchMaxBytes(opts.FetchMaxBytes),
 	}
 	kopts = append(kopts, produce...)
+	kopts = append(kopts, staticMembership(opts.InstanceID)...)
 	if opts.OnAssigned != nil {
 		kopts = append(kopts, kgo.OnPartitionsAssigned(func(_ context.Context, _ *kgo.Client, m map[string][]int32) {
 			opts.OnAssigned(m)

@@ -3,6 +3,7 @@ package kafka
 import (
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"os"
 
@@ -20,6 +21,14 @@ type EmbeddedOptions struct {
 	// DataDir is where the broker's log and group offsets persist, so a
 	// restart loses nothing. Required.
 	DataDir string
+	// AllowRemote lets Listen bind an address other machines can reach.
+	// The broker has no authentication: whoever reaches it reads every
+	// topic and writes to any, the clean topic included. Default false:
+	// StartEmbedded refuses a listener that is not on a loopback address.
+	AllowRemote bool
+	// Logger receives the warning of a remote listener. Default
+	// slog.Default().
+	Logger *slog.Logger
 }
 
 // Embedded is a one-node Kafka-protocol broker running in this process. Any
@@ -40,9 +49,20 @@ func StartEmbedded(opts EmbeddedOptions) (*Embedded, error) {
 	if err := os.MkdirAll(opts.DataDir, 0o750); err != nil {
 		return nil, fmt.Errorf("creating embedded kafka data dir: %w", err)
 	}
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
 	listen := func(network, _ string) (net.Listener, error) {
 		// kfake asks for 127.0.0.1:<port>; bind what the user configured.
-		return net.Listen(network, opts.Listen)
+		ln, err := net.Listen(network, opts.Listen)
+		if err != nil {
+			return nil, err
+		}
+		if err := checkReach(ln.Addr(), opts.AllowRemote, opts.Logger); err != nil {
+			_ = ln.Close()
+			return nil, err
+		}
+		return ln, nil
 	}
 	c, err := kfake.NewCluster(
 		kfake.NumBrokers(1),
@@ -54,6 +74,25 @@ func StartEmbedded(opts EmbeddedOptions) (*Embedded, error) {
 		return nil, fmt.Errorf("starting embedded kafka on %s: %w", opts.Listen, err)
 	}
 	return &Embedded{c: c, addr: c.ListenAddrs()[0]}, nil
+}
+
+// checkReach refuses a bound address other machines can reach unless
+// allowRemote, and warns when it is allowed: the broker has no
+// authentication. It judges the address actually bound, whatever name
+// the configuration gave.
+func checkReach(a net.Addr, allowRemote bool, log *slog.Logger) error {
+	if t, ok := a.(*net.TCPAddr); ok && t.IP.IsLoopback() {
+		return nil
+	}
+	if !allowRemote {
+		return fmt.Errorf("%s is reachable from other machines and the embedded broker has no authentication; "+
+			"listen on a loopback address, or allow it explicitly (kafka.embedded.allow_remote)", a)
+	}
+	log.Warn("the embedded Kafka broker listens on an address other machines can reach, with no authentication: "+
+		"anyone who reaches it can read every topic and produce to any, the clean topic included, bypassing validation; "+
+		"keep it behind a firewall, or use an external Kafka cluster with SASL and TLS (kafka.brokers)",
+		"listen", a.String())
+	return nil
 }
 
 // Addr returns the bootstrap address, host:port.

@@ -128,6 +128,15 @@ func parse(format schema.Format, src string, normalize bool) (parsed, error) {
 	if err := compat.Validate(f, []byte(text)); err != nil {
 		return parsed{}, fmt.Errorf("%w: %w", ErrInvalidSchema, err)
 	}
+	if f == schema.FormatJSON {
+		// A schema whose evaluation never ends (a reference cycle) or
+		// takes minutes (exponentially many subschemas) is refused here
+		// rather than failing or stalling on each record.
+		_, err := jsonschema.Compile("schema", []byte(text))
+		if errors.Is(err, jsonschema.ErrRefCycle) || errors.Is(err, jsonschema.ErrTooExpensive) {
+			return parsed{}, fmt.Errorf("%w: %w", ErrInvalidSchema, err)
+		}
+	}
 	normal, err := Normal(f, text)
 	if err != nil {
 		return parsed{}, fmt.Errorf("%w: %w", ErrInvalidSchema, err)

@@ -210,10 +210,18 @@ func (e *Engine) validateWritten(ctx context.Context, topic string, enforced *sc
 	var writer *schema.Version
 	var err error
 	keyword, named := "schema_id", strconv.Itoa(h.ID)
-	if h.Magic == wire.MagicGUID {
+	switch {
+	case h.Magic == wire.MagicGUID:
 		keyword, named = "schema_guid", h.GUID.String()
 		writer, err = e.ids.ResolveGUID(ctx, topic, named)
-	} else {
+	case h.ID < 1 || h.ID > wire.MaxRegistryID:
+		// No registry assigns it: not worth a lookup.
+		v.Violations = append(v.Violations, record.Violation{
+			Type: record.SchemaNotFound, Keyword: keyword,
+			Message: fmt.Sprintf("schema id %d is outside the ids a schema registry assigns (1 to %d): no schema has it", h.ID, wire.MaxRegistryID),
+		})
+		return nil
+	default:
 		writer, err = e.ids.ResolveID(ctx, topic, h.ID)
 	}
 	if err != nil {

@@ -12,6 +12,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/dataquarantine/dataquarantine/internal/audit"
 	"github.com/dataquarantine/dataquarantine/internal/httpapi"
 )
@@ -43,11 +45,20 @@ type Options struct {
 	LoginPage http.Handler
 	// SessionTTL is how long a browser session lasts. Default 12h.
 	SessionTTL time.Duration
-	// Logger logs refused logins (never a token) and audit failures.
+	// Logger logs failed authentications and lockouts (never a token) and
+	// audit failures.
 	// Default slog.Default().
 	Logger *slog.Logger
 	// Now is the clock. Default time.Now.
 	Now func() time.Time
+	// AllowedHosts are the names, besides loopback ones, that requests may
+	// carry in their Host header (host.go): names, IP addresses,
+	// ".example.com" for a domain and its subdomains, CIDR prefixes, "*"
+	// for any. Default none: with auth off only loopback names are
+	// answered; with auth on every Host is.
+	AllowedHosts []string
+	// Registerer receives auth_failures_total. Default none: not exported.
+	Registerer prometheus.Registerer
 }
 
 // Middleware authenticates and authorizes every request to the handler it
@@ -61,6 +72,8 @@ type Middleware struct {
 	log           *slog.Logger
 	now           func() time.Time
 	limit         failureLimiter
+	hosts         hostPolicy
+	failures      *prometheus.CounterVec // by reason; nil when not exported
 }
 
 // New returns a Middleware.
@@ -88,6 +101,22 @@ func New(opts Options) (*Middleware, error) {
 		}
 		seen[t.Name] = true
 	}
+	var err error
+	if m.hosts, err = newHostPolicy(opts.AllowedHosts, m.Enabled()); err != nil {
+		return nil, err
+	}
+	if opts.Registerer != nil {
+		m.failures = prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "auth_failures_total",
+			Help: "Failed or refused authentications, by reason: invalid_token (a wrong bearer token), invalid_login (a wrong token in the login form), locked_out (refused: too many failures from the client), table_full (refused: a flood of failing clients).",
+		}, []string{"reason"})
+		for _, r := range []string{reasonInvalidToken, reasonInvalidLogin, reasonLockedOut, reasonTableFull} {
+			m.failures.WithLabelValues(r)
+		}
+		if err := opts.Registerer.Register(m.failures); err != nil {
+			return nil, fmt.Errorf("auth: registering auth_failures_total: %w", err)
+		}
+	}
 	if m.loginPage == nil {
 		m.loginPage = http.HandlerFunc(fallbackLoginPage)
 	}
@@ -106,10 +135,15 @@ func New(opts Options) (*Middleware, error) {
 // Enabled reports whether tokens are required.
 func (m *Middleware) Enabled() bool { return len(m.tokens) > 0 }
 
-// Wrap returns next behind authentication, authorization, the CSRF rule and
-// auditing; it also serves GET and POST /login and POST /logout.
+// Wrap returns next behind the Host check (host.go), authentication,
+// authorization, the CSRF rule and auditing; it also serves GET and POST
+// /login and POST /logout.
 func (m *Middleware) Wrap(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !hostExempt(r.URL.Path) && !m.hosts.allows(r.Host) {
+			refuseHost(w, r)
+			return
+		}
 		switch r.URL.Path {
 		case loginPath:
 			m.serveLogin(w, r)
@@ -127,14 +161,13 @@ func (m *Middleware) Wrap(next http.Handler) http.Handler {
 			next.ServeHTTP(w, r.WithContext(httpapi.WithPrincipal(r.Context(), p)))
 			return
 		case how == viaBearer || err != nil:
-			// A refused address learns nothing more, right token or not.
-			addr := clientAddr(r)
-			if d := m.limit.retryAfter(addr, m.now()); d > 0 {
-				tooMany(w, d)
+			// A refused client learns nothing more, right token or not.
+			key := limitKey(r)
+			if m.refuse(w, key) {
 				return
 			}
 			if err != nil {
-				m.limit.failed(addr, m.now())
+				m.authFailed(r, key, reasonInvalidToken)
 				m.unauthorized(w, "the bearer token is not valid")
 				return
 			}
@@ -152,9 +185,15 @@ func (m *Middleware) Wrap(next http.Handler) http.Handler {
 			// Without auth, a page elsewhere could still drive a browser
 			// to a loopback gateway: refuse what a browser marks as
 			// cross-site.
-			if (how == viaCookie && !sameOrigin(r)) || (how == viaNone && crossSite(r)) {
+			switch {
+			case how == viaCookie && !sameOrigin(r):
 				writeError(w, http.StatusForbidden, "csrf",
 					"cross-site request refused: changes made with a session cookie must come from the gateway's own pages")
+				return
+			case how == viaNone && crossSite(r):
+				writeError(w, http.StatusForbidden, "csrf",
+					"cross-site request refused: a web page of another site may not change anything here; "+
+						"changes come from the gateway's own pages, or from clients that are not browsers (curl, the CLI)")
 				return
 			}
 		}
@@ -179,6 +218,52 @@ func (m *Middleware) Wrap(next http.Handler) http.Handler {
 			m.record(r, sw.status)
 		}
 	})
+}
+
+// Reasons of auth_failures_total, besides the limiter's refusals.
+const (
+	reasonInvalidToken = "invalid_token" // a wrong bearer token
+	reasonInvalidLogin = "invalid_login" // a wrong token in the login form
+)
+
+// refuse answers 429 when the limiter refuses the client key, and reports
+// whether it did. Refusals are counted, not logged: a refused client may
+// send as many requests as it likes, and the lockout was logged once.
+func (m *Middleware) refuse(w http.ResponseWriter, key string) bool {
+	d, why := m.limit.refused(key, m.now())
+	if d <= 0 {
+		return false
+	}
+	m.count(why)
+	tooMany(w, d)
+	return true
+}
+
+// authFailed counts, logs and limits a failed authentication of r (never
+// its token), and logs the lockout it causes.
+func (m *Middleware) authFailed(r *http.Request, key, reason string) {
+	m.count(reason)
+	msg := "bearer token refused"
+	if reason == reasonInvalidLogin {
+		msg = "login refused: unknown token"
+	}
+	m.log.WarnContext(r.Context(), msg, "remote", r.RemoteAddr, "method", r.Method, "path", r.URL.Path)
+	lockedOut, filled := m.limit.failed(key, m.now())
+	if lockedOut {
+		m.log.WarnContext(r.Context(), "client locked out after too many failed authentications",
+			"remote", r.RemoteAddr, "client", key, "failures", maxFailures, "within", failureWindow)
+	}
+	if filled {
+		m.log.WarnContext(r.Context(), "too many clients failing to authenticate: until the oldest of their windows ends, "+
+			"clients with no failure behind them are refused too (bearer tokens and the login form; sessions still work)",
+			"clients", m.limit.bound(), "within", failureWindow)
+	}
+}
+
+func (m *Middleware) count(reason string) {
+	if m.failures != nil {
+		m.failures.WithLabelValues(reason).Inc()
+	}
 }
 
 // How a request was authenticated.

@@ -112,15 +112,13 @@ func (m *Middleware) serveLogin(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, next, http.StatusSeeOther) //nolint:gosec // G710: next passed SafeNext: a local path
 		return
 	}
-	addr := clientAddr(r)
-	if d := m.limit.retryAfter(addr, m.now()); d > 0 {
-		tooMany(w, d)
+	key := limitKey(r)
+	if m.refuse(w, key) {
 		return
 	}
 	t, ok := m.lookup(strings.TrimSpace(r.PostForm.Get("token")))
 	if !ok {
-		m.limit.failed(addr, m.now())
-		m.log.WarnContext(r.Context(), "login refused: unknown token", "remote", r.RemoteAddr)
+		m.authFailed(r, key, reasonInvalidLogin)
 		q := url.Values{"error": {"1"}}
 		if next != "/" {
 			q.Set("next", next)

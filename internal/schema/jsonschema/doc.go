@@ -23,7 +23,10 @@
 //     invalid records pay for it;
 //   - formats.go: format checks that follow their RFCs where the library's
 //     are lax or allocate;
-//   - no network: a $ref outside the document is refused (ErrRemoteRef).
+//   - no network: a $ref outside the document is refused (ErrRemoteRef);
+//   - cycle.go: a schema whose evaluation would never end (a reference
+//     cycle on one value, ErrRefCycle) or take minutes (ErrTooExpensive) is
+//     refused when compiled, not met on every record.
 //
 // conformance_test.go runs the official JSON Schema Test Suite from
 // ../shared/conformance against all of it, as production configures it.

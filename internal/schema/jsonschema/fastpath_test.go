@@ -5,6 +5,7 @@ import (
 	"sync/atomic"
 	"testing"
 
+	jsv "github.com/santhosh-tekuri/jsonschema/v6"
 	"github.com/stretchr/testify/require"
 )
 
@@ -63,7 +64,13 @@ func TestFastPathCoverage(t *testing.T) {
 // model.
 func TestFastPathGivesUp(t *testing.T) {
 	t.Parallel()
-	cycle := mustCompile(t, `{"$defs": {"a": {"$ref": "#/$defs/b"}, "b": {"$ref": "#/$defs/a"}}, "$ref": "#/$defs/a"}`)
+	// Compile refuses a reference cycle (cycle.go); the fast path still
+	// must not loop on one.
+	const cyclic = `{"$defs": {"a": {"$ref": "#/$defs/b"}, "b": {"$ref": "#/$defs/a"}}, "$ref": "#/$defs/a"}`
+	_, err := Compile(t.Name(), []byte(cyclic))
+	require.ErrorIs(t, err, ErrRefCycle)
+	cycle, err := compileUnchecked(t.Name(), []byte(cyclic), jsv.Draft2020, refuseLoader{})
+	require.NoError(t, err)
 	require.NotNil(t, cycle.fast)
 	_, sure := fastValid(cycle.fast, "x")
 	require.False(t, sure)

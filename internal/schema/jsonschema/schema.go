@@ -60,6 +60,19 @@ func Compile(name string, src []byte) (*Schema, error) {
 // suite, whose documents are grouped by draft and refer to remote documents
 // served from disk.
 func compile(name string, src []byte, defaultDraft *jsv.Draft, loader jsv.URLLoader) (*Schema, error) {
+	s, err := compileUnchecked(name, src, defaultDraft, loader)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkBounded(name, s.sch); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// compileUnchecked is compile without the checks that validation ends in
+// bounded time (cycle.go): the library's compilation alone.
+func compileUnchecked(name string, src []byte, defaultDraft *jsv.Draft, loader jsv.URLLoader) (*Schema, error) {
 	doc, bad, ok := Decode(src, schemaLimits)
 	if !ok {
 		return nil, fmt.Errorf("compiling schema %q: %w: not valid JSON: %s", name, ErrInvalidSchema, bad.Message)
@@ -89,8 +102,11 @@ func resourceURL(name string) string {
 	if name == "" {
 		name = "schema"
 	}
-	return "urn:dataquarantine:schema:" + url.PathEscape(name)
+	return resourcePrefix + url.PathEscape(name)
 }
+
+// resourcePrefix starts the base URL of every document Compile compiles.
+const resourcePrefix = "urn:dataquarantine:schema:"
 
 func compileError(name string, err error) error {
 	var (

@@ -21,6 +21,10 @@ const (
 	KeySchemaIDHeader   = "__key_schema_id"
 )
 
+// MaxRegistryID is the largest schema id a registry assigns: Confluent
+// Schema Registry's ids, and this gateway's, are positive Java ints.
+const MaxRegistryID = 1<<31 - 1
+
 // MaxMessageIndexes is the most Protobuf message indexes Parse accepts: one
 // per level of message nesting, so real values are 1 to a handful.
 const MaxMessageIndexes = 128
@@ -73,8 +77,11 @@ func (g GUID) String() string {
 type Header struct {
 	// Magic is MagicID (ID is set) or MagicGUID (GUID is set).
 	Magic byte
-	// ID is the registry's schema id, read as Confluent's Java serializers
-	// do: a signed 32-bit integer.
+	// ID is the registry's schema id: the 4 bytes read unsigned, 0 to
+	// 4294967295. Registries assign only 1 to MaxRegistryID (Confluent's
+	// are Java ints, which its serializers read signed), so an id with
+	// the top bit set names no schema either way; unsigned, it is shown
+	// as the producer sent it (0xFFFFFFFF is 4294967295, not -1).
 	ID int
 	// GUID is the schema's GUID.
 	GUID GUID
@@ -149,7 +156,7 @@ func parseID(b []byte, protobuf bool) (Header, []byte, error) {
 		if len(b) < 5 {
 			return Header{}, nil, fmt.Errorf("%w: magic byte 0x00 needs a 4-byte schema id, only %d bytes follow", ErrMalformed, len(b)-1)
 		}
-		h.ID = int(int32(binary.BigEndian.Uint32(b[1:5])))
+		h.ID = int(binary.BigEndian.Uint32(b[1:5]))
 		b = b[5:]
 	case MagicGUID:
 		if len(b) < 17 {

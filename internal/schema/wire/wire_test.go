@@ -42,8 +42,12 @@ func TestParse(t *testing.T) {
 			want: wire.Header{Magic: wire.MagicID, ID: 300, Source: wire.Prefix}, wantPayload: []byte{}, wantOK: true,
 		},
 		{
-			name: "id with the top bit set reads as Java does", value: []byte{0, 0xff, 0xff, 0xff, 0xfe},
-			want: wire.Header{Magic: wire.MagicID, ID: -2, Source: wire.Prefix}, wantPayload: []byte{}, wantOK: true,
+			name: "id with the top bit set reads unsigned, as sent", value: []byte{0, 0xff, 0xff, 0xff, 0xfe},
+			want: wire.Header{Magic: wire.MagicID, ID: 4294967294, Source: wire.Prefix}, wantPayload: []byte{}, wantOK: true,
+		},
+		{
+			name: "the largest id", value: []byte{0, 0xff, 0xff, 0xff, 0xff},
+			want: wire.Header{Magic: wire.MagicID, ID: 4294967295, Source: wire.Prefix}, wantPayload: []byte{}, wantOK: true,
 		},
 		{
 			name: "GUID prefix", value: cat(guidPrefix, payload),
