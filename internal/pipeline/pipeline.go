@@ -45,6 +45,9 @@ type Options struct {
 	// CleanTopic receives valid records, DLQTopic invalid ones. Required.
 	CleanTopic string
 	DLQTopic   string
+	// DLQCompat adds Kafka Connect's or Confluent's dead-letter headers to
+	// DLQ records (dlqheaders.go). Default: the dq.* headers only.
+	DLQCompat DLQCompat
 	// Metrics receive the counters. Default: metrics on a private registry.
 	Metrics *Metrics
 	// BatchSize caps the records polled per batch. Default 5000.
@@ -489,6 +492,7 @@ func (p *Pipeline) route(kr *kgo.Record, v *record.Verdict, out *kgo.Record, now
 	if len(errs) > maxHeaderErrors {
 		h = append(h, kgo.RecordHeader{Key: HeaderErrorsTotal, Value: []byte(strconv.Itoa(len(errs)))})
 	}
+	h = p.opts.DLQCompat.appendTo(h, kr, v)
 	out.Headers = h
 	if _, ok := p.omitValue[id]; ok {
 		p.omitOversizedDLQValue(out, kerr.MessageTooLarge)
