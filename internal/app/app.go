@@ -172,6 +172,7 @@ func New(ctx context.Context, opts Options) (_ *App, err error) {
 		Payloads:        a.payloads,
 		CleanTopic:      a.cfg.Topics.Clean,
 		DLQTopic:        a.cfg.Topics.DLQ,
+		DLQCompat:       pipeline.DLQCompat{Headers: pipeline.DLQHeaders(a.cfg.Topics.DLQHeaders), ConnectorName: a.cfg.Kafka.GroupID},
 		Metrics:         a.metrics,
 		BatchSize:       a.cfg.Pipeline.BatchSize,
 		RetryBackoffMin: a.cfg.Pipeline.RetryBackoffMin,
