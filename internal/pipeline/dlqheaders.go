@@ -238,3 +238,14 @@ var dlqHeaderKeys = map[string]bool{
 func DLQContextHeader(key string) bool {
 	return dlqHeaderKeys[key] || strings.HasPrefix(key, ConnectHeaderPrefix) || strings.HasPrefix(key, ConfluentHeaderPrefix)
 }
+
+// HeaderText is a header value as text fit for a message or a store's
+// text column: invalid UTF-8 replaced, NUL bytes dropped, cut to at most n
+// bytes on a rune boundary (marked with "…"). Header values are bytes a
+// producer chose: a reader of dead-letter headers (dlqimport) takes them
+// through this.
+func HeaderText(b []byte, n int) string {
+	s := strings.ToValidUTF8(string(b), "\uFFFD")
+	s = strings.ReplaceAll(s, "\x00", "")
+	return truncate(s, n)
+}

@@ -143,3 +143,13 @@ func TestDLQContextHeader(t *testing.T) {
 		require.Equal(t, want, DLQContextHeader(key), key)
 	}
 }
+
+func TestHeaderText(t *testing.T) {
+	t.Parallel()
+	require.Equal(t, "ab", HeaderText([]byte("a\x00b"), 10))
+	require.Equal(t, "a\uFFFDb", HeaderText([]byte("a\xffb"), 10))
+	require.Equal(t, "", HeaderText(nil, 10))
+	got := HeaderText([]byte(strings.Repeat("é", 100)), 11)
+	require.LessOrEqual(t, len(got), 11)
+	require.True(t, strings.HasSuffix(got, "…"))
+}
