@@ -24,6 +24,7 @@ import (
 	"github.com/dataquarantine/dataquarantine/internal/circuit"
 	"github.com/dataquarantine/dataquarantine/internal/config"
 	"github.com/dataquarantine/dataquarantine/internal/demo"
+	"github.com/dataquarantine/dataquarantine/internal/dlqimport"
 	"github.com/dataquarantine/dataquarantine/internal/httpapi"
 	"github.com/dataquarantine/dataquarantine/internal/httpapi/auth"
 	"github.com/dataquarantine/dataquarantine/internal/httpapi/registryapi"
@@ -75,6 +76,8 @@ type App struct {
 	registry *registry.Registry
 	resolver *registry.Resolver
 	pipe     *pipeline.Pipeline
+	importCl *kgo.Client         // topics.imports' group client, nil without imports
+	imports  *dlqimport.Follower // topics.imports, nil without any
 	circuit  *circuit.Set
 	lag      *kafka.LagReporter
 	purge    *retention.Job
@@ -183,6 +186,9 @@ func New(ctx context.Context, opts Options) (_ *App, err error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := a.followImports(reg); err != nil {
+		return nil, err
+	}
 	publisher, err := a.replayPublisher()
 	if err != nil {
 		return nil, err
@@ -248,8 +254,14 @@ func (a *App) startKafka(ctx context.Context) error {
 	if !a.cfg.Kafka.CreateTopics {
 		return nil
 	}
-	specs := make([]kafka.TopicSpec, 0, len(inputs)+2)
-	for _, t := range append(inputs, a.cfg.Topics.Clean, a.cfg.Topics.DLQ) {
+	specs := make([]kafka.TopicSpec, 0, len(inputs)+2+len(a.cfg.Topics.Imports))
+	topics := append(inputs, a.cfg.Topics.Clean, a.cfg.Topics.DLQ)
+	for _, im := range a.cfg.Topics.Imports {
+		// As Kafka Connect creates its DLQ topic when missing: a followed
+		// topic that does not exist yet is waited on either way.
+		topics = append(topics, im.Topic)
+	}
+	for _, t := range topics {
 		specs = append(specs, kafka.TopicSpec{Name: t, Partitions: a.cfg.Kafka.Partitions, ReplicationFactor: a.cfg.Kafka.ReplicationFactor})
 	}
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
@@ -354,6 +366,9 @@ func (a *App) Run(ctx context.Context) error {
 	defer a.Close()
 	g, ctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return a.pipe.Run(ctx) })
+	if a.imports != nil {
+		g.Go(func() error { return a.imports.Run(ctx) })
+	}
 	g.Go(func() error { return a.lag.Run(ctx) })
 	g.Go(func() error { return a.purge.Run(ctx) })
 	g.Go(func() error { return a.resolver.Run(ctx) })
@@ -424,6 +439,10 @@ func (a *App) Close() {
 	if a.replayCl != nil {
 		a.replayCl.Close()
 		a.replayCl = nil
+	}
+	if a.importCl != nil {
+		a.importCl.Close()
+		a.importCl = nil
 	}
 	if a.client != nil {
 		a.client.Close()

@@ -65,7 +65,8 @@ type Kafka struct {
 	GroupID string `yaml:"group_id"`
 	// ClientID identifies this client to the brokers. Default "dataquarantine".
 	ClientID string `yaml:"client_id"`
-	// CreateTopics creates missing input, clean and DLQ topics at start.
+	// CreateTopics creates missing input, clean and DLQ topics, and the
+	// followed dead-letter topics (Topics.Imports), at start.
 	// Default true.
 	CreateTopics bool `yaml:"create_topics"`
 	// Partitions is the partition count of topics the gateway creates.

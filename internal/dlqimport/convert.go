@@ -198,7 +198,7 @@ func missing(f Format, kr *kgo.Record, what string) record.Violation {
 	return record.Violation{
 		Type:    record.SchemaViolation,
 		Keyword: KeywordMissingHeaders,
-		Message: capMessage(fmt.Sprintf("no %s headers (%s): %s (%s)", f.describe(), what, whyMissing(f), where(kr))),
+		Message: capMessage(fmt.Sprintf("no %s headers (%s): %s (%s)", f.Title(), what, whyMissing(f), where(kr))),
 	}
 }
 

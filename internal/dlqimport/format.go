@@ -42,8 +42,8 @@ func ParseFormat(s string) (Format, error) {
 	return "", fmt.Errorf("%q is not a dead-letter format: want %s", s, strings.Join(names, ", "))
 }
 
-// describe names who writes a format, for messages.
-func (f Format) describe() string {
+// Title names who writes a format, for people: "Kafka Connect".
+func (f Format) Title() string {
 	switch f {
 	case FormatConnect:
 		return "Kafka Connect"
