@@ -137,7 +137,9 @@ func TestImportConnectTopic(t *testing.T) {
 	big.Value = bytes.Repeat([]byte("z"), 2<<20)
 	odd := dlqtest.Connect("connect-dlq", orders(303), dlqtest.JSONConverterFailure("s\xffink"), true)
 	odd.Headers = append(odd.Headers, kgo.RecordHeader{Key: "\xfe", Value: []byte("\x00\xff")})
-	recs = append(recs, empty, tomb, big, odd)
+	huge := dlqtest.Connect("connect-dlq", orders(304), dlqtest.JSONConverterFailure("s3-sink"), true)
+	huge.Headers = append(huge.Headers, kgo.RecordHeader{Key: "__connect.errors.exception.message", Value: bytes.Repeat([]byte("\xff"), 512<<10)})
+	recs = append(recs, empty, tomb, big, odd, huge)
 	e.produce(recs...)
 
 	var progress []dlqimport.Result
@@ -149,7 +151,7 @@ func TestImportConnectTopic(t *testing.T) {
 	require.Equal(t, int64(len(recs)-1), res.Imported, "the record dead-lettered twice is stored once")
 	require.Equal(t, int64(1), res.Skipped)
 	require.Equal(t, int64(5), res.MissingHeaders)
-	require.Equal(t, map[record.ErrorType]int64{record.DecodeError: 44, record.SchemaViolation: 5}, res.ByErrorType)
+	require.Equal(t, map[record.ErrorType]int64{record.DecodeError: 45, record.SchemaViolation: 5}, res.ByErrorType)
 	require.Equal(t, 1, res.Partitions)
 	require.Greater(t, len(progress), 6, "written in bounded batches")
 
@@ -165,9 +167,10 @@ func TestImportConnectTopic(t *testing.T) {
 		en := e.requireStored(record.ID("connect-dlq", 0, int64(40+i)), r)
 		require.Equal(t, dlqimport.KeywordMissingHeaders, en.Errors[0].Keyword)
 	}
-	for _, r := range []*kgo.Record{empty, tomb, big, odd} {
+	for _, r := range []*kgo.Record{empty, tomb, big, odd, huge} {
 		off, _ := strconv.ParseInt(string(mustHeader(t, r, "__connect.errors.offset")), 10, 64)
-		e.requireStored(record.ID("orders", 2, off), r)
+		en := e.requireStored(record.ID("orders", 2, off), r)
+		require.LessOrEqual(t, len(en.Errors[0].Message), 4096, "a 512 KiB header makes a bounded message")
 	}
 
 	again, err := e.importTopic("connect-dlq", dlqimport.FormatConnect, dlqimport.ImportOptions{})
