@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"sync/atomic"
 	"time"
@@ -255,7 +256,7 @@ func (a *App) startKafka(ctx context.Context) error {
 		return nil
 	}
 	specs := make([]kafka.TopicSpec, 0, len(inputs)+2+len(a.cfg.Topics.Imports))
-	topics := append(inputs, a.cfg.Topics.Clean, a.cfg.Topics.DLQ)
+	topics := append(slices.Clone(inputs), a.cfg.Topics.Clean, a.cfg.Topics.DLQ)
 	for _, im := range a.cfg.Topics.Imports {
 		// As Kafka Connect creates its DLQ topic when missing: a followed
 		// topic that does not exist yet is waited on either way.

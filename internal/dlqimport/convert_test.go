@@ -107,8 +107,10 @@ func TestConvertConnectStages(t *testing.T) {
 
 func TestConvertConnectNullExceptionMessage(t *testing.T) {
 	t.Parallel()
-	c := dlqtest.ConnectContext{Connector: "c", Stage: "TRANSFORMATION", ExecutingClass: "org.apache.kafka.connect.transforms.Cast$Value",
-		ExceptionClass: "java.lang.NullPointerException", Stacktrace: "java.lang.NullPointerException\n\tat x"}
+	c := dlqtest.ConnectContext{
+		Connector: "c", Stage: "TRANSFORMATION", ExecutingClass: "org.apache.kafka.connect.transforms.Cast$Value",
+		ExceptionClass: "java.lang.NullPointerException", Stacktrace: "java.lang.NullPointerException\n\tat x",
+	}
 	r := at(dlqtest.Connect("dlq", orders(3), c, true), 0, 5)
 	v, ok := headerValue(r, "__connect.errors.exception.message")
 	require.True(t, ok)
@@ -160,8 +162,10 @@ func TestConvertConnectDuplicatedHeaders(t *testing.T) {
 	again := orders(99)
 	again.Headers = first.Headers
 	msg := "now it is the sink"
-	r := at(dlqtest.Connect("dlq", again, dlqtest.ConnectContext{Connector: "new", Stage: "TASK_PUT", ExecutingClass: "org.apache.kafka.connect.sink.SinkTask",
-		ExceptionClass: "org.apache.kafka.connect.errors.ConnectException", ExceptionMessage: &msg, Stacktrace: "s"}, true), 0, 7)
+	r := at(dlqtest.Connect("dlq", again, dlqtest.ConnectContext{
+		Connector: "new", Stage: "TASK_PUT", ExecutingClass: "org.apache.kafka.connect.sink.SinkTask",
+		ExceptionClass: "org.apache.kafka.connect.errors.ConnectException", ExceptionMessage: &msg, Stacktrace: "s",
+	}, true), 0, 7)
 	e, p := convert(dlqimport.FormatConnect, r, "")
 	requirePayloadIs(t, r, p)
 	require.Equal(t, record.ID("orders", 2, 99), e.ID)

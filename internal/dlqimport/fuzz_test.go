@@ -19,15 +19,22 @@ func FuzzConvert(f *testing.F) {
 	f.Add([]byte("\xff"), []byte("-1"), []byte("9223372036854775808"), []byte{}, []byte(`[{"type":"X","field":"\u0000"}]`))
 	f.Fuzz(func(t *testing.T, topic, partition, offset, reason, errs []byte) {
 		hs := []kgo.RecordHeader{
-			{Key: pipeline.ConnectHeaderTopic, Value: topic}, {Key: pipeline.ConnectHeaderPartition, Value: partition},
-			{Key: pipeline.ConnectHeaderOffset, Value: offset}, {Key: pipeline.ConnectHeaderStage, Value: reason},
+			{Key: pipeline.ConnectHeaderTopic, Value: topic},
+			{Key: pipeline.ConnectHeaderPartition, Value: partition},
+			{Key: pipeline.ConnectHeaderOffset, Value: offset},
+			{Key: pipeline.ConnectHeaderStage, Value: reason},
 			{Key: pipeline.ConnectHeaderExceptionMessage, Value: reason},
-			{Key: pipeline.ConfluentHeaderTopic, Value: topic}, {Key: pipeline.ConfluentHeaderName, Value: reason},
+			{Key: pipeline.ConfluentHeaderTopic, Value: topic},
+			{Key: pipeline.ConfluentHeaderName, Value: reason},
 			{Key: pipeline.ConfluentHeaderSubject, Value: reason},
-			{Key: pipeline.HeaderSourceTopic, Value: topic}, {Key: pipeline.HeaderSourcePartition, Value: partition},
-			{Key: pipeline.HeaderSourceOffset, Value: offset}, {Key: pipeline.HeaderErrors, Value: errs},
-			{Key: pipeline.HeaderErrorType, Value: reason}, {Key: pipeline.HeaderQuarantinedAt, Value: reason},
-			{Key: pipeline.HeaderSchemaVersion, Value: partition}, {Key: pipeline.HeaderErrorsTotal, Value: offset},
+			{Key: pipeline.HeaderSourceTopic, Value: topic},
+			{Key: pipeline.HeaderSourcePartition, Value: partition},
+			{Key: pipeline.HeaderSourceOffset, Value: offset},
+			{Key: pipeline.HeaderErrors, Value: errs},
+			{Key: pipeline.HeaderErrorType, Value: reason},
+			{Key: pipeline.HeaderQuarantinedAt, Value: reason},
+			{Key: pipeline.HeaderSchemaVersion, Value: partition},
+			{Key: pipeline.HeaderErrorsTotal, Value: offset},
 		}
 		for _, format := range dlqimport.Formats {
 			r := &kgo.Record{Topic: "dlq", Partition: 1, Offset: 2, Value: errs, Headers: hs}

@@ -59,14 +59,6 @@ func (e *env) produce(recs ...*kgo.Record) {
 	require.NoError(e.t, cl.ProduceSync(context.Background(), recs...).FirstErr())
 }
 
-func (e *env) createTopic(name string, partitions int32) {
-	e.t.Helper()
-	cl, err := kgo.NewClient(kgo.SeedBrokers(e.addr))
-	require.NoError(e.t, err)
-	defer cl.Close()
-	require.NoError(e.t, kafka.EnsureTopics(context.Background(), cl, []kafka.TopicSpec{{Name: name, Partitions: partitions, ReplicationFactor: -1}}))
-}
-
 func (e *env) importTopic(topic string, f dlqimport.Format, opts dlqimport.ImportOptions) (dlqimport.Result, error) {
 	e.t.Helper()
 	in, err := pipeline.NewIngester(pipeline.IngestOptions{Metadata: e.meta, Payloads: e.payloads, RetryBackoffMin: time.Millisecond})

@@ -40,8 +40,10 @@ func (e *env) runCompat(group string, compat pipeline.DLQCompat) (stop func() er
 func TestPipelineDLQCompatHeaders(t *testing.T) {
 	e := newEnv(t)
 	e.produce(
-		&kgo.Record{Partition: 2, Key: []byte("bad"), Value: []byte(`{"event_type":"view","timestamp":"2026-01-10T19:50:00Z"}`),
-			Headers: []kgo.RecordHeader{{Key: "trace", Value: []byte("t")}}},
+		&kgo.Record{
+			Partition: 2, Key: []byte("bad"), Value: []byte(`{"event_type":"view","timestamp":"2026-01-10T19:50:00Z"}`),
+			Headers: []kgo.RecordHeader{{Key: "trace", Value: []byte("t")}},
+		},
 		&kgo.Record{Partition: 1, Key: []byte("good"), Value: []byte(valid(1))},
 	)
 	stop := e.runCompat("connect", pipeline.DLQCompat{Headers: pipeline.DLQHeadersConnect, ConnectorName: "gw-1"})

@@ -19,15 +19,15 @@ import (
 
 // convertAsIs makes a row for each record, as an importer would.
 func convertAsIs(kr *kgo.Record) (quarantine.Entry, quarantine.Payload) {
-	return quarantine.Entry{
-			ID: record.ID(kr.Topic, kr.Partition, kr.Offset), SourceTopic: kr.Topic,
-			SourcePartition: kr.Partition, SourceOffset: kr.Offset, Key: kr.Key, Timestamp: kr.Timestamp,
-			QuarantinedAt: time.Now().UTC(), ErrorType: record.DecodeError,
-			Errors:      []record.Violation{{Type: record.DecodeError, Message: "imported"}},
-			PayloadSize: len(kr.Value), Status: quarantine.StatusQuarantined,
-		}, quarantine.Payload{
-			Value: kr.Value, Headers: []record.Header{{Key: "h", Value: []byte(strconv.FormatInt(kr.Offset, 10))}},
-		}
+	e := quarantine.Entry{
+		ID: record.ID(kr.Topic, kr.Partition, kr.Offset), SourceTopic: kr.Topic,
+		SourcePartition: kr.Partition, SourceOffset: kr.Offset, Key: kr.Key, Timestamp: kr.Timestamp,
+		QuarantinedAt: time.Now().UTC(), ErrorType: record.DecodeError,
+		Errors:      []record.Violation{{Type: record.DecodeError, Message: "imported"}},
+		PayloadSize: len(kr.Value), Status: quarantine.StatusQuarantined,
+	}
+	p := quarantine.Payload{Value: kr.Value, Headers: []record.Header{{Key: "h", Value: []byte(strconv.FormatInt(kr.Offset, 10))}}}
+	return e, p
 }
 
 // runIngester follows rawTopic in group until the returned stop is called.
