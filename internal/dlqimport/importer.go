@@ -11,6 +11,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/dataquarantine/dataquarantine/internal/pipeline"
 	"github.com/dataquarantine/dataquarantine/internal/quarantine"
@@ -258,28 +259,45 @@ func (b *batch) add(e quarantine.Entry, p quarantine.Payload) {
 	b.bytes += len(p.Value)
 }
 
+// lookups is how many existence checks a batch runs at once: the stores'
+// read pools serve several (SQLite's 4 readers, PostgreSQL's pool).
+const lookups = 4
+
 // write stores the batch's records not yet in the quarantine, counting
 // them into res, and empties the batch.
 func (b *batch) write(ctx context.Context, opts *ImportOptions, res *Result) error {
 	defer func() { b.entries, b.payloads, b.bytes = b.entries[:0], b.payloads[:0], 0 }()
+	// Keep the first of each id in the batch, then drop those stored
+	// already: the counts say what is new, and a re-import writes no
+	// payload segment nobody points at.
 	seen := make(map[string]bool, len(b.entries))
-	entries := make([]quarantine.Entry, 0, len(b.entries))
-	payloads := make([]quarantine.Payload, 0, len(b.entries))
+	keep := make([]int, 0, len(b.entries))
 	for i := range b.entries {
-		id := b.entries[i].ID
-		if seen[id] {
+		if id := b.entries[i].ID; !seen[id] {
+			seen[id] = true
+			keep = append(keep, i)
+		}
+	}
+	res.Skipped += int64(len(b.entries) - len(keep))
+	stored := make([]bool, len(keep))
+	var g errgroup.Group
+	g.SetLimit(lookups)
+	for k, i := range keep {
+		g.Go(func() error {
+			_, err := opts.Metadata.Get(ctx, b.entries[i].ID)
+			// A failed read (not ErrNotFound) leaves the record to be
+			// written: the store keeps one row per id anyway.
+			stored[k] = err == nil
+			return nil
+		})
+	}
+	_ = g.Wait() // the lookups return no error
+	entries := make([]quarantine.Entry, 0, len(keep))
+	payloads := make([]quarantine.Payload, 0, len(keep))
+	for k, i := range keep {
+		if stored[k] {
 			res.Skipped++
 			continue
-		}
-		seen[id] = true
-		_, err := opts.Metadata.Get(ctx, id)
-		if err == nil {
-			res.Skipped++
-			continue
-		}
-		if !errors.Is(err, quarantine.ErrNotFound) && ctx.Err() == nil {
-			// Unknown: write it; the store keeps one row per id anyway.
-			slog.Debug("checking for an existing row failed", "id", id, "err", err)
 		}
 		entries = append(entries, b.entries[i])
 		payloads = append(payloads, b.payloads[i])
