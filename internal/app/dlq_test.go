@@ -93,9 +93,19 @@ func followDeadLetterTopics(t *testing.T, cfg config.Config) {
 
 	require.Equal(t, "ENUM_VIOLATION", byKey["bad"].ErrorType)
 	require.Equal(t, "user_event", byKey["bad"].Subject, "the gateway's own row, not a copy")
+	require.NotNil(t, byKey["bad"].Payload, "the gateway's own payload is intact")
+	require.Equal(t, string(own.Value), *byKey["bad"].Payload)
+	// The peer's record adds no row: wait for it to be read.
+	require.Eventually(t, func() bool {
+		return gw.metric(`dlq_import_records_total{from="dq",topic="peer-dlq"}`) == 1
+	}, 30*time.Second, 20*time.Millisecond)
 	require.Equal(t, 2.0, gw.metric(`dlq_import_records_total{from="connect",topic="connect-dlq"}`))
 	require.Equal(t, 1.0, gw.metric(`dlq_import_records_total{from="confluent",topic="rules-dlq"}`))
-	require.Equal(t, 1.0, gw.metric(`dlq_import_records_total{from="dq",topic="peer-dlq"}`))
+	require.Len(t, waitForRows(t, gw, 4), 4, "the peer's copy of the gateway's record is the same row")
+	var own2 quarantineItem
+	require.Equal(t, 200, gw.getJSON("/api/v1/quarantine/"+byKey["bad"].ID, &own2))
+	require.NotNil(t, own2.Payload, "the gateway's own payload is intact")
+	require.Equal(t, string(own.Value), *own2.Payload)
 
 	// Restarted on the same data: the group goes on where it left off.
 	gw.stop()

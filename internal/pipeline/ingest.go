@@ -3,6 +3,9 @@ package pipeline
 import (
 	"cmp"
 	"context"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
 	"errors"
 	"log/slog"
 	"time"
@@ -94,8 +97,9 @@ func NewIngester(opts IngestOptions) (*Ingester, error) {
 }
 
 // Write stores entries and their payloads (in the same order; each entry's
-// Payload ref is filled in), returning once both are durable. It returns an
-// error only when ctx ends first.
+// Payload ref is filled in), returning once both are durable: the payloads
+// as one segment, then the rows pointing into it, each retried with the
+// pipeline's back-off. It returns an error only when ctx ends first.
 func (in *Ingester) Write(ctx context.Context, entries []quarantine.Entry, payloads []quarantine.Payload) error {
 	if len(entries) != len(payloads) {
 		return errors.New("pipeline: Write needs one payload per entry")
@@ -103,9 +107,60 @@ func (in *Ingester) Write(ctx context.Context, entries []quarantine.Entry, paylo
 	if len(entries) == 0 {
 		return nil
 	}
-	in.p.entries, in.p.payloads = entries, payloads
-	defer func() { in.p.entries, in.p.payloads = nil, nil }()
-	return in.p.writeQuarantine(ctx)
+	p := in.p
+	name := ingestSegmentName(entries, payloads)
+	var refs []quarantine.PayloadRef
+	start := time.Now()
+	err := p.retry(ctx, "payloads", func() (err error) {
+		refs, err = p.opts.Payloads.WriteSegment(ctx, name, payloads)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	p.m.writes.WithLabelValues("payloads").Observe(time.Since(start).Seconds())
+	for i := range entries {
+		entries[i].Payload = refs[i]
+	}
+	start = time.Now()
+	err = p.retry(ctx, "metadata", func() error { return p.opts.Metadata.Insert(ctx, entries) })
+	if err == nil {
+		p.m.writes.WithLabelValues("metadata").Observe(time.Since(start).Seconds())
+	}
+	return err
+}
+
+// ingestSegmentName names an ingested batch's segment after its ids and
+// its payloads' bytes. Unlike a pipeline batch, whose records' content is
+// fixed by their ids (topic, partition, offset), two imported records can
+// share an id and differ (one original record dead-lettered twice, with
+// other headers; a record this gateway quarantined, read back from a DLQ
+// with dq.* headers added): a name from the ids alone would let the second
+// write overwrite the segment the first one's row points into. The same
+// batch written again gets the same name, so a redelivery still rewrites
+// rather than adds; the prefix keeps the names apart from the pipeline's.
+func ingestSegmentName(entries []quarantine.Entry, payloads []quarantine.Payload) string {
+	h := sha256.New()
+	var n [binary.MaxVarintLen64]byte
+	field := func(b []byte, null bool) {
+		l := int64(len(b))
+		if null {
+			l = -1
+		}
+		h.Write(n[:binary.PutVarint(n[:], l)])
+		h.Write(b)
+	}
+	for i := range entries {
+		field([]byte(entries[i].ID), false)
+		field(payloads[i].Value, payloads[i].Value == nil)
+		h.Write(n[:binary.PutVarint(n[:], int64(len(payloads[i].Headers)))])
+		for _, hd := range payloads[i].Headers {
+			field([]byte(hd.Key), false)
+			field(hd.Value, hd.Value == nil)
+		}
+	}
+	var sum [sha256.Size]byte
+	return "imp-" + hex.EncodeToString(h.Sum(sum[:0])[:16])
 }
 
 // Run follows the client's topics until ctx ends: it polls a batch,
