@@ -51,11 +51,12 @@ type IngestOptions struct {
 
 // Ingester writes records judged elsewhere into the quarantine, such as the
 // records of another tool's dead-letter topic (package dlqimport), with the
-// pipeline's own discipline, not a copy of it: a batch's payloads as one
-// segment named from its ids, then its metadata rows, each retried with
-// back-off until durable (an outage never drops or mis-files a record), and
-// only then its offsets committed. Every write is keyed by the entries'
-// ids, so a redelivered batch adds nothing.
+// pipeline's discipline and its retry and commit code: a batch's payloads as
+// one segment (named after its ids and bytes: see ingestSegmentName), then
+// its metadata rows, each retried with back-off until durable (an outage
+// never drops or mis-files a record), and only then its offsets committed.
+// Every write is keyed by the entries' ids, so a redelivered batch adds
+// nothing.
 type Ingester struct {
 	p        *Pipeline // the write, retry and commit machinery; never validates
 	convert  func(*kgo.Record) (quarantine.Entry, quarantine.Payload)
