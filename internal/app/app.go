@@ -25,6 +25,7 @@ import (
 	"github.com/dataquarantine/dataquarantine/internal/circuit"
 	"github.com/dataquarantine/dataquarantine/internal/config"
 	"github.com/dataquarantine/dataquarantine/internal/demo"
+	"github.com/dataquarantine/dataquarantine/internal/dlqimport"
 	"github.com/dataquarantine/dataquarantine/internal/httpapi"
 	"github.com/dataquarantine/dataquarantine/internal/httpapi/auth"
 	"github.com/dataquarantine/dataquarantine/internal/httpapi/registryapi"
@@ -83,6 +84,8 @@ type App struct {
 	registry *registry.Registry
 	resolver *registry.Resolver
 	pipe     *pipeline.Pipeline
+	importCl *kgo.Client         // topics.imports' group client, nil without imports
+	imports  *dlqimport.Follower // topics.imports, nil without any
 	circuit  *circuit.Set
 	lag      *kafka.LagReporter
 	purge    *retention.Job
@@ -181,6 +184,7 @@ func New(ctx context.Context, opts Options) (_ *App, err error) {
 		Payloads:        a.payloads,
 		CleanTopic:      a.cfg.Topics.Clean,
 		DLQTopic:        a.cfg.Topics.DLQ,
+		DLQCompat:       pipeline.DLQCompat{Headers: pipeline.DLQHeaders(a.cfg.Topics.DLQHeaders), ConnectorName: a.cfg.Kafka.GroupID},
 		Metrics:         a.metrics,
 		BatchSize:       a.cfg.Pipeline.BatchSize,
 		RetryBackoffMin: a.cfg.Pipeline.RetryBackoffMin,
@@ -191,6 +195,9 @@ func New(ctx context.Context, opts Options) (_ *App, err error) {
 		OnCommit:        a.opts.OnCommit,
 	})
 	if err != nil {
+		return nil, err
+	}
+	if err := a.followImports(reg); err != nil {
 		return nil, err
 	}
 	publisher, err := a.replayPublisher()
@@ -270,8 +277,14 @@ func (a *App) startKafka(ctx context.Context) error {
 	// inputs.
 	outputs := slices.Concat(inputs, []string{a.cfg.Topics.Clean, a.cfg.Topics.DLQ})
 	if a.cfg.Kafka.CreateTopics {
-		specs := make([]kafka.TopicSpec, 0, len(outputs))
-		for _, t := range outputs {
+		create := slices.Clone(outputs)
+		for _, im := range a.cfg.Topics.Imports {
+			// As Kafka Connect creates its DLQ topic when missing: a
+			// followed topic that does not exist yet is waited on either way.
+			create = append(create, im.Topic)
+		}
+		specs := make([]kafka.TopicSpec, 0, len(create))
+		for _, t := range create {
 			specs = append(specs, kafka.TopicSpec{Name: t, Partitions: a.cfg.Kafka.Partitions, ReplicationFactor: a.cfg.Kafka.ReplicationFactor})
 		}
 		if err := kafka.EnsureTopics(ctx, cl, specs); err != nil {
@@ -389,6 +402,9 @@ func (a *App) Run(ctx context.Context) error {
 	defer a.Close()
 	g, ctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return a.pipe.Run(ctx) })
+	if a.imports != nil {
+		g.Go(func() error { return a.imports.Run(ctx) })
+	}
 	g.Go(func() error { return a.lag.Run(ctx) })
 	g.Go(func() error { return a.purge.Run(ctx) })
 	g.Go(func() error { return a.resolver.Run(ctx) })
@@ -488,6 +504,10 @@ func (a *App) Close() {
 	if a.replayCl != nil {
 		a.replayCl.Close()
 		a.replayCl = nil
+	}
+	if a.importCl != nil {
+		a.importCl.Close()
+		a.importCl = nil
 	}
 	if a.client != nil {
 		a.client.Close()

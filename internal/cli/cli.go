@@ -54,6 +54,7 @@ var commands = []command{
 	{"validate", "validate records (JSON lines, Avro, Protobuf) against a schema and rules offline, with the gateway's engine", runValidate},
 	{"migrate", "apply the metadata store's schema migrations and exit", runMigrate},
 	{"quarantine", "list, show, reprocess or discard quarantined records of a running gateway", runQuarantine},
+	{"dlq", "import dead-letter topics of Kafka Connect, Confluent's DlqAction or another gateway into the quarantine", runDLQ},
 	{"circuit", "show the circuit breakers of a running gateway, or resume a paused input topic", runCircuit},
 	{"bench", "benchmark the serve wiring on this machine against a bare copy: throughput, CPU, latency, memory, correctness", runBench},
 	{"broker", "run a standalone Kafka-protocol broker (for trying the gateway and for the benchmark)", runBroker},

@@ -331,10 +331,12 @@ func (f *idsFlag) Set(s string) error {
 var pollInterval = 500 * time.Millisecond
 
 func runQuarantineReprocess(ctx context.Context, env Env) int {
-	fs := newFlagSet(env, "quarantine reprocess", "(--id ID ... | filters) [--dry-run] [--target clean|raw] [--reason TEXT] [--wait] [--server URL] [--token TOKEN]", `
+	fs := newFlagSet(env, "quarantine reprocess", "(--id ID ... | filters) [--dry-run] [--target clean|raw|source] [--reason TEXT] [--wait] [--server URL] [--token TOKEN]", `
 Re-validate quarantined records against the current enforced schema and
 rules, and publish those that pass to the clean topic (or back to their raw
-topic with --target raw). Select records by --id, or by filters. With
+topic with --target raw, or to their original topic as first produced with
+--target source: the redrive of records imported by 'dataquarantine dlq
+import'). Select records by --id, or by filters. With
 --dry-run nothing changes: it prints how many match, how many would pass
 now, and a sample of those that would still fail with their errors. A real
 run starts a job on the gateway; --wait follows it until it ends. Needs an
@@ -344,7 +346,7 @@ operator token.`+quarantineHelp)
 	fs.Var(&ids, "id", "a record `ID` to reprocess; repeat the flag or separate IDs with commas")
 	filters := addFilterFlags(fs)
 	dryRun := fs.Bool("dry-run", false, "only report what would happen")
-	target := fs.String("target", "clean", "where passing records go: `clean` (the clean topic) or raw (back to their input topic)")
+	target := fs.String("target", "clean", "where passing records go: `clean` (the clean topic), raw (back to their input topic) or source (their original topic, dead-letter headers dropped)")
 	reason := fs.String("reason", "", "why, for the audit log")
 	wait := fs.Bool("wait", false, "follow the job, printing progress, until it ends")
 	asJSON := fs.Bool("json", false, "print the API's JSON answers")
@@ -354,8 +356,8 @@ operator token.`+quarantineHelp)
 	if fs.NArg() > 0 {
 		return usageError(fs, "quarantine reprocess takes no arguments: give record IDs with --id")
 	}
-	if *target != "clean" && *target != "raw" {
-		return usageError(fs, fmt.Sprintf("--target must be clean or raw, got %q", *target))
+	if *target != "clean" && *target != "raw" && *target != "source" {
+		return usageError(fs, fmt.Sprintf("--target must be clean, raw or source, got %q", *target))
 	}
 	filter, err := filters.values(time.Now())
 	if err != nil {

@@ -244,7 +244,7 @@ func TestQuarantineReprocessRequests(t *testing.T) { //nolint:paralleltest // se
 			want string
 		}{
 			{[]string{"quarantine", "reprocess"}, "select records with --id or at least one filter"},
-			{[]string{"quarantine", "reprocess", "--id", "q-1", "--target", "dlq"}, "--target must be clean or raw"},
+			{[]string{"quarantine", "reprocess", "--id", "q-1", "--target", "dlq"}, "--target must be clean, raw or source"},
 			{[]string{"quarantine", "reprocess", "--since", "yesterday", "--status", "quarantined"}, "--since: \"yesterday\" is neither"},
 			{[]string{"quarantine", "discard", "q-1"}, "--reason is required"},
 			{[]string{"quarantine", "discard", "--reason", "x"}, "takes one record ID"},

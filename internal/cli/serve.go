@@ -92,6 +92,9 @@ func printBanner(w io.Writer, cfg *config.Config, a *app.App) {
 	}
 	fmt.Fprintf(w, "  Clean topic       %s\n", cfg.Topics.Clean)
 	fmt.Fprintf(w, "  Quarantine topic  %s\n", cfg.Topics.DLQ)
+	for _, im := range cfg.Topics.Imports {
+		fmt.Fprintf(w, "  Followed DLQ      %s (written by %s) -> quarantine\n", im.Topic, im.From)
+	}
 	base := "http://" + a.HTTPAddr()
 	fmt.Fprintf(w, "  Web UI            %s/\n", base)
 	fmt.Fprintf(w, "  HTTP              %s  (API %s/api/v1/quarantine, metrics %s/metrics)\n", base, base, base)

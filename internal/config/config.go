@@ -67,7 +67,8 @@ type Kafka struct {
 	GroupID string `yaml:"group_id"`
 	// ClientID identifies this client to the brokers. Default "dataquarantine".
 	ClientID string `yaml:"client_id"`
-	// CreateTopics creates missing input, clean and DLQ topics at start.
+	// CreateTopics creates missing input, clean and DLQ topics, and the
+	// followed dead-letter topics (Topics.Imports), at start.
 	// Default true.
 	CreateTopics bool `yaml:"create_topics"`
 	// Partitions is the partition count of topics the gateway creates.
@@ -128,7 +129,47 @@ type Topics struct {
 	// DLQ receives invalid records with dq.* error headers.
 	// Default "quarantine-dlq".
 	DLQ string `yaml:"dlq"`
+	// DLQHeaders is which dead-letter headers DLQ records carry: "dq" (the
+	// dq.* headers), "dq+connect" (also Kafka Connect's
+	// __connect.errors.* context headers) or "dq+confluent" (also
+	// Confluent's DlqAction __rule.* headers); see docs/dlq.md.
+	// Default "dq".
+	DLQHeaders string `yaml:"dlq_headers"`
+	// Imports are dead-letter topics written by other tools (or another
+	// gateway) that serve follows, importing each record into the
+	// quarantine: each {topic, from, source_topic}; see docs/dlq.md.
+	// Default none.
+	Imports []Import `yaml:"imports"`
 }
+
+// Import is one dead-letter topic serve follows into the quarantine.
+type Import struct {
+	// Topic is the dead-letter topic to read. No default: required.
+	Topic string `yaml:"topic"`
+	// From is who wrote it: "connect" (a Kafka Connect sink's
+	// errors.deadletterqueue), "confluent" (Confluent's DlqAction) or "dq"
+	// (another DataQuarantine gateway's DLQ). No default: required.
+	From string `yaml:"from"`
+	// SourceTopic is the original topic of records whose dead-letter
+	// headers do not name one (a Connect DLQ without context headers).
+	// Default "": such records keep no original topic and cannot be
+	// reprocessed to it.
+	SourceTopic string `yaml:"source_topic,omitempty"`
+}
+
+// The values of Topics.DLQHeaders.
+const (
+	DLQHeadersDQ        = "dq"
+	DLQHeadersConnect   = "dq+connect"
+	DLQHeadersConfluent = "dq+confluent"
+)
+
+// The values of Import.From.
+const (
+	FromConnect   = "connect"
+	FromConfluent = "confluent"
+	FromDQ        = "dq"
+)
 
 // Input binds one input topic to a schema subject.
 type Input struct {
@@ -487,9 +528,10 @@ func Default() Config {
 			Compression:       "none",
 		},
 		Topics: Topics{
-			Inputs: []Input{{Topic: "raw-events", Subject: "user_event"}},
-			Clean:  "validated-events",
-			DLQ:    "quarantine-dlq",
+			Inputs:     []Input{{Topic: "raw-events", Subject: "user_event"}},
+			Clean:      "validated-events",
+			DLQ:        "quarantine-dlq",
+			DLQHeaders: DLQHeadersDQ,
 		},
 		Schemas: []Schema{{
 			Subject: "user_event",

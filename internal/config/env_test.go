@@ -60,6 +60,11 @@ func sampleEnv(t *testing.T, k Key) (env string, want any) {
 			map[string]any{"name": "ci", "role": "operator", "token": "xxxxx", "token_file": ""},
 			map[string]any{"name": "grafana", "role": "viewer", "token": "", "token_file": "/run/secrets/t"},
 		}
+	case "[]config.Import":
+		return "[{topic: d1, from: connect, source_topic: orders}, {topic: d2, from: dq}]", []any{
+			map[string]any{"topic": "d1", "from": "connect", "source_topic": "orders"},
+			map[string]any{"topic": "d2", "from": "dq"},
+		}
 	case "[]config.Schema":
 		return `[{subject: s1, schema: '{}'}, {subject: s2, type: AVRO, version: 3, file: s2.avsc}]`, []any{
 			map[string]any{"subject": "s1", "type": "JSON", "version": 1, "file": "", "schema": "{}"},
@@ -91,7 +96,7 @@ func TestEnvSetsEveryKey(t *testing.T) {
 func TestKeys(t *testing.T) {
 	t.Parallel()
 	keys := Keys()
-	require.Len(t, keys, 54)
+	require.Len(t, keys, 56)
 	seen := map[string]bool{}
 	for _, k := range keys {
 		require.False(t, seen[k.Env], "duplicate variable %s", k.Env)

@@ -79,8 +79,13 @@ func TestGoodConfigs(t *testing.T) {
 				{Topic: "raw-events", Subject: "user_event"},
 				{Topic: "raw-orders", Subject: "order", Fallback: "none"},
 			},
-			Clean: "validated-events",
-			DLQ:   "quarantine-dlq",
+			Clean:      "validated-events",
+			DLQ:        "quarantine-dlq",
+			DLQHeaders: DLQHeadersConnect,
+			Imports: []Import{
+				{Topic: "connect-dlq-s3-sink", From: FromConnect, SourceTopic: "orders"},
+				{Topic: "orders-rules-dlq", From: FromConfluent},
+			},
 		},
 		Schemas: []Schema{
 			{Subject: "user_event", Type: "JSON", Version: 2, Schema: `{

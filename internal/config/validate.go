@@ -372,6 +372,23 @@ func (c *Config) validateTopics(p *problems) {
 	if checkTopicName(p, "topics.dlq", c.Topics.DLQ) {
 		topics = append(topics, topic{"topics.dlq", c.Topics.DLQ})
 	}
+	p.oneOf("topics.dlq_headers", c.Topics.DLQHeaders, DLQHeadersDQ, DLQHeadersConnect, DLQHeadersConfluent)
+	for i, im := range c.Topics.Imports {
+		key := fmt.Sprintf("topics.imports[%d]", i)
+		if checkTopicName(p, key+".topic", im.Topic) {
+			topics = append(topics, topic{key + ".topic", im.Topic})
+		}
+		switch im.From {
+		case FromConnect, FromConfluent, FromDQ:
+		case "":
+			p.add(key+".from", "must be set: who wrote the topic (%s, %s or %s)", FromConnect, FromConfluent, FromDQ)
+		default:
+			p.add(key+".from", "%s is not one of %s, %s, %s", quoteValue(im.From), FromConnect, FromConfluent, FromDQ)
+		}
+		if im.SourceTopic != "" {
+			checkTopicName(p, key+".source_topic", im.SourceTopic)
+		}
+	}
 	// Every topic has one role. Kafka also refuses to create topics whose
 	// names differ only by '.' against '_' (their metric names collide).
 	for j := range topics {
@@ -394,24 +411,30 @@ func collisionName(topic string) string { return strings.ReplaceAll(topic, ".", 
 // checkTopicName checks Kafka's rules for a topic name and reports whether it
 // passed.
 func checkTopicName(p *problems, key, name string) bool {
+	if err := CheckTopicName(name); err != nil {
+		p.add(key, "%v", err)
+		return false
+	}
+	return true
+}
+
+// CheckTopicName reports what makes name an illegal Kafka topic name, nil
+// for a legal one: 1 to 249 characters from [a-zA-Z0-9._-], not "." or "..".
+func CheckTopicName(name string) error {
 	switch {
 	case name == "":
-		p.add(key, "must not be empty")
-		return false
+		return errors.New("must not be empty")
 	case name == "." || name == "..":
-		p.add(key, "%s is not a legal topic name", quoteValue(name))
-		return false
+		return fmt.Errorf("%s is not a legal topic name", quoteValue(name))
 	case len(name) > maxTopicNameLen:
-		p.add(key, "topic name is %d characters long, at most %d are allowed", len(name), maxTopicNameLen)
-		return false
+		return fmt.Errorf("topic name is %d characters long, at most %d are allowed", len(name), maxTopicNameLen)
 	}
 	for _, r := range name {
 		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '.' || r == '_' || r == '-') {
-			p.add(key, "%s is not a legal topic name: use only letters, digits, '.', '_' and '-'", quoteValue(name))
-			return false
+			return fmt.Errorf("%s is not a legal topic name: use only letters, digits, '.', '_' and '-'", quoteValue(name))
 		}
 	}
-	return true
+	return nil
 }
 
 func (c *Config) validateStorage(p *problems) {

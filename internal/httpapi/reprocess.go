@@ -20,7 +20,7 @@ import (
 // Reprocessor reprocesses, discards and corrects quarantined records;
 // *reprocess.Service is one.
 type Reprocessor interface {
-	DryRun(ctx context.Context, f reprocess.Filter) (reprocess.DryRunResult, error)
+	DryRunTo(ctx context.Context, f reprocess.Filter, target reprocess.Target) (reprocess.DryRunResult, error)
 	Start(ctx context.Context, req reprocess.Request) (string, error)
 	Job(ctx context.Context, id string) (quarantine.Job, error)
 	Jobs(ctx context.Context, f quarantine.JobFilter) (quarantine.JobPage, error)
@@ -132,7 +132,7 @@ func (a *api) startReprocess(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if body.DryRun {
-		res, err := a.reprocess.DryRun(r.Context(), f)
+		res, err := a.reprocess.DryRunTo(r.Context(), f, reprocess.Target(body.Target))
 		if a.reprocessError(w, r, "dry-running reprocess", err) {
 			return
 		}

@@ -256,6 +256,7 @@ func TestReprocessBadRequests(t *testing.T) {
 		{"bad since", `{"filter": {"since": "yesterday"}}`, http.StatusBadRequest, "invalid_parameter"},
 		{"since after until", `{"filter": {"since": "2026-11-04T00:00:00Z", "until": "2026-11-03T00:00:00Z"}}`, http.StatusBadRequest, "invalid_parameter"},
 		{"bad target", `{"target": "elsewhere"}`, http.StatusBadRequest, "invalid_parameter"},
+		{"bad dry-run target", `{"target": "elsewhere", "dry_run": true}`, http.StatusBadRequest, "invalid_parameter"},
 		{"too large", `{"reason": "` + strings.Repeat("x", 1<<20) + `"}`, http.StatusRequestEntityTooLarge, "payload_too_large"},
 	}
 	for _, tc := range cases {

@@ -194,6 +194,7 @@ func (p *Pipeline) route(b *batch, i int) {
 	out.Topic = p.opts.DLQTopic
 	id := record.ID(kr.Topic, kr.Partition, kr.Offset)
 	out.Headers = append(out.Headers[:len(out.Headers):len(out.Headers)], dlqHeaders(kr, v, id, b.now)...)
+	out.Headers = p.opts.DLQCompat.appendTo(out.Headers, kr, v)
 	if detoured && d.omit > 0 {
 		omit(out, d.omit, d.cause)
 	}

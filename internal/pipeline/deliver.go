@@ -125,10 +125,15 @@ func (p *Pipeline) isolate(ctx context.Context, refused []rejection) (rejected [
 	return rejected, failed
 }
 
-// writeQuarantine writes payloads as one segment, then the metadata rows
-// (entries, in the same order) pointing into it, each retried until durable.
+// writeQuarantine writes payloads as one segment named after their ids,
+// then the metadata rows (entries, in the same order) pointing into it, each
+// retried until durable.
 func (p *Pipeline) writeQuarantine(ctx context.Context, entries []quarantine.Entry, payloads []quarantine.Payload) error {
-	name := segmentName(entries)
+	return p.writeSegment(ctx, segmentName(entries), entries, payloads)
+}
+
+// writeSegment is writeQuarantine with the segment's name given.
+func (p *Pipeline) writeSegment(ctx context.Context, name string, entries []quarantine.Entry, payloads []quarantine.Payload) error {
 	var refs []quarantine.PayloadRef
 	start := time.Now()
 	err := p.retry(ctx, "payloads", p.m.storeErrors, func() (err error) {

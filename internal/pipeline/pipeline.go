@@ -38,6 +38,9 @@ type Options struct {
 	// CleanTopic receives valid records, DLQTopic invalid ones. Required.
 	CleanTopic string
 	DLQTopic   string
+	// DLQCompat adds Kafka Connect's or Confluent's dead-letter headers to
+	// DLQ records (dlqheaders.go). Default: the dq.* headers only.
+	DLQCompat DLQCompat
 	// Metrics receive the counters. Default: metrics on a private registry.
 	Metrics *Metrics
 	// BatchSize caps the records polled per batch. Default 5000.
@@ -210,7 +213,7 @@ func (p *Pipeline) process(ctx context.Context, recs []*kgo.Record) error {
 	if err := p.deliver(hold, b); err != nil {
 		return p.unfinished(ctx, err)
 	}
-	p.commit(ctx, b)
+	p.commit(ctx, b.recs)
 	p.done(b)
 	return nil
 }
@@ -255,19 +258,19 @@ func (p *Pipeline) release(recs []*kgo.Record) {
 // forever: it means the group moved the partitions (their new owner
 // redelivers from the last commit, harmlessly: every write is idempotent) or
 // the broker is gone (the next batch's commit covers these offsets).
-func (p *Pipeline) commit(ctx context.Context, b *batch) {
+func (p *Pipeline) commit(ctx context.Context, recs []*kgo.Record) {
 	var err error
 	start := time.Now()
 	defer func() { p.m.writes.WithLabelValues("kafka_commit").Observe(time.Since(start).Seconds()) }()
 	for attempt := range 3 {
-		if err = p.cl.CommitRecords(ctx, b.recs...); err == nil || ctx.Err() != nil {
+		if err = p.cl.CommitRecords(ctx, recs...); err == nil || ctx.Err() != nil {
 			break
 		}
 		retry.Sleep(ctx, p.backoff.Delay(attempt))
 	}
 	if err != nil {
 		p.m.storeErrors.WithLabelValues("kafka_commit").Inc()
-		p.log.Error("committing offsets failed; the batch will be redelivered", "records", len(b.recs), "err", err)
+		p.log.Error("committing offsets failed; the batch will be redelivered", "records", len(recs), "err", err)
 	}
 }
 

@@ -2,7 +2,9 @@
 // selecting them by id or filter, a dry run that says how many would pass
 // now, and jobs that re-validate each selected record against the current
 // schema and rules, publish those that pass to the clean topic (or back to
-// their raw source topic) and mark each reprocessed or failed_again.
+// their raw source topic, or to their original topic as first produced:
+// TargetSource, the redrive of records imported from another tool's
+// dead-letter topic) and mark each reprocessed or failed_again.
 //
 // # Jobs
 //

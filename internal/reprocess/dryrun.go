@@ -2,6 +2,8 @@ package reprocess
 
 import (
 	"context"
+	"fmt"
+	"slices"
 
 	"github.com/dataquarantine/dataquarantine/internal/quarantine"
 	"github.com/dataquarantine/dataquarantine/internal/record"
@@ -28,14 +30,27 @@ type SampleFailure struct {
 // unreadable payload) are sampled with one violation whose keyword says
 // which ("max_replays", "payload").
 func (s *Service) DryRun(ctx context.Context, f Filter) (DryRunResult, error) {
+	return s.DryRunTo(ctx, f, TargetClean)
+}
+
+// DryRunTo is DryRun for a run to target ("" is TargetClean): whether a
+// record would pass can depend on it (TargetSource publishes the records
+// of topics the gateway does not validate as they are).
+func (s *Service) DryRunTo(ctx context.Context, f Filter, target Target) (DryRunResult, error) {
 	if err := f.Validate(); err != nil {
 		return DryRunResult{}, err
+	}
+	if target == "" {
+		target = TargetClean
+	}
+	if !slices.Contains(Targets, target) {
+		return DryRunResult{}, fmt.Errorf("target %q: must be clean, raw or source: %w", target, ErrInvalidRequest)
 	}
 	res := DryRunResult{SampleFailures: []SampleFailure{}}
 	err := s.each(ctx, &f, "", func(b []quarantine.Entry) error {
 		for i := range b {
 			res.Matched++
-			v, err := s.evaluate(ctx, &b[i], TargetClean)
+			v, err := s.evaluate(ctx, &b[i], target)
 			if err != nil {
 				return err
 			}

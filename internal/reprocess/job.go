@@ -10,6 +10,7 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kgo"
 
+	"github.com/dataquarantine/dataquarantine/internal/pipeline"
 	"github.com/dataquarantine/dataquarantine/internal/quarantine"
 	"github.com/dataquarantine/dataquarantine/internal/record"
 	"github.com/dataquarantine/dataquarantine/internal/retry"
@@ -43,6 +44,17 @@ func (s *Service) evaluate(ctx context.Context, e *quarantine.Entry, target Targ
 	case err != nil:
 		return verdict{}, fmt.Errorf("reading payload of %s: %w", e.ID, err)
 	}
+	if note, omitted := payloadOmitted(p.Headers); omitted {
+		// Imported from a dead-letter record that carried no value: there
+		// is nothing to publish (an empty value would be a tombstone).
+		return verdict{reason: "payload not stored: " + note, keyword: "payload", replays: e.ReplayCount}, nil
+	}
+	if target == TargetSource && e.SourceTopic == "" {
+		return verdict{
+			reason:  "the record's original topic is unknown (its dead-letter headers name none); not republished",
+			keyword: "source_unknown", replays: e.ReplayCount,
+		}, nil
+	}
 	value := p.Value
 	if e.Corrected {
 		if value, err = s.opts.Store.Correction(ctx, e.ID); err != nil {
@@ -61,21 +73,24 @@ func (s *Service) evaluate(ctx context.Context, e *quarantine.Entry, target Targ
 	if err != nil {
 		return verdict{}, err
 	}
-	if !v.Valid() {
+	if !v.Valid() && !(target == TargetSource && unbound(&v)) {
 		return verdict{errors: append([]record.Violation{}, v.Violations...), replays: prev}, nil
 	}
 	topic := s.opts.CleanTopic
-	if target == TargetRaw {
+	if target == TargetRaw || target == TargetSource {
 		topic = e.SourceTopic
 	}
-	out := &kgo.Record{Topic: topic, Key: e.Key, Value: value, Timestamp: e.Timestamp}
+	// The source partition (modulo the topic's count, with the gateway's
+	// partitioner), as the pipeline keeps it; 0 when unknown.
+	out := &kgo.Record{Topic: topic, Partition: max(e.SourcePartition, 0), Key: e.Key, Value: value, Timestamp: e.Timestamp}
 	out.Headers = make([]kgo.RecordHeader, 0, len(p.Headers)+1)
 	for _, h := range p.Headers {
-		if h.Key != HeaderReplayCount {
-			// As the pipeline does: the record's own dq.* headers leave
-			// as dq.original.*; only the gateway writes dq.*.
-			out.Headers = append(out.Headers, kgo.RecordHeader{Key: record.OutgoingHeaderKey(h.Key), Value: h.Value})
+		if h.Key == HeaderReplayCount || target == TargetSource && pipeline.DLQContextHeader(h.Key) {
+			continue
 		}
+		// As the pipeline does: the record's own dq.* headers leave as
+		// dq.original.*; only the gateway writes dq.*.
+		out.Headers = append(out.Headers, kgo.RecordHeader{Key: record.OutgoingHeaderKey(h.Key), Value: h.Value})
 	}
 	out.Headers = append(out.Headers, kgo.RecordHeader{Key: HeaderReplayCount, Value: []byte(strconv.Itoa(prev + 1))})
 	return verdict{pass: true, out: out, replays: prev + 1}, nil
@@ -94,6 +109,24 @@ func (s *Service) validate(e *quarantine.Entry, value []byte, headers []record.H
 		return record.Verdict{}, fmt.Errorf("validating %s: %w", e.ID, err)
 	}
 	return v, nil
+}
+
+// unbound reports whether v says the record's topic has no schema bound at
+// all (not a missing version of a bound subject): the gateway does not
+// validate that topic.
+func unbound(v *record.Verdict) bool {
+	return len(v.Violations) == 1 && v.Violations[0].Type == record.SchemaNotFound && v.Subject == ""
+}
+
+// payloadOmitted returns the dq.payload.omitted note of a record stored
+// without its value.
+func payloadOmitted(hs []record.Header) (string, bool) {
+	for _, h := range hs {
+		if h.Key == pipeline.HeaderPayloadOmitted {
+			return string(h.Value), true
+		}
+	}
+	return "", false
 }
 
 // headerReplays is the dq.replay.count the record arrived with, 0 if none

@@ -33,7 +33,21 @@ const (
 	// TargetRaw is each record's own source topic, to flow through the
 	// pipeline again.
 	TargetRaw Target = "raw"
+	// TargetSource is each record's original topic, the record as it was
+	// first produced: for a record imported from another tool's
+	// dead-letter topic (package dlqimport), the topic its dead-letter
+	// headers name. The headers a dead-letter writer added (dq.*,
+	// __connect.errors.*, __rule.*) are dropped. A topic the gateway binds
+	// a schema to is validated as for any target; one it does not (a
+	// Kafka Connect sink's topic) has nothing to validate against, so its
+	// records are published as they are, for that topic's consumer to
+	// judge again. A record whose original topic is unknown is not
+	// published (failed_again, saying so).
+	TargetSource Target = "source"
 )
+
+// Targets lists every target.
+var Targets = []Target{TargetClean, TargetRaw, TargetSource}
 
 // Store is the metadata a Service works on; the sqlite and postgres
 // metadata stores are one.
@@ -265,9 +279,9 @@ func (s *Service) Start(ctx context.Context, req Request) (string, error) {
 	switch req.Target {
 	case "":
 		req.Target = TargetClean
-	case TargetClean, TargetRaw:
+	case TargetClean, TargetRaw, TargetSource:
 	default:
-		return "", fmt.Errorf("target %q: must be clean or raw: %w", req.Target, ErrInvalidRequest)
+		return "", fmt.Errorf("target %q: must be clean, raw or source: %w", req.Target, ErrInvalidRequest)
 	}
 	s.mu.Lock()
 	stopped := s.stopped
