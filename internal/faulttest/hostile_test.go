@@ -133,9 +133,14 @@ var hostileCases = []hostileCase{
 		}
 		return &kgo.Record{Value: []byte(event("scroll", "")), Headers: hs}
 	}, dlqTopic, "ENUM_VIOLATION", nil},
-	{"timestamp in the year 9999", func() *kgo.Record {
-		return &kgo.Record{Value: []byte(event("view", "")), Timestamp: time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC)}
-	}, cleanTopic, "", nil},
+	// As far as franz-go can date a record (its encoding goes through
+	// nanoseconds); the stores saturate anything further (their tests).
+	{"invalid record dated 2262", func() *kgo.Record {
+		return &kgo.Record{Value: []byte(event("scroll", "")), Timestamp: time.Date(2262, 1, 1, 0, 0, 0, 0, time.UTC)}
+	}, dlqTopic, "ENUM_VIOLATION", nil},
+	{"invalid record dated 1700", func() *kgo.Record {
+		return &kgo.Record{Value: []byte(event("scroll", "")), Timestamp: time.Date(1700, 1, 1, 0, 0, 0, 0, time.UTC)}
+	}, dlqTopic, "ENUM_VIOLATION", nil},
 }
 
 func forgedHeaders() []kgo.RecordHeader {
