@@ -34,7 +34,7 @@ func TestPurgeBeforeDropsPartitions(t *testing.T) {
 	for d := 1; d <= 3; d++ {
 		for h := range 3 {
 			e := quarantinetest.NewEntry("t", 0, int64(d*10+h), day(d, 23)) // quarantined the day it was produced
-			e.Timestamp = day(d, 6*h+6) // 06:00, 12:00, 18:00
+			e.Timestamp = day(d, 6*h+6)                                     // 06:00, 12:00, 18:00
 			entries = append(entries, e)
 		}
 	}

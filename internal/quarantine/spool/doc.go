@@ -52,10 +52,12 @@
 // zero-padded counter (lexical order is write order):
 //
 //	file    = magic   "DQSPOOLM"       (8 bytes)
-//	          version u8               (1)
+//	          version u8               (2)
 //	          rows    u32 big-endian   (number of entries)
 //	          bodyLen u32 big-endian
-//	          body    JSON array of quarantine.Entry
+//	          body    the entries, binary (codec.go); version 1,
+//	                  which older gateways wrote and which is still
+//	                  read, has a JSON array of quarantine.Entry
 //	          crc     u32 big-endian   (CRC-32C of version..body)
 //
 // Payloads: one file per spooled segment, <Dir>/<segment name>, holding the

@@ -93,10 +93,11 @@ var _ quarantine.MetadataStore = (*Metadata)(nil)
 var errClosed = errors.New("spool is closed")
 
 const (
-	metaMagic     = "DQSPOOLM"
-	metaVersion   = 1
-	metaHeaderLen = len(metaMagic) + 1 + 4 + 4
-	metaSuffix    = ".batch"
+	metaMagic       = "DQSPOOLM"
+	metaVersion     = 2 // binary entries (codec.go)
+	metaVersionJSON = 1 // a JSON array, as gateways before version 2 wrote
+	metaHeaderLen   = len(metaMagic) + 1 + 4 + 4
+	metaSuffix      = ".batch"
 )
 
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)
@@ -289,19 +290,21 @@ func (m *Metadata) spool(entries []quarantine.Entry) error {
 }
 
 func encodeBatch(entries []quarantine.Entry) ([]byte, error) {
-	body, err := json.Marshal(entries)
-	if err != nil {
-		return nil, err
+	if uint64(len(entries)) > 1<<32-1 {
+		return nil, fmt.Errorf("batch of %d entries is too large to spool", len(entries))
 	}
-	if uint64(len(body)) > 1<<32-1 || uint64(len(entries)) > 1<<32-1 {
-		return nil, fmt.Errorf("batch of %d bytes is too large to spool", len(body))
+	data := make([]byte, metaHeaderLen, metaHeaderLen+256*len(entries)+4)
+	copy(data, metaMagic)
+	data[len(metaMagic)] = metaVersion
+	binary.BigEndian.PutUint32(data[len(metaMagic)+1:], uint32(len(entries)))
+	for i := range entries {
+		data = appendEntry(data, &entries[i])
 	}
-	data := make([]byte, 0, metaHeaderLen+len(body)+4)
-	data = append(data, metaMagic...)
-	data = append(data, metaVersion)
-	data = binary.BigEndian.AppendUint32(data, uint32(len(entries)))
-	data = binary.BigEndian.AppendUint32(data, uint32(len(body)))
-	data = append(data, body...)
+	body := len(data) - metaHeaderLen
+	if uint64(body) > 1<<32-1 {
+		return nil, fmt.Errorf("batch of %d bytes is too large to spool", body)
+	}
+	binary.BigEndian.PutUint32(data[len(metaMagic)+5:], uint32(body))
 	return binary.BigEndian.AppendUint32(data, crc32.Checksum(data[len(metaMagic):], castagnoli)), nil
 }
 
@@ -312,8 +315,9 @@ func decodeBatch(data []byte) ([]quarantine.Entry, error) {
 	if len(data) < metaHeaderLen+4 || string(data[:len(metaMagic)]) != metaMagic {
 		return nil, fmt.Errorf("%w: missing or short header", errCorruptSpool)
 	}
-	if v := data[len(metaMagic)]; v != metaVersion {
-		return nil, fmt.Errorf("%w: unknown version %d", errCorruptSpool, v)
+	version := data[len(metaMagic)]
+	if version != metaVersion && version != metaVersionJSON {
+		return nil, fmt.Errorf("%w: unknown version %d", errCorruptSpool, version)
 	}
 	rows := binary.BigEndian.Uint32(data[len(metaMagic)+1:])
 	bodyLen := binary.BigEndian.Uint32(data[len(metaMagic)+5:])
@@ -325,8 +329,25 @@ func decodeBatch(data []byte) ([]quarantine.Entry, error) {
 		return nil, fmt.Errorf("%w: checksum mismatch", errCorruptSpool)
 	}
 	var entries []quarantine.Entry
-	if err := json.Unmarshal(data[metaHeaderLen:end], &entries); err != nil {
-		return nil, fmt.Errorf("%w: %w", errCorruptSpool, err)
+	if version == metaVersionJSON { // written by an older gateway
+		if err := json.Unmarshal(data[metaHeaderLen:end], &entries); err != nil {
+			return nil, fmt.Errorf("%w: %w", errCorruptSpool, err)
+		}
+	} else {
+		r := reader{b: data[metaHeaderLen:end]}
+		if uint64(rows) > uint64(len(r.b)) { // an entry takes at least a byte
+			return nil, fmt.Errorf("%w: %d rows in %d bytes", errCorruptSpool, rows, len(r.b))
+		}
+		entries = make([]quarantine.Entry, 0, rows)
+		for range rows {
+			entries = append(entries, r.entry())
+		}
+		switch {
+		case r.err != nil:
+			return nil, fmt.Errorf("%w: %w", errCorruptSpool, r.err)
+		case len(r.b) > 0:
+			return nil, fmt.Errorf("%w: %d bytes after the last row", errCorruptSpool, len(r.b))
+		}
 	}
 	if uint32(len(entries)) != rows {
 		return nil, fmt.Errorf("%w: %d rows, header says %d", errCorruptSpool, len(entries), rows)
