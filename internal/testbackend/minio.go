@@ -69,6 +69,13 @@ var sharedMinIO struct {
 // binary, with the server's address and credentials.
 func S3(t testing.TB) S3Bucket {
 	t.Helper()
+	return SharedMinIO(t).Bucket(t)
+}
+
+// SharedMinIO returns the S3 server shared by the test binary, starting it
+// on first use; t is skipped (or failed, under CI=true) when there is none.
+func SharedMinIO(t testing.TB) *MinIOServer {
+	t.Helper()
 	sharedMinIO.once.Do(func() {
 		sharedMinIO.srv, sharedMinIO.err = openSharedMinIO()
 		if sharedMinIO.err == nil {
@@ -76,7 +83,7 @@ func S3(t testing.TB) S3Bucket {
 		}
 	})
 	mustHave(t, "MinIO", sharedMinIO.err)
-	return sharedMinIO.srv.Bucket(t)
+	return sharedMinIO.srv
 }
 
 func openSharedMinIO() (*MinIOServer, error) {

@@ -43,6 +43,14 @@ var sharedPostgres struct {
 // connections).
 func Postgres(t testing.TB) string {
 	t.Helper()
+	return SharedPostgres(t).NewSchema(t)
+}
+
+// SharedPostgres returns the PostgreSQL server shared by the test binary,
+// starting it on first use; t is skipped (or failed, under CI=true) when
+// there is none.
+func SharedPostgres(t testing.TB) *PostgresServer {
+	t.Helper()
 	sharedPostgres.once.Do(func() {
 		sharedPostgres.srv, sharedPostgres.err = openSharedPostgres()
 		if sharedPostgres.err == nil {
@@ -50,7 +58,7 @@ func Postgres(t testing.TB) string {
 		}
 	})
 	mustHave(t, "PostgreSQL", sharedPostgres.err)
-	return sharedPostgres.srv.NewSchema(t)
+	return sharedPostgres.srv
 }
 
 func openSharedPostgres() (*PostgresServer, error) {

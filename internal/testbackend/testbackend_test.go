@@ -48,13 +48,14 @@ func TestPostgresSchemasAreIsolated(t *testing.T) {
 // TestPostgresSchemaDropped: a test's schema is gone after the test.
 func TestPostgresSchemaDropped(t *testing.T) {
 	t.Parallel()
+	srv := SharedPostgres(t) // skips here, not in the subtest, when there is none
 	var schema string
 	t.Run("uses a schema", func(t *testing.T) {
-		u := Postgres(t)
+		u := srv.NewSchema(t)
 		schema = u[strings.LastIndex(u, "search_path=")+len("search_path="):]
 	})
 	ctx := context.Background()
-	conn, err := pgx.Connect(ctx, sharedPostgres.srv.URL())
+	conn, err := pgx.Connect(ctx, srv.URL())
 	require.NoError(t, err)
 	defer conn.Close(ctx)
 	var n int
@@ -113,9 +114,10 @@ func TestS3BucketsAreIsolated(t *testing.T) {
 func TestS3BucketRemoved(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
+	srv := SharedMinIO(t) // skips here, not in the subtest, when there is none
 	var b S3Bucket
 	t.Run("fills a bucket", func(t *testing.T) {
-		b = S3(t)
+		b = srv.Bucket(t)
 		c := b.Client(t)
 		require.NoError(t, c.MakeBucket(ctx, b.Bucket, minio.MakeBucketOptions{}))
 		for i := range 30 {
