@@ -266,13 +266,7 @@ func TestGatewayEndToEndAndRestart(t *testing.T) {
 // kcat, a librdkafka client, produces to and consumes from the embedded
 // broker: any Kafka client works with it.
 func TestKcatInterop(t *testing.T) {
-	kcat, err := exec.LookPath("kcat")
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("kcat is not installed; the test command (make test) installs it")
-		}
-		t.Skip("kcat not installed; run make test to install it")
-	}
+	kcat := testbackend.Command(t, "the test command (make test) installs it", "kcat")
 	gw := start(t, t.TempDir())
 	addr := gw.app.KafkaAddr()
 	in := `{"user_id":"USER123456","event_type":"view","timestamp":"2026-01-10T19:50:00Z"}` + "\n" +

@@ -191,3 +191,22 @@ func TestWithSearchPath(t *testing.T) {
 	require.Error(t, err)
 	require.NotContains(t, err.Error(), "secret")
 }
+
+func TestCommand(t *testing.T) {
+	// Not parallel: it sets CI.
+	t.Setenv("CI", "")
+	f := &fakeTB{TB: t}
+	require.NotEmpty(t, Command(f, "unused", "no-such-tool-dq", "sh"), "the first one found")
+	require.Empty(t, f.skipped+f.failed)
+
+	require.Empty(t, Command(f, "apt-get install it", "no-such-tool-dq"))
+	require.Contains(t, f.skipped, "no-such-tool-dq")
+	require.Contains(t, f.skipped, "apt-get install it")
+	require.Empty(t, f.failed)
+
+	t.Setenv("CI", "true")
+	f = &fakeTB{TB: t}
+	Command(f, "apt-get install it", "no-such-tool-dq")
+	require.Empty(t, f.skipped)
+	require.Contains(t, f.failed, "CI=true")
+}

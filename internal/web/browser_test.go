@@ -7,7 +7,6 @@ import (
 	"io"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -20,6 +19,7 @@ import (
 
 	"github.com/dataquarantine/dataquarantine/internal/app/apptest"
 	"github.com/dataquarantine/dataquarantine/internal/config"
+	"github.com/dataquarantine/dataquarantine/internal/testbackend"
 )
 
 // The browser tests drive the UI of a real gateway (embedded broker,
@@ -39,17 +39,8 @@ func chromiumPath(t *testing.T) string {
 	if p := os.Getenv("DQ_CHROMIUM"); p != "" {
 		return p
 	}
-	for _, name := range []string{"chromium", "chromium-browser", "google-chrome", "google-chrome-stable"} {
-		if p, err := exec.LookPath(name); err == nil {
-			return p
-		}
-	}
-	msg := "no chromium on PATH (apt-get install chromium, or scripts/test-deps.sh; DQ_CHROMIUM names another)"
-	if os.Getenv("CI") == "true" {
-		t.Fatal(msg + "; CI=true: failing, not skipping")
-	}
-	t.Skip(msg)
-	return ""
+	return testbackend.Command(t, "apt-get install chromium, or scripts/test-deps.sh; DQ_CHROMIUM names another",
+		"chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
 }
 
 // gateway starts a gateway on free ports with its data in a temp dir and
