@@ -11,6 +11,8 @@ import (
 
 	"github.com/stretchr/testify/require"
 	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/dataquarantine/dataquarantine/internal/testwait"
 )
 
 func TestUIMountedBesideTheAPI(t *testing.T) {
@@ -80,9 +82,5 @@ func TestShutdownWithOpenBrowserConnections(t *testing.T) {
 	}()
 	for sc.Scan() { // the stream ends with the server
 	}
-	select {
-	case <-stopped:
-	case <-time.After(20 * time.Second):
-		t.Fatal("the gateway did not stop")
-	}
+	testwait.Recv(t, 20*time.Second, "the gateway to stop", stopped)
 }

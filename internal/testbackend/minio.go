@@ -350,30 +350,22 @@ func (s *MinIOServer) startLocked() error {
 	}
 	live := "http://" + s.endpoint + "/minio/health/live"
 	client := &http.Client{Timeout: 2 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
-	deadline := time.Now().Add(time.Minute)
-	for {
-		if !proc.running() {
-			return proc.exitedError()
-		}
+	err = proc.waitServing(syscall.SIGKILL, func() error {
 		resp, err := client.Get(live)
-		if err == nil {
-			_ = resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				// Live is not yet serving: S3 calls answer "Server not
-				// initialized yet" for a moment longer.
-				err = s.probe()
-				if err == nil {
-					s.proc = proc
-					return nil
-				}
-			} else {
-				err = fmt.Errorf("%s: %s", live, resp.Status)
-			}
+		if err != nil {
+			return err
 		}
-		if time.Now().After(deadline) {
-			_ = proc.stop(syscall.SIGKILL, 10*time.Second)
-			return fmt.Errorf("minio on %s not live after a minute: %w\n%s", s.endpoint, err, logTail(proc.logPath))
+		_ = resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			return fmt.Errorf("%s: %s", live, resp.Status)
 		}
-		time.Sleep(50 * time.Millisecond)
+		// Live is not yet serving: S3 calls answer "Server not
+		// initialized yet" for a moment longer.
+		return s.probe()
+	})
+	if err != nil {
+		return fmt.Errorf("minio on %s: %w", s.endpoint, err)
 	}
+	s.proc = proc
+	return nil
 }

@@ -15,6 +15,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/dataquarantine/dataquarantine/internal/testwait"
 )
 
 // Main runs the tests of m, then stops the shared servers they started and
@@ -226,6 +228,23 @@ func (p *process) stop(sig syscall.Signal, timeout time.Duration) error {
 		<-p.exited
 		return fmt.Errorf("%s did not stop within %s and was killed", p.name, timeout)
 	}
+}
+
+// waitServing waits until check passes against the process just started:
+// it gives up at once when the process exits, and after a minute stops the
+// process with sig.
+func (p *process) waitServing(sig syscall.Signal, check func() error) error {
+	err := testwait.Until(time.Minute, func() error {
+		if !p.running() {
+			return testwait.Stop(p.exitedError())
+		}
+		return check()
+	})
+	if err != nil && p.running() {
+		_ = p.stop(sig, 10*time.Second)
+		return fmt.Errorf("not serving after a minute: %w\n%s", err, logTail(p.logPath))
+	}
+	return err
 }
 
 // exitedError describes a process that exited while it was expected to
