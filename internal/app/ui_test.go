@@ -2,6 +2,7 @@ package app_test
 
 import (
 	"bufio"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -43,10 +44,13 @@ func TestUIRecordPage(t *testing.T) {
 	var list struct {
 		Items []struct{ ID string } `json:"items"`
 	}
-	require.Eventually(t, func() bool {
+	testwait.For(t, 20*time.Second, "one quarantined record", func() error {
 		r.getJSON("/api/v1/quarantine", &list)
-		return len(list.Items) == 1
-	}, 20*time.Second, 50*time.Millisecond)
+		if len(list.Items) != 1 {
+			return fmt.Errorf("%d records", len(list.Items))
+		}
+		return nil
+	})
 	resp, err := http.Get(r.base + "/quarantine/" + list.Items[0].ID)
 	require.NoError(t, err)
 	defer resp.Body.Close()

@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -15,6 +16,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/dataquarantine/dataquarantine/internal/config"
+	"github.com/dataquarantine/dataquarantine/internal/testwait"
 )
 
 const cliToken = "cli-viewer-token-0123456789"
@@ -35,10 +37,13 @@ func quarantinedGateway(t *testing.T) string {
 		Headers: []kgo.RecordHeader{{Key: "trace", Value: []byte("abc")}},
 	}
 	require.NoError(t, cl.ProduceSync(context.Background(), enumViolation, &kgo.Record{Value: []byte(`not json`)}).FirstErr())
-	require.Eventually(t, func() bool {
-		code, out, _ := runCLI(t, "", []string{"DQ_TOKEN=" + cliToken}, "quarantine", "list", "--server", server, "--json")
-		return code == 0 && strings.Count(out, `"id"`) == 2
-	}, 20*time.Second, 100*time.Millisecond, "the records were never quarantined")
+	testwait.For(t, 20*time.Second, "the records to be quarantined", func() error {
+		code, out, stderr := runCLI(t, "", []string{"DQ_TOKEN=" + cliToken}, "quarantine", "list", "--server", server, "--json")
+		if code != 0 || strings.Count(out, `"id"`) != 2 {
+			return fmt.Errorf("exit %d: %s%s", code, out, stderr)
+		}
+		return nil
+	})
 	return server
 }
 

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"path/filepath"
 	"strings"
@@ -24,6 +25,7 @@ import (
 	"github.com/dataquarantine/dataquarantine/internal/quarantine/sqlite"
 	"github.com/dataquarantine/dataquarantine/internal/retention"
 	"github.com/dataquarantine/dataquarantine/internal/testbackend"
+	"github.com/dataquarantine/dataquarantine/internal/testwait"
 )
 
 func TestMain(m *testing.M) { testbackend.Main(m, func() error { return goleak.Find() }) }
@@ -195,8 +197,12 @@ func TestDisabledAndFailures(t *testing.T) {
 	runCtx, cancel := context.WithCancel(ctx)
 	done := make(chan error, 1)
 	go func() { done <- j.Run(runCtx) }()
-	require.Eventually(t, func() bool { return strings.Count(logs.String(), "retention purge incomplete") >= 2 },
-		10*time.Second, 5*time.Millisecond, "Run retries at each interval")
+	testwait.For(t, 10*time.Second, "Run to retry at each interval", func() error {
+		if n := strings.Count(logs.String(), "retention purge incomplete"); n < 2 {
+			return fmt.Errorf("%d failed purges logged", n)
+		}
+		return nil
+	})
 	cancel()
 	require.NoError(t, <-done)
 	require.Contains(t, logs.String(), "database is down")
