@@ -17,6 +17,8 @@ import (
 
 	"github.com/minio/minio-go/v7"
 	"github.com/minio/minio-go/v7/pkg/credentials"
+
+	"github.com/dataquarantine/dataquarantine/internal/testwait"
 )
 
 // The environment naming an existing S3 service to test against instead of
@@ -57,6 +59,59 @@ func (b S3Bucket) Client(t testing.TB) *minio.Client {
 	}
 	t.Cleanup(tr.CloseIdleConnections)
 	return c
+}
+
+// ServerClock returns the clock b's server stamps objects with, for tests
+// of what is done by an object's age: a server's clock cannot be injected,
+// so such a test reads it and waits for it to move. The bucket must exist.
+func (b S3Bucket) ServerClock(t testing.TB) *S3Clock {
+	t.Helper()
+	return &S3Clock{bucket: b.Bucket, client: b.Client(t)}
+}
+
+// S3Clock is the clock of an S3 server, as its listings show objects'
+// LastModified times. It implements quarantinetest.SegmentClock.
+type S3Clock struct {
+	bucket string
+	client *minio.Client
+}
+
+// clockProbe is the object S3Clock writes to read the server's clock.
+const clockProbe = "testbackend-clock/probe"
+
+// Now returns the time the server stamps an object written now with: it
+// writes a probe object and lists it.
+func (c *S3Clock) Now(t testing.TB) time.Time {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if _, err := c.client.PutObject(ctx, c.bucket, clockProbe, strings.NewReader(""), 0, minio.PutObjectOptions{}); err != nil {
+		t.Fatalf("testbackend: writing the clock probe: %v", err)
+	}
+	for obj := range c.client.ListObjects(ctx, c.bucket, minio.ListObjectsOptions{Prefix: clockProbe}) {
+		if obj.Err != nil {
+			t.Fatalf("testbackend: listing the clock probe: %v", obj.Err)
+		}
+		if obj.Key == clockProbe {
+			return obj.LastModified
+		}
+	}
+	t.Fatalf("testbackend: the clock probe %s is not listed", clockProbe)
+	return time.Time{}
+}
+
+// Tick returns once the server stamps objects later than every object
+// written before the call, as its listings show them: a few milliseconds
+// for MinIO, up to a second for a server that lists whole seconds.
+func (c *S3Clock) Tick(t testing.TB) {
+	t.Helper()
+	start := c.Now(t)
+	testwait.For(t, 10*time.Second, "the S3 server's clock to move on", func() error {
+		if now := c.Now(t); !now.After(start) {
+			return fmt.Errorf("it still reads %v", now)
+		}
+		return nil
+	})
 }
 
 var sharedMinIO struct {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/minio/minio-go/v7"
@@ -209,4 +210,16 @@ func TestCommand(t *testing.T) {
 	Command(f, "apt-get install it", "no-such-tool-dq")
 	require.Empty(t, f.skipped)
 	require.Contains(t, f.failed, "CI=true")
+}
+
+// The server's clock, as listings show it, moves on after Tick.
+func TestS3Clock(t *testing.T) {
+	t.Parallel()
+	b := S3(t)
+	require.NoError(t, b.Client(t).MakeBucket(context.Background(), b.Bucket, minio.MakeBucketOptions{}))
+	c := b.ServerClock(t)
+	first := c.Now(t)
+	require.WithinDuration(t, time.Now(), first, time.Minute, "the server runs on this machine's clock")
+	c.Tick(t)
+	require.True(t, c.Now(t).After(first))
 }

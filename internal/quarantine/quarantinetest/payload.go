@@ -301,15 +301,57 @@ type RetentionPayloadStore interface {
 	quarantine.SegmentPurger
 }
 
-// ExercisePayloadRetention runs the SegmentPurger conformance suite. It
-// sleeps about 2s, since stores keep write times in whole seconds at worst.
-func ExercisePayloadRetention(t *testing.T, newStore func(t *testing.T) RetentionPayloadStore) {
+// SegmentClock is the clock a payload store stamps its segments' write
+// times with, as ExercisePayloadRetention drives it: a StubClock injected
+// into a store that takes its clock as an option, or the clock of the
+// server a store writes to.
+type SegmentClock interface {
+	// Now returns the time a segment written now is stamped with.
+	Now(t testing.TB) time.Time
+	// Tick returns once every segment written from now on is stamped
+	// later than every segment written before.
+	Tick(t testing.TB)
+}
+
+// StubClock is a SegmentClock for stores whose clock is an option (the fs
+// store's Options.Now, given Time): Tick moves it a second on, so nothing
+// waits. It is safe for concurrent use.
+type StubClock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+var _ SegmentClock = (*StubClock)(nil)
+
+// NewStubClock returns a StubClock reading start.
+func NewStubClock(start time.Time) *StubClock { return &StubClock{now: start} }
+
+// Time returns the clock's time: the function to inject.
+func (c *StubClock) Time() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+// Now returns the clock's time.
+func (c *StubClock) Now(testing.TB) time.Time { return c.Time() }
+
+// Tick moves the clock a second on.
+func (c *StubClock) Tick(testing.TB) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(time.Second)
+}
+
+// ExercisePayloadRetention runs the SegmentPurger conformance suite.
+// newStore returns an empty store and the clock it stamps segments with.
+func ExercisePayloadRetention(t *testing.T, newStore func(t *testing.T) (RetentionPayloadStore, SegmentClock)) {
 	t.Helper()
 	ctx := context.Background()
 	t.Run("DeletesSegmentsWrittenBeforeTheCutoff", func(t *testing.T) {
 		t.Parallel()
-		s := newStore(t)
-		n, err := s.DeleteSegmentsBefore(ctx, time.Now().Add(time.Hour))
+		s, clock := newStore(t)
+		n, err := s.DeleteSegmentsBefore(ctx, clock.Now(t).Add(time.Hour))
 		require.NoError(t, err)
 		require.Zero(t, n, "an empty store")
 
@@ -320,9 +362,8 @@ func ExercisePayloadRetention(t *testing.T, newStore func(t *testing.T) Retentio
 			return refs
 		}
 		old1, old2, rewritten := write("old-1"), write("old-2"), write("rewritten")
-		time.Sleep(1100 * time.Millisecond)
-		cutoff := time.Now()
-		time.Sleep(1100 * time.Millisecond)
+		clock.Tick(t)
+		cutoff := clock.Now(t)
 		newer := write("new-1")
 		require.Equal(t, rewritten, write("rewritten"), "a re-written batch counts from the rewrite")
 
@@ -346,7 +387,7 @@ func ExercisePayloadRetention(t *testing.T, newStore func(t *testing.T) Retentio
 		require.NoError(t, err)
 		require.Zero(t, n, "nothing more at the same cutoff")
 
-		n, err = s.DeleteSegmentsBefore(ctx, time.Now().Add(time.Hour))
+		n, err = s.DeleteSegmentsBefore(ctx, clock.Now(t).Add(time.Hour))
 		require.NoError(t, err)
 		require.Equal(t, int64(2), n, "a later cutoff takes the rest")
 		_, err = s.Read(ctx, newer[0])
