@@ -45,6 +45,9 @@ Stores are SQLite and files in the data dir unless the config names others.`)
 		cpuProf   = fs.String("cpuprofile", "", "write a CPU profile of the whole run to `file` (go tool pprof)")
 		memProf   = fs.String("memprofile", "", "write a heap profile to `file` when the drain ends, before the stores close (go tool pprof; -sample_index=inuse_space for what is live, alloc_space for the churn)")
 	)
+	fs.exitStatus(`0  the run finished and every record went exactly where it belongs
+1  the run failed, or a record went astray (the report says which)
+2  bad flags or configuration`)
 	if code := fs.parse(); code >= 0 {
 		return code
 	}

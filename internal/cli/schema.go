@@ -54,7 +54,8 @@ Subcommands:
 		fmt.Fprintf(w, "  %-9s %s\n", c.name, c.summary)
 	}
 	fmt.Fprint(w, `
-Run 'dataquarantine schema <subcommand> --help' for a subcommand's flags.
+Run 'dataquarantine schema <subcommand> --help' for a subcommand's flags and
+exit statuses. An unknown subcommand exits 2.
 `)
 }
 
@@ -79,6 +80,9 @@ schema that cannot be read.`)
 		modeStr = fs.String("mode", string(compat.Backward), "compatibility `mode`: BACKWARD, FORWARD, FULL or NONE (with one old schema the _TRANSITIVE modes are the same)")
 		all     = fs.Bool("all", false, "print the compatible changes too")
 	)
+	fs.exitStatus(`0  the change is compatible under --mode
+1  it is not (each breaking change is printed)
+2  bad flags, or an unreadable or invalid schema file`)
 	if code := fs.parse(); code >= 0 {
 		return code
 	}
