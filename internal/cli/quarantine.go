@@ -14,8 +14,8 @@ import (
 )
 
 const quarantineHelp = `
-Talks to a running gateway's REST API (/api/v1) at --server, with the API
-token of --token or $DQ_TOKEN when the gateway has auth on.`
+Talks to a running gateway's REST API (/api/v1) at --server (or $DQ_SERVER),
+with the API token of --token or $DQ_TOKEN when the gateway has auth on.`
 
 // quarantineCommands are the subcommands of "dataquarantine quarantine".
 var quarantineCommands = []command{

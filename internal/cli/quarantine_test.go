@@ -316,7 +316,8 @@ func TestQuarantineDiscardRequests(t *testing.T) {
 	require.Equal(t, []string{`POST /api/v1/quarantine/q-1/discard {"reason":"test data"}`}, reqs)
 	require.Equal(t, []string{"Bearer op-token"}, auth)
 
-	code, _, errOut = runCLI(t, "", nil, "quarantine", "discard", "--server", srv.URL, "--reason", "x", "q-404")
+	// $DQ_SERVER is the default --server.
+	code, _, errOut = runCLI(t, "", []string{"DQ_SERVER=" + srv.URL}, "quarantine", "discard", "--reason", "x", "q-404")
 	require.Equal(t, 1, code)
 	require.Contains(t, errOut, `no quarantined record with id "q-404"`)
 

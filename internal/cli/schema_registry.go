@@ -31,10 +31,14 @@ func init() {
 const registryHelp = `
 Talks to a running gateway's schema registry (the Confluent-compatible API
 under /registry), so it works against any gateway you can reach with
---server.`
+--server (or $DQ_SERVER).`
 
 func serverFlag(fs *flagSet) *string {
-	return fs.String("server", "http://127.0.0.1:8080", "the gateway's HTTP `URL`")
+	server := "http://127.0.0.1:8080"
+	if v := envValue(fs.env.Environ, serverEnv); v != "" {
+		server = v
+	}
+	return fs.String("server", server, "the gateway's HTTP `URL`; $"+serverEnv+" sets the default")
 }
 
 // schemaBody reads a schema file for registration: its text and type.
