@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Installs what the test suite needs on a fresh Debian machine, only when it
 # is missing: kcat (a librdkafka Kafka client, for the interop test and the
-# README's tour), PostgreSQL (Debian's postgresql: the driver tests start a
-# throwaway cluster with its initdb) and MinIO (built into bin/tools/minio:
-# the S3 driver tests start it). internal/testbackend finds both there. Also
+# README's tour, which also runs curl), PostgreSQL (Debian's postgresql: the
+# driver tests start a throwaway cluster with its initdb) and MinIO (built
+# into bin/tools/minio: the S3 driver tests start it). internal/testbackend
+# finds both there. Also
 # Debian's prometheus package, for promtool and the prometheus server the
 # deploy tests (internal/deploytest) run. And Debian's chromium, which the web
 # UI's browser tests (internal/web, driven by chromedp) run headless.
@@ -48,12 +49,13 @@ with_progress() {
 
 # MinIO has no Debian package: build it with the Go toolchain, once.
 if ! command -v minio >/dev/null 2>&1 && [ ! -x "$root/bin/tools/minio" ]; then
-  echo "test-deps: building MinIO $minio_version into bin/tools/minio with go install: 5 to 20 minutes, once (downloads ~300 modules, compiles ~2,000 packages)" >&2
+  echo "test-deps: building MinIO $minio_version into bin/tools/minio with go install, once: it downloads ~240 modules and compiles ~1,300 packages, 20 to 40 minutes on a busy 2-core machine" >&2
   with_progress "building MinIO" env GOBIN="$root/bin/tools" "${GO:-go}" install "github.com/minio/minio@$minio_version"
 fi
 
 need=()
 command -v kcat >/dev/null 2>&1 || need+=(kcat)
+command -v curl >/dev/null 2>&1 || need+=(curl) # the README's tour (internal/tourtest)
 if ! compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null && ! command -v initdb >/dev/null 2>&1; then
   need+=(postgresql)
 fi

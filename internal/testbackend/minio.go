@@ -32,8 +32,9 @@ const (
 )
 
 const minioMissing = "no minio binary in $PATH or <repo>/bin/tools/minio, and " + EnvS3Endpoint +
-	" is unset. `make test` builds it (scripts/test-deps.sh runs " +
-	"`GOBIN=$PWD/bin/tools go install github.com/minio/minio@latest`, about 3 minutes), or set " +
+	" is unset. `make deps` (or `make test`) builds it: scripts/test-deps.sh runs " +
+	"`go install github.com/minio/minio@$MINIO_VERSION` into bin/tools, with the version pinned in the " +
+	"Makefile (20 to 40 minutes on a busy 2-core machine, once), or set " +
 	EnvS3Endpoint + "=host:port with " + EnvS3AccessKey + " and " + EnvS3SecretKey
 
 // S3Bucket is where a test keeps its objects: an S3 endpoint, credentials,
