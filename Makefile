@@ -2,8 +2,12 @@
 SHELL := /usr/bin/env bash
 GO    ?= go
 PKGS  ?= ./...
-# Pinned tool versions live here, in one place.
+# Pinned tool versions live here, in one place (scripts/test-deps.sh reads
+# MINIO_VERSION from this file).
 GOLANGCI_LINT_VERSION ?= v2.15.0
+# The MinIO server the S3 tests run (the repository is archived; this is its
+# last version, built with go install into bin/tools/minio).
+MINIO_VERSION ?= v0.0.0-20260212201848-7aac2a2c5b7c
 BIN   := $(CURDIR)/bin
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -s -w -X github.com/dataquarantine/dataquarantine/internal/cli.version=$(VERSION)
@@ -23,8 +27,8 @@ run: ## run the gateway embedded, with demo traffic (data in ./data)
 	$(GO) run ./cmd/dataquarantine serve --demo
 
 .PHONY: deps
-deps: ## install what the tests need when missing (kcat, PostgreSQL, Prometheus, a MinIO server in bin/tools)
-	scripts/test-deps.sh
+deps: ## install what the tests need when missing (kcat, PostgreSQL, Prometheus, Chromium, a MinIO server in bin/tools)
+	MINIO_VERSION=$(MINIO_VERSION) scripts/test-deps.sh
 
 .PHONY: test
 test: deps lint ## run the whole test suite (vet, lint, every test), installing what it needs first

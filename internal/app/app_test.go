@@ -3,6 +3,7 @@ package app_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -25,6 +26,7 @@ import (
 	"github.com/dataquarantine/dataquarantine/internal/demo"
 	"github.com/dataquarantine/dataquarantine/internal/record"
 	"github.com/dataquarantine/dataquarantine/internal/testbackend"
+	"github.com/dataquarantine/dataquarantine/internal/testwait"
 )
 
 // TestMain checks for leaked goroutines after the shared test servers
@@ -218,10 +220,13 @@ func TestGatewayEndToEndAndRestart(t *testing.T) {
 		InvalidByErrorType map[string]int64 `json:"invalid_by_error_type"`
 	}
 	total := 50 + len(wantInvalid)
-	require.Eventually(t, func() bool {
+	testwait.For(t, 10*time.Second, "every record processed", func() error {
 		gw.getJSON("/api/v1/stats", &stats)
-		return stats.Processed == int64(total)
-	}, 10*time.Second, 20*time.Millisecond)
+		if stats.Processed != int64(total) {
+			return fmt.Errorf("%d of %d processed", stats.Processed, total)
+		}
+		return nil
+	})
 	require.Equal(t, int64(50), stats.Valid)
 	require.Equal(t, int64(len(wantInvalid)), stats.Invalid)
 	for _, k := range demo.Kinds {
@@ -232,15 +237,18 @@ func TestGatewayEndToEndAndRestart(t *testing.T) {
 	require.Equal(t, float64(2), gw.metric(`records_invalid_total{error_type="FORMAT_VIOLATION",subject="user_event",topic="raw-events"}`))
 	require.Equal(t, float64(total), gw.metric(`validation_duration_seconds_count{topic="raw-events"}`))
 	// Consumer lag comes from the brokers: every committed partition is at 0.
-	require.Eventually(t, func() bool {
+	testwait.For(t, 30*time.Second, "kafka_lag for the 6 input partitions", func() error {
 		resp, err := http.Get(gw.base + "/metrics")
 		if err != nil {
-			return false
+			return err
 		}
 		defer resp.Body.Close()
 		body, _ := io.ReadAll(resp.Body)
-		return strings.Count(string(body), "\nkafka_lag{") == 6
-	}, 30*time.Second, 100*time.Millisecond, "kafka_lag for the 6 input partitions")
+		if n := strings.Count(string(body), "\nkafka_lag{"); n != 6 {
+			return fmt.Errorf("%d kafka_lag series", n)
+		}
+		return nil
+	})
 	for p := range 6 {
 		require.Equal(t, float64(0), gw.metric(fmt.Sprintf(`kafka_lag{partition="%d",topic="raw-events"}`, p)))
 	}
@@ -257,22 +265,19 @@ func TestGatewayEndToEndAndRestart(t *testing.T) {
 	consumeExactly(t, gw.app.KafkaAddr(), "quarantine-dlq", len(wantInvalid))
 	require.Equal(t, 200, gw.getJSON("/api/v1/quarantine?limit=100", &list))
 	require.Len(t, list.Items, len(wantInvalid))
-	require.Eventually(t, func() bool {
+	testwait.For(t, 10*time.Second, "the 10 new records processed after the restart, and only them", func() error {
 		gw.getJSON("/api/v1/stats", &stats)
-		return stats.Processed == 10
-	}, 10*time.Second, 20*time.Millisecond, "after restart only the new records are processed")
+		if stats.Processed != 10 {
+			return fmt.Errorf("%d processed", stats.Processed)
+		}
+		return nil
+	})
 }
 
 // kcat, a librdkafka client, produces to and consumes from the embedded
 // broker: any Kafka client works with it.
 func TestKcatInterop(t *testing.T) {
-	kcat, err := exec.LookPath("kcat")
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("kcat is not installed; the test command (make test) installs it")
-		}
-		t.Skip("kcat not installed; run make test to install it")
-	}
+	kcat := testbackend.Command(t, "the test command (make test) installs it", "kcat")
 	gw := start(t, t.TempDir())
 	addr := gw.app.KafkaAddr()
 	in := `{"user_id":"USER123456","event_type":"view","timestamp":"2026-01-10T19:50:00Z"}` + "\n" +
@@ -284,12 +289,15 @@ func TestKcatInterop(t *testing.T) {
 
 	consume := func(topic string) string {
 		var got string
-		require.Eventually(t, func() bool {
+		testwait.For(t, 30*time.Second, "kcat to consume a record of "+topic, func() error {
 			out, err := exec.Command(kcat, "-C", "-b", addr, "-t", topic, "-o", "beginning", "-e", "-q",
 				"-f", "%k|%s|%h\n").Output()
 			got = string(out)
-			return err == nil && strings.Count(got, "\n") >= 1
-		}, 30*time.Second, 200*time.Millisecond, "kcat consume %s", topic)
+			if err == nil && !strings.Contains(got, "\n") {
+				err = errors.New("none yet")
+			}
+			return err
+		})
 		return got
 	}
 	clean := consume("validated-events")
@@ -366,9 +374,12 @@ func TestGatewayOnPostgresAndS3(t *testing.T) {
 	consumeExactly(t, gw.app.KafkaAddr(), "validated-events", 1)
 	dlq := consumeExactly(t, gw.app.KafkaAddr(), "quarantine-dlq", 1)
 	var detail quarantineItem
-	require.Eventually(t, func() bool {
-		return gw.getJSON("/api/v1/quarantine/"+header(dlq[0], "dq.quarantine.id"), &detail) == 200
-	}, 10*time.Second, 50*time.Millisecond)
+	testwait.For(t, 10*time.Second, "the quarantined record in the API", func() error {
+		if code := gw.getJSON("/api/v1/quarantine/"+header(dlq[0], "dq.quarantine.id"), &detail); code != 200 {
+			return fmt.Errorf("status %d", code)
+		}
+		return nil
+	})
 	require.Equal(t, "ENUM_VIOLATION", detail.ErrorType)
 	require.NotNil(t, detail.Payload)
 	require.Equal(t, bad, *detail.Payload, "payload read back from MinIO")

@@ -3,6 +3,7 @@ package app_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"testing"
 	"time"
@@ -12,6 +13,7 @@ import (
 	"github.com/twmb/franz-go/pkg/sr"
 
 	"github.com/dataquarantine/dataquarantine/internal/config"
+	"github.com/dataquarantine/dataquarantine/internal/testwait"
 )
 
 // TestReprocessAfterSchemaFix is the data engineer's loop (design notes Q1,
@@ -88,10 +90,13 @@ func reprocessAfterSchemaFix(t *testing.T, exactlyOnce bool) {
 			Passed  int    `json:"passed"`
 			Failed  int    `json:"failed"`
 		}
-		require.Eventually(t, func() bool {
+		testwait.For(t, 20*time.Second, "the job to end", func() error {
 			gw.getJSON("/api/v1/reprocess/"+started.Job, &job)
-			return job.State != "running"
-		}, 20*time.Second, 20*time.Millisecond)
+			if job.State == "running" {
+				return errors.New("still running")
+			}
+			return nil
+		})
 		require.Equal(t, "done", job.State)
 		return job.Passed, job.Failed
 	}

@@ -1,6 +1,7 @@
 package app_test
 
 import (
+	"fmt"
 	"testing"
 	"time"
 
@@ -8,6 +9,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/dataquarantine/dataquarantine/internal/config"
+	"github.com/dataquarantine/dataquarantine/internal/testwait"
 )
 
 // With retention.max_age set, the gateway purges at start (and every
@@ -28,10 +30,14 @@ func TestGatewayRetention(t *testing.T) {
 		ids[string(r.Key)] = header(r, "dq.quarantine.id")
 	}
 	var detail quarantineItem
-	require.Eventually(t, func() bool {
-		return gw.getJSON("/api/v1/quarantine/"+ids["old"], &detail) == 200 &&
-			gw.getJSON("/api/v1/quarantine/"+ids["young"], &detail) == 200
-	}, 10*time.Second, 20*time.Millisecond)
+	testwait.For(t, 10*time.Second, "both records quarantined", func() error {
+		for _, age := range []string{"old", "young"} {
+			if code := gw.getJSON("/api/v1/quarantine/"+ids[age], &detail); code != 200 {
+				return fmt.Errorf("the %s one: status %d", age, code)
+			}
+		}
+		return nil
+	})
 	require.Equal(t, float64(0), gw.metric(`retention_purged_total{store="metadata"}`), "retention is off by default")
 	gw.stop()
 
@@ -39,9 +45,12 @@ func TestGatewayRetention(t *testing.T) {
 	cfg.DataDir = dataDir
 	cfg.Retention.MaxAge = 48 * time.Hour
 	gw = startWith(t, cfg)
-	require.Eventually(t, func() bool {
-		return gw.metric(`retention_purged_total{store="metadata"}`) == 1
-	}, 10*time.Second, 20*time.Millisecond, "the purge at start")
+	testwait.For(t, 10*time.Second, "the purge at start", func() error {
+		if n := gw.metric(`retention_purged_total{store="metadata"}`); n != 1 {
+			return fmt.Errorf("%v rows purged", n)
+		}
+		return nil
+	})
 	var apiErr struct{}
 	require.Equal(t, 404, gw.getJSON("/api/v1/quarantine/"+ids["old"], &apiErr))
 	require.Equal(t, 200, gw.getJSON("/api/v1/quarantine/"+ids["young"], &detail))

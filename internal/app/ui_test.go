@@ -2,6 +2,7 @@ package app_test
 
 import (
 	"bufio"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -11,6 +12,8 @@ import (
 
 	"github.com/stretchr/testify/require"
 	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/dataquarantine/dataquarantine/internal/testwait"
 )
 
 func TestUIMountedBesideTheAPI(t *testing.T) {
@@ -41,10 +44,13 @@ func TestUIRecordPage(t *testing.T) {
 	var list struct {
 		Items []struct{ ID string } `json:"items"`
 	}
-	require.Eventually(t, func() bool {
+	testwait.For(t, 20*time.Second, "one quarantined record", func() error {
 		r.getJSON("/api/v1/quarantine", &list)
-		return len(list.Items) == 1
-	}, 20*time.Second, 50*time.Millisecond)
+		if len(list.Items) != 1 {
+			return fmt.Errorf("%d records", len(list.Items))
+		}
+		return nil
+	})
 	resp, err := http.Get(r.base + "/quarantine/" + list.Items[0].ID)
 	require.NoError(t, err)
 	defer resp.Body.Close()
@@ -80,9 +86,5 @@ func TestShutdownWithOpenBrowserConnections(t *testing.T) {
 	}()
 	for sc.Scan() { // the stream ends with the server
 	}
-	select {
-	case <-stopped:
-	case <-time.After(20 * time.Second):
-		t.Fatal("the gateway did not stop")
-	}
+	testwait.Recv(t, 20*time.Second, "the gateway to stop", stopped)
 }

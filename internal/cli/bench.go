@@ -40,10 +40,7 @@ name others (PostgreSQL, S3/MinIO).
 By default it drains a backlog of --records; with --rate it produces at a
 steady rate for --duration instead, the way to measure latency. Figures
 vary from run to run on a shared machine: use --rounds 3 or more and read
-the medians.
-
-Exit status: 0 when every record was routed correctly, 1 when the check
-found a problem or the run failed, 2 on bad flags or configuration.`)
+the medians.`)
 	var (
 		cfgPath     = fs.String("config", "", "YAML config `file` (brokers, stores, limits, batch size, compression)")
 		records     = fs.Int("records", 1_000_000, "records to drain in a backlog run")
@@ -66,6 +63,9 @@ found a problem or the run failed, 2 on bad flags or configuration.`)
 		cpuProf     = fs.String("cpuprofile", "", "write a CPU profile of the whole run to `file` (go tool pprof)")
 		memProf     = fs.String("memprofile", "", "write a heap profile to `file` when a gateway drain ends, before the stores close (go tool pprof; -sample_index=inuse_space for what is live, alloc_space for the churn)")
 	)
+	fs.exitStatus(`0  the run finished and every record went exactly where it belongs
+1  the run failed, or a record went astray (the report says which)
+2  bad flags or configuration`)
 	if code := fs.parse(); code >= 0 {
 		return code
 	}

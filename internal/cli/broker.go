@@ -19,15 +19,14 @@ Any Kafka client can use it. It is what 'dataquarantine bench' starts as a
 separate process so that the gateway is measured against a broker outside
 its own process, and a quick way to try the gateway's production wiring
 ('serve --brokers ADDR') on one machine. It has no authentication, no
-replication and no quotas: not for production data.
-
-Exit status: 0 after an interrupt, 2 on bad flags or when the broker cannot
-start (the address in use, the data dir not writable).`)
+replication and no quotas: not for production data.`)
 	var (
 		listen      = fs.String("listen", kafka.DefaultEmbeddedListen, "`host:port` to listen on (port 0 picks a free one)")
 		dataDir     = fs.String("data-dir", "./data/kafka", "`dir` where the log and the group offsets persist across restarts")
 		allowRemote = fs.Bool("allow-remote", false, "listen on a non-loopback address (anyone who reaches it can read and write every topic)")
 	)
+	fs.exitStatus(`0  stopped by an interrupt
+2  bad flags, or the broker could not start (the address in use, the data dir not writable)`)
 	if code := fs.parse(); code >= 0 {
 		return code
 	}

@@ -13,6 +13,7 @@ Show the circuit breakers of a running gateway, or resume an input topic the
 breaker paused for too many invalid records. The records that arrived while
 it was paused wait in Kafka and are processed once it resumes.`)
 	gw := gatewayFlags(fs)
+	fs.exitStatus(exitsClient)
 	if code := fs.parse(); code >= 0 {
 		return code
 	}

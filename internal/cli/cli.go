@@ -20,6 +20,12 @@ const (
 	exitUsage   = 2 // bad flags, bad config, unreadable schema
 )
 
+// exitsClient are the exit statuses of a command that asks a running
+// gateway for one thing, as its --help lists them (flagSet.exitStatus).
+const exitsClient = `0  done
+1  the gateway could not be reached, or refused the request (why is on stderr)
+2  bad flags or arguments`
+
 // version is set at build time with -ldflags "-X .../internal/cli.version=v1.2.3".
 var version = ""
 
@@ -110,7 +116,9 @@ Commands:
 		fmt.Fprintf(w, "  %-10s %s\n", c.name, c.summary)
 	}
 	fmt.Fprint(w, `
-Run 'dataquarantine <command> --help' for a command's flags.
+Run 'dataquarantine <command> --help' for a command's flags and exit statuses
+(0 success, 1 failure or invalid input, 2 bad usage; each command says
+exactly). An unknown command exits 2.
 Docs: README.md and docs/ (configuration reference: docs/configuration.md).
 `)
 }
@@ -121,6 +129,9 @@ type flagSet struct {
 	*flag.FlagSet
 	env   Env
 	usage func(w io.Writer)
+	// exits lists the command's exit statuses, one "N  meaning" a line,
+	// for its usage. Every command sets it (TestHelpOnEveryCommand).
+	exits string
 	// positional are the non-flag arguments: flags may come before, between
 	// or after them (validate IN.jsonl --schema S works), and everything
 	// after "--" is positional.
@@ -151,9 +162,16 @@ func newFlagSet(env Env, name, synopsis, description string) *flagSet {
 		fs.SetOutput(w)
 		fs.PrintDefaults()
 		fs.SetOutput(env.Stderr)
+		if f.exits != "" {
+			fmt.Fprintf(w, "\nExit status:\n  %s\n", strings.ReplaceAll(f.exits, "\n", "\n  "))
+		}
 	}
 	return f
 }
+
+// exitStatus sets the exit statuses the usage lists: one "N  meaning" a
+// line, such as exitsClient.
+func (f *flagSet) exitStatus(exits string) { f.exits = exits }
 
 // parse parses the command's arguments. It returns the exit status to stop
 // with, or -1 to go on.
@@ -186,6 +204,7 @@ func (f *flagSet) parse() int {
 
 func runVersion(_ context.Context, env Env) int {
 	fs := newFlagSet(env, "version", "", "Print the version of this build.")
+	fs.exitStatus("0  printed\n2  bad flags or arguments")
 	if code := fs.parse(); code >= 0 {
 		return code
 	}

@@ -103,16 +103,33 @@ func TestValidateCommand(t *testing.T) {
 	}
 }
 
+// Every command and subcommand has --help, which lists its exit statuses.
 func TestHelpOnEveryCommand(t *testing.T) {
 	t.Parallel()
 	code, out, _ := runCLI(t, "", nil, "--help")
 	require.Equal(t, 0, code)
+	require.Contains(t, out, "exit statuses")
+	groups := map[string][]command{"schema": schemaCommands, "quarantine": quarantineCommands, "dlq": dlqCommands}
 	for _, c := range commands {
 		require.Contains(t, out, c.name)
-		code, out, errOut := runCLI(t, "", nil, c.name, "--help")
-		require.Equal(t, 0, code, c.name)
-		require.Contains(t, out, "Usage:\n  dataquarantine "+c.name, c.name)
-		require.Empty(t, errOut)
+		subs, isGroup := groups[c.name]
+		if isGroup {
+			code, out, errOut := runCLI(t, "", nil, c.name, "--help")
+			require.Equal(t, 0, code, c.name)
+			require.Empty(t, errOut)
+			require.Contains(t, out, "exit", c.name)
+		} else {
+			subs = []command{{name: ""}}
+		}
+		for _, sub := range subs {
+			name := strings.TrimSpace(c.name + " " + sub.name)
+			args := append(strings.Fields(name), "--help")
+			code, out, errOut := runCLI(t, "", nil, args...)
+			require.Equal(t, 0, code, name)
+			require.Contains(t, out, "Usage:\n  dataquarantine "+name, name)
+			require.Regexp(t, `\nExit status:\n  0  .+\n(?:.*\n)*  2  .+\n$`, out, "%s --help lists its exit statuses", name)
+			require.Empty(t, errOut)
+		}
 	}
 	code, _, errOut := runCLI(t, "", nil, "frobnicate")
 	require.Equal(t, 2, code)

@@ -21,9 +21,24 @@ type apiError struct {
 
 func (e *apiError) Error() string { return e.message }
 
-// tokenEnv is the variable the client commands read their API token from
-// when --token is not given.
-const tokenEnv = "DQ_TOKEN"
+// tokenEnv and serverEnv are the variables the client commands read their
+// API token and the gateway's URL from when --token and --server are not
+// given.
+const (
+	tokenEnv  = "DQ_TOKEN"
+	serverEnv = "DQ_SERVER"
+)
+
+// envValue returns the value of the last name=value of environ, or "".
+func envValue(environ []string, name string) string {
+	v := ""
+	for _, kv := range environ {
+		if s, ok := strings.CutPrefix(kv, name+"="); ok {
+			v = s
+		}
+	}
+	return v
+}
 
 // gateway is how a client command reaches a running gateway: its URL and
 // the API token to send (empty: none, for a gateway with auth off).
@@ -33,15 +48,9 @@ type gateway struct {
 
 // gatewayFlags adds --server and --token to a client command.
 func gatewayFlags(fs *flagSet) gateway {
-	token := ""
-	for _, kv := range fs.env.Environ {
-		if v, ok := strings.CutPrefix(kv, tokenEnv+"="); ok {
-			token = v
-		}
-	}
 	return gateway{
 		server: serverFlag(fs),
-		token:  fs.String("token", token, "the API `token` to send; needed when the gateway has http.auth.tokens (default $"+tokenEnv+", which keeps it out of the process list)"),
+		token:  fs.String("token", envValue(fs.env.Environ, tokenEnv), "the API `token` to send; needed when the gateway has http.auth.tokens (default $"+tokenEnv+", which keeps it out of the process list)"),
 	}
 }
 

@@ -24,35 +24,16 @@ import (
 )
 
 func runDLQ(ctx context.Context, env Env) int {
-	sub := ""
-	if len(env.Args) > 0 {
-		sub = env.Args[0]
-	}
-	if sub == "import" {
-		env.Args = env.Args[1:]
-		return runDLQImport(ctx, env)
-	}
-	w, code := env.Stderr, exitUsage
-	if sub == "-h" || sub == "-help" || sub == "--help" || sub == "help" {
-		w, code = env.Stdout, exitOK
-	} else if sub != "" {
-		fmt.Fprintf(env.Stderr, "dlq: unknown subcommand %q\n\n", sub)
-	}
-	fmt.Fprint(w, `Usage:
-  dataquarantine dlq <subcommand> [flags]
-
-Adopt existing dead-letter topics: bring the records Kafka Connect, Confluent's
+	return group{name: "dlq", about: `Adopt existing dead-letter topics: bring the records Kafka Connect, Confluent's
 DlqAction or another DataQuarantine gateway dead-lettered into the quarantine,
 where they are browsable, searchable and reprocessable to their original topic
 (quarantine reprocess --target source). To follow a topic continuously, list it
-in topics.imports and run serve. See docs/dlq.md.
+in topics.imports and run serve. See docs/dlq.md.`, subs: dlqCommands}.run(ctx, env)
+}
 
-Subcommands:
-  import     read a dead-letter topic once into the quarantine
-
-Run 'dataquarantine dlq import --help' for its flags.
-`)
-	return code
+// dlqCommands are the subcommands of "dataquarantine dlq".
+var dlqCommands = []command{
+	{"import", "read a dead-letter topic once into the quarantine", runDLQImport},
 }
 
 func runDLQImport(ctx context.Context, env Env) int {
@@ -77,12 +58,11 @@ that of its own place in TOPIC.
 The stores and brokers are the config's (as serve uses them): in embedded
 mode, the running gateway's broker (kafka.embedded.listen) and its data dir.
 Records are read and written in bounded batches; an outage of a store is
-retried with back-off until it ends or --timeout passes.
-
-Exit status: 0 when every record was read and is stored; 1 when the import
-failed (no such topic, a broker or store unreachable until --timeout, an
-interrupt: what was stored stays, and importing again adds the rest); 2 for
-bad flags or configuration.`)
+retried with back-off until it ends or --timeout passes.`)
+	fs.exitStatus(`0  every record was read and is stored
+1  the import failed (no such topic, a broker or store unreachable until --timeout,
+   an interrupt): what was stored stays, and importing again adds the rest
+2  bad flags or configuration`)
 	var (
 		topic       = fs.String("topic", "", "the dead-letter `topic` to import (required)")
 		from        = fs.String("from", "", "who wrote it: `connect`, confluent or dq (required)")

@@ -86,7 +86,7 @@ func TestDLQImportCommandErrors(t *testing.T) {
 	t.Parallel()
 	code, out, _ := runCLI(t, "", nil, "dlq", "import", "--help")
 	require.Equal(t, 0, code)
-	require.Contains(t, out, "Exit status: 0 when every record was read and is stored; 1 when the import")
+	require.Contains(t, out, "Exit status:\n  0  every record was read and is stored\n  1  the import failed")
 	code, out, _ = runCLI(t, "", nil, "dlq", "--help")
 	require.Equal(t, 0, code)
 	require.Contains(t, out, "import     read a dead-letter topic once into the quarantine")

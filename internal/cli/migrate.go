@@ -19,6 +19,9 @@ idempotent: running it twice changes nothing the second time.`)
 		cfgPath = fs.String("config", "", "YAML config `file` (storage.metadata.url)")
 		dataDir = fs.String("data-dir", "", "data `dir` holding the default SQLite file (default ./data)")
 	)
+	fs.exitStatus(`0  the metadata store is up to date
+1  migrating failed (why is on stderr)
+2  bad flags or configuration`)
 	if code := fs.parse(); code >= 0 {
 		return code
 	}

@@ -1,12 +1,11 @@
 package cli
 
 import (
+	"bytes"
 	"context"
 	"encoding/base64"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"strings"
@@ -15,46 +14,20 @@ import (
 )
 
 const quarantineHelp = `
-Talks to a running gateway's REST API (/api/v1) at --server, with the API
-token of --token or $DQ_TOKEN when the gateway has auth on.`
+Talks to a running gateway's REST API (/api/v1) at --server (or $DQ_SERVER),
+with the API token of --token or $DQ_TOKEN when the gateway has auth on.`
+
+// quarantineCommands are the subcommands of "dataquarantine quarantine".
+var quarantineCommands = []command{
+	{"list", "list quarantined records, filtered and paged", runQuarantineList},
+	{"show", "show one record: its errors, headers and payload", runQuarantineShow},
+	{"reprocess", "re-validate records (by id or filter) and publish those that pass", runQuarantineReprocess},
+	{"discard", "mark a record as deliberately dropped, with a reason", runQuarantineDiscard},
+	{"jobs", "list reprocess jobs: who, why, when, how long, how far", runQuarantineJobs},
+}
 
 func runQuarantine(ctx context.Context, env Env) int {
-	sub := ""
-	if len(env.Args) > 0 {
-		sub = env.Args[0]
-	}
-	run := map[string]func(context.Context, Env) int{
-		"list":      runQuarantineList,
-		"show":      runQuarantineShow,
-		"reprocess": runQuarantineReprocess,
-		"discard":   runQuarantineDiscard,
-		"jobs":      runQuarantineJobs,
-	}[sub]
-	if run == nil {
-		w, code := env.Stderr, exitUsage
-		if sub == "-h" || sub == "-help" || sub == "--help" || sub == "help" {
-			w, code = env.Stdout, exitOK
-		} else if sub != "" {
-			fmt.Fprintf(env.Stderr, "quarantine: unknown subcommand %q\n\n", sub)
-		}
-		fmt.Fprint(w, `Usage:
-  dataquarantine quarantine <subcommand> [flags]
-
-Browse and act on quarantined records of a running gateway.
-
-Subcommands:
-  list       list quarantined records, filtered and paged
-  show       show one record: its errors, headers and payload
-  reprocess  re-validate records (by id or filter) and publish those that pass
-  discard    mark a record as deliberately dropped, with a reason
-  jobs       list reprocess jobs: who, why, when, how long, how far
-
-Run 'dataquarantine quarantine <subcommand> --help' for its flags.
-`)
-		return code
-	}
-	env.Args = env.Args[1:]
-	return run(ctx, env)
+	return group{name: "quarantine", about: "Browse and act on quarantined records of a running gateway.", subs: quarantineCommands}.run(ctx, env)
 }
 
 // filterFlags are the record filters list and reprocess share.
@@ -144,18 +117,23 @@ func (v violation) String() string {
 
 func runQuarantineList(ctx context.Context, env Env) int {
 	fs := newFlagSet(env, "quarantine list", "[filters] [--limit N] [--cursor C] [--json] [--server URL] [--token TOKEN]",
-		"List quarantined records, newest first, as a table (or the API's JSON with --json)."+quarantineHelp)
+		"List quarantined records, newest first, as a table (or the API's JSON with --json). A record's\nID is the table's first column; the same ID is its dq.quarantine.id header on the quarantine\ntopic and the end of its page's URL in the web UI."+quarantineHelp)
 	gw := gatewayFlags(fs)
 	filters := addFilterFlags(fs)
 	limit := fs.Int("limit", 50, "records per page, 1 to 1000")
 	cursor := fs.String("cursor", "", "the `cursor` printed after the previous page")
 	asJSON := fs.Bool("json", false, "print the API's JSON answer")
 	search := fs.String("search", "", "only records whose key or payload contains this `text`, ignoring case (payloads are read: at most 10,000 records per page, so combine it with filters)")
+	idsOnly := fs.Bool("ids", false, "print only the records' IDs, one a line (for scripts: id=$(dataquarantine quarantine list --search KEY --limit 1 --ids))")
+	fs.exitStatus(exitsClient)
 	if code := fs.parse(); code >= 0 {
 		return code
 	}
 	if fs.NArg() > 0 {
 		return usageError(fs, "quarantine list takes no arguments, only flags")
+	}
+	if *asJSON && *idsOnly {
+		return usageError(fs, "--json and --ids exclude each other")
 	}
 	q, err := filters.values(time.Now())
 	if err != nil {
@@ -187,6 +165,15 @@ func runQuarantineList(ctx context.Context, env Env) int {
 	if err := json.Unmarshal(raw, &page); err != nil {
 		fmt.Fprintf(env.Stderr, "quarantine list: unexpected answer: %v\n", err)
 		return exitInvalid
+	}
+	if *idsOnly {
+		for _, it := range page.Items {
+			fmt.Fprintln(env.Stdout, it.ID)
+		}
+		if page.NextCursor != nil {
+			fmt.Fprintf(env.Stderr, "more: add --cursor %s\n", *page.NextCursor)
+		}
+		return exitOK
 	}
 	if len(page.Items) == 0 && page.NextCursor != nil {
 		fmt.Fprintf(env.Stdout, "no match yet: the search ran out of budget; go on with --cursor %s\n", *page.NextCursor)
@@ -227,6 +214,7 @@ func runQuarantineShow(ctx context.Context, env Env) int {
 		"Show one quarantined record: where it came from, its errors, its original headers and its payload\n(pretty-printed when it is JSON)."+quarantineHelp)
 	gw := gatewayFlags(fs)
 	asJSON := fs.Bool("json", false, "print the API's JSON answer")
+	fs.exitStatus(exitsClient)
 	if code := fs.parse(); code >= 0 {
 		return code
 	}
@@ -288,10 +276,10 @@ func runQuarantineShow(ctx context.Context, env Env) int {
 	case d.PayloadEncoding != nil && *d.PayloadEncoding == "base64":
 		fmt.Fprintf(w, "  (binary, base64) %s\n", *d.Payload)
 	default:
-		var pretty any
-		if json.Unmarshal([]byte(*d.Payload), &pretty) == nil {
-			b, _ := json.MarshalIndent(pretty, "  ", "  ")
-			fmt.Fprintf(w, "  %s\n", b)
+		// Indented as it came: members in their order, numbers as written.
+		var pretty bytes.Buffer
+		if json.Indent(&pretty, []byte(*d.Payload), "  ", "  ") == nil {
+			fmt.Fprintf(w, "  %s\n", pretty.Bytes())
 		} else {
 			fmt.Fprintf(w, "  %q\n", *d.Payload)
 		}
@@ -339,8 +327,12 @@ topic with --target raw, or to their original topic as first produced with
 import'). Select records by --id, or by filters. With
 --dry-run nothing changes: it prints how many match, how many would pass
 now, and a sample of those that would still fail with their errors. A real
-run starts a job on the gateway; --wait follows it until it ends. Needs an
-operator token.`+quarantineHelp)
+run starts a job on the gateway; --wait follows it until it ends, and exits
+1 if any record failed again. Needs an operator token.`+quarantineHelp)
+	fs.exitStatus(`0  the dry run's report is printed; the job started; with --wait, it ended and no record failed again
+1  the gateway could not be reached or refused the request; with --wait, the job failed, or a record
+   failed again (quarantine list --status failed_again lists them)
+2  bad flags or arguments`)
 	gw := gatewayFlags(fs)
 	var ids idsFlag
 	fs.Var(&ids, "id", "a record `ID` to reprocess; repeat the flag or separate IDs with commas")
@@ -432,6 +424,7 @@ type jobStatus struct {
 	Matched int    `json:"matched"`
 	Passed  int    `json:"passed"`
 	Failed  int    `json:"failed"`
+	Skipped int    `json:"skipped"`
 }
 
 // followJob polls a reprocess job until it ends, printing each change.
@@ -457,17 +450,26 @@ func followJob(ctx context.Context, env Env, gw gateway, job string, asJSON bool
 			return exitInvalid
 		}
 		if first || st != last {
-			fmt.Fprintf(env.Stdout, "%-8s %d matched, %d passed, %d failed again\n", st.State, st.Matched, st.Passed, st.Failed)
+			skipped := ""
+			if st.Skipped > 0 {
+				skipped = fmt.Sprintf(", %d skipped (taken by another job or changed meanwhile)", st.Skipped)
+			}
+			fmt.Fprintf(env.Stdout, "%-8s %d matched, %d passed, %d failed again%s\n", st.State, st.Matched, st.Passed, st.Failed, skipped)
 			last = st
 		}
 		switch st.State {
 		case "running":
 			continue
 		case "done":
+			code := exitOK
 			if asJSON {
-				return printJSON(env, raw)
+				code = printJSON(env, raw)
 			}
-			return exitOK
+			if st.Failed > 0 {
+				fmt.Fprintf(env.Stderr, "quarantine reprocess: %d of %d records failed again (quarantine list --status failed_again lists them)\n", st.Failed, st.Matched)
+				return exitInvalid
+			}
+			return code
 		default:
 			fmt.Fprintf(env.Stderr, "quarantine reprocess: job %s ended %s\n", job, st.State)
 			return exitInvalid
@@ -482,6 +484,7 @@ for the audit trail but is never reprocessed. The reason is required and
 recorded with who discarded it. Needs an operator token.`+quarantineHelp)
 	gw := gatewayFlags(fs)
 	reason := fs.String("reason", "", "why the record is dropped (required)")
+	fs.exitStatus(exitsClient)
 	if code := fs.parse(); code >= 0 {
 		return code
 	}
@@ -506,16 +509,16 @@ func usageError(fs *flagSet, msg string) int {
 	return exitUsage
 }
 
-// printJSON prints an API answer indented.
+// printJSON prints an API answer indented, as it came: members in the
+// API's order, numbers as written.
 func printJSON(env Env, raw json.RawMessage) int {
-	var v any
-	if err := json.Unmarshal(raw, &v); err != nil {
-		_, _ = env.Stdout.Write(raw)
-		return exitOK
+	var out bytes.Buffer
+	if err := json.Indent(&out, raw, "", "  "); err != nil {
+		out.Reset()
+		out.Write(raw)
 	}
-	enc := json.NewEncoder(env.Stdout)
-	enc.SetIndent("", "  ")
-	if err := enc.Encode(v); err != nil && !errors.Is(err, io.ErrShortWrite) {
+	out.WriteByte('\n')
+	if _, err := env.Stdout.Write(out.Bytes()); err != nil {
 		return exitInvalid
 	}
 	return exitOK

@@ -13,13 +13,6 @@ import (
 	"unicode"
 )
 
-// jobsExitCodes ends the help of quarantine jobs.
-const jobsExitCodes = `
-
-Exit status: 0 when the jobs were listed (none included); 1 when the
-gateway could not be reached or refused (no token, a bad cursor...); 2 for
-bad flags.`
-
 // jobItem is a reprocess job as the API lists it.
 type jobItem struct {
 	Job        string  `json:"job"`
@@ -42,7 +35,8 @@ func runQuarantineJobs(ctx context.Context, env Env) int {
 		"List reprocess jobs, newest first, as a table (or the API's JSON with --json): who started\n"+
 			"each and why, when it started and ended, how long it took and how far it got. Jobs started\n"+
 			"from the UI, the API or this CLI all appear; 'quarantine reprocess --wait' follows one."+
-			quarantineHelp+jobsExitCodes)
+			quarantineHelp)
+	fs.exitStatus(exitsClient)
 	gw := gatewayFlags(fs)
 	state := fs.String("state", "", "only jobs in this `state`: running, done or failed")
 	limit := fs.Int("limit", 20, "jobs per page, 1 to 500")

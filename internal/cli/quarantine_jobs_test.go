@@ -83,7 +83,7 @@ func TestQuarantineJobsUsage(t *testing.T) {
 	code, out, _ := runCLI(t, "", nil, "quarantine", "jobs", "--help")
 	require.Equal(t, 0, code)
 	require.Contains(t, out, "dataquarantine quarantine jobs [--state running|done|failed]")
-	require.Contains(t, out, "Exit status: 0 when the jobs were listed")
+	require.Contains(t, out, "Exit status:\n  0  done")
 	code, out, _ = runCLI(t, "", nil, "quarantine", "--help")
 	require.Equal(t, 0, code)
 	require.Contains(t, out, "jobs       list reprocess jobs")

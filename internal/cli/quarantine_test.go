@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -15,6 +16,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/dataquarantine/dataquarantine/internal/config"
+	"github.com/dataquarantine/dataquarantine/internal/testwait"
 )
 
 const cliToken = "cli-viewer-token-0123456789"
@@ -35,10 +37,13 @@ func quarantinedGateway(t *testing.T) string {
 		Headers: []kgo.RecordHeader{{Key: "trace", Value: []byte("abc")}},
 	}
 	require.NoError(t, cl.ProduceSync(context.Background(), enumViolation, &kgo.Record{Value: []byte(`not json`)}).FirstErr())
-	require.Eventually(t, func() bool {
-		code, out, _ := runCLI(t, "", []string{"DQ_TOKEN=" + cliToken}, "quarantine", "list", "--server", server, "--json")
-		return code == 0 && strings.Count(out, `"id"`) == 2
-	}, 20*time.Second, 100*time.Millisecond, "the records were never quarantined")
+	testwait.For(t, 20*time.Second, "the records to be quarantined", func() error {
+		code, out, stderr := runCLI(t, "", []string{"DQ_TOKEN=" + cliToken}, "quarantine", "list", "--server", server, "--json")
+		if code != 0 || strings.Count(out, `"id"`) != 2 {
+			return fmt.Errorf("exit %d: %s%s", code, out, stderr)
+		}
+		return nil
+	})
 	return server
 }
 
@@ -92,7 +97,19 @@ func TestQuarantineListAndShow(t *testing.T) {
 	require.Contains(t, out, "Key             \"k1\"")
 	require.Contains(t, out, "Errors (1):\n  ENUM_VIOLATION    /event_type")
 	require.Contains(t, out, "trace: \"abc\"")
-	require.Contains(t, out, "\"event_type\": \"jump\"", "the JSON payload is pretty-printed")
+	require.Contains(t, out, "\nPayload (79 bytes):\n  {\n"+
+		"    \"user_id\": \"USER123456\",\n"+
+		"    \"event_type\": \"jump\",\n"+
+		"    \"timestamp\": \"2026-01-10T19:50:00Z\"\n"+
+		"  }\n", "the JSON payload is indented, its members in their order")
+
+	// --ids, for scripts: the IDs alone.
+	code, out, errOut = runCLI(t, "", []string{"DQ_TOKEN=" + cliToken}, "quarantine", "list", "--server", server, "--search", "k1", "--ids")
+	require.Equal(t, 0, code, errOut)
+	require.Equal(t, id+"\n", out)
+	code, _, errOut = runCLI(t, "", []string{"DQ_TOKEN=" + cliToken}, "quarantine", "list", "--server", server, "--ids", "--json")
+	require.Equal(t, 2, code)
+	require.Contains(t, errOut, "--json and --ids exclude each other")
 
 	code, out, errOut = runCLI(t, "", []string{"DQ_TOKEN=" + cliToken}, "quarantine", "show", "--server", server, "--json", id)
 	require.Equal(t, 0, code, errOut)
@@ -148,7 +165,13 @@ func (s *apiStub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		w.WriteHeader(http.StatusAccepted)
+		if strings.Contains(string(body), `"q-ok"`) {
+			_, _ = io.WriteString(w, `{"job":"job-ok"}`)
+			return
+		}
 		_, _ = io.WriteString(w, `{"job":"job-7"}`)
+	case r.Method == http.MethodGet && r.URL.Path == "/api/v1/reprocess/job-ok":
+		_, _ = io.WriteString(w, `{"state":"done","matched":1,"passed":1,"failed":0}`)
 	case r.Method == http.MethodGet && r.URL.Path == "/api/v1/reprocess/job-7":
 		if polls < 2 {
 			_, _ = io.WriteString(w, `{"state":"running","matched":3,"passed":1,"failed":0}`)
@@ -199,13 +222,14 @@ func TestQuarantineReprocessRequests(t *testing.T) { //nolint:paralleltest // se
 		require.Contains(t, out, "ENUM_VIOLATION    /event_type")
 	})
 
-	t.Run("real run by ids, waiting", func(t *testing.T) {
+	t.Run("real run by ids, waiting, one failing again", func(t *testing.T) {
 		stub := &apiStub{}
 		srv := httptest.NewServer(stub)
 		defer srv.Close()
 		code, out, errOut := runCLI(t, "", nil, "quarantine", "reprocess", "--server", srv.URL, "--token", "flag-token",
 			"--id", "q-1,q-2", "--id", "q-3", "--target", "raw", "--wait")
-		require.Equal(t, 0, code, errOut)
+		require.Equal(t, 1, code, "a record failed again")
+		require.Equal(t, "quarantine reprocess: 1 of 3 records failed again (quarantine list --status failed_again lists them)\n", errOut)
 		reqs, auth := stub.seen()
 		_, body, _ := strings.Cut(strings.TrimPrefix(reqs[0], "POST /api/v1/reprocess"), " ")
 		require.JSONEq(t, `{"filter":{"ids":["q-1","q-2","q-3"]},"dry_run":false,"target":"raw"}`, body)
@@ -214,6 +238,15 @@ func TestQuarantineReprocessRequests(t *testing.T) { //nolint:paralleltest // se
 		require.Equal(t, "started job job-7\n"+
 			"running  3 matched, 1 passed, 0 failed again\n"+
 			"done     3 matched, 2 passed, 1 failed again\n", out)
+	})
+
+	t.Run("real run, waiting, every record passing", func(t *testing.T) {
+		srv := httptest.NewServer(&apiStub{})
+		defer srv.Close()
+		code, out, errOut := runCLI(t, "", nil, "quarantine", "reprocess", "--server", srv.URL, "--id", "q-ok", "--wait")
+		require.Equal(t, 0, code, errOut)
+		require.Equal(t, "started job job-ok\ndone     1 matched, 1 passed, 0 failed again\n", out)
+		require.Empty(t, errOut)
 	})
 
 	t.Run("real run without waiting", func(t *testing.T) {
@@ -259,7 +292,7 @@ func TestQuarantineReprocessRequests(t *testing.T) { //nolint:paralleltest // se
 	})
 
 	t.Run("help", func(t *testing.T) {
-		for _, sub := range []string{"list", "show", "reprocess", "discard"} {
+		for _, sub := range []string{"list", "show", "reprocess", "discard"} { // every one: TestHelpOnEveryCommand
 			code, out, _ := runCLI(t, "", nil, "quarantine", sub, "--help")
 			require.Equal(t, 0, code, sub)
 			require.Contains(t, out, "dataquarantine quarantine "+sub)
@@ -283,7 +316,8 @@ func TestQuarantineDiscardRequests(t *testing.T) {
 	require.Equal(t, []string{`POST /api/v1/quarantine/q-1/discard {"reason":"test data"}`}, reqs)
 	require.Equal(t, []string{"Bearer op-token"}, auth)
 
-	code, _, errOut = runCLI(t, "", nil, "quarantine", "discard", "--server", srv.URL, "--reason", "x", "q-404")
+	// $DQ_SERVER is the default --server.
+	code, _, errOut = runCLI(t, "", []string{"DQ_SERVER=" + srv.URL}, "quarantine", "discard", "--reason", "x", "q-404")
 	require.Equal(t, 1, code)
 	require.Contains(t, errOut, `no quarantined record with id "q-404"`)
 

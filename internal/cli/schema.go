@@ -3,7 +3,6 @@ package cli
 import (
 	"context"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -21,41 +20,7 @@ var schemaCommands = []command{
 
 // runSchema dispatches "schema <subcommand>".
 func runSchema(ctx context.Context, env Env) int {
-	if len(env.Args) == 0 {
-		schemaUsage(env.Stderr)
-		return exitUsage
-	}
-	name := env.Args[0]
-	switch name {
-	case "-h", "-help", "--help", "help":
-		schemaUsage(env.Stdout)
-		return exitOK
-	}
-	for _, c := range schemaCommands {
-		if c.name == name {
-			env.Args = env.Args[1:]
-			return c.run(ctx, env)
-		}
-	}
-	fmt.Fprintf(env.Stderr, "dataquarantine schema: unknown schema subcommand %q\n\n", name)
-	schemaUsage(env.Stderr)
-	return exitUsage
-}
-
-func schemaUsage(w io.Writer) {
-	fmt.Fprint(w, `Usage:
-  dataquarantine schema <subcommand> [flags]
-
-Work with schemas and their evolution.
-
-Subcommands:
-`)
-	for _, c := range schemaCommands {
-		fmt.Fprintf(w, "  %-9s %s\n", c.name, c.summary)
-	}
-	fmt.Fprint(w, `
-Run 'dataquarantine schema <subcommand> --help' for a subcommand's flags.
-`)
+	return group{name: "schema", about: "Work with schemas and their evolution.", subs: schemaCommands}.run(ctx, env)
 }
 
 func runSchemaDiff(_ context.Context, env Env) int {
@@ -79,6 +44,9 @@ schema that cannot be read.`)
 		modeStr = fs.String("mode", string(compat.Backward), "compatibility `mode`: BACKWARD, FORWARD, FULL or NONE (with one old schema the _TRANSITIVE modes are the same)")
 		all     = fs.Bool("all", false, "print the compatible changes too")
 	)
+	fs.exitStatus(`0  the change is compatible under --mode
+1  it is not (each breaking change is printed)
+2  bad flags, or an unreadable or invalid schema file`)
 	if code := fs.parse(); code >= 0 {
 		return code
 	}

@@ -31,10 +31,14 @@ func init() {
 const registryHelp = `
 Talks to a running gateway's schema registry (the Confluent-compatible API
 under /registry), so it works against any gateway you can reach with
---server.`
+--server (or $DQ_SERVER).`
 
 func serverFlag(fs *flagSet) *string {
-	return fs.String("server", "http://127.0.0.1:8080", "the gateway's HTTP `URL`")
+	server := "http://127.0.0.1:8080"
+	if v := envValue(fs.env.Environ, serverEnv); v != "" {
+		server = v
+	}
+	return fs.String("server", server, "the gateway's HTTP `URL`; $"+serverEnv+" sets the default")
 }
 
 // schemaBody reads a schema file for registration: its text and type.
@@ -58,6 +62,9 @@ func runSchemaRegister(ctx context.Context, env Env) int {
 	gw := gatewayFlags(fs)
 	typ := fs.String("type", "", "schema `type`, json, avro or protobuf (default: avro for .avsc files, protobuf for .proto, else json)")
 	rulesPath := fs.String("rules", "", "YAML `file` of business rules, a list of {name, expr, message, field}, bare or under a rules: key (docs/rules.md)")
+	fs.exitStatus(`0  registered, or already registered (its version is printed)
+1  refused as incompatible (why is printed), or the registry could not be reached or refused it
+2  bad flags or arguments, or an unreadable schema or rules file`)
 	if code := fs.parse(); code >= 0 {
 		return code
 	}
@@ -113,6 +120,9 @@ func runSchemaCheck(ctx context.Context, env Env) int {
 		"Check FILE against SUBJECT's latest version under the subject's compatibility mode,\nwithout registering it. Exits 0 when compatible, 1 when not (with the reasons)."+registryHelp)
 	gw := gatewayFlags(fs)
 	typ := fs.String("type", "", "schema `type`, json, avro or protobuf (default: avro for .avsc files, protobuf for .proto, else json)")
+	fs.exitStatus(`0  compatible with the subject's latest version
+1  incompatible (why is printed), or the registry could not be reached or refused the request
+2  bad flags or arguments, or an unreadable schema file`)
 	if code := fs.parse(); code >= 0 {
 		return code
 	}
@@ -148,6 +158,7 @@ func runSchemaCheck(ctx context.Context, env Env) int {
 func runSchemaList(ctx context.Context, env Env) int {
 	fs := newFlagSet(env, "schema list", "[--server URL] [--token TOKEN]", "List the registry's subjects and their versions."+registryHelp)
 	gw := gatewayFlags(fs)
+	fs.exitStatus(exitsClient)
 	if code := fs.parse(); code >= 0 {
 		return code
 	}
@@ -171,6 +182,7 @@ func runSchemaGet(ctx context.Context, env Env) int {
 	fs := newFlagSet(env, "schema get", "SUBJECT [VERSION|latest] [--server URL] [--token TOKEN]",
 		"Print one version of SUBJECT (subject, version, id, type, schema, and its business rules\nas ruleSet when it has some) as JSON."+registryHelp)
 	gw := gatewayFlags(fs)
+	fs.exitStatus(exitsClient)
 	if code := fs.parse(); code >= 0 {
 		return code
 	}
@@ -182,14 +194,12 @@ func runSchemaGet(ctx context.Context, env Env) int {
 	if fs.NArg() == 2 {
 		version = fs.Arg(1)
 	}
-	var v map[string]any
+	var v json.RawMessage
 	if err := gw.call(ctx, http.MethodGet, subjectPath(fs.Arg(0))+"/versions/"+url.PathEscape(version), nil, &v); err != nil {
 		fmt.Fprintf(env.Stderr, "schema get: %v\n", err)
 		return exitInvalid
 	}
-	b, _ := json.MarshalIndent(v, "", "  ")
-	fmt.Fprintf(env.Stdout, "%s\n", b)
-	return exitOK
+	return printJSON(env, v)
 }
 
 func runSchemaDelete(ctx context.Context, env Env) int {
@@ -197,6 +207,7 @@ func runSchemaDelete(ctx context.Context, env Env) int {
 		"Delete a subject, or one of its versions. A soft delete hides it from readers and\ncompatibility checks; --permanent removes what was soft-deleted before."+registryHelp)
 	gw := gatewayFlags(fs)
 	permanent := fs.Bool("permanent", false, "hard-delete what was soft-deleted before")
+	fs.exitStatus(exitsClient)
 	if code := fs.parse(); code >= 0 {
 		return code
 	}
@@ -229,6 +240,9 @@ func runSchemaState(ctx context.Context, env Env) int {
 	fs := newFlagSet(env, "schema state", "SUBJECT VERSION STATE [--server URL] [--token TOKEN]",
 		"Set a version's rollout state: registered (stored, not enforced), enforced, or deprecated.\nThe change is logged by the gateway."+registryHelp)
 	gw := gatewayFlags(fs)
+	fs.exitStatus(`0  done
+1  the gateway could not be reached, or refused the change (why is on stderr)
+2  bad flags or arguments, or a state or version the gateway does not accept`)
 	if code := fs.parse(); code >= 0 {
 		return code
 	}

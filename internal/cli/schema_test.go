@@ -128,7 +128,7 @@ func TestSchemaSubcommands(t *testing.T) {
 		{"diff help", []string{"schema", "diff", "--help"}, 0, "Usage:\n  dataquarantine schema diff --old FILE --new FILE", ""},
 		{"diff help documents its flags", []string{"schema", "diff", "-h"}, 0, "-mode mode", ""},
 		{"no subcommand", []string{"schema"}, 2, "", "Usage:\n  dataquarantine schema <subcommand>"},
-		{"unknown subcommand", []string{"schema", "frobnicate"}, 2, "", `unknown schema subcommand "frobnicate"`},
+		{"unknown subcommand", []string{"schema", "frobnicate"}, 2, "", `schema: unknown subcommand "frobnicate"`},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -30,6 +30,9 @@ See docs/configuration.md for every key.`)
 		embedded = fs.String("embedded-kafka", "", "listen `address` of the embedded broker (default 127.0.0.1:9092)")
 		demo     = fs.Bool("demo", false, "also produce demo traffic (mostly valid, some of each kind of invalid) into the first input topic")
 	)
+	fs.exitStatus(`0  stopped cleanly, by SIGINT or SIGTERM
+1  could not start, or stopped with an error (logged)
+2  bad flags or configuration`)
 	if code := fs.parse(); code >= 0 {
 		return code
 	}

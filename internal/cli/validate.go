@@ -60,6 +60,9 @@ records from Confluent serializers, and strips it; the schema is still
 		asJSON     = fs.Bool("json", false, "print one JSON object per line: {\"line\" (or \"input\" and \"record\"), \"valid\", \"errors\"}")
 		quiet      = fs.Bool("quiet", false, "print only invalid records")
 	)
+	fs.exitStatus(`0  every record is valid
+1  at least one record is invalid (each is reported)
+2  bad flags, an unreadable or invalid schema or rules file, or unreadable input`)
 	if code := fs.parse(); code >= 0 {
 		return code
 	}

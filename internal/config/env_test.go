@@ -233,10 +233,11 @@ func TestEnvIgnoresOtherVariables(t *testing.T) {
 	require.Equal(t, Default(), got)
 }
 
-// DQ_TOKEN is the client commands' API token, not a configuration key.
+// DQ_TOKEN and DQ_SERVER are the client commands' API token and gateway
+// URL, not configuration keys.
 func TestClientVariablesIgnored(t *testing.T) {
 	t.Parallel()
-	got, err := Load("", []string{"DQ_TOKEN=some-token-0123456789"})
+	got, err := Load("", []string{"DQ_TOKEN=some-token-0123456789", "DQ_SERVER=http://127.0.0.1:8081"})
 	require.NoError(t, err)
 	require.Equal(t, Default(), got)
 	for _, k := range Keys() {

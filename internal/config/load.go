@@ -117,10 +117,10 @@ func (c *Config) loadEnv(environ []string) []error {
 }
 
 // clientVariables are DQ_* variables of the client commands (the API token
-// of quarantine, schema and circuit), not configuration keys: loading the
-// configuration ignores them, so one shell can run the gateway and its
-// client.
-var clientVariables = map[string]bool{"DQ_TOKEN": true}
+// and the gateway's URL of quarantine, schema and circuit), not
+// configuration keys: loading the configuration ignores them, so one shell
+// can run the gateway and its client.
+var clientVariables = map[string]bool{"DQ_TOKEN": true, "DQ_SERVER": true}
 
 // unknownVariable refuses a DQ_* variable that is no key's, suggesting the
 // variable probably meant.

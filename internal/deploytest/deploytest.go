@@ -3,7 +3,6 @@ package deploytest
 import (
 	"errors"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"sort"
@@ -11,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/dataquarantine/dataquarantine/internal/config"
+	"github.com/dataquarantine/dataquarantine/internal/testbackend"
 )
 
 // RepoRoot returns the module's root directory, found by walking up from the
@@ -48,16 +48,7 @@ func ReadFile(t testing.TB, rel string) []byte {
 // when CI=true, so that CI never passes without having run it.
 func Tool(t testing.TB, name string) string {
 	t.Helper()
-	path, err := exec.LookPath(name)
-	if err == nil {
-		return path
-	}
-	msg := name + " not found (" + err.Error() + "); run scripts/test-deps.sh to install Debian's prometheus package"
-	if os.Getenv("CI") == "true" {
-		t.Fatalf("%s", msg)
-	}
-	t.Skip(msg)
-	return ""
+	return testbackend.Command(t, "run scripts/test-deps.sh to install Debian's prometheus package", name)
 }
 
 // promqlNoise are the parts of a PromQL expression that are not metric

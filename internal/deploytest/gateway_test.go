@@ -24,6 +24,7 @@ import (
 	"github.com/dataquarantine/dataquarantine/internal/config"
 	"github.com/dataquarantine/dataquarantine/internal/pipeline"
 	"github.com/dataquarantine/dataquarantine/internal/testbackend"
+	"github.com/dataquarantine/dataquarantine/internal/testwait"
 )
 
 func TestMain(m *testing.M) {
@@ -107,16 +108,17 @@ func startGateway(cfg config.Config, dataDir string) (*gateway, error) {
 	gateways.mu.Lock()
 	gateways.all = append(gateways.all, g)
 	gateways.mu.Unlock()
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		if status, _, err := httpGet(g.base + "/readyz"); err == nil && status == http.StatusOK {
-			return g, nil
+	err = testwait.Until(30*time.Second, func() error {
+		status, _, err := httpGet(g.base + "/readyz")
+		if err == nil && status != http.StatusOK {
+			err = fmt.Errorf("/readyz answers %d", status)
 		}
-		if time.Now().After(deadline) {
-			return nil, errors.New("gateway never became ready")
-		}
-		time.Sleep(50 * time.Millisecond)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("gateway never became ready: %w", err)
 	}
+	return g, nil
 }
 
 func httpGet(url string) (int, string, error) {
@@ -184,33 +186,30 @@ func metricValue(body, prefix string) float64 {
 // waitProcessed waits until the gateway counted at least valid and invalid
 // records, and returns its /metrics body.
 func (g *gateway) waitProcessed(valid, invalid float64) (string, error) {
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		_, body, err := httpGet(g.base + "/metrics")
-		if err == nil && metricValue(body, "records_valid_total{") >= valid &&
-			metricValue(body, "records_invalid_total{") >= invalid {
-			return body, nil
+	var body string
+	err := testwait.Until(30*time.Second, func() error {
+		var err error
+		if _, body, err = httpGet(g.base + "/metrics"); err != nil {
+			return err
 		}
-		if time.Now().After(deadline) {
-			return "", errors.Join(fmt.Errorf("gateway counted too few records (want %v valid, %v invalid)", valid, invalid), err)
+		gotValid, gotInvalid := metricValue(body, "records_valid_total{"), metricValue(body, "records_invalid_total{")
+		if gotValid < valid || gotInvalid < invalid {
+			return fmt.Errorf("gateway counted %v valid and %v invalid records, want %v and %v", gotValid, gotInvalid, valid, invalid)
 		}
-		time.Sleep(100 * time.Millisecond)
-	}
+		return nil
+	})
+	return body, err
 }
 
 // waitSeries waits until /metrics has a sample line starting with prefix.
 func (g *gateway) waitSeries(prefix string, timeout time.Duration) error {
-	deadline := time.Now().Add(timeout)
-	for {
+	return testwait.Until(timeout, func() error {
 		_, body, err := httpGet(g.base + "/metrics")
-		if err == nil && strings.Contains("\n"+body, "\n"+prefix) {
-			return nil
+		if err == nil && !strings.Contains("\n"+body, "\n"+prefix) {
+			err = fmt.Errorf("no %s series in /metrics", prefix)
 		}
-		if time.Now().After(deadline) {
-			return fmt.Errorf("no %s series in /metrics after %v", prefix, timeout)
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
+		return err
+	})
 }
 
 // sharedGateway is the default-config gateway the dashboard and alert tests

@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/dataquarantine/dataquarantine/internal/testbackend"
+	"github.com/dataquarantine/dataquarantine/internal/testwait"
 )
 
 // corePanels must return data once the gateway has seen valid and invalid
@@ -106,10 +107,13 @@ func TestDashboardQueriesInPrometheus(t *testing.T) {
 
 	// Wait for enough scrapes that rate() over 10s has several samples of
 	// moving counters, and range queries ending now see them.
-	require.Eventually(t, func() bool {
+	testwait.For(t, 60*time.Second, "prometheus to see traffic from the gateway", func() error {
 		r, err := prom.get("/api/v1/query", url.Values{"query": {`min(count_over_time(records_processed_total[10s])) >= 5 and sum(rate(records_processed_total[10s])) > 0`}})
-		return err == nil && r.Status == "success" && len(r.Data.Result) > 0
-	}, 60*time.Second, 500*time.Millisecond, "prometheus never saw traffic from the gateway")
+		if err == nil && (r.Status != "success" || len(r.Data.Result) == 0) {
+			err = fmt.Errorf("status %s, %d results", r.Status, len(r.Data.Result))
+		}
+		return err
+	})
 
 	for _, q := range queries {
 		t.Run(q.Panel+"/"+q.RefID, func(t *testing.T) {
@@ -139,20 +143,23 @@ func TestDashboardQueriesInPrometheus(t *testing.T) {
 	}
 
 	// The alert rules load and evaluate cleanly against real series.
-	require.Eventually(t, func() bool {
+	testwait.For(t, 20*time.Second, "every alert rule healthy in prometheus", func() error {
 		r, err := prom.get("/api/v1/rules", url.Values{})
-		if err != nil || r.Status != "success" || len(r.Data.Groups) == 0 {
-			return false
+		if err != nil {
+			return err
+		}
+		if r.Status != "success" || len(r.Data.Groups) == 0 {
+			return fmt.Errorf("status %s, %d rule groups", r.Status, len(r.Data.Groups))
 		}
 		for _, grp := range r.Data.Groups {
 			for _, rule := range grp.Rules {
 				if rule.Health != "ok" {
-					return false
+					return fmt.Errorf("rule %s: health %q", rule.Name, rule.Health)
 				}
 			}
 		}
-		return true
-	}, 20*time.Second, 500*time.Millisecond, "alert rules not all healthy in prometheus")
+		return nil
+	})
 }
 
 func unixSeconds(t time.Time) string {

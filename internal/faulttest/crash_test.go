@@ -2,6 +2,7 @@ package faulttest
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"path/filepath"
 	"testing"
@@ -16,6 +17,7 @@ import (
 	"github.com/dataquarantine/dataquarantine/internal/quarantine/s3"
 	"github.com/dataquarantine/dataquarantine/internal/quarantine/sqlite"
 	"github.com/dataquarantine/dataquarantine/internal/testbackend"
+	"github.com/dataquarantine/dataquarantine/internal/testwait"
 )
 
 // A gateway SIGKILLed mid-batch (the broker kills it as it commits the
@@ -80,7 +82,7 @@ func TestScaleOutOneKilled(t *testing.T) {
 	in := newInput()
 	produced := make(chan error, 1)
 	go func() { produced <- k.tryProduce(in, 0, n) }()
-	waitUntil(t, "a quarter of the stream committed", time.Minute, func() bool { return k.committed() >= n/4 })
+	testwait.For(t, time.Minute, "a quarter of the stream committed", k.committedAtLeast(n/4))
 	gws[1].kill()
 	atKill := k.committed()
 	require.Less(t, atKill, int64(n), "the stream finished before a gateway could be killed; raise n")
@@ -219,25 +221,31 @@ func streamThroughOutage(t *testing.T, k *cluster, gw *gateway, in *input, n int
 	t.Helper()
 	depth := `spool_depth_records{store="` + store + `"}`
 	k.produce(in, 0, n/2)
-	waitUntil(t, "a quarter of the stream committed", time.Minute, func() bool { return k.committed() >= int64(n/4) })
+	testwait.For(t, time.Minute, "a quarter of the stream committed", k.committedAtLeast(int64(n/4)))
 	require.NoError(t, stop())
 	atStop := k.committed()
 	t.Logf("%s stopped with %d of %d input records committed", backend, atStop, n)
 	k.produce(in, n/2, n)
-	waitUntil(t, store+" spooled while "+backend+" is down", time.Minute, func() bool {
+	testwait.For(t, time.Minute, store+" spooled while "+backend+" is down", func() error {
 		v, err := gw.metric(depth)
-		return err == nil && v > 0
+		if err == nil && v == 0 {
+			err = errors.New(depth + " is 0")
+		}
+		return err
 	})
-	waitUntil(t, "commits while "+backend+" is down", time.Minute, func() bool { return k.committed() > atStop+1000 })
+	testwait.For(t, time.Minute, "commits while "+backend+" is down", k.committedAtLeast(atStop+1001))
 	spooled, err := gw.metric(depth)
 	require.NoError(t, err)
 	t.Logf("%d of %d input records committed, %v %s spooled, while %s is down", k.committed(), n, spooled, store, backend)
 	require.NoError(t, start())
 
 	k.waitCommitted(n, gw)
-	waitUntil(t, "the "+store+" spool drained", time.Minute, func() bool {
+	testwait.For(t, time.Minute, "the "+store+" spool drained", func() error {
 		v, err := gw.metric(depth)
-		return err == nil && v == 0
+		if err == nil && v != 0 {
+			err = fmt.Errorf("%s is %v", depth, v)
+		}
+		return err
 	})
 	gw.stop()
 }

@@ -14,6 +14,7 @@ import (
 
 	"github.com/dataquarantine/dataquarantine/internal/quarantine/fs"
 	"github.com/dataquarantine/dataquarantine/internal/quarantine/sqlite"
+	"github.com/dataquarantine/dataquarantine/internal/testwait"
 )
 
 // crashLoopRecords is the stream the crash loop drains: small in CI, and
@@ -59,7 +60,7 @@ func TestCrashLoop(t *testing.T) {
 	env["DQ_KAFKA_SESSION_TIMEOUT"] = "1s" // the group notices a dead member at once
 	for i, mark := range marks {
 		gw := startGateway(t, bin, "gateway-"+strconv.Itoa(i), env)
-		waitUntil(t, "the drain to pass its next kill point", 2*time.Minute, func() bool { return k.committed() >= mark })
+		testwait.For(t, 2*time.Minute, "the drain to pass its next kill point", k.committedAtLeast(mark))
 		switch how := rnd.IntN(3); how {
 		case 0:
 			k.killAtRequest(gw, kmsg.Produce, 1+rnd.IntN(5))

@@ -19,6 +19,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/dataquarantine/dataquarantine/internal/testbackend"
+	"github.com/dataquarantine/dataquarantine/internal/testwait"
 )
 
 // TestMain stops the shared backends, then checks that no goroutine (such as
@@ -92,24 +93,27 @@ func startGateway(t testing.TB, bin, name string, env map[string]string) *gatewa
 		}
 	})
 
-	deadline := time.Now().Add(60 * time.Second)
-	for g.base == "" {
+	testwait.For(t, 60*time.Second, name+" to print its HTTP address", func() error {
 		require.True(t, g.running(), "%s exited before serving: %v\n%s", name, g.waitErr, g.logTail(4096))
-		require.True(t, time.Now().Before(deadline), "%s printed no HTTP address:\n%s", name, g.logTail(4096))
-		if m := httpLine.FindSubmatch(g.log()); m != nil {
-			g.base = string(m[1])
-			break
+		m := httpLine.FindSubmatch(g.log())
+		if m == nil {
+			return fmt.Errorf("not in its log yet:\n%s", g.logTail(4096))
 		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	require.Eventually(t, func() bool {
+		g.base = string(m[1])
+		return nil
+	})
+	testwait.For(t, 60*time.Second, name+" to be ready", func() error {
+		require.True(t, g.running(), "%s exited before it was ready: %v\n%s", name, g.waitErr, g.logTail(4096))
 		resp, err := http.Get(g.base + "/readyz")
 		if err != nil {
-			return false
+			return err
 		}
 		resp.Body.Close()
-		return resp.StatusCode == http.StatusOK
-	}, 60*time.Second, 50*time.Millisecond, "%s never became ready:\n%s", name, g.logTail(4096))
+		if resp.StatusCode != http.StatusOK {
+			return fmt.Errorf("/readyz answers %s:\n%s", resp.Status, g.logTail(4096))
+		}
+		return nil
+	})
 	return g
 }
 
@@ -150,11 +154,7 @@ func (g *gateway) kill() {
 func (g *gateway) stop() {
 	g.t.Helper()
 	require.NoError(g.t, g.cmd.Process.Signal(syscall.SIGTERM))
-	select {
-	case <-g.exited:
-	case <-time.After(60 * time.Second):
-		g.t.Fatalf("%s did not stop within 60s", g.name)
-	}
+	testwait.Recv(g.t, 60*time.Second, g.name+" to stop", g.exited)
 	require.NoError(g.t, g.waitErr, "%s exit:\n%s", g.name, g.logTail(4096))
 }
 

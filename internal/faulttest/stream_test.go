@@ -20,6 +20,7 @@ import (
 
 	"github.com/dataquarantine/dataquarantine/internal/quarantine"
 	"github.com/dataquarantine/dataquarantine/internal/record"
+	"github.com/dataquarantine/dataquarantine/internal/testwait"
 )
 
 const (
@@ -163,17 +164,25 @@ func (k *cluster) committed() int64 {
 // waitCommitted waits until the group has committed all n input records.
 func (k *cluster) waitCommitted(n int, gws ...*gateway) {
 	k.t.Helper()
-	deadline := time.Now().Add(2 * time.Minute)
-	for {
-		c := k.committed()
-		if c == int64(n) {
-			return
+	testwait.For(k.t, 2*time.Minute, "every input record committed", func() error {
+		if c := k.committed(); c != int64(n) {
+			for _, g := range gws {
+				require.True(k.t, g.running(), "%s exited: %v\n%s", g.name, g.waitErr, g.logTail(4096))
+			}
+			return fmt.Errorf("%d of %d committed", c, n)
 		}
-		for _, g := range gws {
-			require.True(k.t, g.running(), "%s exited: %v\n%s", g.name, g.waitErr, g.logTail(4096))
+		return nil
+	})
+}
+
+// committedAtLeast is a testwait check: the group has committed at least n
+// input records.
+func (k *cluster) committedAtLeast(n int64) func() error {
+	return func() error {
+		if c := k.committed(); c < n {
+			return fmt.Errorf("%d committed, want %d", c, n)
 		}
-		require.True(k.t, time.Now().Before(deadline), "only %d of %d input records committed", c, n)
-		time.Sleep(50 * time.Millisecond)
+		return nil
 	}
 }
 
@@ -313,16 +322,6 @@ func checkQuarantine(t *testing.T, in *input, meta quarantine.MetadataStore, pay
 	require.Equal(t, map[record.ErrorType]int64{"ENUM_VIOLATION": int64(len(in.id))}, counts)
 }
 
-// waitUntil polls cond every 5ms: fast enough to act between two batches.
-func waitUntil(t *testing.T, what string, timeout time.Duration, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for !cond() {
-		require.True(t, time.Now().Before(deadline), "timed out waiting for %s", what)
-		time.Sleep(5 * time.Millisecond)
-	}
-}
-
 // killAtRequest makes the broker SIGKILL gw when gw sends its nth request
 // of kind key from now on (for EndTxn, its nth commit), before the broker
 // handles it, and waits until gw is dead.
@@ -343,11 +342,7 @@ func (k *cluster) killAtRequest(gw *gateway, key kmsg.Key, n int) {
 		close(killed)
 		return nil, errors.New("killed before this request was handled"), true
 	})
-	select {
-	case <-killed:
-	case <-time.After(time.Minute):
-		k.t.Fatalf("%s never sent %d %s requests", gw.name, n, key.Name())
-	}
+	testwait.Recv(k.t, time.Minute, fmt.Sprintf("%s to send %d %s requests", gw.name, n, key.Name()), killed)
 	<-gw.exited
 }
 
@@ -355,28 +350,23 @@ func (k *cluster) killAtRequest(gw *gateway, key kmsg.Key, n int) {
 // assigned some input partitions.
 func (k *cluster) waitGroupMembers(n int) {
 	k.t.Helper()
-	var last string
-	deadline := time.Now().Add(time.Minute)
-	for {
+	testwait.For(k.t, time.Minute, fmt.Sprintf("the group to have %d assigned members", n), func() error {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		groups, err := k.adm.DescribeGroups(ctx, group)
 		cancel()
-		if err == nil {
-			g := groups[group]
-			assigned := 0
-			for _, m := range g.Members {
-				if c, ok := m.Assigned.AsConsumer(); ok && len(c.Topics) > 0 {
-					assigned++
-				}
-			}
-			last = fmt.Sprintf("state %s, %d members, %d assigned", g.State, len(g.Members), assigned)
-			if g.State == "Stable" && len(g.Members) == n && assigned == n {
-				return
-			}
-		} else {
-			last = err.Error()
+		if err != nil {
+			return err
 		}
-		require.True(k.t, time.Now().Before(deadline), "group never had %d assigned members: %s", n, last)
-		time.Sleep(50 * time.Millisecond)
-	}
+		g := groups[group]
+		assigned := 0
+		for _, m := range g.Members {
+			if c, ok := m.Assigned.AsConsumer(); ok && len(c.Topics) > 0 {
+				assigned++
+			}
+		}
+		if g.State != "Stable" || len(g.Members) != n || assigned != n {
+			return fmt.Errorf("state %s, %d members, %d assigned", g.State, len(g.Members), assigned)
+		}
+		return nil
+	})
 }

@@ -3,6 +3,7 @@ package httpapi_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -24,6 +25,7 @@ import (
 	"github.com/dataquarantine/dataquarantine/internal/quarantine/sqlite"
 	"github.com/dataquarantine/dataquarantine/internal/reprocess"
 	"github.com/dataquarantine/dataquarantine/internal/schema"
+	"github.com/dataquarantine/dataquarantine/internal/testwait"
 	"github.com/dataquarantine/dataquarantine/internal/validate"
 )
 
@@ -131,10 +133,12 @@ func (f *rpFixture) errorCode(method, target, body string, wantStatus int) strin
 func (f *rpFixture) waitJob(id string) map[string]any {
 	f.t.Helper()
 	var got map[string]any
-	require.Eventually(f.t, func() bool {
-		got = f.call(http.MethodGet, "/api/v1/reprocess/"+id, "", http.StatusOK)
-		return got["state"] != "running"
-	}, 10*time.Second, 5*time.Millisecond)
+	testwait.For(f.t, 10*time.Second, "the job to end", func() error {
+		if got = f.call(http.MethodGet, "/api/v1/reprocess/"+id, "", http.StatusOK); got["state"] == "running" {
+			return errors.New("still running")
+		}
+		return nil
+	})
 	return got
 }
 

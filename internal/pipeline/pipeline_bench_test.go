@@ -17,6 +17,7 @@ import (
 	"github.com/dataquarantine/dataquarantine/internal/quarantine/fs"
 	"github.com/dataquarantine/dataquarantine/internal/quarantine/sqlite"
 	"github.com/dataquarantine/dataquarantine/internal/schema"
+	"github.com/dataquarantine/dataquarantine/internal/testwait"
 	"github.com/dataquarantine/dataquarantine/internal/validate"
 )
 
@@ -64,9 +65,17 @@ func BenchmarkPipeline(b *testing.B) {
 	require.NoError(b, err)
 	defer cl.Close()
 	m := pipeline.NewMetrics(prometheus.NewRegistry())
+	// drained is closed once every record's batch is committed.
+	drained, committed := make(chan struct{}), 0
 	p, err := pipeline.New(pipeline.Options{
 		Client: cl, Engine: engine, Metadata: meta, Payloads: payloads,
 		CleanTopic: cleanTopic, DLQTopic: dlqTopic, Metrics: m,
+		OnCommit: func(recs []*kgo.Record) {
+			if committed < b.N && committed+len(recs) >= b.N {
+				close(drained)
+			}
+			committed += len(recs)
+		},
 	})
 	require.NoError(b, err)
 
@@ -76,9 +85,7 @@ func BenchmarkPipeline(b *testing.B) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- p.Run(ctx) }()
-	for m.Totals().Processed < int64(b.N) {
-		time.Sleep(time.Millisecond)
-	}
+	testwait.Recv(b, 10*time.Minute, "the backlog to be committed", drained)
 	elapsed := time.Since(start)
 	b.StopTimer()
 	cancel()

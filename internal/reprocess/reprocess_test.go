@@ -2,6 +2,7 @@ package reprocess_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"path/filepath"
@@ -27,6 +28,7 @@ import (
 	"github.com/dataquarantine/dataquarantine/internal/reprocess"
 	"github.com/dataquarantine/dataquarantine/internal/schema"
 	"github.com/dataquarantine/dataquarantine/internal/testbackend"
+	"github.com/dataquarantine/dataquarantine/internal/testwait"
 	"github.com/dataquarantine/dataquarantine/internal/validate"
 )
 
@@ -165,12 +167,15 @@ func run(t *testing.T, s *reprocess.Service) {
 func (e *env) wait(s *reprocess.Service, id string) quarantine.Job {
 	e.t.Helper()
 	var j quarantine.Job
-	require.Eventually(e.t, func() bool {
+	testwait.For(e.t, 10*time.Second, "the job to end", func() error {
 		var err error
 		j, err = s.Job(context.Background(), id)
 		require.NoError(e.t, err)
-		return j.State != quarantine.JobRunning
-	}, 10*time.Second, 5*time.Millisecond)
+		if j.State == quarantine.JobRunning {
+			return errors.New("still running")
+		}
+		return nil
+	})
 	return j
 }
 

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"path/filepath"
 	"strings"
@@ -24,6 +25,7 @@ import (
 	"github.com/dataquarantine/dataquarantine/internal/quarantine/sqlite"
 	"github.com/dataquarantine/dataquarantine/internal/retention"
 	"github.com/dataquarantine/dataquarantine/internal/testbackend"
+	"github.com/dataquarantine/dataquarantine/internal/testwait"
 )
 
 func TestMain(m *testing.M) { testbackend.Main(m, func() error { return goleak.Find() }) }
@@ -31,6 +33,8 @@ func TestMain(m *testing.M) { testbackend.Main(m, func() error { return goleak.F
 type stores struct {
 	meta     quarantinetest.RetentionStore
 	payloads quarantinetest.RetentionPayloadStore
+	// segments is the clock the payload store stamps segments with.
+	segments quarantinetest.SegmentClock
 }
 
 // syncBuffer is a log destination safe for the job's goroutine and the test's.
@@ -61,10 +65,11 @@ func TestPurgesBothStores(t *testing.T) {
 			m, err := sqlite.New(sqlite.Options{Path: filepath.Join(t.TempDir(), "dq.db")})
 			require.NoError(t, err)
 			t.Cleanup(func() { require.NoError(t, m.Close()) })
-			p, err := fs.New(fs.Options{Dir: t.TempDir()})
+			clock := quarantinetest.NewStubClock(time.Now())
+			p, err := fs.New(fs.Options{Dir: t.TempDir(), Now: clock.Time})
 			require.NoError(t, err)
 			t.Cleanup(func() { require.NoError(t, p.Close()) })
-			return stores{m, p}
+			return stores{m, p, clock}
 		},
 		"postgres+s3": func(t *testing.T) stores {
 			m, err := postgres.New(context.Background(), postgres.Options{URL: testbackend.Postgres(t)})
@@ -77,7 +82,7 @@ func TestPurgesBothStores(t *testing.T) {
 			})
 			require.NoError(t, err)
 			t.Cleanup(func() { require.NoError(t, p.Close()) })
-			return stores{m, p}
+			return stores{m, p, b.ServerClock(t)}
 		},
 	} {
 		t.Run(name, func(t *testing.T) {
@@ -87,16 +92,15 @@ func TestPurgesBothStores(t *testing.T) {
 			const maxAge = 30 * 24 * time.Hour
 
 			// Segments: two written before the cutoff, one after. The
-			// job's clock runs max_age ahead, so "before the cutoff" is a
-			// second ago, not a month.
+			// job's clock runs max_age ahead of the segments' clock, so
+			// "before the cutoff" is a tick ago, not a month.
 			p := []quarantine.Payload{{Value: []byte(`{"user_id":1}`)}}
 			_, err := st.payloads.WriteSegment(ctx, "seg-old-1", p)
 			require.NoError(t, err)
 			_, err = st.payloads.WriteSegment(ctx, "seg-old-2", p)
 			require.NoError(t, err)
-			time.Sleep(1100 * time.Millisecond)
-			clock := time.Now().Add(maxAge)
-			time.Sleep(1100 * time.Millisecond)
+			st.segments.Tick(t)
+			clock := st.segments.Now(t).Add(maxAge)
 			kept, err := st.payloads.WriteSegment(ctx, "seg-new", p)
 			require.NoError(t, err)
 
@@ -195,8 +199,12 @@ func TestDisabledAndFailures(t *testing.T) {
 	runCtx, cancel := context.WithCancel(ctx)
 	done := make(chan error, 1)
 	go func() { done <- j.Run(runCtx) }()
-	require.Eventually(t, func() bool { return strings.Count(logs.String(), "retention purge incomplete") >= 2 },
-		10*time.Second, 5*time.Millisecond, "Run retries at each interval")
+	testwait.For(t, 10*time.Second, "Run to retry at each interval", func() error {
+		if n := strings.Count(logs.String(), "retention purge incomplete"); n < 2 {
+			return fmt.Errorf("%d failed purges logged", n)
+		}
+		return nil
+	})
 	cancel()
 	require.NoError(t, <-done)
 	require.Contains(t, logs.String(), "database is down")

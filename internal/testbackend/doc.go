@@ -41,7 +41,9 @@
 // skips the test with a message saying how to get it (`make test` installs
 // both through scripts/test-deps.sh). With CI=true the test fails instead:
 // CI must never pass by skipping. A backend that is installed but fails to
-// start always fails the test.
+// start always fails the test. Tests that need something else from outside
+// the module (kcat, chromium, promtool, the conformance cases in
+// ../shared) follow the same rule through Need and Command.
 //
 // Fault tests that stop and restart a server use a dedicated one,
 // NewPostgresServer or NewMinIOServer, never the shared one.

@@ -43,6 +43,14 @@ var sharedPostgres struct {
 // connections).
 func Postgres(t testing.TB) string {
 	t.Helper()
+	return SharedPostgres(t).NewSchema(t)
+}
+
+// SharedPostgres returns the PostgreSQL server shared by the test binary,
+// starting it on first use; t is skipped (or failed, under CI=true) when
+// there is none.
+func SharedPostgres(t testing.TB) *PostgresServer {
+	t.Helper()
 	sharedPostgres.once.Do(func() {
 		sharedPostgres.srv, sharedPostgres.err = openSharedPostgres()
 		if sharedPostgres.err == nil {
@@ -50,7 +58,7 @@ func Postgres(t testing.TB) string {
 		}
 	})
 	mustHave(t, "PostgreSQL", sharedPostgres.err)
-	return sharedPostgres.srv.NewSchema(t)
+	return sharedPostgres.srv
 }
 
 func openSharedPostgres() (*PostgresServer, error) {
@@ -307,22 +315,11 @@ func (s *PostgresServer) startLocked() error {
 	if err != nil {
 		return err
 	}
-	deadline := time.Now().Add(time.Minute)
-	for {
-		if !proc.running() {
-			return proc.exitedError()
-		}
-		err := s.ping(context.Background())
-		if err == nil {
-			s.proc = proc
-			return nil
-		}
-		if time.Now().After(deadline) {
-			_ = proc.stop(syscall.SIGQUIT, 10*time.Second)
-			return fmt.Errorf("postgres on port %d not ready after a minute: %w\n%s", s.port, err, logTail(proc.logPath))
-		}
-		time.Sleep(50 * time.Millisecond)
+	if err := proc.waitServing(syscall.SIGQUIT, func() error { return s.ping(context.Background()) }); err != nil {
+		return fmt.Errorf("postgres on port %d: %w", s.port, err)
 	}
+	s.proc = proc
+	return nil
 }
 
 // withSearchPath returns the postgres:// URL u with search_path set to

@@ -91,13 +91,14 @@ func startPrometheus(opts PrometheusOptions) (*PrometheusServer, func() error, e
 		return errors.Join(p.stop(syscall.SIGTERM, 10*time.Second), os.RemoveAll(dir))
 	}
 	s := &PrometheusServer{url: "http://" + addr}
-	deadline := time.Now().Add(30 * time.Second)
-	for !ready(s.url + "/-/ready") {
-		if !p.running() || time.Now().After(deadline) {
-			log, _ := os.ReadFile(logPath)
-			return nil, nil, errors.Join(fmt.Errorf("prometheus did not become ready on %s; its log:\n%s", addr, log), stop())
+	err = p.waitServing(syscall.SIGKILL, func() error {
+		if !ready(s.url + "/-/ready") {
+			return fmt.Errorf("prometheus on %s is not ready", addr)
 		}
-		time.Sleep(100 * time.Millisecond)
+		return nil
+	})
+	if err != nil {
+		return nil, nil, errors.Join(err, os.RemoveAll(dir))
 	}
 	return s, stop, nil
 }

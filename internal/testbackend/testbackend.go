@@ -15,6 +15,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/dataquarantine/dataquarantine/internal/testwait"
 )
 
 // Main runs the tests of m, then stops the shared servers they started and
@@ -78,13 +80,41 @@ func mustHave(t testing.TB, what string, err error) {
 	var ue *unavailableError
 	switch {
 	case err == nil:
-	case errors.As(err, &ue) && os.Getenv("CI") != "true":
-		t.Skipf("testbackend: %s is unavailable, skipping: %s", what, ue.msg)
 	case errors.As(err, &ue):
-		t.Fatalf("testbackend: %s is unavailable and CI=true, so this fails instead of skipping: %s", what, ue.msg)
+		Need(t, what, ue)
 	default:
 		t.Fatalf("testbackend: starting %s: %v", what, err)
 	}
+}
+
+// Need stops t when something it needs is not installed: missing is nil
+// when it is there, else it says what is missing and how to get it. t is
+// skipped, or failed when CI=true: CI must never pass by skipping. Every
+// test that depends on a tool, a server or files outside the module goes
+// through Need (or Command), so that rule lives in one place.
+func Need(t testing.TB, what string, missing error) {
+	t.Helper()
+	if missing == nil {
+		return
+	}
+	if os.Getenv("CI") == "true" {
+		t.Fatalf("testbackend: %s is unavailable and CI=true, so this fails instead of skipping: %v", what, missing)
+		return
+	}
+	t.Skipf("testbackend: %s is unavailable, skipping: %v", what, missing)
+}
+
+// Command returns the path of the first of names found in $PATH. When none
+// is, t stops as Need says, with hint saying how to install it.
+func Command(t testing.TB, hint string, names ...string) string {
+	t.Helper()
+	for _, name := range names {
+		if p, err := exec.LookPath(name); err == nil {
+			return p
+		}
+	}
+	Need(t, strings.Join(names, " or "), fmt.Errorf("not found in $PATH; %s", hint))
+	return ""
 }
 
 // randomHex returns n random bytes, hex encoded.
@@ -198,6 +228,23 @@ func (p *process) stop(sig syscall.Signal, timeout time.Duration) error {
 		<-p.exited
 		return fmt.Errorf("%s did not stop within %s and was killed", p.name, timeout)
 	}
+}
+
+// waitServing waits until check passes against the process just started:
+// it gives up at once when the process exits, and after a minute stops the
+// process with sig.
+func (p *process) waitServing(sig syscall.Signal, check func() error) error {
+	err := testwait.Until(time.Minute, func() error {
+		if !p.running() {
+			return testwait.Stop(p.exitedError())
+		}
+		return check()
+	})
+	if err != nil && p.running() {
+		_ = p.stop(sig, 10*time.Second)
+		return fmt.Errorf("not serving after a minute: %w\n%s", err, logTail(p.logPath))
+	}
+	return err
 }
 
 // exitedError describes a process that exited while it was expected to

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/minio/minio-go/v7"
@@ -48,13 +49,14 @@ func TestPostgresSchemasAreIsolated(t *testing.T) {
 // TestPostgresSchemaDropped: a test's schema is gone after the test.
 func TestPostgresSchemaDropped(t *testing.T) {
 	t.Parallel()
+	srv := SharedPostgres(t) // skips here, not in the subtest, when there is none
 	var schema string
 	t.Run("uses a schema", func(t *testing.T) {
-		u := Postgres(t)
+		u := srv.NewSchema(t)
 		schema = u[strings.LastIndex(u, "search_path=")+len("search_path="):]
 	})
 	ctx := context.Background()
-	conn, err := pgx.Connect(ctx, sharedPostgres.srv.URL())
+	conn, err := pgx.Connect(ctx, srv.URL())
 	require.NoError(t, err)
 	defer conn.Close(ctx)
 	var n int
@@ -113,9 +115,10 @@ func TestS3BucketsAreIsolated(t *testing.T) {
 func TestS3BucketRemoved(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
+	srv := SharedMinIO(t) // skips here, not in the subtest, when there is none
 	var b S3Bucket
 	t.Run("fills a bucket", func(t *testing.T) {
-		b = S3(t)
+		b = srv.Bucket(t)
 		c := b.Client(t)
 		require.NoError(t, c.MakeBucket(ctx, b.Bucket, minio.MakeBucketOptions{}))
 		for i := range 30 {
@@ -188,4 +191,35 @@ func TestWithSearchPath(t *testing.T) {
 	_, err = withSearchPath("host=h password=secret", "t_1")
 	require.Error(t, err)
 	require.NotContains(t, err.Error(), "secret")
+}
+
+func TestCommand(t *testing.T) {
+	// Not parallel: it sets CI.
+	t.Setenv("CI", "")
+	f := &fakeTB{TB: t}
+	require.NotEmpty(t, Command(f, "unused", "no-such-tool-dq", "sh"), "the first one found")
+	require.Empty(t, f.skipped+f.failed)
+
+	require.Empty(t, Command(f, "apt-get install it", "no-such-tool-dq"))
+	require.Contains(t, f.skipped, "no-such-tool-dq")
+	require.Contains(t, f.skipped, "apt-get install it")
+	require.Empty(t, f.failed)
+
+	t.Setenv("CI", "true")
+	f = &fakeTB{TB: t}
+	Command(f, "apt-get install it", "no-such-tool-dq")
+	require.Empty(t, f.skipped)
+	require.Contains(t, f.failed, "CI=true")
+}
+
+// The server's clock, as listings show it, moves on after Tick.
+func TestS3Clock(t *testing.T) {
+	t.Parallel()
+	b := S3(t)
+	require.NoError(t, b.Client(t).MakeBucket(context.Background(), b.Bucket, minio.MakeBucketOptions{}))
+	c := b.ServerClock(t)
+	first := c.Now(t)
+	require.WithinDuration(t, time.Now(), first, time.Minute, "the server runs on this machine's clock")
+	c.Tick(t)
+	require.True(t, c.Now(t).After(first))
 }

@@ -8,6 +8,7 @@ package apptest
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"testing"
 	"time"
@@ -17,6 +18,7 @@ import (
 
 	"github.com/dataquarantine/dataquarantine/internal/app"
 	"github.com/dataquarantine/dataquarantine/internal/config"
+	"github.com/dataquarantine/dataquarantine/internal/testwait"
 )
 
 // Gateway is a running gateway.
@@ -55,14 +57,17 @@ func Start(t testing.TB, cfg config.Config) *Gateway {
 	g := &Gateway{App: a, URL: "http://" + a.HTTPAddr(), Kafka: a.KafkaAddr(), t: t, cancel: cancel, done: make(chan error, 1)}
 	go func() { g.done <- a.Run(ctx) }()
 	t.Cleanup(g.Stop)
-	require.Eventually(t, func() bool {
+	testwait.For(t, 20*time.Second, "the gateway to be ready", func() error {
 		resp, err := http.Get(g.URL + "/readyz")
 		if err != nil {
-			return false
+			return err
 		}
 		_ = resp.Body.Close()
-		return resp.StatusCode == http.StatusOK
-	}, 20*time.Second, 20*time.Millisecond, "the gateway never became ready")
+		if resp.StatusCode != http.StatusOK {
+			return fmt.Errorf("/readyz answers %s", resp.Status)
+		}
+		return nil
+	})
 	return g
 }
 

@@ -21,6 +21,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/dataquarantine/dataquarantine/internal/quarantine"
 )
@@ -30,11 +31,16 @@ type Options struct {
 	// Dir is the directory segments are kept in. Required; created (with
 	// its parents) if missing.
 	Dir string
+	// Now is the clock a segment's write time is read from: WriteSegment
+	// sets the file's modification time to it, and DeleteSegmentsBefore
+	// compares that time. Default time.Now.
+	Now func() time.Time
 }
 
 // Store is a quarantine.PayloadStore on a local filesystem.
 type Store struct {
 	dir    string
+	now    func() time.Time
 	closed atomic.Bool
 	// shards records which shard directories are known to exist durably,
 	// so WriteSegment creates and syncs each one only once.
@@ -67,7 +73,10 @@ func New(opts Options) (*Store, error) {
 	if err := removeTemps(dir); err != nil {
 		return nil, err
 	}
-	return &Store{dir: dir}, nil
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	return &Store{dir: dir, now: opts.Now}, nil
 }
 
 // removeTemps deletes the temporary files of writes a crash interrupted.
@@ -111,9 +120,10 @@ func (s *Store) shardDir(shard uint8) string {
 }
 
 // WriteSegment writes payloads as the segment name: one temporary file,
-// written and fsynced, renamed over name, and the directory fsynced. A
-// segment of the same name is replaced atomically: readers see the old
-// segment or the new one, never a mix.
+// written, stamped with the write time (Options.Now) and fsynced, renamed
+// over name, and the directory fsynced. A segment of the same name is
+// replaced atomically: readers see the old segment or the new one, never a
+// mix.
 func (s *Store) WriteSegment(ctx context.Context, name string, payloads []quarantine.Payload) ([]quarantine.PayloadRef, error) {
 	if s.closed.Load() {
 		return nil, errClosed
@@ -133,7 +143,7 @@ func (s *Store) WriteSegment(ctx context.Context, name string, payloads []quaran
 		return nil, err
 	}
 	dir := s.shardDir(shard)
-	if err := writeFileAtomic(dir, name, data); err != nil {
+	if err := writeFileAtomic(dir, name, data, s.now()); err != nil {
 		return nil, fmt.Errorf("writing segment %s: %w", name, err)
 	}
 	for i := range refs {
@@ -142,7 +152,7 @@ func (s *Store) WriteSegment(ctx context.Context, name string, payloads []quaran
 	return refs, nil
 }
 
-func writeFileAtomic(dir, name string, data []byte) (err error) {
+func writeFileAtomic(dir, name string, data []byte, written time.Time) (err error) {
 	f, err := os.CreateTemp(dir, name+tmpMarker+"*")
 	if err != nil {
 		return err
@@ -155,6 +165,11 @@ func writeFileAtomic(dir, name string, data []byte) (err error) {
 		}
 	}()
 	if _, err := f.Write(data); err != nil {
+		return err
+	}
+	// The modification time is the segment's write time for retention;
+	// the rename keeps it, the fsync makes it durable.
+	if err := os.Chtimes(tmp, time.Time{}, written); err != nil {
 		return err
 	}
 	if err := f.Sync(); err != nil {

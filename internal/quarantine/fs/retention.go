@@ -15,9 +15,10 @@ import (
 var _ quarantine.SegmentPurger = (*Store)(nil)
 
 // DeleteSegmentsBefore deletes the segment files last modified before cutoff
-// (a segment file is written once, by one rename, so its modification time is
-// when its batch was written), then syncs each shard directory it deleted
-// from, so the deletions are durable. Temporary files are left to New.
+// (WriteSegment stamps a segment file's modification time with the time its
+// batch was written, by Options.Now), then syncs each shard directory it
+// deleted from, so the deletions are durable. Temporary files are left to
+// New.
 func (s *Store) DeleteSegmentsBefore(ctx context.Context, cutoff time.Time) (int64, error) {
 	if s.closed.Load() {
 		return 0, errClosed

@@ -23,6 +23,7 @@ import (
 	"github.com/dataquarantine/dataquarantine/internal/quarantine/s3"
 	"github.com/dataquarantine/dataquarantine/internal/quarantine/spool"
 	"github.com/dataquarantine/dataquarantine/internal/testbackend"
+	"github.com/dataquarantine/dataquarantine/internal/testwait"
 )
 
 func TestMain(m *testing.M) {
@@ -87,10 +88,12 @@ func drain(t *testing.T, run func(context.Context) error, depth func() (int64, i
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- run(ctx) }()
-	require.Eventually(t, func() bool {
-		n, _, _ := depth()
-		return n == 0
-	}, 2*time.Minute, 20*time.Millisecond)
+	testwait.For(t, 2*time.Minute, "the spool to drain", func() error {
+		if n, _, _ := depth(); n != 0 {
+			return fmt.Errorf("%d spooled", n)
+		}
+		return nil
+	})
 	cancel()
 	require.NoError(t, <-done)
 }
