@@ -2,6 +2,7 @@ package spool_test
 
 import (
 	"context"
+	"os"
 	"path/filepath"
 	"testing"
 	"time"
@@ -133,4 +134,31 @@ func TestDeferredRowsSurviveARestart(t *testing.T) {
 	require.Equal(t, int64(5), rows)
 	require.True(t, m.Drain(ctx))
 	requireExactlyOnce(t, primary, 5)
+}
+
+// A backlog of spooled batches drains in merged inserts, and a damaged
+// batch among them is set aside while the others reach the primary.
+func TestDeferredDrainMergesBatches(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	dir := t.TempDir()
+	primary := newSQLite(t, dir)
+	spoolDir := filepath.Join(dir, "spool")
+	m := newDeferred(t, primary, spoolDir, 0)
+	defer m.Close()
+	for i := range int64(6) {
+		require.NoError(t, m.Insert(ctx, batch(i*10, i*10+10)))
+	}
+	names, err := filepath.Glob(filepath.Join(spoolDir, "*.batch"))
+	require.NoError(t, err)
+	require.Len(t, names, 6)
+	require.NoError(t, os.WriteFile(names[3], []byte("damaged"), 0o600))
+
+	require.True(t, m.Drain(ctx))
+	set, err := filepath.Glob(filepath.Join(spoolDir, "*~corrupt"))
+	require.NoError(t, err)
+	require.Len(t, set, 1, "the damaged batch is set aside")
+	page, err := primary.List(ctx, quarantine.Filter{Limit: quarantine.MaxLimit})
+	require.NoError(t, err)
+	require.Len(t, page.Entries, 50, "every other batch reached the primary")
 }

@@ -369,24 +369,76 @@ func (m *Metadata) Drain(ctx context.Context) bool {
 	m.drainMu.Lock()
 	defer m.drainMu.Unlock()
 	for ctx.Err() == nil && !m.closed.Load() {
-		name, ok := m.oldest()
-		if !ok {
+		names := m.oldestRows(mergeRows)
+		switch {
+		case len(names) == 0:
 			return true
+		case len(names) > 1 && m.drainMerged(ctx, names):
+			continue
 		}
-		if !m.drainOne(ctx, name) {
+		// One batch, or a merge the primary refused: one at a time, which
+		// salvages row by row what the primary refuses.
+		if !m.drainOne(ctx, names[0]) {
 			return false
 		}
 	}
 	return false
 }
 
-func (m *Metadata) oldest() (string, bool) {
+// mergeRows is how many spooled rows a drain hands the primary in one
+// Insert (one transaction): with SQLite a commit is an fsync, so a backlog
+// of many small batches drains in a few large ones.
+const mergeRows = 5000
+
+// oldestRows returns the oldest spooled batches, as many as fit in rows
+// (at least one).
+func (m *Metadata) oldestRows(rows int64) []string {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if len(m.queue) == 0 {
-		return "", false
+	var names []string
+	var n int64
+	for _, name := range m.queue {
+		r := m.batches[name].rows
+		if len(names) > 0 && n+r > rows {
+			break
+		}
+		names = append(names, name)
+		n += r
 	}
-	return m.queue[0], true
+	return names
+}
+
+// drainMerged moves several batches to the primary in one Insert; false
+// means it did nothing (a batch unreadable or damaged, the primary refusing
+// or unavailable), and the caller goes on one batch at a time.
+func (m *Metadata) drainMerged(ctx context.Context, names []string) bool {
+	var entries []quarantine.Entry
+	for _, name := range names {
+		data, err := os.ReadFile(filepath.Join(m.dir, name))
+		if err != nil {
+			return false
+		}
+		batch, err := decodeBatch(data)
+		if err != nil {
+			return false
+		}
+		entries = append(entries, batch...)
+	}
+	actx, cancel := context.WithTimeout(ctx, m.timeout)
+	err := m.primary.Insert(actx, entries)
+	cancel()
+	if err != nil {
+		return false
+	}
+	for _, name := range names {
+		if err := removeDurably(m.dir, name); err != nil {
+			m.logger.Error("removing drained metadata spool file", "file", name, "err", err)
+			return false
+		}
+		m.forget(name)
+	}
+	m.logger.Debug("drained spooled metadata batches", "files", len(names), "rows", len(entries))
+	return true
 }
 
 // drainOne moves one batch to the primary; false means stop for now.
@@ -421,7 +473,11 @@ func (m *Metadata) drainOne(ctx context.Context, name string) bool {
 		return false
 	}
 	m.forget(name)
-	m.logger.Info("drained spooled metadata batch", "file", name, "rows", len(entries))
+	if m.deferred {
+		m.logger.Debug("drained spooled metadata batch", "file", name, "rows", len(entries))
+	} else {
+		m.logger.Info("drained spooled metadata batch", "file", name, "rows", len(entries))
+	}
 	return true
 }
 
