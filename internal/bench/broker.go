@@ -24,7 +24,7 @@ type childBroker struct {
 // startBroker runs exe broker on a free loopback port with its log in
 // dataDir, and returns once it prints its address.
 func startBroker(exe, dataDir string) (*childBroker, error) {
-	cmd := exec.Command(exe, "broker", "--listen", "127.0.0.1:0", "--data-dir", dataDir)
+	cmd := exec.Command(exe, "broker", "--listen", "127.0.0.1:0", "--data-dir", dataDir) //nolint:gosec // this binary, or the one the caller names
 	cmd.Env = append(os.Environ(), "DQ_LOG_LEVEL=warn")
 	cmd.Stderr = os.Stderr
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}

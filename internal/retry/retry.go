@@ -37,7 +37,7 @@ func (b Backoff) Delay(attempt int) time.Duration {
 		return d
 	}
 	half := d / 2
-	return half + rand.N(d-half+1) //nolint:gosec // jitter, not a secret
+	return half + rand.N(d-half+1) // jitter, not a secret: math/rand is right
 }
 
 func (b Backoff) bounds() (lo, hi time.Duration) {
