@@ -58,6 +58,16 @@ type Resolver interface {
 	Resolve(topic string) (*Version, error)
 }
 
+// ShadowResolver names the candidate versions a topic's records are also
+// evaluated against, in shadow: their verdicts are reported, never routed.
+type ShadowResolver interface {
+	// Shadows returns the versions of topic's subject in shadow, newest
+	// first; nil when there are none. Their Fallback is nil: a candidate
+	// is judged alone, as it would be once the versions before it are
+	// deprecated.
+	Shadows(topic string) []*Version
+}
+
 // ErrNotFound means no schema could be resolved for the record.
 var ErrNotFound = errors.New("schema not found")
 
