@@ -132,3 +132,11 @@ type Layered interface {
 	// CheckDecoded validates what Decode returned.
 	CheckDecoded(decoded any, dst []record.Violation) []record.Violation
 }
+
+// DecodeSharer is a Validator that knows whether another one decodes
+// payloads exactly as it does (same format, same decoder limits): a value
+// it decoded can then be checked by the other (Layered.CheckDecoded)
+// without decoding the payload again, as shadow evaluation does.
+type DecodeSharer interface {
+	DecodesLike(other Validator) bool
+}
