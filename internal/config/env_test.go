@@ -91,7 +91,7 @@ func TestEnvSetsEveryKey(t *testing.T) {
 func TestKeys(t *testing.T) {
 	t.Parallel()
 	keys := Keys()
-	require.Len(t, keys, 50)
+	require.Len(t, keys, 51)
 	seen := map[string]bool{}
 	for _, k := range keys {
 		require.False(t, seen[k.Env], "duplicate variable %s", k.Env)
