@@ -20,7 +20,7 @@ type ShadowControl interface {
 	// is no such subject.
 	ShadowReport(ctx context.Context, subject string, window time.Duration) (shadow.SubjectReport, error)
 	// Promote enforces version of subject when the guard allows its
-	// report (a *shadow.RefusedError otherwise; shadow.ErrNotInShadow,
+	// report (a *shadow.RefusedError otherwise; shadow.ErrWrongState,
 	// shadow.ErrNotFound, shadow.ErrNotPermitted when it cannot be), and
 	// audits it. It returns the report the guard judged.
 	Promote(ctx context.Context, subject string, version int, g shadow.Guard) (shadow.Report, error)
@@ -251,7 +251,7 @@ func (a *api) promote(w http.ResponseWriter, r *http.Request) {
 			errorBody
 			Figures promotionJSON `json:"figures"`
 		}{errorBody{errorDetail{Code: codePromotionRefused, Message: err.Error()}}, figures})
-	case errors.Is(err, shadow.ErrNotInShadow):
+	case errors.Is(err, shadow.ErrWrongState):
 		writeError(w, http.StatusConflict, codeConflict, err.Error())
 	case errors.Is(err, shadow.ErrNotFound):
 		writeError(w, http.StatusNotFound, codeNotFound, err.Error())

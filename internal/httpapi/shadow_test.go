@@ -44,7 +44,7 @@ func (f *fakeShadow) Promote(_ context.Context, subject string, version int, g s
 	case subject != "orders":
 		return shadow.Report{}, fmt.Errorf("%w: subject %q", shadow.ErrNotFound, subject)
 	case version != 2:
-		return shadow.Report{}, fmt.Errorf("%w: version %d of orders is registered", shadow.ErrNotInShadow, version)
+		return shadow.Report{}, fmt.Errorf("%w: version %d of orders is registered", shadow.ErrWrongState, version)
 	}
 	r := f.tally.Report(subject, g.Window)[0]
 	if err := g.Check(r); err != nil {

@@ -28,9 +28,9 @@ type SubjectReport struct {
 var (
 	// ErrNotFound: no such subject or version.
 	ErrNotFound = errors.New("not found")
-	// ErrNotInShadow: a promotion asked of a version that is not in
-	// shadow.
-	ErrNotInShadow = errors.New("not in shadow")
+	// ErrWrongState: the version is not in the rollout state the change
+	// starts from (a promotion of a version not in shadow).
+	ErrWrongState = errors.New("wrong rollout state")
 	// ErrNotPermitted: the registry refuses the change (a subject in
 	// read-only mode).
 	ErrNotPermitted = errors.New("not permitted")
