@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -70,6 +71,9 @@ func TestBrowserShadow(t *testing.T) {
 	require.Contains(t, evalJS[string](t, ctx, `document.getElementById("shadow-rejected-v2").textContent`), xssScript, "a hostile payload is shown as text")
 	requireNothingRan(t, ctx)
 	screenshot(t, ctx, "schema-shadow")
+	panel, err := chromedp.Run(ctx, chromedp.Screenshot(chromedp.ID("shadow")))
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(filepath.Join(artifactsDir, "ui-shadow.png"), panel, 0o600)) // docs/img's copy
 
 	// Refused: 27.3% is more than 10%.
 	require.NoError(t, chromedp.Do(ctx,
