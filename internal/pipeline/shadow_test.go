@@ -317,3 +317,31 @@ func TestPipelineObserve(t *testing.T) {
 		})
 	}
 }
+
+// BenchmarkPipelineShadow is BenchmarkPipeline without a version in shadow
+// (off), with one evaluated on every record (on: a candidate that also
+// requires "page", which every record has, so the verdicts agree), and
+// with shadow.sample 0.1; the sub-benchmarks run in turn, so -count
+// interleaves them. The figure to compare is cpu-ns/record.
+func BenchmarkPipelineShadow(b *testing.B) {
+	candidate, err := schema.CompileJSON("user_event", 2,
+		[]byte(strings.Replace(userEventSchema, `"required": ["user_id"`, `"required": ["page", "user_id"`, 1)), schema.JSONOptions{})
+	require.NoError(b, err)
+	for _, bc := range []struct {
+		name   string
+		sample float64
+	}{{"off", 0}, {"on", 1}, {"sample=0.1", 0.1}} {
+		b.Run(bc.name, func(b *testing.B) {
+			if bc.sample == 0 {
+				benchPipeline(b, nil, nil)
+				return
+			}
+			tally, err := shadow.New(shadow.Options{Sample: bc.sample})
+			require.NoError(b, err)
+			benchPipeline(b, candidates{candidate}, tally)
+			for _, r := range tally.Report("user_event", 0) { // none when b.N is too small for a 0.1 sample
+				require.Zero(b, r.Total.NewlyRejected+r.Total.NewlyAccepted, "the verdicts agree")
+			}
+		})
+	}
+}

@@ -149,6 +149,9 @@ func TestTally(t *testing.T) {
 	require.Equal(t, shadow.Counts{NewlyRejected: 1, NewlyRejectedBy: []shadow.ErrorCount{{Type: record.MissingField, Field: "/sku", Records: 1}}}, r.Recent)
 	require.Equal(t, int64(101), r.Total.Seen())
 	require.Equal(t, int64(101), tl.Report("orders", 0)[0].Recent.Seen(), "window 0 is the longest")
+	rej = r.Samples[shadow.NewlyRejected]
+	require.Len(t, rej, shadow.SamplesPerOutcome)
+	require.Equal(t, []int64{100, 94, 93}, []int64{rej[0].Offset, rej[1].Offset, rej[2].Offset}, "the ring spans batches, newest first")
 	// An hour and more later the window is empty; the total is not.
 	c.t = c.t.Add(61 * time.Minute)
 	r = tl.Report("orders", time.Hour)[0]

@@ -179,6 +179,7 @@ func (t *Tally) Record(obs []Observed) {
 	minute := now.Unix() / 60
 	t.mu.Lock()
 	defer t.mu.Unlock()
+	added := make(map[*entry]*[4]int64, 1)
 	for i := range obs {
 		ob := &obs[i]
 		today := ob.Verdict.Valid()
@@ -192,9 +193,54 @@ func (t *Tally) Record(obs []Observed) {
 				b.minute, b.counts = minute, counts{}
 			}
 			b.add(o, sv.Violations, maxErrorKeys)
-			e.metric[o.index()].Inc()
-			e.keep(o, ob, sv, now)
+			n := added[e]
+			if n == nil {
+				n = new([4]int64)
+				added[e] = n
+			}
+			n[o.index()]++
 		}
+	}
+	for e, n := range added {
+		for i, c := range n {
+			if c > 0 {
+				e.metric[i].Add(float64(c))
+			}
+		}
+	}
+	t.keepSamples(obs, now)
+}
+
+// keepSamples keeps the latest records of each outcome: only the batch's last
+// SamplesPerOutcome of each can stay, so only those are copied.
+func (t *Tally) keepSamples(obs []Observed, now time.Time) {
+	type pick struct {
+		e  *entry
+		o  Outcome
+		ob *Observed
+		sv *record.ShadowVerdict
+	}
+	var picks []pick // newest first
+	taken := make(map[*entry]*[4]int, 1)
+	for i := len(obs) - 1; i >= 0; i-- {
+		ob := &obs[i]
+		for j := range ob.Verdict.Shadow {
+			sv := &ob.Verdict.Shadow[j]
+			e := t.entries[key{sv.Subject, sv.Version}]
+			o := Classify(ob.Verdict.Valid(), sv.Valid())
+			n := taken[e]
+			if n == nil {
+				n = new([4]int)
+				taken[e] = n
+			}
+			if n[o.index()] < SamplesPerOutcome {
+				n[o.index()]++
+				picks = append(picks, pick{e, o, ob, sv})
+			}
+		}
+	}
+	for _, p := range slices.Backward(picks) {
+		p.e.keep(p.o, p.ob, p.sv, now)
 	}
 }
 
