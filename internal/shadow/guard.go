@@ -43,8 +43,8 @@ func (e *RefusedError) Share() float64 { return share(e.NewlyRejected, e.Seen) }
 
 func (e *RefusedError) Error() string {
 	if e.Seen == 0 {
-		return fmt.Sprintf("%s: no record of subject %s was evaluated against version %d in the last %s on this gateway, so nothing shows what enforcing it would reject; send traffic through it in shadow first",
-			ErrNoEvidence, e.Subject, e.Version, window(e.Window))
+		return fmt.Sprintf("no record of subject %s was evaluated against version %d in the last %s on this gateway: nothing shows what enforcing it would reject; let traffic through it in shadow first",
+			e.Subject, e.Version, window(e.Window))
 	}
 	msg := fmt.Sprintf("version %d of %s would newly reject %s of records (%d of %d evaluated in the last %s), above the %s allowed",
 		e.Version, e.Subject, Percent(e.Share()), e.NewlyRejected, e.Seen, window(e.Window), Percent(e.Max))
