@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+	"github.com/twmb/avro"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/sr"
 
@@ -336,4 +337,67 @@ func TestObserveMode(t *testing.T) {
 	}
 	status = gw.getJSON("/api/v1/circuit", &circuits)
 	require.True(t, status == http.StatusNotFound || len(circuits.Topics) == 0, "no breaker watches an observe-mode topic")
+}
+
+// TestShadowWireFormat: Avro records in Confluent's wire format are judged
+// in shadow as they would be with the candidate enforced: read from the
+// schema they name into the candidate. v2 adds a field without a default,
+// so a record written with v1 is one v2 would newly reject (its readers
+// could not fill the field), while a record written with v2 passes both.
+func TestShadowWireFormat(t *testing.T) {
+	ctx := context.Background()
+	cfg := config.Default()
+	cfg.Topics.Inputs = []config.Input{{Topic: "raw-events", Subject: "payments"}}
+	cfg.Schemas = []config.Schema{{Subject: "payments", Type: config.SchemaTypeAvro, Version: 1, Schema: paymentV1}}
+	gw := startWith(t, cfg)
+	cl, err := sr.NewClient(sr.URLs(gw.base + "/registry"))
+	require.NoError(t, err)
+	for _, res := range cl.SetCompatibility(ctx, sr.SetCompatibility{Level: sr.CompatNone}, "payments") {
+		require.NoError(t, res.Err)
+	}
+	const strictV2 = `{"type":"record","name":"Payment","fields":[{"name":"id","type":"string"},{"name":"amount","type":"double"},{"name":"currency","type":"string"}]}`
+	v1, err := cl.SchemaByVersion(ctx, "payments", 1)
+	require.NoError(t, err)
+	v2, err := cl.CreateSchema(ctx, "payments", sr.Schema{Type: sr.TypeAvro, Schema: strictV2})
+	require.NoError(t, err)
+	gw.setState("payments", 2, "shadow")
+
+	type paymentV1Datum struct {
+		ID     string  `avro:"id"`
+		Amount float64 `avro:"amount"`
+	}
+	type paymentV2Datum struct {
+		ID       string  `avro:"id"`
+		Amount   float64 `avro:"amount"`
+		Currency string  `avro:"currency"`
+	}
+	s1, s2 := avro.MustParse(paymentV1), avro.MustParse(strictV2)
+	var serde sr.Serde
+	serde.Register(v1.ID, paymentV1Datum{}, sr.AppendEncodeFn(func(b []byte, v any) ([]byte, error) { return s1.AppendEncode(b, v) }))
+	serde.Register(v2.ID, paymentV2Datum{}, sr.AppendEncodeFn(func(b []byte, v any) ([]byte, error) { return s2.AppendEncode(b, v) }))
+	var recs []*kgo.Record
+	for i := range 5 {
+		var value []byte
+		if i < 3 {
+			value, err = serde.Encode(paymentV1Datum{ID: fmt.Sprint("p-", i), Amount: 1})
+		} else {
+			value, err = serde.Encode(paymentV2Datum{ID: fmt.Sprint("p-", i), Amount: 1, Currency: "EUR"})
+		}
+		require.NoError(t, err)
+		recs = append(recs, &kgo.Record{Value: value})
+	}
+	produce(t, gw.app.KafkaAddr(), recs...)
+	consumeExactly(t, gw.app.KafkaAddr(), cfg.Topics.Clean, 5)
+
+	var rep shadowReport
+	require.Eventually(t, func() bool {
+		rep = shadowReport{}
+		return gw.getJSON("/api/v1/schemas/payments/shadow", &rep) == http.StatusOK &&
+			len(rep.Versions) == 1 && rep.Versions[0].Total.Seen == 5
+	}, 30*time.Second, 20*time.Millisecond)
+	c := rep.Versions[0].Total
+	require.Equal(t, int64(3), c.NewlyRejected, "v1's records: v2 cannot read them")
+	require.Equal(t, int64(2), c.AgreePass, "v2's records")
+	require.Len(t, c.NewlyRejectedBy, 1)
+	require.Equal(t, "/currency", c.NewlyRejectedBy[0].Field)
 }

@@ -150,7 +150,7 @@ func printShadow(w io.Writer, rep shadowReportJSON, samples int) {
 		if by := v.Recent.NewlyRejectedBy; len(by) > 0 {
 			fmt.Fprintf(w, "  newly rejected for (last %s; a record counts under each of its errors):\n", rep.Window)
 			for _, e := range by {
-				fmt.Fprintf(w, "    %-18s %-30s %d\n", e.ErrorType, at(e.Field), e.Records)
+				fmt.Fprintf(w, "    %-18s %-30s %d\n", e.ErrorType, printable(at(e.Field)), e.Records)
 			}
 		}
 		for _, o := range []string{string(shadow.NewlyRejected), string(shadow.NewlyAccepted)} {
@@ -170,7 +170,7 @@ func printShadow(w io.Writer, rep shadowReportJSON, samples int) {
 					errs = s.EnforcedErrors // what it is quarantined for today
 				}
 				for _, e := range errs {
-					fmt.Fprintf(w, "      %s%s: %s\n", e.Type, at(e.Field), e.Message)
+					fmt.Fprintf(w, "      %s%s: %s\n", e.Type, printable(at(e.Field)), printable(e.Message))
 				}
 			}
 		}
@@ -199,12 +199,18 @@ func preview(s shadowSampleJSON) string {
 	if json.Compact(&buf, []byte(*s.Value)) != nil {
 		return strconv.Quote(cut(*s.Value, 120))
 	}
+	return printable(cut(buf.String(), 120))
+}
+
+// printable replaces control characters (a terminal's escape sequences
+// among them) with '?': fields and messages quote the payload.
+func printable(s string) string {
 	return strings.Map(func(r rune) rune {
 		if unicode.IsControl(r) {
 			return '?'
 		}
 		return r
-	}, cut(buf.String(), 120))
+	}, s)
 }
 
 func cut(s string, n int) string {

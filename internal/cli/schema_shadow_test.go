@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -13,6 +14,7 @@ import (
 
 	"github.com/dataquarantine/dataquarantine/internal/app/apptest"
 	"github.com/dataquarantine/dataquarantine/internal/config"
+	"github.com/dataquarantine/dataquarantine/internal/record"
 )
 
 // schema state/shadow/promote against a real gateway: v2 (a required sku)
@@ -100,4 +102,25 @@ func TestParseShare(t *testing.T) {
 		_, err := parseShare(in)
 		require.Error(t, err, in)
 	}
+}
+
+// A payload's control characters (a terminal escape sequence, decoded from
+// JSON's \u001b) never reach the terminal.
+func TestShadowPrintIsTerminalSafe(t *testing.T) {
+	t.Parallel()
+	value := `{"a":"\u001b[31mred"}`
+	rep := shadowReportJSON{Subject: "s", EnforcedVersion: 1, Sample: 1, Window: "1h", Versions: []shadowVersionJSON{{
+		Version: 2,
+		Recent:  shadowCountsJSON{Seen: 1, NewlyRejected: 1, NewlyRejectedShare: 1},
+		Samples: map[string][]shadowSampleJSON{"newly_rejected": {{
+			Topic: "t", Value: &value,
+			CandidateErrors: []record.Violation{{Type: record.UnknownField, Field: "/\x1b[2J", Message: "property \"\x1b[2J\" is not allowed"}},
+		}}},
+	}}}
+	var out strings.Builder
+	printShadow(&out, rep, 3)
+	require.NotContains(t, out.String(), "\x1b")
+	require.Contains(t, out.String(), `UNKNOWN_FIELD at /?[2J: property "?[2J" is not allowed`)
+	bad := "\x1b[31m not json"
+	require.Equal(t, `"\x1b[31m not json"`, preview(shadowSampleJSON{Value: &bad}))
 }
