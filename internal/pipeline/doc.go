@@ -4,4 +4,9 @@
 // payloads and metadata rows, and only when every write is durable commit the
 // batch's offsets. Operational failures are retried with back-off, never
 // mistaken for bad data.
+//
+// Beside that walk, a record may also be evaluated against its subject's
+// versions in shadow, whose verdicts are counted at commit and never route
+// it (shadow.go); and an input in observe mode forwards its invalid records
+// to the clean topic, marked, instead of quarantining them (observe.go).
 package pipeline
