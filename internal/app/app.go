@@ -40,6 +40,7 @@ import (
 	"github.com/dataquarantine/dataquarantine/internal/reprocess"
 	"github.com/dataquarantine/dataquarantine/internal/retention"
 	"github.com/dataquarantine/dataquarantine/internal/schema"
+	"github.com/dataquarantine/dataquarantine/internal/shadow"
 	"github.com/dataquarantine/dataquarantine/internal/web"
 )
 
@@ -90,6 +91,7 @@ type App struct {
 	lag      *kafka.LagReporter
 	purge    *retention.Job
 	metrics  *pipeline.Metrics
+	shadow   *shadow.Tally // what the versions in shadow would change
 	httpLn   net.Listener
 	httpSrv  *http.Server
 	ready    atomic.Bool
@@ -145,6 +147,9 @@ func New(ctx context.Context, opts Options) (_ *App, err error) {
 		return nil, err
 	}
 	a.metrics = pipeline.NewMetrics(reg)
+	if a.shadow, err = shadow.New(shadow.Options{Sample: a.cfg.Shadow.Sample, Registerer: reg}); err != nil {
+		return nil, err
+	}
 	engine, err := a.buildEngine(ctx, reg)
 	if err != nil {
 		return nil, err
@@ -157,7 +162,7 @@ func New(ctx context.Context, opts Options) (_ *App, err error) {
 		return nil, err
 	}
 	var breaker pipeline.CircuitRecorder
-	if a.cfg.Circuit.Enabled {
+	if enforcing := a.enforcingTopics(); a.cfg.Circuit.Enabled && len(enforcing) > 0 {
 		a.circuit, err = circuit.NewSet(circuit.SetOptions{
 			Breaker: circuit.Options{
 				Threshold:  a.cfg.Circuit.Threshold,
@@ -165,7 +170,7 @@ func New(ctx context.Context, opts Options) (_ *App, err error) {
 				MinRecords: a.cfg.Circuit.MinRecords,
 				Cooldown:   a.cfg.Circuit.Cooldown,
 			},
-			Topics:     a.inputTopics(),
+			Topics:     enforcing,
 			Pauser:     a.client,
 			Registerer: reg,
 			WebhookURL: a.cfg.Circuit.WebhookURL,
@@ -193,6 +198,9 @@ func New(ctx context.Context, opts Options) (_ *App, err error) {
 		Logger:          a.log,
 		Circuit:         breaker,
 		OnCommit:        a.opts.OnCommit,
+		Shadow:          a.shadow,
+		Observe:         a.observedTopics(false),
+		ObservedRows:    a.observedTopics(true),
 	})
 	if err != nil {
 		return nil, err
@@ -314,6 +322,7 @@ func (a *App) listenHTTP(reg *prometheus.Registry) error {
 		Metrics:    promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}),
 		Health:     a.health,
 		Logger:     a.log,
+		Shadow:     a.shadowControl(),
 	})
 	if err != nil {
 		return err
@@ -587,6 +596,36 @@ func (a *App) inputTopics() []string {
 		ts[i] = in.Topic
 	}
 	return ts
+}
+
+// enforcingTopics lists the input topics in enforce mode: the ones a
+// circuit breaker watches (an observe-mode topic quarantines nothing, so
+// there is nothing to pause it for).
+func (a *App) enforcingTopics() []string {
+	var ts []string
+	for _, in := range a.cfg.Topics.Inputs {
+		if in.Mode != config.ModeObserve {
+			ts = append(ts, in.Topic)
+		}
+	}
+	return ts
+}
+
+// observedTopics lists the input topics in observe mode (with rows: those
+// that also store their observed records).
+func (a *App) observedTopics(rows bool) map[string]bool {
+	out := map[string]bool{}
+	for _, in := range a.cfg.Topics.Inputs {
+		if in.Mode == config.ModeObserve && (!rows || in.ObservedRows) {
+			out[in.Topic] = true
+		}
+	}
+	return out
+}
+
+// shadowControl is the API's and the UI's view of shadow evaluation.
+func (a *App) shadowControl() *shadowControl {
+	return &shadowControl{registry: a.registry, tally: a.shadow, audit: a.audit, log: a.log, sample: a.cfg.Shadow.Sample}
 }
 
 // circuitControl is the breaker set for the API, or nil (a typed nil

@@ -140,6 +140,7 @@ func (a *App) buildEngine(ctx context.Context, reg prometheus.Registerer) (*vali
 		RejectDeprecatedIDs: rejectDeprecated,
 		Compile:             registryCompiler(&a.cfg, versions),
 		Refresh:             a.cfg.Registry.RefreshInterval,
+		OnShadow:            a.shadow.Track,
 		Registerer:          reg,
 		Logger:              a.log.With("component", "schemas"),
 	})
@@ -147,7 +148,7 @@ func (a *App) buildEngine(ctx context.Context, reg prometheus.Registerer) (*vali
 		return nil, fmt.Errorf("loading the input topics' schemas from the registry: %w", err)
 	}
 	return validate.New(validate.Options{
-		Resolver: a.resolver, IDs: a.resolver, MaxBytes: a.cfg.Limits.MaxBytes, Layers: a.metrics,
+		Resolver: a.resolver, IDs: a.resolver, MaxBytes: a.cfg.Limits.MaxBytes, Layers: a.metrics, Shadows: a.resolver,
 	})
 }
 

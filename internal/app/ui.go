@@ -32,6 +32,7 @@ func (a *App) newUI(reg *prometheus.Registry) (http.Handler, *live.Sampler, erro
 		Payloads:   a.payloads,
 		Live:       stats,
 		Schemas:    a.registry,
+		Shadow:     a.shadowControl(),
 		Actions:    web.Actions{ResumeCircuit: true},
 		Logger:     a.log,
 	}

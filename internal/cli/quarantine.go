@@ -41,7 +41,7 @@ func addFilterFlags(fs *flagSet) filterFlags {
 		field:     fs.String("field", "", "only records whose first error is at this JSON `pointer` (e.g. /user_id)"),
 		topic:     fs.String("topic", "", "only records from this source `topic`"),
 		subject:   fs.String("subject", "", "only records of this schema `subject`"),
-		status:    fs.String("status", "", "only records in this `status`: quarantined, reprocessing, reprocessed, failed_again, discarded"),
+		status:    fs.String("status", "", "only records in this `status`: quarantined, reprocessing, reprocessed, failed_again, discarded, observed"),
 		since:     fs.String("since", "", "only records quarantined at or after this `time` (RFC 3339, or a duration ago such as 2h)"),
 		until:     fs.String("until", "", "only records quarantined before this `time` (RFC 3339, or a duration ago)"),
 	}

@@ -24,7 +24,7 @@ func init() {
 		command{"list", "list subjects and their versions", runSchemaList},
 		command{"get", "print one version of a subject (default: latest)", runSchemaGet},
 		command{"delete", "delete a subject or one version (soft; --permanent after a soft delete)", runSchemaDelete},
-		command{"state", "set a version's rollout state: registered, enforced or deprecated", runSchemaState},
+		command{"state", "set a version's rollout state: registered, shadow, enforced or deprecated", runSchemaState},
 	)
 }
 
@@ -238,7 +238,7 @@ func runSchemaDelete(ctx context.Context, env Env) int {
 
 func runSchemaState(ctx context.Context, env Env) int {
 	fs := newFlagSet(env, "schema state", "SUBJECT VERSION STATE [--server URL] [--token TOKEN]",
-		"Set a version's rollout state: registered (stored, not enforced), enforced, or deprecated.\nThe change is logged by the gateway."+registryHelp)
+		"Set a version's rollout state: registered (stored, not enforced), shadow (evaluated on live\nrecords beside the enforced version, deciding nothing: see 'schema shadow'), enforced, or\ndeprecated. The change is logged and audited by the gateway."+registryHelp)
 	gw := gatewayFlags(fs)
 	fs.exitStatus(`0  done
 1  the gateway could not be reached, or refused the change (why is on stderr)
@@ -259,6 +259,10 @@ func runSchemaState(ctx context.Context, env Env) int {
 		}
 		fmt.Fprintf(env.Stderr, "schema state: %v\n", err)
 		return exitInvalid
+	}
+	if fs.Arg(2) == string(registry.StateShadow) {
+		fmt.Fprintf(env.Stdout, "%s version %s is now in shadow: 'dataquarantine schema shadow %s' shows what it would change\n", fs.Arg(0), fs.Arg(1), fs.Arg(0))
+		return exitOK
 	}
 	fmt.Fprintf(env.Stdout, "%s version %s is now %s\n", fs.Arg(0), fs.Arg(1), fs.Arg(2))
 	return exitOK

@@ -91,7 +91,11 @@ func printBanner(w io.Writer, cfg *config.Config, a *app.App) {
 	fmt.Fprintf(w, "DataQuarantine %s, %s\n", Version(), mode)
 	fmt.Fprintf(w, "  Kafka bootstrap   %s%s\n", a.KafkaAddr(), kafkaNote)
 	for _, in := range cfg.Topics.Inputs {
-		fmt.Fprintf(w, "  Input topic       %s -> schema subject %s\n", in.Topic, in.Subject)
+		note := ""
+		if in.Mode == config.ModeObserve {
+			note = "  (observe mode: every record goes to the clean topic, invalid ones marked)"
+		}
+		fmt.Fprintf(w, "  Input topic       %s -> schema subject %s%s\n", in.Topic, in.Subject, note)
 	}
 	fmt.Fprintf(w, "  Clean topic       %s\n", cfg.Topics.Clean)
 	fmt.Fprintf(w, "  Quarantine topic  %s\n", cfg.Topics.DLQ)

@@ -48,6 +48,8 @@ type Config struct {
 	Reprocess Reprocess `yaml:"reprocess"`
 	// UI configures the web UI.
 	UI UI `yaml:"ui"`
+	// Shadow tunes the evaluation of schema versions in shadow.
+	Shadow Shadow `yaml:"shadow"`
 
 	// dir is the directory of the file Config was loaded from ("" when none):
 	// relative schema file paths are resolved against it, so a config file
@@ -194,6 +196,15 @@ type Input struct {
 	// deprecated version: "accept" (checked against it) or "reject"
 	// (SCHEMA_NOT_FOUND). Default "accept".
 	DeprecatedIDs string `yaml:"deprecated_ids,omitempty"`
+	// Mode is "enforce" (invalid records are quarantined) or "observe"
+	// (every record goes to the clean topic; an invalid one is counted as
+	// today and marked with dq.observed.* headers), to onboard a topic
+	// without risk. Default "enforce".
+	Mode string `yaml:"mode,omitempty"`
+	// ObservedRows, in observe mode, also stores each invalid record
+	// (payload and a metadata row with status observed, browsable, never
+	// reprocessed). Default false.
+	ObservedRows bool `yaml:"observed_rows,omitempty"`
 }
 
 // The values of Input.Fallback, Input.WireHeader and Input.DeprecatedIDs.
@@ -204,6 +215,8 @@ const (
 	WireIgnore       = "ignore"
 	DeprecatedAccept = "accept"
 	DeprecatedReject = "reject"
+	ModeEnforce      = "enforce"
+	ModeObserve      = "observe"
 )
 
 // Registry configures how the pipeline follows the schema registry.
@@ -235,6 +248,16 @@ type Reprocess struct {
 	// ScanInterval is how often each gateway looks for running jobs nobody
 	// holds, to resume them. Default 30s.
 	ScanInterval time.Duration `yaml:"scan_interval"`
+}
+
+// Shadow tunes shadow evaluation: versions in the registry's shadow state
+// are evaluated on live records beside the enforced one, deciding nothing
+// (docs/schemas.md, "Rollout").
+type Shadow struct {
+	// Sample is the share of records evaluated in shadow, 0 to 1, picked
+	// by a hash of each record's topic, partition and offset (the same
+	// records on every run); 0 evaluates none. Default 1.
+	Sample float64 `yaml:"sample"`
 }
 
 // Schema is one schema version loaded from the configuration.
@@ -566,5 +589,6 @@ func Default() Config {
 			MaxReplays: 3, BatchSize: 100, MaxAttempts: 5,
 			Lease: time.Minute, ScanInterval: 30 * time.Second,
 		},
+		Shadow: Shadow{Sample: 1},
 	}
 }

@@ -78,6 +78,7 @@ func TestGoodConfigs(t *testing.T) {
 			Inputs: []Input{
 				{Topic: "raw-events", Subject: "user_event"},
 				{Topic: "raw-orders", Subject: "order", Fallback: "none"},
+				{Topic: "raw-payments", Subject: "payment", Mode: ModeObserve, ObservedRows: true},
 			},
 			Clean:      "validated-events",
 			DLQ:        "quarantine-dlq",
@@ -140,8 +141,9 @@ func TestGoodConfigs(t *testing.T) {
 		Reprocess: Reprocess{
 			MaxReplays: 5, BatchSize: 200, MaxAttempts: 10, Lease: 2 * time.Minute, ScanInterval: time.Minute,
 		},
-		UI:  UI{PrometheusURL: "http://prometheus:9090"},
-		dir: "testdata",
+		UI:     UI{PrometheusURL: "http://prometheus:9090"},
+		Shadow: Shadow{Sample: 0.25},
+		dir:    "testdata",
 	}
 	partial := withDir(Default(), "testdata")
 	partial.Kafka.Brokers = []string{"localhost:9092", "localhost:9093"}

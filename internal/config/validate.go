@@ -146,6 +146,9 @@ func (c *Config) Validate() error {
 	if c.Reprocess.ScanInterval < time.Second {
 		p.add("reprocess.scan_interval", "must be at least 1s, got %s", c.Reprocess.ScanInterval)
 	}
+	if s := c.Shadow.Sample; !(s >= 0 && s <= 1) { // written so that NaN fails
+		p.add("shadow.sample", "must be between 0 and 1, got %v", s)
+	}
 	if c.Registry.RefreshInterval < time.Second {
 		p.add("registry.refresh_interval", "must be at least 1s, got %s", c.Registry.RefreshInterval)
 	}
@@ -364,6 +367,14 @@ func (c *Config) validateTopics(p *problems) {
 		case "", DeprecatedAccept, DeprecatedReject:
 		default:
 			p.add(key+".deprecated_ids", "%s is not a policy (want %s or %s)", quoteValue(in.DeprecatedIDs), DeprecatedAccept, DeprecatedReject)
+		}
+		switch in.Mode {
+		case "", ModeEnforce, ModeObserve:
+			if in.ObservedRows && in.Mode != ModeObserve {
+				p.add(key+".observed_rows", "stores the records observe mode forwards; set mode: %s, or drop it", ModeObserve)
+			}
+		default:
+			p.add(key+".mode", "%s is not a mode (want %s or %s)", quoteValue(in.Mode), ModeEnforce, ModeObserve)
 		}
 	}
 	if checkTopicName(p, "topics.clean", c.Topics.Clean) {

@@ -23,6 +23,7 @@ import (
 	"github.com/dataquarantine/dataquarantine/internal/app"
 	"github.com/dataquarantine/dataquarantine/internal/config"
 	"github.com/dataquarantine/dataquarantine/internal/pipeline"
+	"github.com/dataquarantine/dataquarantine/internal/shadow"
 	"github.com/dataquarantine/dataquarantine/internal/testbackend"
 	"github.com/dataquarantine/dataquarantine/internal/testwait"
 )
@@ -329,12 +330,15 @@ func (r *recordingRegisterer) Unregister(prometheus.Collector) bool { return fal
 
 var descName = regexp.MustCompile(`fqName: "([^"]+)"`)
 
-// pipelineMetricNames are the sample names pipeline.NewMetrics registers,
-// series or not (a histogram's _bucket, _sum and _count).
+// pipelineMetricNames are the sample names pipeline.NewMetrics (and the
+// shadow tally beside it) registers, series or not (a histogram's _bucket,
+// _sum and _count).
 func pipelineMetricNames(t *testing.T) map[string]bool {
 	t.Helper()
 	var reg recordingRegisterer
 	pipeline.NewMetrics(&reg)
+	_, err := shadow.New(shadow.Options{Registerer: &reg})
+	require.NoError(t, err)
 	names := map[string]bool{}
 	for _, c := range reg.collectors {
 		ch := make(chan *prometheus.Desc, 16)

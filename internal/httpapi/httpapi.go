@@ -74,6 +74,9 @@ type Options struct {
 	// Audit is the audit trail, served at /api/v1/audit and as each
 	// record's history. Default: none (404, and no history).
 	Audit AuditReader
+	// Shadow reports the schema versions in shadow and promotes them.
+	// Default: none (the shadow endpoints answer 404).
+	Shadow ShadowControl
 }
 
 type api struct {
@@ -86,6 +89,7 @@ type api struct {
 	circuit    CircuitControl
 	reprocess  Reprocessor
 	audit      AuditReader
+	shadow     ShadowControl
 }
 
 // New returns the HTTP handler for every endpoint.
@@ -108,6 +112,7 @@ func New(opts Options) (http.Handler, error) {
 		circuit:    opts.Circuit,
 		reprocess:  opts.Reprocess,
 		audit:      opts.Audit,
+		shadow:     opts.Shadow,
 	}
 	if a.health == nil {
 		a.health = func() Health { return Health{Ready: true} }
@@ -134,6 +139,8 @@ func New(opts Options) (http.Handler, error) {
 	a.mux.HandleFunc("PUT /api/v1/quarantine/{id}/payload", a.putPayload)
 	a.mux.HandleFunc("POST /api/v1/quarantine/{id}/validate", a.validatePayload)
 	a.mux.HandleFunc("GET /api/v1/audit", a.listAudit)
+	a.mux.HandleFunc("GET /api/v1/schemas/{subject}/shadow", a.getShadow)
+	a.mux.HandleFunc("POST /api/v1/schemas/{subject}/versions/{version}/promote", a.promote)
 	return a, nil
 }
 

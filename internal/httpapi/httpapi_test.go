@@ -528,7 +528,7 @@ func TestListInvalidParameters(t *testing.T) {
 	}{
 		{"error_type=NOPE", `invalid error_type "NOPE": must be one of PARSE_ERROR, DECODE_ERROR, PAYLOAD_TOO_LARGE, SCHEMA_NOT_FOUND, MISSING_FIELD, TYPE_MISMATCH, PATTERN_MISMATCH, ENUM_VIOLATION, CONST_VIOLATION, FORMAT_VIOLATION, RANGE_VIOLATION, LENGTH_VIOLATION, UNKNOWN_FIELD, RULE_VIOLATION, SCHEMA_VIOLATION`},
 		{"error_type=missing_field", `invalid error_type "missing_field": must be one of PARSE_ERROR, DECODE_ERROR, PAYLOAD_TOO_LARGE, SCHEMA_NOT_FOUND, MISSING_FIELD, TYPE_MISMATCH, PATTERN_MISMATCH, ENUM_VIOLATION, CONST_VIOLATION, FORMAT_VIOLATION, RANGE_VIOLATION, LENGTH_VIOLATION, UNKNOWN_FIELD, RULE_VIOLATION, SCHEMA_VIOLATION`},
-		{"status=deleted", `invalid status "deleted": must be one of quarantined, reprocessing, reprocessed, failed_again, discarded`},
+		{"status=deleted", `invalid status "deleted": must be one of quarantined, reprocessing, reprocessed, failed_again, discarded, observed`},
 		{"since=yesterday", `invalid since "yesterday": must be an RFC 3339 time such as 2026-11-03T10:00:00Z`},
 		{"since=2026-11-03", `invalid since "2026-11-03": must be an RFC 3339 time such as 2026-11-03T10:00:00Z`},
 		{"until=2026-11-03T10:00:00", `invalid until "2026-11-03T10:00:00": must be an RFC 3339 time such as 2026-11-03T10:00:00Z`},

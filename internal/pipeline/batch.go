@@ -21,9 +21,9 @@ type batch struct {
 	recs     []*kgo.Record
 	verdicts []record.Verdict
 	out      []kgo.Record
-	// quarantined lists the indexes of records going to quarantine, and
-	// entries and payloads their metadata rows and payloads, in the same
-	// order.
+	// quarantined lists the indexes of records stored in quarantine
+	// (quarantined, or observed with a row), and entries and payloads
+	// their metadata rows and payloads, in the same order.
 	quarantined []int
 	entries     []quarantine.Entry
 	payloads    []quarantine.Payload
@@ -143,7 +143,7 @@ func (p *Pipeline) validate(ctx context.Context, kr *kgo.Record, v *record.Verdi
 	}
 	return p.retry(ctx, "schema_resolver", p.m.resolveErrors, func() error {
 		start := time.Now()
-		err := p.opts.Engine.ValidateContext(ctx, &rec, v)
+		err := p.judge(ctx, &rec, v)
 		o.Observe(time.Since(start).Seconds())
 		return err
 	})
@@ -162,12 +162,14 @@ func (p *Pipeline) observer(topic string) prometheus.Observer {
 // record as received (key, value, timestamp, its headers with any dq.* ones
 // moved under dq.original.) bound for the clean topic; for an invalid one,
 // the same with the gateway's dq.* headers bound for the DLQ, its payload
-// and metadata row queued for the stores. A detour the broker forced on the
-// record earlier (detour.go) decides first.
+// and metadata row queued for the stores. An invalid record of an input in
+// observe mode goes to the clean topic too, marked (observe.go). A detour
+// the broker forced on the record earlier (detour.go) decides first.
 func (p *Pipeline) route(b *batch, i int) {
 	kr, v := b.recs[i], &b.verdicts[i]
 	d, detoured := p.detours.of(kr)
-	if detoured && d.rejected != nil && v.Valid() {
+	refused := detoured && d.rejected != nil // by the clean topic
+	if refused && (v.Valid() || p.opts.Observe[kr.Topic]) {
 		v.Violations = append(v.Violations, *d.rejected)
 	}
 	b.out[i] = kgo.Record{
@@ -179,7 +181,7 @@ func (p *Pipeline) route(b *batch, i int) {
 		Partition: kr.Partition,
 	}
 	out := &b.out[i]
-	if v.Valid() {
+	if v.Valid() || (p.opts.Observe[kr.Topic] && !refused) {
 		out.Topic = p.opts.CleanTopic
 		if v.FallbackFrom != 0 {
 			// Labelled so consumers know the record is of an older
@@ -188,6 +190,9 @@ func (p *Pipeline) route(b *batch, i int) {
 				kgo.RecordHeader{Key: HeaderSchemaSubject, Value: []byte(v.Subject)},
 				kgo.RecordHeader{Key: HeaderSchemaVersion, Value: []byte(strconv.Itoa(v.Version))},
 			)
+		}
+		if !v.Valid() {
+			p.markObserved(b, i)
 		}
 		return
 	}
@@ -198,7 +203,13 @@ func (p *Pipeline) route(b *batch, i int) {
 	if detoured && d.omit > 0 {
 		omit(out, d.omit, d.cause)
 	}
+	b.store(i, id, quarantine.StatusQuarantined)
+}
 
+// store queues record i's payload and metadata row, in status, for the
+// quarantine stores.
+func (b *batch) store(i int, id string, status quarantine.Status) {
+	kr, v := b.recs[i], &b.verdicts[i]
 	headers := make([]record.Header, len(kr.Headers))
 	for j, kh := range kr.Headers {
 		headers[j] = record.Header{Key: kh.Key, Value: kh.Value}
@@ -220,7 +231,7 @@ func (p *Pipeline) route(b *batch, i int) {
 		ErrorField:      primary.Field,
 		Errors:          append([]record.Violation(nil), v.Violations...),
 		PayloadSize:     len(kr.Value),
-		Status:          quarantine.StatusQuarantined,
+		Status:          status,
 	})
 }
 
@@ -315,4 +326,5 @@ func (p *Pipeline) count(b *batch) {
 			p.opts.Circuit.Record(topic, c.valid, c.invalid)
 		}
 	}
+	p.countShadow(b)
 }

@@ -51,7 +51,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		}, []string{"topic", "subject"}),
 		invalid: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "records_invalid_total",
-			Help: "Records quarantined, by primary error type.",
+			Help: "Records that failed validation, by primary error type: quarantined, or, on an input in observe mode, forwarded to the clean topic marked dq.observed.*.",
 		}, []string{"topic", "subject", "error_type"}),
 		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name:    "validation_duration_seconds",

@@ -12,6 +12,7 @@ import (
 
 	"github.com/dataquarantine/dataquarantine/internal/quarantine"
 	"github.com/dataquarantine/dataquarantine/internal/retry"
+	"github.com/dataquarantine/dataquarantine/internal/shadow"
 	"github.com/dataquarantine/dataquarantine/internal/validate"
 )
 
@@ -66,6 +67,20 @@ type Options struct {
 	// Circuit, when set, is told each committed batch's valid and invalid
 	// counts per input topic (the circuit breaker trips on them).
 	Circuit CircuitRecorder
+	// Shadow, when set, picks the records evaluated against their
+	// subject's versions in shadow as well (validate.Engine.ValidateShadow)
+	// and is told the shadow verdicts of each committed batch. Default nil:
+	// no shadow evaluation.
+	Shadow ShadowRecorder
+	// Observe lists the input topics in observe mode: their invalid
+	// records go to the clean topic too, marked with dq.observed.*
+	// headers, counted as invalid (observe.go). Default none: every input
+	// enforces.
+	Observe map[string]bool
+	// ObservedRows lists the observe-mode topics whose invalid records
+	// are also stored (payload and metadata row, status observed), for
+	// browsing. Default none.
+	ObservedRows map[string]bool
 	// OnCommit, when set, is called after each batch's writes are durable
 	// and its offsets committed, with the batch's input records (the
 	// benchmark measures end-to-end latency with it). It runs on the
@@ -104,6 +119,8 @@ type Pipeline struct {
 	// spare is the storage of the last batch, reused by the next one (Run
 	// walks one batch at a time).
 	spare *batch
+	// observed is countShadow's storage, reused from batch to batch.
+	observed []shadow.Observed
 }
 
 // errReleased: the batch held the rebalance block for MaxBatchHold without

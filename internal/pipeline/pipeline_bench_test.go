@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
+	"syscall"
 	"testing"
 	"time"
 
@@ -24,7 +25,12 @@ import (
 // BenchmarkPipeline drains a backlog of b.N ~300-byte events (10% invalid)
 // through the real pipeline: kfake broker, SQLite and segment files, zero
 // loss on (acks=all, idempotent producer, commit after durable writes).
-func BenchmarkPipeline(b *testing.B) {
+func BenchmarkPipeline(b *testing.B) { benchPipeline(b, nil, nil) }
+
+// benchPipeline is BenchmarkPipeline with, when shadows is set, the engine
+// evaluating them in shadow and the pipeline counting them in tally. It
+// also reports the process's CPU time per record (the broker's included).
+func benchPipeline(b *testing.B, shadows schema.ShadowResolver, tally pipeline.ShadowRecorder) {
 	c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(6, rawTopic, cleanTopic, dlqTopic))
 	require.NoError(b, err)
 	defer c.Close()
@@ -40,7 +46,7 @@ func BenchmarkPipeline(b *testing.B) {
 	require.NoError(b, err)
 	res, err := schema.NewStatic(map[string]string{rawTopic: "user_event"}, []*schema.Version{v})
 	require.NoError(b, err)
-	engine, err := validate.New(validate.Options{Resolver: res})
+	engine, err := validate.New(validate.Options{Resolver: res, Shadows: shadows})
 	require.NoError(b, err)
 
 	// The backlog, produced before the clock starts.
@@ -69,7 +75,7 @@ func BenchmarkPipeline(b *testing.B) {
 	drained, committed := make(chan struct{}), 0
 	p, err := pipeline.New(pipeline.Options{
 		Client: cl, Engine: engine, Metadata: meta, Payloads: payloads,
-		CleanTopic: cleanTopic, DLQTopic: dlqTopic, Metrics: m,
+		CleanTopic: cleanTopic, DLQTopic: dlqTopic, Metrics: m, Shadow: tally,
 		OnCommit: func(recs []*kgo.Record) {
 			if committed < b.N && committed+len(recs) >= b.N {
 				close(drained)
@@ -81,14 +87,24 @@ func BenchmarkPipeline(b *testing.B) {
 
 	b.ReportAllocs()
 	b.ResetTimer()
+	cpu := cpuTime(b)
 	start := time.Now()
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- p.Run(ctx) }()
 	testwait.Recv(b, 10*time.Minute, "the backlog to be committed", drained)
 	elapsed := time.Since(start)
+	cpu = cpuTime(b) - cpu
 	b.StopTimer()
 	cancel()
 	require.NoError(b, <-done)
 	b.ReportMetric(float64(b.N)/elapsed.Seconds(), "records/s")
+	b.ReportMetric(float64(cpu.Nanoseconds())/float64(b.N), "cpu-ns/record")
+}
+
+// cpuTime is the CPU time (user and system) the process has used so far.
+func cpuTime(b *testing.B) time.Duration {
+	var ru syscall.Rusage
+	require.NoError(b, syscall.Getrusage(syscall.RUSAGE_SELF, &ru))
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }

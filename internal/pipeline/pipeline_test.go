@@ -69,6 +69,11 @@ type env struct {
 	onCommit func([]*kgo.Record)
 	// maxBatchHold is the pipelines' MaxBatchHold; 0 is the default.
 	maxBatchHold time.Duration
+	// shadow, observe and observedRows are the pipelines' Shadow,
+	// Observe and ObservedRows; zero for none.
+	shadow       pipeline.ShadowRecorder
+	observe      map[string]bool
+	observedRows map[string]bool
 }
 
 func newEnv(t *testing.T, opts ...kfake.Opt) *env {
@@ -124,6 +129,7 @@ func (e *env) runWith(group string, metrics *pipeline.Metrics, payloads quaranti
 		CleanTopic: cleanTopic, DLQTopic: dlqTopic, Metrics: metrics, BatchSize: cmp.Or(e.batchSize, 50),
 		RetryBackoffMin: time.Millisecond, RetryBackoffMax: 5 * time.Millisecond,
 		Circuit: breaker, OnCommit: e.onCommit, MaxBatchHold: e.maxBatchHold,
+		Shadow: e.shadow, Observe: e.observe, ObservedRows: e.observedRows,
 	})
 	require.NoError(e.t, err)
 	ctx, cancel := context.WithCancel(context.Background())

@@ -19,10 +19,15 @@ const (
 	StatusReprocessed  Status = "reprocessed"
 	StatusFailedAgain  Status = "failed_again"
 	StatusDiscarded    Status = "discarded"
+	// StatusObserved: a record of an input in observe mode that failed
+	// validation and went to the clean topic all the same, stored for
+	// browsing (topics.inputs[].observed_rows). Never reprocessed,
+	// discarded or corrected: it was delivered.
+	StatusObserved Status = "observed"
 )
 
 // Statuses lists every status, in lifecycle order.
-var Statuses = []Status{StatusQuarantined, StatusReprocessing, StatusReprocessed, StatusFailedAgain, StatusDiscarded}
+var Statuses = []Status{StatusQuarantined, StatusReprocessing, StatusReprocessed, StatusFailedAgain, StatusDiscarded, StatusObserved}
 
 // Actionable reports whether a record in status s may be claimed for
 // reprocessing, discarded or corrected: quarantined or failed_again.

@@ -24,7 +24,22 @@ type Verdict struct {
 	// enforced version decided.
 	FallbackFrom int
 	Violations   []Violation
+	// Shadow holds the verdicts of the versions the record was also
+	// evaluated against in shadow (candidates that decide nothing), when it
+	// was; empty otherwise. They never route the record.
+	Shadow []ShadowVerdict
 }
+
+// ShadowVerdict is a candidate version's verdict on a record it was
+// evaluated against in shadow.
+type ShadowVerdict struct {
+	Subject    string
+	Version    int
+	Violations []Violation
+}
+
+// Valid reports whether the candidate accepted the record.
+func (s *ShadowVerdict) Valid() bool { return len(s.Violations) == 0 }
 
 // Valid reports whether the record passed every layer.
 func (v *Verdict) Valid() bool { return len(v.Violations) == 0 }
@@ -38,8 +53,23 @@ func (v *Verdict) Primary() Violation {
 	return v.Violations[0]
 }
 
-// Reset clears v for reuse, keeping the violations' backing array.
+// Reset clears v for reuse, keeping the violations' backing arrays.
 func (v *Verdict) Reset() {
 	v.Subject, v.Version, v.FallbackFrom = "", 0, 0
 	v.Violations = v.Violations[:0]
+	v.Shadow = v.Shadow[:0]
+}
+
+// AddShadow appends an empty verdict of subject's version to v.Shadow,
+// reusing the storage of earlier ones, and returns it to be filled.
+func (v *Verdict) AddShadow(subject string, version int) *ShadowVerdict {
+	n := len(v.Shadow)
+	if n < cap(v.Shadow) {
+		v.Shadow = v.Shadow[:n+1]
+	} else {
+		v.Shadow = append(v.Shadow, ShadowVerdict{})
+	}
+	s := &v.Shadow[n]
+	s.Subject, s.Version, s.Violations = subject, version, s.Violations[:0]
+	return s
 }

@@ -678,7 +678,7 @@ func (r *Registry) DeleteSubject(ctx context.Context, subject string, permanent 
 // SetState moves version of subject to a rollout state.
 func (r *Registry) SetState(ctx context.Context, subject string, version int, state State) (Version, error) {
 	if _, err := ParseState(string(state)); err != nil {
-		return Version{}, fmt.Errorf("%w %q (want registered, enforced or deprecated)", err, state)
+		return Version{}, fmt.Errorf("%w %q (want registered, shadow, enforced or deprecated)", err, state)
 	}
 	defer r.changed(ctx, subject) // after the deferred Unlock below
 	r.mu.Lock()

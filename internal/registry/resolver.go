@@ -82,6 +82,12 @@ type ResolverOptions struct {
 	// through another gateway since the last Refresh, during such a flood.
 	// Default DefaultUnknownLookups.
 	UnknownLookups int
+	// OnShadow, when set, is called after each load of a subject that
+	// changed it, with the versions the subject now has in shadow, newest
+	// first (none: empty), so their reports can be started or dropped.
+	// It runs under the resolver's reload lock and must not call back into
+	// it. Default none.
+	OnShadow func(subject string, versions []int)
 	// Registerer receives the schema_enforced_version gauge. Default none.
 	Registerer prometheus.Registerer
 	// Logger receives reloads and their failures. Default slog.Default().
@@ -91,8 +97,9 @@ type ResolverOptions struct {
 // Resolver resolves input topics to their subjects' enforced versions, as
 // the registry's rollout states say (PRODUCT.md §5; design notes Q5): the
 // newest enforced version decides, and the older enforced versions are its
-// fallbacks, newest first. Registered versions are not used yet; deprecated
-// and deleted ones no longer are.
+// fallbacks, newest first. Versions in shadow are evaluated beside it
+// (Shadows), deciding nothing. Registered versions are not used yet;
+// deprecated and deleted ones no longer are.
 //
 // Resolve reads an immutable in-memory snapshot, so there is no registry
 // round trip per record; Reload and Run replace the snapshot.
@@ -139,10 +146,11 @@ type idAnswer struct {
 // grow it without end. Past it, answers are looked up each time.
 const maxCachedIDs = 10_000
 
-// plan is what Resolve answers for one topic.
+// plan is what Resolve (and Shadows) answers for one topic.
 type plan struct {
 	version *schema.Version // nil: notFound
 	err     *schema.NotFoundError
+	shadows []*schema.Version // compiled, newest first; nil when none
 	known   *known // the subject's schema ids and GUIDs, all versions
 }
 
@@ -169,8 +177,9 @@ type subjectState struct {
 }
 
 var (
-	_ schema.Resolver   = (*Resolver)(nil)
-	_ schema.IDResolver = (*Resolver)(nil)
+	_ schema.Resolver       = (*Resolver)(nil)
+	_ schema.IDResolver     = (*Resolver)(nil)
+	_ schema.ShadowResolver = (*Resolver)(nil)
 )
 
 // NewResolver loads every bound subject and returns the Resolver. A
@@ -251,6 +260,11 @@ func (r *Resolver) Resolve(topic string) (*schema.Version, error) {
 	return p.version, nil
 }
 
+// Shadows implements schema.ShadowResolver.
+func (r *Resolver) Shadows(topic string) []*schema.Version {
+	return (*r.plans.Load())[topic].shadows
+}
+
 // Reload re-reads subject's versions and, when its enforced versions
 // changed, swaps in the new plan for every topic bound to it. A subject no
 // topic is bound to is ignored. On error the previous plan stays.
@@ -268,16 +282,20 @@ func (r *Resolver) Reload(ctx context.Context, subject string) error {
 	if prev, ok := r.subjects[subject]; ok && slices.Equal(prev.rows, rows) {
 		return nil
 	}
-	var enforced []*schema.Version
+	var enforced, shadows []*schema.Version
 	for _, v := range slices.Backward(rows) {
-		if v.State != StateEnforced || v.Deleted {
+		if (v.State != StateEnforced && v.State != StateShadow) || v.Deleted {
 			continue
 		}
 		sv, err := r.compile(ctx, v)
 		if err != nil {
 			return err
 		}
-		enforced = append(enforced, sv)
+		if v.State == StateShadow {
+			shadows = append(shadows, sv)
+		} else {
+			enforced = append(enforced, sv)
+		}
 	}
 	kn := &known{ids: make(map[int]bool, len(rows)), guids: make(map[string]int, len(rows))}
 	for _, v := range rows {
@@ -299,14 +317,15 @@ func (r *Resolver) Reload(ctx context.Context, subject string) error {
 	for _, topic := range topics {
 		p := r.planFor(topic, subject, enforced)
 		p.known = kn
+		p.shadows = shadows
 		next[topic] = p
 	}
 	r.plans.Store(&next)
-	versions := make([]int, len(enforced))
-	for i, v := range enforced {
-		versions[i] = v.Version
+	r.log.Info("schema plan loaded", "subject", subject, "enforced_versions", numbers(enforced),
+		"shadow_versions", numbers(shadows), "topics", topics)
+	if r.opts.OnShadow != nil {
+		r.opts.OnShadow(subject, numbers(shadows))
 	}
-	r.log.Info("schema plan loaded", "subject", subject, "enforced_versions", versions, "topics", topics)
 	if r.enforced != nil {
 		newest := 0
 		if len(enforced) > 0 {
@@ -315,6 +334,15 @@ func (r *Resolver) Reload(ctx context.Context, subject string) error {
 		r.enforced.WithLabelValues(subject).Set(float64(newest))
 	}
 	return nil
+}
+
+// numbers returns the version numbers of vs.
+func numbers(vs []*schema.Version) []int {
+	out := make([]int, len(vs))
+	for i, v := range vs {
+		out[i] = v.Version
+	}
+	return out
 }
 
 // Wire implements schema.IDResolver.

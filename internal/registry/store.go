@@ -91,12 +91,20 @@ const (
 	StateEnforced State = "enforced"
 	// StateDeprecated: superseded, kept for fallback and history.
 	StateDeprecated State = "deprecated"
+	// StateShadow: a candidate evaluated on live records beside the
+	// enforced version, without deciding anything: what it would change is
+	// reported (internal/shadow), routing and headers are not touched.
+	StateShadow State = "shadow"
 )
+
+// States lists the rollout states in rollout order, for controls that
+// offer them.
+var States = []State{StateRegistered, StateShadow, StateEnforced, StateDeprecated}
 
 // ParseState reads a state name.
 func ParseState(s string) (State, error) {
 	switch st := State(s); st {
-	case StateRegistered, StateEnforced, StateDeprecated:
+	case StateRegistered, StateShadow, StateEnforced, StateDeprecated:
 		return st, nil
 	}
 	return "", ErrInvalidState

@@ -50,3 +50,12 @@ func (j *jsonValidator) Decode(payload []byte, dst []record.Violation) (any, []r
 func (j *jsonValidator) CheckDecoded(decoded any, dst []record.Violation) []record.Violation {
 	return j.s.Validate(decoded, dst)
 }
+
+var _ DecodeSharer = (*jsonValidator)(nil)
+
+// DecodesLike implements DecodeSharer: another JSON Schema version with
+// the same decoder limits.
+func (j *jsonValidator) DecodesLike(other Validator) bool {
+	o, ok := other.(*jsonValidator)
+	return ok && o.lim == j.lim
+}

@@ -59,6 +59,16 @@ type Resolver interface {
 	Resolve(topic string) (*Version, error)
 }
 
+// ShadowResolver names the candidate versions a topic's records are also
+// evaluated against, in shadow: their verdicts are reported, never routed.
+type ShadowResolver interface {
+	// Shadows returns the versions of topic's subject in shadow, newest
+	// first; nil when there are none. Their Fallback is nil: a candidate
+	// is judged alone, as it would be once the versions before it are
+	// deprecated.
+	Shadows(topic string) []*Version
+}
+
 // ErrNotFound means no schema could be resolved for the record.
 var ErrNotFound = errors.New("schema not found")
 
@@ -122,4 +132,12 @@ type Layered interface {
 	Decode(payload []byte, dst []record.Violation) (decoded any, violations []record.Violation, ok bool)
 	// CheckDecoded validates what Decode returned.
 	CheckDecoded(decoded any, dst []record.Violation) []record.Violation
+}
+
+// DecodeSharer is a Validator that knows whether another one decodes
+// payloads exactly as it does (same format, same decoder limits): a value
+// it decoded can then be checked by the other (Layered.CheckDecoded)
+// without decoding the payload again, as shadow evaluation does.
+type DecodeSharer interface {
+	DecodesLike(other Validator) bool
 }

@@ -37,6 +37,9 @@ type Options struct {
 	// LayerSampleEvery is how often a record is timed per layer. Default
 	// DefaultLayerSampleEvery.
 	LayerSampleEvery int
+	// Shadows names the versions ValidateShadow evaluates records against
+	// beside the enforced one. Default nil: ValidateShadow is Validate.
+	Shadows schema.ShadowResolver
 }
 
 // The validation layers, as LayerObserver names them. A validator that
@@ -64,6 +67,7 @@ type Engine struct {
 	now      func() time.Time
 	layers   LayerObserver
 	every    int64
+	shadows  schema.ShadowResolver
 }
 
 // New returns an Engine.
@@ -82,7 +86,7 @@ func New(opts Options) (*Engine, error) {
 	}
 	return &Engine{
 		resolver: opts.Resolver, ids: opts.IDs, maxBytes: opts.MaxBytes, now: opts.Now,
-		layers: opts.Layers, every: int64(opts.LayerSampleEvery),
+		layers: opts.Layers, every: int64(opts.LayerSampleEvery), shadows: opts.Shadows,
 	}, nil
 }
 
@@ -100,23 +104,39 @@ func (e *Engine) Validate(rec *record.Record, v *record.Verdict) error {
 // "retry", never "invalid". A tombstone (nil value) is valid by
 // definition: it carries no data to check.
 func (e *Engine) ValidateContext(ctx context.Context, rec *record.Record, v *record.Verdict) error {
+	_, _, err := e.validate(ctx, rec, v)
+	return err
+}
+
+// validate is ValidateContext, also returning the version that judged rec
+// (nil when none could be resolved) and the value its schema layer decoded
+// (nil when the payload was not decoded, or named its schema).
+func (e *Engine) validate(ctx context.Context, rec *record.Record, v *record.Verdict) (*schema.Version, any, error) {
 	v.Reset()
 	sv, err := e.resolver.Resolve(rec.Topic)
 	if err != nil {
 		var nf *schema.NotFoundError
 		if !errors.As(err, &nf) {
-			return fmt.Errorf("resolving schema for topic %s: %w", rec.Topic, err)
+			return nil, nil, fmt.Errorf("resolving schema for topic %s: %w", rec.Topic, err)
 		}
 		v.Subject = nf.Subject
 		v.Violations = append(v.Violations, record.Violation{
 			Type:    record.SchemaNotFound,
 			Message: nf.Error(),
 		})
-		return nil
+		return nil, nil, nil
 	}
+	decoded, err := e.judge(ctx, rec, sv, v, true)
+	return sv, decoded, err
+}
+
+// judge fills v with sv's verdict on rec, its fallbacks included, and
+// returns the value sv decoded (see validate). timed lets the layers be
+// timed (Options.Layers).
+func (e *Engine) judge(ctx context.Context, rec *record.Record, sv *schema.Version, v *record.Verdict, timed bool) (any, error) {
 	v.Subject, v.Version = sv.Subject, sv.Version
 	if rec.Value == nil {
-		return nil
+		return nil, nil
 	}
 	if len(rec.Value) > e.maxBytes {
 		v.Violations = append(v.Violations, record.Violation{
@@ -124,7 +144,7 @@ func (e *Engine) ValidateContext(ctx context.Context, rec *record.Record, v *rec
 			Keyword: "max_bytes",
 			Message: fmt.Sprintf("payload is %d bytes, the limit is %d", len(rec.Value), e.maxBytes),
 		})
-		return nil
+		return nil, nil
 	}
 	if e.ids != nil && e.ids.Wire(rec.Topic) {
 		// Protobuf records carry message indexes after the schema id.
@@ -134,48 +154,49 @@ func (e *Engine) ValidateContext(ctx context.Context, rec *record.Record, v *rec
 			v.Violations = append(v.Violations, record.Violation{
 				Type: record.DecodeError, Keyword: "wire_header", Message: err.Error(),
 			})
-			return nil
+			return nil, nil
 		case ok:
-			return e.validateWritten(ctx, rec.Topic, sv, h, payload, v)
+			return nil, e.validateWritten(ctx, rec.Topic, sv, h, payload, v)
 		}
 	}
+	var decoded any
 	// Sampled by offset: no state shared by the goroutines validating a
 	// batch, and an even spread over each partition.
-	if e.layers != nil && rec.Offset%e.every == 0 {
-		v.Violations = e.checkTimed(sv, rec.Value, v.Violations)
+	if timed && e.layers != nil && rec.Offset%e.every == 0 {
+		decoded, v.Violations = e.checkTimed(sv, rec.Value, v.Violations)
 	} else {
-		v.Violations = e.check(sv, rec.Value, v.Violations)
+		decoded, v.Violations = e.check(sv, rec.Value, v.Violations)
 	}
 	if len(v.Violations) == 0 || len(sv.Fallback) == 0 {
-		return nil
+		return decoded, nil
 	}
 	// A rollout fallback: an older version still accepted may take the
 	// record. If none does, the errors stay those of the enforced version.
 	var scratch []record.Violation
 	for _, fb := range sv.Fallback {
-		if scratch = e.check(fb, rec.Value, scratch[:0]); len(scratch) == 0 {
+		if _, scratch = e.check(fb, rec.Value, scratch[:0]); len(scratch) == 0 {
 			v.Version, v.FallbackFrom = fb.Version, sv.Version
 			v.Violations = v.Violations[:0]
-			return nil
+			return decoded, nil
 		}
 	}
-	return nil
+	return decoded, nil
 }
 
 // check runs sv's schema layer, then its rules on a record that passed it,
-// appending violations to dst.
-func (e *Engine) check(sv *schema.Version, value []byte, dst []record.Violation) []record.Violation {
+// appending violations to dst. It returns the decoded value too.
+func (e *Engine) check(sv *schema.Version, value []byte, dst []record.Violation) (any, []record.Violation) {
 	decoded, dst := sv.Validator.Check(value, dst)
 	// Rules assume the shape the schema guarantees: on a record that broke
 	// it they would only repeat its violations in a vaguer form.
 	if len(dst) == 0 && sv.Rules.Len() > 0 {
 		dst = sv.Rules.Eval(decoded, e.now(), dst)
 	}
-	return dst
+	return decoded, dst
 }
 
 // checkTimed is check, reporting each layer's time to e.layers.
-func (e *Engine) checkTimed(sv *schema.Version, value []byte, dst []record.Violation) []record.Violation {
+func (e *Engine) checkTimed(sv *schema.Version, value []byte, dst []record.Violation) (any, []record.Violation) {
 	start := time.Now()
 	var decoded any
 	if l, ok := sv.Validator.(schema.Layered); ok {
@@ -184,7 +205,7 @@ func (e *Engine) checkTimed(sv *schema.Version, value []byte, dst []record.Viola
 		now := time.Now()
 		e.layers.ObserveLayer(LayerDecode, now.Sub(start))
 		if !decodedOK {
-			return dst
+			return nil, dst
 		}
 		start = now
 		dst = l.CheckDecoded(decoded, dst)
@@ -197,7 +218,7 @@ func (e *Engine) checkTimed(sv *schema.Version, value []byte, dst []record.Viola
 		dst = sv.Rules.Eval(decoded, e.now(), dst)
 		e.layers.ObserveLayer(LayerRules, time.Since(now))
 	}
-	return dst
+	return decoded, dst
 }
 
 // validateWritten validates a record that names its schema (h): against

@@ -100,6 +100,10 @@ type Options struct {
 	History HistoryReader
 	// Actions enables the mutating actions' buttons. Default: none.
 	Actions Actions
+	// Shadow feeds the shadow panel of a subject's page (what its versions
+	// in shadow would change, promotion, starting and stopping shadows),
+	// with Schemas. Default: none (no panel).
+	Shadow ShadowControl
 	// Principal names who is logged in (a token's name and role), shown
 	// with a "Log out" button (POST /logout). Default: none (auth is off).
 	Principal func(ctx context.Context) (name, role string)
@@ -172,6 +176,11 @@ func New(opts Options) (http.Handler, error) {
 		u.mux.HandleFunc("GET /schemas", u.schemaList)
 		u.mux.HandleFunc("GET /schemas/{subject}", u.schemaDetail)
 	}
+	if opts.Schemas != nil && opts.Shadow != nil {
+		u.mux.HandleFunc("GET /schemas/{subject}/shadow", u.shadowPanel)
+		u.mux.HandleFunc("POST /schemas/{subject}/versions/{version}/promote", u.shadowPromote)
+		u.mux.HandleFunc("POST /schemas/{subject}/versions/{version}/shadow", u.shadowSet)
+	}
 	if opts.Reprocess != nil {
 		u.mux.HandleFunc("GET /reprocess", u.reprocessPage)
 		u.mux.HandleFunc("POST /reprocess/dry-run", u.reprocessDryRun)
@@ -190,16 +199,17 @@ func New(opts Options) (http.Handler, error) {
 
 func (u *ui) parse() error {
 	funcs := template.FuncMap{
-		"time":     fmtTime,
-		"ago":      ago,
-		"pct":      pct,
-		"num":      num,
-		"rate":     fmtRate,
-		"ms":       fmtMillis,
-		"barClass": barClass,
-		"relative": relative,
-		"add":      func(a, b int) int { return a + b },
-		"int64":    func(n int) int64 { return int64(n) },
+		"time":        fmtTime,
+		"ago":         ago,
+		"pct":         pct,
+		"num":         num,
+		"rate":        fmtRate,
+		"ms":          fmtMillis,
+		"barClass":    barClass,
+		"relative":    relative,
+		"windowLabel": windowLabel,
+		"add":         func(a, b int) int { return a + b },
+		"int64":       func(n int) int64 { return int64(n) },
 		"ratio": func(a, b int64) float64 {
 			if b == 0 {
 				return 0
@@ -212,7 +222,7 @@ func (u *ui) parse() error {
 		return fmt.Errorf("web: parsing templates: %w", err)
 	}
 	u.frags = base
-	for _, page := range []string{"dashboard", "quarantine", "detail", "schemas", "subject", "error", "reprocess", "job", "edit", "jobs"} {
+	for _, page := range []string{"dashboard", "quarantine", "detail", "schemas", "subject", "error", "reprocess", "job", "edit", "jobs", "shadow"} {
 		t, err := template.Must(base.Clone()).ParseFS(templateFS, "templates/"+page+".html")
 		if err != nil {
 			return fmt.Errorf("web: parsing template %s: %w", page, err)

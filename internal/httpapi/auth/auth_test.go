@@ -155,6 +155,11 @@ func TestRoleMatrix(t *testing.T) {
 		{"POST", "/api/v1/circuit/raw-events/resume", operatorTok, 200},
 		{"PUT", "/api/v1/schemas/s/versions/1/state", operatorTok, 403},
 		{"PUT", "/api/v1/schemas/s/versions/1/state", adminTok, 200},
+		{"GET", "/api/v1/schemas/s/shadow", viewerTok, 200},
+		{"POST", "/api/v1/schemas/s/versions/2/promote", operatorTok, 403}, // promotion is a state change
+		{"POST", "/api/v1/schemas/s/versions/2/promote", adminTok, 200},
+		{"POST", "/schemas/s/versions/2/promote", operatorTok, 403}, // and the UI's form for it
+		{"POST", "/schemas/s/versions/2/shadow", adminTok, 200},
 		{"POST", "/registry/subjects/s/versions", operatorTok, 403},
 		{"POST", "/registry/subjects/s/versions", adminTok, 200},
 		{"DELETE", "/registry/subjects/s", operatorTok, 403},

@@ -1,0 +1,403 @@
+package app_test
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+	"github.com/twmb/avro"
+	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/sr"
+
+	"github.com/dataquarantine/dataquarantine/internal/app"
+	"github.com/dataquarantine/dataquarantine/internal/config"
+	"github.com/dataquarantine/dataquarantine/internal/pipeline"
+	"github.com/dataquarantine/dataquarantine/internal/record"
+	"github.com/dataquarantine/dataquarantine/internal/schema"
+	"github.com/dataquarantine/dataquarantine/internal/shadow"
+	"github.com/dataquarantine/dataquarantine/internal/validate"
+)
+
+const (
+	ordersV1 = `{"type":"object","required":["id"],"properties":{"id":{"type":"integer"},"sku":{"type":"string"}}}`
+	// ordersV2 requires a sku, and takes a decimal id.
+	ordersV2 = `{"type":"object","required":["id","sku"],"properties":{"id":{"type":"number"},"sku":{"type":"string"}}}`
+)
+
+type shadowCounts struct {
+	Seen               int64   `json:"seen"`
+	AgreePass          int64   `json:"agree_pass"`
+	AgreeFail          int64   `json:"agree_fail"`
+	NewlyRejected      int64   `json:"newly_rejected"`
+	NewlyAccepted      int64   `json:"newly_accepted"`
+	NewlyRejectedShare float64 `json:"newly_rejected_share"`
+	NewlyRejectedBy    []struct {
+		ErrorType string `json:"error_type"`
+		Field     string `json:"field"`
+		Records   int64  `json:"records"`
+	} `json:"newly_rejected_by"`
+}
+
+type shadowReport struct {
+	Subject         string `json:"subject"`
+	EnforcedVersion int    `json:"enforced_version"`
+	Versions        []struct {
+		Version int          `json:"version"`
+		Recent  shadowCounts `json:"recent"`
+		Total   shadowCounts `json:"total"`
+		Samples map[string][]struct {
+			ID     string `json:"id"`
+			Stored bool   `json:"stored"`
+			Value  string `json:"value"`
+		} `json:"samples"`
+	} `json:"versions"`
+}
+
+type apiError struct {
+	Error struct {
+		Code    string `json:"code"`
+		Message string `json:"message"`
+	} `json:"error"`
+	Figures struct {
+		Seen          int64 `json:"seen"`
+		NewlyRejected int64 `json:"newly_rejected"`
+	} `json:"figures"`
+}
+
+func order(id, sku string) *kgo.Record {
+	v := `{"id":` + id
+	if sku != "" {
+		v += `,"sku":"` + sku + `"`
+	}
+	return &kgo.Record{Key: []byte("o-" + id), Value: []byte(v + "}")}
+}
+
+// TestShadowRollout walks shadow -> enforce -> deprecate over a real
+// gateway: v1 enforced, v2 (a required sku) registered and put in shadow;
+// a known mix is routed exactly as v1 alone decides, with no trace of the
+// shadow on any record, while the shadow report and metric equal what v1
+// and v2 say of each record offline; promotion refuses while v2 would
+// newly reject more than 1% (and before any evidence), then, once the
+// traffic is fixed, succeeds, audited; with v1 deprecated v2 alone decides.
+func TestShadowRollout(t *testing.T) {
+	ctx := context.Background()
+	cfg := config.Default()
+	cfg.Topics.Inputs = []config.Input{{Topic: "raw-events", Subject: "orders"}}
+	cfg.Schemas = []config.Schema{{Subject: "orders", Type: config.SchemaTypeJSON, Version: 1, Schema: ordersV1}}
+	gw := startWith(t, cfg)
+	addr := gw.app.KafkaAddr()
+
+	cl, err := sr.NewClient(sr.URLs(gw.base + "/registry"))
+	require.NoError(t, err)
+	for _, res := range cl.SetCompatibility(ctx, sr.SetCompatibility{Level: sr.CompatNone}, "orders") {
+		require.NoError(t, res.Err)
+	}
+	v2, err := cl.CreateSchema(ctx, "orders", sr.Schema{Type: sr.TypeJSON, Schema: ordersV2})
+	require.NoError(t, err)
+	require.Equal(t, 2, v2.Version)
+
+	var refused apiError
+	require.Equal(t, http.StatusConflict, gw.send(http.MethodPost, "/api/v1/schemas/orders/versions/2/promote", `{"max_newly_rejected":0.01}`, &refused))
+	require.Equal(t, "conflict", refused.Error.Code, "v2 is registered, not in shadow: %s", refused.Error.Message)
+	gw.setState("orders", 2, "shadow")
+	require.Equal(t, http.StatusConflict, gw.send(http.MethodPost, "/api/v1/schemas/orders/versions/2/promote", `{"max_newly_rejected":0.01}`, &refused))
+	require.Equal(t, "promotion_refused", refused.Error.Code)
+	require.Contains(t, refused.Error.Message, "no record of subject orders was evaluated against version 2 in the last 1h")
+
+	// The mix: 60 both accept, 20 without a sku (v2 would newly reject),
+	// 10 neither accepts, 5 with a decimal id (v2 would newly accept).
+	var recs []*kgo.Record
+	for i := range 95 {
+		switch {
+		case i < 60:
+			recs = append(recs, order(fmt.Sprint(i), "s"))
+		case i < 80:
+			recs = append(recs, order(fmt.Sprint(i), ""))
+		case i < 90:
+			recs = append(recs, order(`"x"`, "s"))
+		default:
+			recs = append(recs, order(fmt.Sprintf("%d.5", i), "s"))
+		}
+	}
+	produce(t, addr, recs...)
+	clean := consumeExactly(t, addr, cfg.Topics.Clean, 80)
+	dlq := consumeExactly(t, addr, cfg.Topics.DLQ, 15)
+	for _, r := range clean {
+		require.Empty(t, r.Headers, "a clean record carries its own headers only: %s", r.Value)
+	}
+	for _, r := range dlq {
+		require.Equal(t, "1", header(r, pipeline.HeaderSchemaVersion), "v1 decides")
+		require.Equal(t, string(record.TypeMismatch), header(r, pipeline.HeaderErrorType))
+	}
+
+	// Offline: each record through v1 alone and v2 alone.
+	want := offlineShadow(t, &cfg, recs)
+	require.Equal(t, shadow.Counts{
+		AgreePass: 60, NewlyRejected: 20, AgreeFail: 10, NewlyAccepted: 5,
+		NewlyRejectedBy: []shadow.ErrorCount{{Type: record.MissingField, Field: "/sku", Records: 20}},
+	}, want)
+	rep := waitShadow(t, gw, 95)
+	require.Equal(t, 1, rep.EnforcedVersion)
+	require.Len(t, rep.Versions, 1)
+	got := rep.Versions[0]
+	require.Equal(t, 2, got.Version)
+	for _, c := range []shadowCounts{got.Recent, got.Total} {
+		require.Equal(t, want.Seen(), c.Seen)
+		require.Equal(t, want.AgreePass, c.AgreePass)
+		require.Equal(t, want.AgreeFail, c.AgreeFail)
+		require.Equal(t, want.NewlyRejected, c.NewlyRejected)
+		require.Equal(t, want.NewlyAccepted, c.NewlyAccepted)
+		require.Len(t, c.NewlyRejectedBy, 1)
+		require.Equal(t, "MISSING_FIELD", c.NewlyRejectedBy[0].ErrorType)
+		require.Equal(t, "/sku", c.NewlyRejectedBy[0].Field)
+		require.Equal(t, int64(20), c.NewlyRejectedBy[0].Records)
+	}
+	for outcome, n := range map[string]int64{"agree_pass": 60, "agree_fail": 10, "newly_rejected": 20, "newly_accepted": 5} {
+		require.Equal(t, float64(n), gw.metric(`schema_shadow_verdicts_total{outcome="`+outcome+`",subject="orders",version="2"}`), outcome)
+	}
+	// A newly accepted sample is in quarantine today: its id opens it.
+	acc := got.Samples["newly_accepted"]
+	require.Len(t, acc, 5)
+	require.True(t, acc[0].Stored)
+	var row quarantineItem
+	require.Equal(t, http.StatusOK, gw.getJSON("/api/v1/quarantine/"+acc[0].ID, &row))
+	require.Equal(t, acc[0].Value, *row.Payload)
+	require.NotContains(t, got.Samples["newly_rejected"][0].Value, "sku", "a newly rejected sample carries its payload")
+
+	// 20 of 95 (21%): refused, with the figure.
+	require.Equal(t, http.StatusConflict, gw.send(http.MethodPost, "/api/v1/schemas/orders/versions/2/promote", `{"max_newly_rejected":0.01}`, &refused))
+	require.Equal(t, "promotion_refused", refused.Error.Code)
+	require.Equal(t, "version 2 of orders would newly reject 21.1% of records (20 of 95 evaluated in the last 1h), above the 1% allowed; top: MISSING_FIELD at /sku (20 records)", refused.Error.Message)
+	require.Equal(t, int64(95), refused.Figures.Seen)
+	require.Equal(t, 1.0, gw.metric(`schema_enforced_version{subject="orders"}`), "still v1")
+
+	// The producers fix their traffic: 2,000 records with a sku bring the
+	// share to 20 of 2,095, under 1%.
+	recs = recs[:0]
+	for i := range 2000 {
+		recs = append(recs, order(fmt.Sprint(1000+i), "s"))
+	}
+	produce(t, addr, recs...)
+	waitShadow(t, gw, 2095)
+	var promoted struct {
+		State              string  `json:"state"`
+		Seen               int64   `json:"seen"`
+		NewlyRejected      int64   `json:"newly_rejected"`
+		NewlyRejectedShare float64 `json:"newly_rejected_share"`
+	}
+	require.Equal(t, http.StatusOK, gw.send(http.MethodPost, "/api/v1/schemas/orders/versions/2/promote", `{"max_newly_rejected":0.01}`, &promoted))
+	require.Equal(t, "enforced", promoted.State)
+	require.Equal(t, int64(2095), promoted.Seen)
+	require.Equal(t, int64(20), promoted.NewlyRejected)
+	require.Equal(t, 2.0, gw.metric(`schema_enforced_version{subject="orders"}`))
+	var events struct {
+		Events []struct {
+			Action  string         `json:"action"`
+			Target  string         `json:"target"`
+			Details map[string]any `json:"details"`
+		} `json:"events"`
+	}
+	require.Equal(t, http.StatusOK, gw.getJSON("/api/v1/audit?action=schema.promote", &events))
+	require.Len(t, events.Events, 1)
+	require.Equal(t, "schema/orders/2", events.Events[0].Target)
+	require.Equal(t, "shadow", events.Events[0].Details["from"])
+	require.EqualValues(t, 20, events.Events[0].Details["newly_rejected"])
+	require.Equal(t, http.StatusOK, gw.getJSON("/api/v1/schemas/orders/shadow", &rep))
+	require.Empty(t, rep.Versions, "nothing in shadow any more")
+
+	// Enforced, with v1 still a fallback, then alone once v1 is deprecated.
+	produce(t, addr, order("5000", ""))
+	consumeExactly(t, addr, cfg.Topics.Clean, 80+2000+1)
+	gw.setState("orders", 1, "deprecated")
+	produce(t, addr, order("5001", ""))
+	dlq = consumeExactly(t, addr, cfg.Topics.DLQ, 16)
+	i := slices.IndexFunc(dlq, func(r *kgo.Record) bool { return string(r.Value) == `{"id":5001}` })
+	require.GreaterOrEqual(t, i, 0)
+	require.Equal(t, "2", header(dlq[i], pipeline.HeaderSchemaVersion))
+	require.Equal(t, string(record.MissingField), header(dlq[i], pipeline.HeaderErrorType))
+}
+
+// offlineShadow computes what the shadow report must say of recs: each
+// through v1 alone and v2 alone, compiled as the gateway compiles them.
+func offlineShadow(t *testing.T, cfg *config.Config, recs []*kgo.Record) shadow.Counts {
+	t.Helper()
+	engine := func(version int, text string) *validate.Engine {
+		v, err := schema.CompileJSON("orders", version, []byte(text), schema.JSONOptions{Limits: app.JSONLimits(cfg)})
+		require.NoError(t, err)
+		e, err := validate.New(validate.Options{Resolver: schema.Fixed{Version: v}, MaxBytes: cfg.Limits.MaxBytes})
+		require.NoError(t, err)
+		return e
+	}
+	v1, v2 := engine(1, ordersV1), engine(2, ordersV2)
+	var c shadow.Counts
+	by := map[shadow.ErrorCount]int64{}
+	for _, r := range recs {
+		rec := record.Record{Topic: "raw-events", Value: r.Value}
+		var today, cand record.Verdict
+		require.NoError(t, v1.Validate(&rec, &today))
+		require.NoError(t, v2.Validate(&rec, &cand))
+		switch shadow.Classify(today.Valid(), cand.Valid()) {
+		case shadow.AgreePass:
+			c.AgreePass++
+		case shadow.AgreeFail:
+			c.AgreeFail++
+		case shadow.NewlyAccepted:
+			c.NewlyAccepted++
+		case shadow.NewlyRejected:
+			c.NewlyRejected++
+			for _, e := range cand.Violations {
+				by[shadow.ErrorCount{Type: e.Type, Field: e.Field}]++
+			}
+		}
+	}
+	for k, n := range by {
+		k.Records = n
+		c.NewlyRejectedBy = append(c.NewlyRejectedBy, k)
+	}
+	return c
+}
+
+// waitShadow polls the shadow report until its version has seen n records
+// (they are counted when their batch commits).
+func waitShadow(t *testing.T, gw *running, n int64) shadowReport {
+	t.Helper()
+	var rep shadowReport
+	require.Eventually(t, func() bool {
+		rep = shadowReport{}
+		return gw.getJSON("/api/v1/schemas/orders/shadow", &rep) == http.StatusOK &&
+			len(rep.Versions) == 1 && rep.Versions[0].Total.Seen >= n
+	}, 30*time.Second, 20*time.Millisecond, "the shadow report never counted %d records", n)
+	require.Equal(t, n, rep.Versions[0].Total.Seen)
+	return rep
+}
+
+// TestObserveMode: an input in observe mode with observed rows: every
+// record reaches the clean topic, none the DLQ; the violations are
+// counted as when enforcing and marked on the clean records; each is
+// stored with status observed, browsable and never reprocessed; and the
+// breaker does not watch the topic.
+func TestObserveMode(t *testing.T) {
+	cfg := config.Default()
+	cfg.Topics.Inputs = []config.Input{{Topic: "raw-events", Subject: "user_event", Mode: config.ModeObserve, ObservedRows: true}}
+	gw := startWith(t, cfg)
+	addr := gw.app.KafkaAddr()
+	var recs []*kgo.Record
+	for i := range 30 {
+		recs = append(recs, &kgo.Record{Key: []byte(fmt.Sprint("ok", i)), Value: []byte(fmt.Sprintf(`{"user_id":"USER%06d","event_type":"view","timestamp":"2026-01-10T19:50:00Z"}`, i))})
+	}
+	bad := map[string]record.ErrorType{
+		`{"event_type":"view","timestamp":"2026-01-10T19:50:00Z"}`:                          record.MissingField,
+		`{"user_id":"USER000001","event_type":"scroll","timestamp":"2026-01-10T19:50:00Z"}`: record.EnumViolation,
+		`{"user_id":"bob","event_type":"view","timestamp":"2026-01-10T19:50:00Z"}`:          record.PatternMismatch,
+	}
+	for v := range bad {
+		recs = append(recs, &kgo.Record{Key: []byte("bad"), Value: []byte(v)})
+	}
+	produce(t, addr, recs...)
+	clean := consumeExactly(t, addr, cfg.Topics.Clean, 33)
+	consumeExactly(t, addr, cfg.Topics.DLQ, 0)
+
+	var ids []string
+	for _, r := range clean {
+		if string(r.Key) != "bad" {
+			require.Empty(t, r.Headers)
+			continue
+		}
+		require.Equal(t, string(bad[string(r.Value)]), header(r, pipeline.HeaderObservedErrorType))
+		require.Equal(t, "user_event", header(r, pipeline.HeaderSchemaSubject))
+		require.Empty(t, header(r, pipeline.HeaderQuarantineID))
+		ids = append(ids, header(r, pipeline.HeaderObservedID))
+	}
+	require.Len(t, ids, 3)
+	require.Eventually(t, func() bool {
+		return gw.metric(`records_processed_total{subject="user_event",topic="raw-events"}`) == 33
+	}, 10*time.Second, 20*time.Millisecond)
+	require.Equal(t, 30.0, gw.metric(`records_valid_total{subject="user_event",topic="raw-events"}`))
+	for _, typ := range bad {
+		require.Equal(t, 1.0, gw.metric(`records_invalid_total{error_type="`+string(typ)+`",subject="user_event",topic="raw-events"}`))
+	}
+	var page struct {
+		Items []quarantineItem `json:"items"`
+	}
+	require.Equal(t, http.StatusOK, gw.getJSON("/api/v1/quarantine?status=observed", &page))
+	require.Len(t, page.Items, 3)
+	for _, it := range page.Items {
+		require.Contains(t, ids, it.ID)
+		require.Equal(t, "observed", it.Status)
+	}
+	var e apiError
+	status := gw.send(http.MethodPost, "/api/v1/quarantine/"+ids[0]+"/reprocess", `{"reason":"try"}`, &e)
+	require.Equal(t, http.StatusConflict, status, "an observed record was delivered: %s", e.Error.Message)
+	var circuits struct {
+		Topics []any `json:"topics"`
+	}
+	status = gw.getJSON("/api/v1/circuit", &circuits)
+	require.True(t, status == http.StatusNotFound || len(circuits.Topics) == 0, "no breaker watches an observe-mode topic")
+}
+
+// TestShadowWireFormat: Avro records in Confluent's wire format are judged
+// in shadow as they would be with the candidate enforced: read from the
+// schema they name into the candidate. v2 adds a field without a default,
+// so a record written with v1 is one v2 would newly reject (its readers
+// could not fill the field), while a record written with v2 passes both.
+func TestShadowWireFormat(t *testing.T) {
+	ctx := context.Background()
+	cfg := config.Default()
+	cfg.Topics.Inputs = []config.Input{{Topic: "raw-events", Subject: "payments"}}
+	cfg.Schemas = []config.Schema{{Subject: "payments", Type: config.SchemaTypeAvro, Version: 1, Schema: paymentV1}}
+	gw := startWith(t, cfg)
+	cl, err := sr.NewClient(sr.URLs(gw.base + "/registry"))
+	require.NoError(t, err)
+	for _, res := range cl.SetCompatibility(ctx, sr.SetCompatibility{Level: sr.CompatNone}, "payments") {
+		require.NoError(t, res.Err)
+	}
+	const strictV2 = `{"type":"record","name":"Payment","fields":[{"name":"id","type":"string"},{"name":"amount","type":"double"},{"name":"currency","type":"string"}]}`
+	v1, err := cl.SchemaByVersion(ctx, "payments", 1)
+	require.NoError(t, err)
+	v2, err := cl.CreateSchema(ctx, "payments", sr.Schema{Type: sr.TypeAvro, Schema: strictV2})
+	require.NoError(t, err)
+	gw.setState("payments", 2, "shadow")
+
+	type paymentV1Datum struct {
+		ID     string  `avro:"id"`
+		Amount float64 `avro:"amount"`
+	}
+	type paymentV2Datum struct {
+		ID       string  `avro:"id"`
+		Amount   float64 `avro:"amount"`
+		Currency string  `avro:"currency"`
+	}
+	s1, s2 := avro.MustParse(paymentV1), avro.MustParse(strictV2)
+	var serde sr.Serde
+	serde.Register(v1.ID, paymentV1Datum{}, sr.AppendEncodeFn(func(b []byte, v any) ([]byte, error) { return s1.AppendEncode(b, v) }))
+	serde.Register(v2.ID, paymentV2Datum{}, sr.AppendEncodeFn(func(b []byte, v any) ([]byte, error) { return s2.AppendEncode(b, v) }))
+	var recs []*kgo.Record
+	for i := range 5 {
+		var value []byte
+		if i < 3 {
+			value, err = serde.Encode(paymentV1Datum{ID: fmt.Sprint("p-", i), Amount: 1})
+		} else {
+			value, err = serde.Encode(paymentV2Datum{ID: fmt.Sprint("p-", i), Amount: 1, Currency: "EUR"})
+		}
+		require.NoError(t, err)
+		recs = append(recs, &kgo.Record{Value: value})
+	}
+	produce(t, gw.app.KafkaAddr(), recs...)
+	consumeExactly(t, gw.app.KafkaAddr(), cfg.Topics.Clean, 5)
+
+	var rep shadowReport
+	require.Eventually(t, func() bool {
+		rep = shadowReport{}
+		return gw.getJSON("/api/v1/schemas/payments/shadow", &rep) == http.StatusOK &&
+			len(rep.Versions) == 1 && rep.Versions[0].Total.Seen == 5
+	}, 30*time.Second, 20*time.Millisecond)
+	c := rep.Versions[0].Total
+	require.Equal(t, int64(3), c.NewlyRejected, "v1's records: v2 cannot read them")
+	require.Equal(t, int64(2), c.AgreePass, "v2's records")
+	require.Len(t, c.NewlyRejectedBy, 1)
+	require.Equal(t, "/currency", c.NewlyRejectedBy[0].Field)
+}
