@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"context"
+
 	"github.com/dataquarantine/dataquarantine/internal/record"
 	"github.com/dataquarantine/dataquarantine/internal/shadow"
 )

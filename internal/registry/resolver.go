@@ -151,7 +151,7 @@ type plan struct {
 	version *schema.Version // nil: notFound
 	err     *schema.NotFoundError
 	shadows []*schema.Version // compiled, newest first; nil when none
-	known   *known // the subject's schema ids and GUIDs, all versions
+	known   *known            // the subject's schema ids and GUIDs, all versions
 }
 
 // known is what a subject's versions name, as last loaded: the ids and
