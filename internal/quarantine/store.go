@@ -21,6 +21,10 @@ type MetadataStore interface {
 	List(ctx context.Context, f Filter) (Page, error)
 	// CountByErrorType returns how many entries have each primary error type.
 	CountByErrorType(ctx context.Context) (map[record.ErrorType]int64, error)
+	// Count returns how many entries match f: all of them, whatever f's
+	// Limit and Cursor (which it ignores), so a paged list can say how many
+	// there are in total.
+	Count(ctx context.Context, f Filter) (int64, error)
 	Close() error
 }
 
