@@ -39,5 +39,10 @@ type PayloadStore interface {
 	WriteSegment(ctx context.Context, name string, payloads []Payload) ([]PayloadRef, error)
 	// Read returns the payload at ref, or ErrNotFound.
 	Read(ctx context.Context, ref PayloadRef) (Payload, error)
+	// Preview returns the first n bytes of the value of the payload at ref
+	// and the value's size, reading about n bytes of the store however big
+	// the payload is: for lists. Errors are Read's. The bytes are not
+	// checked against the frame's checksum (see DecodePreview); Read's are.
+	Preview(ctx context.Context, ref PayloadRef, n int) (Preview, error)
 	Close() error
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -96,6 +97,56 @@ func ExercisePayloads(t *testing.T, newStore func(t *testing.T) quarantine.Paylo
 		})
 	})
 
+	t.Run("Preview", func(t *testing.T) {
+		t.Parallel()
+		big := bytes.Repeat([]byte("0123456789"), 100_000)
+		ps := []quarantine.Payload{
+			{Value: []byte(`{"user_id":"<b>x</b>"}`), Headers: []record.Header{{Key: "h", Value: []byte("v")}}},
+			{Value: nil},
+			{Value: []byte{}},
+			{Value: []byte{0, 0xff, 0xfe}},
+			{Value: []byte("héllo ✓")},
+			{Value: big},
+		}
+		s := newStore(t)
+		refs := write(t, s, "preview", ps)
+		for i, ref := range refs {
+			for _, n := range []int{0, 1, 5, 127, 128, 1000, len(big), len(big) + 1} {
+				got, err := s.Preview(ctx, ref, n)
+				require.NoError(t, err, "payload %d, %d bytes", i, n)
+				v := ps[i].Value
+				require.Equal(t, int64(len(v)), got.Size, "payload %d size", i)
+				require.Equal(t, v == nil, got.Null, "payload %d null", i)
+				require.Equal(t, v[:min(n, len(v))], got.Value, "payload %d, %d bytes", i, n)
+				require.Equal(t, n < len(v), got.Truncated(), "payload %d, %d bytes", i, n)
+			}
+		}
+		got, err := s.Preview(ctx, refs[0], -1)
+		require.NoError(t, err)
+		require.Empty(t, got.Value, "a negative length previews nothing")
+	})
+
+	// Not parallel, so the suite's other subtests allocate nothing while it
+	// measures: previews of a big payload allocate a small part of what
+	// reading it would.
+	t.Run("PreviewIsBounded", func(t *testing.T) {
+		s := newStore(t)
+		big := bytes.Repeat([]byte{'x'}, 16<<20)
+		refs := write(t, s, "big", []quarantine.Payload{{Value: big}})
+		const previews = 20
+		var before, after runtime.MemStats
+		runtime.ReadMemStats(&before)
+		for range previews {
+			got, err := s.Preview(ctx, refs[0], 200)
+			require.NoError(t, err)
+			require.Len(t, got.Value, 200)
+		}
+		runtime.ReadMemStats(&after)
+		// Reading the payload whole would allocate 320 MiB.
+		require.Less(t, after.TotalAlloc-before.TotalAlloc, uint64(previews*len(big)/10),
+			"previews of a %d-byte payload allocated %d bytes", len(big), after.TotalAlloc-before.TotalAlloc)
+	})
+
 	t.Run("EmptySegment", func(t *testing.T) {
 		t.Parallel()
 		s := newStore(t)
@@ -180,6 +231,8 @@ func ExercisePayloads(t *testing.T, newStore func(t *testing.T) quarantine.Paylo
 				t.Parallel()
 				_, err := s.Read(ctx, tc.ref)
 				require.ErrorIs(t, err, quarantine.ErrNotFound)
+				_, err = s.Preview(ctx, tc.ref, 3)
+				require.ErrorIs(t, err, quarantine.ErrNotFound, "Preview")
 			})
 		}
 	})
@@ -203,6 +256,8 @@ func ExercisePayloads(t *testing.T, newStore func(t *testing.T) quarantine.Paylo
 				t.Parallel()
 				_, err := s.Read(ctx, tc.ref)
 				require.ErrorIs(t, err, quarantine.ErrCorrupt)
+				_, err = s.Preview(ctx, tc.ref, 3)
+				require.ErrorIs(t, err, quarantine.ErrCorrupt, "Preview")
 			})
 		}
 	})
@@ -291,6 +346,8 @@ func ExercisePayloads(t *testing.T, newStore func(t *testing.T) quarantine.Paylo
 		_, err := s.WriteSegment(cctx, "other", []quarantine.Payload{{Value: []byte("a")}})
 		require.ErrorIs(t, err, context.Canceled)
 		_, err = s.Read(cctx, refs[0])
+		require.ErrorIs(t, err, context.Canceled)
+		_, err = s.Preview(cctx, refs[0], 1)
 		require.ErrorIs(t, err, context.Canceled)
 	})
 }
