@@ -28,6 +28,7 @@ func runQuarantine(ctx context.Context, env Env) int {
 		"show":      runQuarantineShow,
 		"reprocess": runQuarantineReprocess,
 		"discard":   runQuarantineDiscard,
+		"export":    runQuarantineExport,
 	}[sub]
 	if run == nil {
 		w, code := env.Stderr, exitUsage
@@ -46,6 +47,7 @@ Subcommands:
   show       show one record: its errors, headers and payload
   reprocess  re-validate records (by id or filter) and publish those that pass
   discard    mark a record as deliberately dropped, with a reason
+  export     write the matching records, with payloads, as JSON Lines or CSV
 
 Run 'dataquarantine quarantine <subcommand> --help' for its flags.
 `)
