@@ -21,6 +21,7 @@ type Reprocessor interface {
 	Start(ctx context.Context, req reprocess.Request) (string, error)
 	Job(ctx context.Context, id string) (quarantine.Job, error)
 	Discard(ctx context.Context, id string, c quarantine.Change) error
+	DiscardMatching(ctx context.Context, f reprocess.Filter, c quarantine.Change, dryRun bool) (reprocess.DiscardResult, error)
 	Correct(ctx context.Context, id string, value []byte, c quarantine.Change) error
 	Correction(ctx context.Context, id string) ([]byte, error)
 	MaxPayloadBytes() int

@@ -31,12 +31,14 @@ var staticFS embed.FS
 type QuarantineReader interface {
 	Get(ctx context.Context, id string) (quarantine.Entry, error)
 	List(ctx context.Context, f quarantine.Filter) (quarantine.Page, error)
+	Count(ctx context.Context, f quarantine.Filter) (int64, error)
 }
 
 // PayloadReader reads quarantined payloads; quarantine.PayloadStore
 // satisfies it.
 type PayloadReader interface {
 	Read(ctx context.Context, ref quarantine.PayloadRef) (quarantine.Payload, error)
+	Preview(ctx context.Context, ref quarantine.PayloadRef, n int) (quarantine.Preview, error)
 }
 
 // SchemaReader reads the schema registry; *registry.Registry satisfies it.
@@ -174,6 +176,10 @@ func New(opts Options) (http.Handler, error) {
 		u.mux.HandleFunc("POST /quarantine/{id}/discard", u.discardRecord)
 		u.mux.HandleFunc("GET /quarantine/{id}/edit", u.editPage)
 		u.mux.HandleFunc("POST /quarantine/{id}/edit", u.editSave)
+		u.mux.HandleFunc("POST /quarantine/bulk/dry-run", u.bulkDryRun)
+		u.mux.HandleFunc("POST /quarantine/bulk/reprocess", u.bulkReprocess)
+		u.mux.HandleFunc("POST /quarantine/bulk/discard-check", u.bulkDiscardCheck)
+		u.mux.HandleFunc("POST /quarantine/bulk/discard", u.bulkDiscard)
 	}
 	u.mux.HandleFunc("/", u.notFound)
 	return u, nil
