@@ -17,6 +17,7 @@ import (
 	"github.com/dataquarantine/dataquarantine/internal/live"
 	"github.com/dataquarantine/dataquarantine/internal/quarantine"
 	"github.com/dataquarantine/dataquarantine/internal/registry"
+	"github.com/dataquarantine/dataquarantine/internal/schema"
 	"github.com/dataquarantine/dataquarantine/internal/schema/compat"
 )
 
@@ -47,6 +48,8 @@ type SchemaReader interface {
 	Versions(ctx context.Context, subject string, deleted bool) ([]registry.Version, error)
 	Get(ctx context.Context, subject string, version int, deleted bool) (registry.SubjectSchema, error)
 	Compatibility(ctx context.Context, subject string) (compat.Mode, error)
+	Check(ctx context.Context, subject string, version int, format schema.Format, src string) (compat.Result, error)
+	Lookup(ctx context.Context, subject string, format schema.Format, src string, deleted bool) (registry.SubjectSchema, error)
 }
 
 // HistoryEvent is one thing that happened to a quarantined record after it
@@ -110,6 +113,15 @@ type Options struct {
 	// refuses their forms with 403 (the auth middleware refuses them
 	// first). Default: every user may (auth off).
 	MayChange func(ctx context.Context) bool
+	// SchemaChanges registers schema versions and changes their rollout
+	// states, from the subject pages (Options.Schemas must be set).
+	// Default: none (the schema pages only read).
+	SchemaChanges SchemaWriter
+	// MayAdminister reports whether the request's user may change schemas
+	// (register, enforce, deprecate): without it the UI hides those forms
+	// and refuses them with 403 (the auth middleware refuses them first).
+	// Default: every user may (auth off).
+	MayAdminister func(ctx context.Context) bool
 	// EventsInterval is how often the dashboard updates. Default 1s.
 	EventsInterval time.Duration
 	// Logger receives internal errors. Default slog.Default().
@@ -166,6 +178,11 @@ func New(opts Options) (http.Handler, error) {
 	if opts.Schemas != nil {
 		u.mux.HandleFunc("GET /schemas", u.schemaList)
 		u.mux.HandleFunc("GET /schemas/{subject}", u.schemaDetail)
+		if opts.SchemaChanges != nil {
+			u.mux.HandleFunc("POST /schemas/{subject}/check", u.schemaCheck)
+			u.mux.HandleFunc("POST /schemas/{subject}/register", u.schemaRegister)
+			u.mux.HandleFunc("POST /schemas/{subject}/versions/{version}/state", u.schemaState)
+		}
 	}
 	if opts.Reprocess != nil {
 		u.mux.HandleFunc("GET /reprocess", u.reprocessPage)

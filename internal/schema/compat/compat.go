@@ -90,6 +90,14 @@ func (m Mode) directions() (backward, forward, transitive bool, err error) {
 	return false, false, false, fmt.Errorf("%w %q (want one of %s)", ErrUnknownMode, string(m), modeList())
 }
 
+// Checks reports whether mode m checks readings in direction d: BACKWARD
+// (and _TRANSITIVE) the backward one, FORWARD the forward one, FULL both,
+// NONE and an unknown mode neither.
+func (m Mode) Checks(d Direction) bool {
+	backward, forward, _, err := m.directions()
+	return err == nil && ((d == DirBackward && backward) || (d == DirForward && forward))
+}
+
 // Direction is which way a change was found.
 type Direction string
 

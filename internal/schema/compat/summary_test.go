@@ -139,3 +139,23 @@ func TestSummaries(t *testing.T) {
 		})
 	}
 }
+
+func TestModeChecks(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		mode              Mode
+		backward, forward bool
+	}{
+		{Backward, true, false},
+		{BackwardTransitive, true, false},
+		{Forward, false, true},
+		{ForwardTransitive, false, true},
+		{Full, true, true},
+		{FullTransitive, true, true},
+		{None, false, false},
+		{"SIDEWAYS", false, false},
+	} {
+		require.Equal(t, tc.backward, tc.mode.Checks(DirBackward), tc.mode)
+		require.Equal(t, tc.forward, tc.mode.Checks(DirForward), tc.mode)
+	}
+}
