@@ -177,12 +177,34 @@ func (u *ui) check(w http.ResponseWriter, r *http.Request, subject string, f reg
 			return nil
 		}
 		res.Diff, res.Removed, res.Added = lineDiff(prettySchema(latest.Text), prettySchema(f.Text))
-		if s, err := u.opts.Schemas.Lookup(ctx, subject, f.Format, f.Text, false); err == nil {
-			res.Existing = s.Version.Version
+		if res.Existing, err = u.existing(r, subject, vs, f); err != nil {
+			u.internalError(w, r, "reading schema versions", err)
+			return nil
 		}
 	}
 	res.Form.Checked = f.fingerprint(subject)
 	return res
+}
+
+// existing returns the newest of the versions vs of subject that holds the
+// schema of f, as the registry stores and compares it (registry
+// .CanonicalText), or 0.
+func (u *ui) existing(r *http.Request, subject string, vs []registry.Version, f registerForm) (int, error) {
+	text, err := registry.CanonicalText(f.Format, f.Text)
+	if err != nil {
+		return 0, nil // not a schema: the check said why
+	}
+	for i := len(vs) - 1; i >= 0; i-- {
+		s, err := u.opts.Schemas.Get(r.Context(), subject, vs[i].Version, false)
+		switch {
+		case notFound(err):
+		case err != nil:
+			return 0, err
+		case s.Format == f.Format && s.Text == text:
+			return vs[i].Version, nil
+		}
+	}
+	return 0, nil
 }
 
 // schemaRegister registers the schema a check was made of, and shows the

@@ -49,7 +49,6 @@ type SchemaReader interface {
 	Get(ctx context.Context, subject string, version int, deleted bool) (registry.SubjectSchema, error)
 	Compatibility(ctx context.Context, subject string) (compat.Mode, error)
 	Check(ctx context.Context, subject string, version int, format schema.Format, src string) (compat.Result, error)
-	Lookup(ctx context.Context, subject string, format schema.Format, src string, deleted bool) (registry.SubjectSchema, error)
 }
 
 // HistoryEvent is one thing that happened to a quarantined record after it
