@@ -294,9 +294,16 @@ func (jsonChecker) changes(writer, reader any, wn, rn string, v versions) []Chan
 			Summary: d.Summary(v.newWrites, v.old, v.new), Field: d.Field, SchemaPath: d.SchemaPath,
 		}
 		// A mismatch of subschemas is explained by the changes inside
-		// them: their place is the one to show.
+		// them: the place of the first that breaks is the one to show.
 		if len(d.Because) > 0 {
-			out[i].Field, out[i].SchemaPath = d.Because[0].Field, d.Because[0].SchemaPath
+			at := d.Because[0]
+			for _, b := range d.Because {
+				if !b.Compatible {
+					at = b
+					break
+				}
+			}
+			out[i].Field, out[i].SchemaPath = at.Field, at.SchemaPath
 		}
 	}
 	return out
