@@ -336,7 +336,7 @@ func (a *App) listenHTTP(reg *prometheus.Registry) error {
 	if err != nil {
 		return err
 	}
-	ui, stats, err := a.newUI(reg)
+	ui, stats, err := a.newUI(reg, regAPI)
 	if err != nil {
 		return err
 	}

@@ -14,10 +14,12 @@ import (
 
 // newUI builds the live statistics over the gateway's registry and the web
 // UI showing them, with reprocessing (and discarding and editing payloads),
-// resuming an open circuit breaker, and each record's history from the
-// audit trail. With tokens, only operators and admins are offered the
-// actions; the auth middleware refuses them to viewers anyway.
-func (a *App) newUI(reg *prometheus.Registry) (http.Handler, *live.Sampler, error) {
+// resuming an open circuit breaker, registering and rolling out schema
+// versions (schemaChanges), and each record's history from the audit
+// trail. With tokens, only operators and admins are offered the actions,
+// and only admins the schema changes; the auth middleware refuses them to
+// the others anyway.
+func (a *App) newUI(reg *prometheus.Registry, schemaChanges web.SchemaWriter) (http.Handler, *live.Sampler, error) {
 	stats, err := live.New(live.Options{Gatherer: reg, Recent: a.meta, Logger: a.log})
 	if err != nil {
 		return nil, nil, err
@@ -50,7 +52,13 @@ func (a *App) newUI(reg *prometheus.Registry) (http.Handler, *live.Sampler, erro
 		opts.MayChange = func(ctx context.Context) bool {
 			return auth.Allows(httpapi.PrincipalFrom(ctx).Role, auth.RoleOperator)
 		}
+		opts.MayAdminister = func(ctx context.Context) bool {
+			return auth.Allows(httpapi.PrincipalFrom(ctx).Role, auth.RoleAdmin)
+		}
 	}
+	// Registering and rolling out schema versions from the subject pages,
+	// audited as the registry API's own changes are.
+	opts.SchemaChanges = schemaChanges
 	ui, err := web.New(opts)
 	if err != nil {
 		return nil, nil, err

@@ -69,17 +69,39 @@ func (g gateway) call(ctx context.Context, method, path string, body, out any) e
 func call(ctx context.Context, server, token, method, path string, body, out any) error {
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
+	resp, err := send(ctx, server, token, method, path, body)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close() //nolint:errcheck // read-only
+	raw, err := io.ReadAll(io.LimitReader(resp.Body, 16<<20))
+	if err != nil {
+		return fmt.Errorf("reading the answer: %w", err)
+	}
+	if out == nil {
+		return nil
+	}
+	if err := json.Unmarshal(raw, out); err != nil {
+		return fmt.Errorf("unexpected answer from %s: %w", path, err)
+	}
+	return nil
+}
+
+// send sends a request (body, when not nil, as JSON) to a running gateway
+// and returns its 2xx answer with the body unread, for the caller to read
+// and close; any other answer is an *apiError.
+func send(ctx context.Context, server, token, method, path string, body any) (*http.Response, error) {
 	var rd io.Reader
 	if body != nil {
 		b, err := json.Marshal(body)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		rd = bytes.NewReader(b)
 	}
 	req, err := http.NewRequestWithContext(ctx, method, strings.TrimRight(server, "/")+path, rd)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if body != nil {
 		ct := "application/json"
@@ -93,35 +115,29 @@ func call(ctx context.Context, server, token, method, path string, body, out any
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
-		return fmt.Errorf("reaching the gateway at %s: %w", server, err)
+		return nil, fmt.Errorf("reaching the gateway at %s: %w", server, err)
+	}
+	if resp.StatusCode/100 == 2 {
+		return resp, nil
 	}
 	defer resp.Body.Close() //nolint:errcheck // read-only
 	raw, err := io.ReadAll(io.LimitReader(resp.Body, 16<<20))
 	if err != nil {
-		return fmt.Errorf("reading the answer: %w", err)
+		return nil, fmt.Errorf("reading the answer: %w", err)
 	}
-	if resp.StatusCode/100 != 2 {
-		var e struct {
+	var e struct {
+		Message string `json:"message"`
+		Error   struct {
 			Message string `json:"message"`
-			Error   struct {
-				Message string `json:"message"`
-			} `json:"error"`
-		}
-		_ = json.Unmarshal(raw, &e) // the status says what went wrong if the body does not
-		msg := e.Message + e.Error.Message
-		if msg == "" {
-			msg = fmt.Sprintf("%s: %s", resp.Status, bytes.TrimSpace(raw))
-		}
-		if resp.StatusCode == http.StatusUnauthorized && token == "" {
-			msg += " (the gateway requires an API token: pass --token or set " + tokenEnv + ")"
-		}
-		return &apiError{status: resp.StatusCode, message: msg}
+		} `json:"error"`
 	}
-	if out == nil {
-		return nil
+	_ = json.Unmarshal(raw, &e) // the status says what went wrong if the body does not
+	msg := e.Message + e.Error.Message
+	if msg == "" {
+		msg = fmt.Sprintf("%s: %s", resp.Status, bytes.TrimSpace(raw))
 	}
-	if err := json.Unmarshal(raw, out); err != nil {
-		return fmt.Errorf("unexpected answer from %s: %w", path, err)
+	if resp.StatusCode == http.StatusUnauthorized && token == "" {
+		msg += " (the gateway requires an API token: pass --token or set " + tokenEnv + ")"
 	}
-	return nil
+	return nil, &apiError{status: resp.StatusCode, message: msg}
 }

@@ -24,6 +24,7 @@ var quarantineCommands = []command{
 	{"reprocess", "re-validate records (by id or filter) and publish those that pass", runQuarantineReprocess},
 	{"discard", "mark a record as deliberately dropped, with a reason", runQuarantineDiscard},
 	{"jobs", "list reprocess jobs: who, why, when, how long, how far", runQuarantineJobs},
+	{"export", "write the matching records, with payloads, as JSON Lines or CSV", runQuarantineExport},
 }
 
 func runQuarantine(ctx context.Context, env Env) int {

@@ -98,7 +98,7 @@ schema that cannot be read.`)
 		if !c.Breaking {
 			note = " (compatible)"
 		}
-		fmt.Fprintf(env.Stdout, "%s at %s: %s%s\n", c.Kind, c.Path, c.Message, note)
+		fmt.Fprintf(env.Stdout, "%s [%s at %s]%s\n", c.Summary, c.Kind, c.SchemaPath, note)
 	}
 	if res.Compatible {
 		fmt.Fprintf(env.Stdout, "compatible (%s): %s may follow %s\n", mode, *newPath, *oldPath)

@@ -24,6 +24,7 @@ import (
 type QuarantineReader interface {
 	Get(ctx context.Context, id string) (quarantine.Entry, error)
 	List(ctx context.Context, f quarantine.Filter) (quarantine.Page, error)
+	Count(ctx context.Context, f quarantine.Filter) (int64, error)
 }
 
 // PayloadReader reads quarantined payloads; quarantine.PayloadStore
@@ -128,6 +129,7 @@ func New(opts Options) (http.Handler, error) {
 	a.mux.HandleFunc("GET /api/v1/openapi.json", a.getOpenAPI)
 	a.mux.HandleFunc("GET /api/v1/quarantine", a.listQuarantine)
 	a.mux.HandleFunc("GET /api/v1/quarantine/{id}", a.getQuarantine)
+	a.mux.HandleFunc("GET /api/v1/quarantine/export", a.exportQuarantine)
 	a.mux.HandleFunc("GET /api/v1/stats", a.getStats)
 	a.mux.HandleFunc("GET /api/v1/circuit", a.listCircuit)
 	a.mux.HandleFunc("POST /api/v1/circuit/{topic}/resume", a.resumeCircuit)
@@ -136,6 +138,7 @@ func New(opts Options) (http.Handler, error) {
 	a.mux.HandleFunc("GET /api/v1/reprocess/{job}", a.getJob)
 	a.mux.HandleFunc("POST /api/v1/quarantine/{id}/reprocess", a.reprocessOne)
 	a.mux.HandleFunc("POST /api/v1/quarantine/{id}/discard", a.discard)
+	a.mux.HandleFunc("POST /api/v1/quarantine/discard", a.discardMatching)
 	a.mux.HandleFunc("PUT /api/v1/quarantine/{id}/payload", a.putPayload)
 	a.mux.HandleFunc("POST /api/v1/quarantine/{id}/validate", a.validatePayload)
 	a.mux.HandleFunc("GET /api/v1/audit", a.listAudit)

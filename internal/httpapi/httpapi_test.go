@@ -622,6 +622,8 @@ func (failing) List(context.Context, quarantine.Filter) (quarantine.Page, error)
 	return quarantine.Page{}, errSecret
 }
 
+func (failing) Count(context.Context, quarantine.Filter) (int64, error) { return 0, errSecret }
+
 func (failing) Read(context.Context, quarantine.PayloadRef) (quarantine.Payload, error) {
 	return quarantine.Payload{}, errSecret
 }

@@ -174,6 +174,8 @@ func (stubReader) List(context.Context, quarantine.Filter) (quarantine.Page, err
 	return quarantine.Page{}, nil
 }
 
+func (stubReader) Count(context.Context, quarantine.Filter) (int64, error) { return 0, nil }
+
 func (stubReader) Read(context.Context, quarantine.PayloadRef) (quarantine.Payload, error) {
 	return quarantine.Payload{}, quarantine.ErrNotFound
 }

@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"maps"
@@ -92,6 +93,35 @@ type detail struct {
 	History *[]eventJSON `json:"history,omitempty"`
 }
 
+// withPayload returns e with its payload and headers, and the payload read
+// (nil when it could not be). A payload not stored or damaged is said in
+// PayloadError (the damage is logged, for an operator to act on); any other
+// failure to read it is an error.
+func (a *api) withPayload(ctx context.Context, e *quarantine.Entry) (detail, *quarantine.Payload, error) {
+	d := detail{item: newItem(e), Headers: []header{}}
+	p, err := a.payloads.Read(ctx, e.Payload)
+	switch {
+	case err == nil:
+		d.Payload, d.PayloadEncoding = encodeBytes(p.Value)
+		for _, h := range p.Headers {
+			hj := header{Key: h.Key}
+			hj.Value, hj.ValueEncoding = encodeBytes(h.Value)
+			d.Headers = append(d.Headers, hj)
+		}
+		return d, &p, nil
+	case errors.Is(err, quarantine.ErrNotFound):
+		reason := "not_found"
+		d.PayloadError = &reason
+	case errors.Is(err, quarantine.ErrCorrupt):
+		a.log.ErrorContext(ctx, "reading quarantined payload", "id", e.ID, "ref", e.Payload, "err", err)
+		reason := "corrupt"
+		d.PayloadError = &reason
+	default:
+		return detail{}, nil, err
+	}
+	return d, nil, nil
+}
+
 type header struct {
 	Key           string  `json:"key"`
 	Value         *string `json:"value"`
@@ -104,6 +134,9 @@ type listResponse struct {
 	// Scanned is how many records a full-text search (q) read for this
 	// page; absent without q.
 	Scanned *int `json:"scanned,omitempty"`
+	// Total is how many records match the filters, on every page; present
+	// only when asked for (total=true) and without q.
+	Total *int64 `json:"total,omitempty"`
 }
 
 func (a *api) listQuarantine(w http.ResponseWriter, r *http.Request) {
@@ -112,8 +145,18 @@ func (a *api) listQuarantine(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, codeInvalidParameter, msg)
 		return
 	}
+	withTotal := false
+	if v := r.URL.Query().Get("total"); v != "" {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			writeError(w, http.StatusBadRequest, codeInvalidParameter, fmt.Sprintf("invalid total %q: must be true or false", v))
+			return
+		}
+		withTotal = b
+	}
 	var page quarantine.Page
 	var scanned *int
+	var total *int64
 	var err error
 	if text := r.URL.Query().Get("q"); text != "" {
 		var res quarantine.SearchResult
@@ -121,6 +164,11 @@ func (a *api) listQuarantine(w http.ResponseWriter, r *http.Request) {
 		page, scanned = res.Page, &res.Scanned
 	} else {
 		page, err = a.quarantine.List(r.Context(), f)
+		if err == nil && withTotal {
+			var n int64
+			n, err = a.quarantine.Count(r.Context(), f)
+			total = &n
+		}
 	}
 	if errors.Is(err, quarantine.ErrBadCursor) {
 		writeError(w, http.StatusBadRequest, codeInvalidParameter,
@@ -131,7 +179,7 @@ func (a *api) listQuarantine(w http.ResponseWriter, r *http.Request) {
 		a.internalError(w, r, "listing quarantine entries", err)
 		return
 	}
-	resp := listResponse{Items: make([]item, len(page.Entries)), Scanned: scanned}
+	resp := listResponse{Items: make([]item, len(page.Entries)), Scanned: scanned, Total: total}
 	for i := range page.Entries {
 		resp.Items[i] = newItem(&page.Entries[i])
 	}
@@ -233,26 +281,8 @@ func (a *api) getQuarantine(w http.ResponseWriter, r *http.Request) {
 		a.internalError(w, r, "getting quarantine entry", err)
 		return
 	}
-	d := detail{item: newItem(&e), Headers: []header{}}
-	p, err := a.payloads.Read(r.Context(), e.Payload)
-	switch {
-	case err == nil:
-		d.Payload, d.PayloadEncoding = encodeBytes(p.Value)
-		for _, h := range p.Headers {
-			hj := header{Key: h.Key}
-			hj.Value, hj.ValueEncoding = encodeBytes(h.Value)
-			d.Headers = append(d.Headers, hj)
-		}
-	case errors.Is(err, quarantine.ErrNotFound):
-		reason := "not_found"
-		d.PayloadError = &reason
-	case errors.Is(err, quarantine.ErrCorrupt):
-		// The metadata is still worth showing; the damage is logged once
-		// here, for an operator to act on.
-		a.log.ErrorContext(r.Context(), "reading quarantined payload", "id", id, "ref", e.Payload, "err", err)
-		reason := "corrupt"
-		d.PayloadError = &reason
-	default:
+	d, _, err := a.withPayload(r.Context(), &e)
+	if err != nil {
 		a.internalError(w, r, "reading quarantined payload", err)
 		return
 	}

@@ -25,6 +25,7 @@ type Reprocessor interface {
 	Job(ctx context.Context, id string) (quarantine.Job, error)
 	Jobs(ctx context.Context, f quarantine.JobFilter) (quarantine.JobPage, error)
 	Discard(ctx context.Context, id string, c quarantine.Change) error
+	DiscardMatching(ctx context.Context, f reprocess.Filter, c quarantine.Change, dryRun bool) (reprocess.DiscardResult, error)
 	Correct(ctx context.Context, id string, value []byte, c quarantine.Change) error
 	Correction(ctx context.Context, id string) ([]byte, error)
 	Check(ctx context.Context, id string, value []byte) (reprocess.Check, error)

@@ -215,6 +215,12 @@ func (emptyReader) List(context.Context, quarantine.Filter) (quarantine.Page, er
 	return quarantine.Page{}, nil
 }
 
+func (emptyReader) Count(context.Context, quarantine.Filter) (int64, error) { return 0, nil }
+
 func (emptyReader) Read(context.Context, quarantine.PayloadRef) (quarantine.Payload, error) {
 	return quarantine.Payload{}, quarantine.ErrNotFound
+}
+
+func (emptyReader) Preview(context.Context, quarantine.PayloadRef, int) (quarantine.Preview, error) {
+	return quarantine.Preview{}, quarantine.ErrNotFound
 }

@@ -93,6 +93,12 @@ type Lifecycle interface {
 	// Discard moves a quarantined or failed_again record to discarded and
 	// audits "quarantine.discard"; any other status is ErrConflict.
 	Discard(ctx context.Context, id string, c Change) error
+	// DiscardAll discards, as Discard does, each record of ids that is
+	// quarantined or failed_again, all in one transaction, and returns the
+	// ids it discarded, in the order given; the others (missing, in
+	// another status, repeated) are skipped. Callers bound len(ids), to a
+	// few hundred: one transaction holds them all.
+	DiscardAll(ctx context.Context, ids []string, c Change) ([]string, error)
 	// Correct stores value as the record's corrected payload (replacing an
 	// earlier correction) and audits "quarantine.edit". Only a quarantined
 	// or failed_again record can be corrected; others are ErrConflict.

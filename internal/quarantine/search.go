@@ -40,7 +40,7 @@ func Search(ctx context.Context, meta Lister, payloads Reader, f Filter, text st
 	if maxScan <= 0 {
 		maxScan = DefaultSearchScan
 	}
-	needle := bytes.ToLower([]byte(text))
+	needle := Needle(text)
 	limit := f.EffectiveLimit()
 	var res SearchResult
 	for {
@@ -73,14 +73,24 @@ func Search(ctx context.Context, meta Lister, payloads Reader, f Filter, text st
 	}
 }
 
+// Needle is what Search looks for, given its text: to match entries the
+// same way with Contains.
+func Needle(text string) []byte { return bytes.ToLower([]byte(text)) }
+
+// Contains is Search's test: whether the key or the payload value (nil
+// when the payload could not be read) contains needle, ignoring case.
+func Contains(key, value, needle []byte) bool {
+	return bytes.Contains(bytes.ToLower(key), needle) || bytes.Contains(bytes.ToLower(value), needle)
+}
+
 func payloadContains(ctx context.Context, payloads Reader, e *Entry, needle []byte) (bool, error) {
-	if bytes.Contains(bytes.ToLower(e.Key), needle) {
+	if Contains(e.Key, nil, needle) {
 		return true, nil
 	}
 	p, err := payloads.Read(ctx, e.Payload)
 	switch {
 	case err == nil:
-		return bytes.Contains(bytes.ToLower(p.Value), needle), nil
+		return Contains(nil, p.Value, needle), nil
 	case errors.Is(err, ErrNotFound), errors.Is(err, ErrCorrupt):
 		return false, nil
 	default:

@@ -21,6 +21,10 @@ type MetadataStore interface {
 	List(ctx context.Context, f Filter) (Page, error)
 	// CountByErrorType returns how many entries have each primary error type.
 	CountByErrorType(ctx context.Context) (map[record.ErrorType]int64, error)
+	// Count returns how many entries match f: all of them, whatever f's
+	// Limit and Cursor (which it ignores), so a paged list can say how many
+	// there are in total.
+	Count(ctx context.Context, f Filter) (int64, error)
 	Close() error
 }
 
@@ -35,5 +39,10 @@ type PayloadStore interface {
 	WriteSegment(ctx context.Context, name string, payloads []Payload) ([]PayloadRef, error)
 	// Read returns the payload at ref, or ErrNotFound.
 	Read(ctx context.Context, ref PayloadRef) (Payload, error)
+	// Preview returns the first n bytes of the value of the payload at ref
+	// and the value's size, reading about n bytes of the store however big
+	// the payload is: for lists. Errors are Read's. The bytes are not
+	// checked against the frame's checksum (see DecodePreview); Read's are.
+	Preview(ctx context.Context, ref PayloadRef, n int) (Preview, error)
 	Close() error
 }

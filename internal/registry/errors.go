@@ -51,11 +51,17 @@ func (e *IncompatibleError) Error() string {
 // Is makes errors.Is(err, ErrIncompatible) true.
 func (e *IncompatibleError) Is(target error) bool { return target == ErrIncompatible }
 
-// Messages explains changes one line each, in Confluent's verbose style.
+// Messages explains changes one line each, in Confluent's verbose style:
+// errorType and path as Confluent names them, for clients that parse them;
+// the description in the user's terms (compat.Change.Summary).
 func Messages(changes []compat.Change) []string {
 	out := make([]string, 0, len(changes))
 	for _, c := range changes {
-		out = append(out, fmt.Sprintf("{errorType:'%s', description:'%s', path:'%s', direction:'%s'}", c.Kind, c.Message, c.Path, c.Direction))
+		desc := c.Summary
+		if desc == "" {
+			desc = c.Message
+		}
+		out = append(out, fmt.Sprintf("{errorType:'%s', description:'%s', path:'%s', direction:'%s'}", c.Kind, desc, c.Path, c.Direction))
 	}
 	return out
 }

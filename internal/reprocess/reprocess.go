@@ -54,6 +54,7 @@ var Targets = []Target{TargetClean, TargetRaw, TargetSource}
 type Store interface {
 	Get(ctx context.Context, id string) (quarantine.Entry, error)
 	List(ctx context.Context, f quarantine.Filter) (quarantine.Page, error)
+	Count(ctx context.Context, f quarantine.Filter) (int64, error)
 	quarantine.Lifecycle
 	quarantine.JobStore
 }

@@ -286,7 +286,7 @@ func send(t *testing.T, method, url, body string) {
 // ownScripts are the only scripts a page may hold: the UI's own files.
 var ownScripts = []string{
 	"/static/vendor/htmx.min.js", "/static/vendor/htmx-ext-sse.min.js",
-	"/static/vendor/uPlot.iife.min.js", "/static/dashboard.js", "/static/edit.js",
+	"/static/vendor/uPlot.iife.min.js", "/static/dashboard.js", "/static/edit.js", "/static/triage.js",
 }
 
 // requireNothingRan checks that no payload script ran and that the DOM has

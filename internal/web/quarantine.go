@@ -24,64 +24,38 @@ type listData struct {
 	Form       listForm
 	ErrorTypes []record.ErrorType
 	Statuses   []quarantine.Status
-	Entries    []quarantine.Entry
+	Rows       []rowView
 	Problem    string // why the filter was refused, "" when it was not
 	NextURL    string // the next page, "" on the last
 	Filtered   bool
 	// Searched is how many records a full-text search (q) read for this
 	// page; 0 without a search.
 	Searched int
+	// Total is how many records match the filters (Counted: not with a
+	// search, which cannot count without reading every payload).
+	Total   int64
+	Counted bool
+	// ExportJSONL and ExportCSV download the matching records.
+	ExportJSONL, ExportCSV string
 	// ReprocessURL opens the reprocess page with the same filter; "" when
 	// reprocessing is off.
 	ReprocessURL string
+	// Bulk offers the bulk actions (checkboxes, dry run, discard): the
+	// user may change records. AllMatching: "all that match" is offered
+	// (not with a search: a reprocess filter has no full-text search).
+	Bulk, AllMatching bool
+	// Query is the page's filters and cursor, which the bulk form carries.
+	Query url.Values
+	// BulkResult is a bulk action's answer, shown above the table.
+	BulkResult *bulkResult
 }
 
 func (u *ui) quarantineList(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
-	d := listData{
-		Form: listForm{
-			Search: q.Get("q"), ErrorType: q.Get("error_type"), Topic: q.Get("topic"), Subject: q.Get("subject"),
-			Status: q.Get("status"), Field: q.Get("field"), Since: q.Get("since"), Until: q.Get("until"),
-		},
-		ErrorTypes: record.ErrorTypes,
-		Statuses:   quarantine.Statuses,
-	}
-	f, problem := parseFilter(q)
-	d.Problem = problem
-	d.Filtered = q.Get("q") != "" || f.ErrorType != "" || f.Topic != "" || f.Subject != "" || f.Status != "" || f.Field != "" ||
-		!f.Since.IsZero() || !f.Until.IsZero()
-	if problem == "" {
-		var page quarantine.Page
-		var err error
-		if text := q.Get("q"); text != "" {
-			var res quarantine.SearchResult
-			res, err = quarantine.Search(r.Context(), u.opts.Quarantine, u.opts.Payloads, f, text, 0)
-			page, d.Searched = res.Page, res.Scanned
-		} else {
-			page, err = u.opts.Quarantine.List(r.Context(), f)
-		}
-		switch {
-		case errors.Is(err, quarantine.ErrBadCursor):
-			d.Problem = "This page link is no longer valid: start again from the first page."
-		case err != nil:
-			u.internalError(w, r, "listing quarantine entries", err)
-			return
-		default:
-			d.Entries = page.Entries
-			// A reprocess filter has no full-text search: offered only
-			// when it selects exactly what the page lists.
-			if u.actions(r.Context()).Reprocess && q.Get("q") == "" {
-				d.ReprocessURL = strings.Replace(canonicalURL(withoutCursor(q)), "/quarantine", "/reprocess", 1)
-			}
-			if page.NextCursor != "" {
-				next := url.Values{}
-				for _, p := range filterParams {
-					next.Set(p, q.Get(p))
-				}
-				next.Set("cursor", page.NextCursor)
-				d.NextURL = canonicalURL(next)
-			}
-		}
+	d, err := u.listPage(r, q, nil)
+	if err != nil {
+		u.internalError(w, r, "listing quarantine entries", err)
+		return
 	}
 	if isHTMX(r) {
 		// The form sends its empty fields too; the address bar gets the
@@ -91,6 +65,72 @@ func (u *ui) quarantineList(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	u.render(w, r, http.StatusOK, "quarantine", "Quarantine", "quarantine", d)
+}
+
+// listPage builds the quarantine browser for the query q (filters, search,
+// cursor), with the rows of selected ticked.
+func (u *ui) listPage(r *http.Request, q url.Values, selected map[string]bool) (listData, error) {
+	ctx := r.Context()
+	d := listData{
+		Form: listForm{
+			Search: q.Get("q"), ErrorType: q.Get("error_type"), Topic: q.Get("topic"), Subject: q.Get("subject"),
+			Status: q.Get("status"), Field: q.Get("field"), Since: q.Get("since"), Until: q.Get("until"),
+		},
+		ErrorTypes: record.ErrorTypes,
+		Statuses:   quarantine.Statuses,
+		Query:      url.Values{},
+	}
+	for _, p := range append(filterParams, "cursor") {
+		if v := q.Get(p); v != "" {
+			d.Query.Set(p, v)
+		}
+	}
+	f, problem := parseFilter(q)
+	d.Problem = problem
+	d.Filtered = q.Get("q") != "" || f.ErrorType != "" || f.Topic != "" || f.Subject != "" || f.Status != "" || f.Field != "" ||
+		!f.Since.IsZero() || !f.Until.IsZero()
+	if problem != "" {
+		return d, nil
+	}
+	var page quarantine.Page
+	var err error
+	if text := q.Get("q"); text != "" {
+		var res quarantine.SearchResult
+		res, err = quarantine.Search(ctx, u.opts.Quarantine, u.opts.Payloads, f, text, 0)
+		page, d.Searched = res.Page, res.Scanned
+	} else {
+		page, err = u.opts.Quarantine.List(ctx, f)
+		if err == nil {
+			d.Total, err = u.opts.Quarantine.Count(ctx, f)
+			d.Counted = true
+		}
+	}
+	switch {
+	case errors.Is(err, quarantine.ErrBadCursor):
+		d.Problem = "This page link is no longer valid: start again from the first page."
+		return d, nil
+	case err != nil:
+		return d, err
+	}
+	d.Rows = u.previewRows(ctx, page.Entries, selected)
+	d.ExportJSONL, d.ExportCSV = exportURL(q, "jsonl"), exportURL(q, "csv")
+	acts := u.actions(ctx)
+	d.Bulk = acts.Reprocess
+	d.AllMatching = acts.Reprocess && q.Get("q") == ""
+	// A reprocess filter has no full-text search: offered only when it
+	// selects exactly what the page lists.
+	if acts.Reprocess && q.Get("q") == "" {
+		d.ReprocessURL = strings.Replace(canonicalURL(withoutCursor(q)), "/quarantine", "/reprocess", 1)
+	}
+	if page.NextCursor != "" {
+		next := url.Values{}
+		for _, p := range filterParams {
+			next.Set(p, q.Get(p))
+		}
+		next.Set("cursor", page.NextCursor)
+		d.NextURL = canonicalURL(next)
+	}
+	return d, nil
 }
 
 // canonicalURL is the browser's address for q: its non-empty filters and

@@ -9,6 +9,7 @@ import (
 	"strconv"
 
 	"github.com/dataquarantine/dataquarantine/internal/registry"
+	"github.com/dataquarantine/dataquarantine/internal/schema"
 	"github.com/dataquarantine/dataquarantine/internal/schema/compat"
 )
 
@@ -51,13 +52,49 @@ type subjectData struct {
 	Subject       string
 	Compatibility compat.Mode
 	Versions      []registry.Version
-	From, To      int
-	FromText      string
-	ToText        string
-	Changes       []compat.Change
-	Compatible    bool
-	DiffProblem   string
-	HasDiff       bool
+	// Admin: the user may register versions and change their states.
+	Admin bool
+	// Register is the register form, holding the latest version to edit.
+	Register registerForm
+	Formats  []schema.Format
+	From, To int
+	// Diff is the line diff of the two versions' texts.
+	Diff           []diffLine
+	Removed, Added int
+	Changes        []changeView
+	DiffProblem    string
+	HasDiff        bool
+	verdict
+}
+
+// verdict is what a set of changes means under the subject's level.
+type verdict struct {
+	// Level is the subject's compatibility level; Checked is false for
+	// NONE, which checks nothing.
+	Level   compat.Mode
+	Checked bool
+	// Breaking counts the changes that break a reading the level checks.
+	Breaking int
+}
+
+// changeView is one change between two versions, judged by the subject's
+// level: BreaksLevel when it breaks a reading the level checks; a change
+// that breaks only the other reading is shown, but does not count.
+type changeView struct {
+	compat.Change
+	BreaksLevel bool
+}
+
+func judge(level compat.Mode, changes []compat.Change) ([]changeView, verdict) {
+	v := verdict{Level: level, Checked: level != compat.None}
+	out := make([]changeView, len(changes))
+	for i, c := range changes {
+		out[i] = changeView{Change: c, BreaksLevel: c.Breaking && level.Checks(c.Direction)}
+		if out[i].BreaksLevel {
+			v.Breaking++
+		}
+	}
+	return out, v
 }
 
 func (u *ui) schemaDetail(w http.ResponseWriter, r *http.Request) {
@@ -77,7 +114,10 @@ func (u *ui) schemaDetail(w http.ResponseWriter, r *http.Request) {
 		u.internalError(w, r, "reading compatibility", err)
 		return
 	}
-	d := subjectData{Subject: subject, Compatibility: m, Versions: vs}
+	d := subjectData{
+		Subject: subject, Compatibility: m, Versions: vs, Admin: u.mayAdminister(r),
+		Formats: []schema.Format{schema.FormatJSON, schema.FormatAvro, schema.FormatProtobuf},
+	}
 	// The diff compares two versions: by default the two latest.
 	d.To = vs[len(vs)-1].Version
 	d.From = d.To
@@ -100,18 +140,27 @@ func (u *ui) schemaDetail(w http.ResponseWriter, r *http.Request) {
 		return
 	default:
 		d.HasDiff = true
-		d.FromText, d.ToText = prettySchema(from.Text), prettySchema(to.Text)
+		d.Diff, d.Removed, d.Added = lineDiff(prettySchema(from.Text), prettySchema(to.Text))
 		if d.From != d.To {
-			// FULL finds the changes in both directions; the page says
-			// which break the subject's own level.
+			// FULL finds the changes both ways; judge counts those that
+			// break a reading the subject's own level checks.
 			res, err := compat.Check(to.Format, compat.Full, []byte(to.Text), [][]byte{[]byte(from.Text)})
 			if err != nil {
 				d.DiffProblem = "The versions could not be compared: " + err.Error()
 			} else {
-				d.Changes, d.Compatible = res.Changes, res.Compatible
+				d.Changes, d.verdict = judge(m, res.Changes)
 			}
 		}
 	}
+	if d.Admin && u.opts.SchemaChanges != nil {
+		latest, err := u.opts.Schemas.Get(ctx, subject, registry.Latest, false)
+		if err != nil {
+			u.internalError(w, r, "reading the latest schema version", err)
+			return
+		}
+		d.Register = registerForm{Format: latest.Format, Text: prettySchema(latest.Text)}
+	}
+	d.Admin = d.Admin && u.opts.SchemaChanges != nil
 	u.render(w, r, http.StatusOK, "subject", "Schema "+subject, "schemas", d)
 }
 

@@ -17,6 +17,7 @@ import (
 	"github.com/dataquarantine/dataquarantine/internal/live"
 	"github.com/dataquarantine/dataquarantine/internal/quarantine"
 	"github.com/dataquarantine/dataquarantine/internal/registry"
+	"github.com/dataquarantine/dataquarantine/internal/schema"
 	"github.com/dataquarantine/dataquarantine/internal/schema/compat"
 )
 
@@ -31,12 +32,14 @@ var staticFS embed.FS
 type QuarantineReader interface {
 	Get(ctx context.Context, id string) (quarantine.Entry, error)
 	List(ctx context.Context, f quarantine.Filter) (quarantine.Page, error)
+	Count(ctx context.Context, f quarantine.Filter) (int64, error)
 }
 
 // PayloadReader reads quarantined payloads; quarantine.PayloadStore
 // satisfies it.
 type PayloadReader interface {
 	Read(ctx context.Context, ref quarantine.PayloadRef) (quarantine.Payload, error)
+	Preview(ctx context.Context, ref quarantine.PayloadRef, n int) (quarantine.Preview, error)
 }
 
 // SchemaReader reads the schema registry; *registry.Registry satisfies it.
@@ -45,6 +48,7 @@ type SchemaReader interface {
 	Versions(ctx context.Context, subject string, deleted bool) ([]registry.Version, error)
 	Get(ctx context.Context, subject string, version int, deleted bool) (registry.SubjectSchema, error)
 	Compatibility(ctx context.Context, subject string) (compat.Mode, error)
+	Check(ctx context.Context, subject string, version int, format schema.Format, src string) (compat.Result, error)
 }
 
 // HistoryEvent is one thing that happened to a quarantined record after it
@@ -116,6 +120,15 @@ type Options struct {
 	// types and lag over 15 min to 24 h): a *live.Recorder or a
 	// *live.Prometheus. Default: none (no charts).
 	Charts live.HistorySource
+	// SchemaChanges registers schema versions and changes their rollout
+	// states, from the subject pages (Options.Schemas must be set).
+	// Default: none (the schema pages only read).
+	SchemaChanges SchemaWriter
+	// MayAdminister reports whether the request's user may change schemas
+	// (register, enforce, deprecate): without it the UI hides those forms
+	// and refuses them with 403 (the auth middleware refuses them first).
+	// Default: every user may (auth off).
+	MayAdminister func(ctx context.Context) bool
 	// EventsInterval is how often the dashboard updates. Default 1s.
 	EventsInterval time.Duration
 	// Logger receives internal errors. Default slog.Default().
@@ -175,6 +188,11 @@ func New(opts Options) (http.Handler, error) {
 	if opts.Schemas != nil {
 		u.mux.HandleFunc("GET /schemas", u.schemaList)
 		u.mux.HandleFunc("GET /schemas/{subject}", u.schemaDetail)
+		if opts.SchemaChanges != nil {
+			u.mux.HandleFunc("POST /schemas/{subject}/check", u.schemaCheck)
+			u.mux.HandleFunc("POST /schemas/{subject}/register", u.schemaRegister)
+			u.mux.HandleFunc("POST /schemas/{subject}/versions/{version}/state", u.schemaState)
+		}
 	}
 	if opts.Schemas != nil && opts.Shadow != nil {
 		u.mux.HandleFunc("GET /schemas/{subject}/shadow", u.shadowPanel)
@@ -192,6 +210,10 @@ func New(opts Options) (http.Handler, error) {
 		u.mux.HandleFunc("GET /quarantine/{id}/edit", u.editPage)
 		u.mux.HandleFunc("POST /quarantine/{id}/edit", u.editSave)
 		u.mux.HandleFunc("POST /quarantine/{id}/validate", u.editValidate)
+		u.mux.HandleFunc("POST /quarantine/bulk/dry-run", u.bulkDryRun)
+		u.mux.HandleFunc("POST /quarantine/bulk/reprocess", u.bulkReprocess)
+		u.mux.HandleFunc("POST /quarantine/bulk/discard-check", u.bulkDiscardCheck)
+		u.mux.HandleFunc("POST /quarantine/bulk/discard", u.bulkDiscard)
 	}
 	u.mux.HandleFunc("/", u.notFound)
 	return u, nil

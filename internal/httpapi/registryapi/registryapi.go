@@ -462,7 +462,7 @@ func (h *Handler) register(w http.ResponseWriter, r *http.Request) {
 	if req.Version < 0 {
 		req.Version = 0
 	}
-	s, err := h.reg.Register(r.Context(), registry.RegisterRequest{
+	s, err := h.Register(r.Context(), registry.RegisterRequest{
 		Subject: r.PathValue("subject"), Format: f, Schema: req.Schema, ID: req.ID, Version: req.Version,
 		RuleSet: req.RuleSet, Metadata: req.Metadata, Normalize: flag(r, "normalize"),
 	})
@@ -470,7 +470,6 @@ func (h *Handler) register(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	h.record(r, "schema.register", schemaTarget(s.Subject, s.Version.Version), map[string]any{"id": s.SchemaID, "state": s.State})
 	// Confluent Platform 8 answers the registered schema whole, guid
 	// included (its serializers write the guid); older ones, the id only.
 	out, ok := h.subjectSchema(w, r, s)
@@ -781,16 +780,21 @@ func (h *Handler) referencedBy(w http.ResponseWriter, r *http.Request) {
 // auth middleware it needs no generic one. The change is done: a failure to
 // record it is logged, not answered.
 func (h *Handler) record(r *http.Request, action, target string, details any) {
+	h.recordCtx(r.Context(), action, target, details)
+}
+
+// recordCtx appends the audit event of a change made by ctx's principal.
+func (h *Handler) recordCtx(reqCtx context.Context, action, target string, details any) {
 	if h.audit == nil {
 		return
 	}
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), 10*time.Second)
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(reqCtx), 10*time.Second)
 	defer cancel()
-	if err := h.audit.Append(ctx, httpapi.AuditEvent(r.Context(), action, target, "", details)); err != nil {
+	if err := h.audit.Append(ctx, httpapi.AuditEvent(reqCtx, action, target, "", details)); err != nil {
 		h.log.ErrorContext(ctx, "appending to the audit log", "action", action, "target", target, "err", err)
 		return
 	}
-	audit.Recorded(r.Context())
+	audit.Recorded(reqCtx)
 }
 
 // schemaTarget names a subject's version as an audit target.

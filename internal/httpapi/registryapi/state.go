@@ -45,18 +45,11 @@ func (h *Handler) putState(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	subject := r.PathValue("subject")
-	before, err := h.reg.Get(r.Context(), subject, version, false)
+	v, err := h.SetState(r.Context(), subject, version, registry.State(req.State))
 	if err == nil {
-		var v registry.Version
-		v, err = h.reg.SetState(r.Context(), subject, before.Version.Version, registry.State(req.State))
-		if err == nil {
-			h.log.InfoContext(r.Context(), "schema version rollout state changed", "subject", subject,
-				"version", v.Version, "from", before.State, "to", v.State, "remote", r.RemoteAddr)
-			h.record(r, "schema.state", schemaTarget(subject, v.Version), map[string]any{"from": before.State, "to": v.State})
-			w.Header().Set("Content-Type", "application/json; charset=utf-8")
-			_ = json.NewEncoder(w).Encode(stateBody{Subject: v.Subject, Version: v.Version, State: string(v.State)})
-			return
-		}
+		w.Header().Set("Content-Type", "application/json; charset=utf-8")
+		_ = json.NewEncoder(w).Encode(stateBody{Subject: v.Subject, Version: v.Version, State: string(v.State)})
+		return
 	}
 	switch {
 	case errors.Is(err, registry.ErrSubjectNotFound), errors.Is(err, registry.ErrVersionNotFound):

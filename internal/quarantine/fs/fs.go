@@ -223,40 +223,64 @@ func syncDir(dir string) error {
 // that lies outside it, is quarantine.ErrNotFound; a range inside it that
 // does not decode is quarantine.ErrCorrupt.
 func (s *Store) Read(ctx context.Context, ref quarantine.PayloadRef) (quarantine.Payload, error) {
-	if s.closed.Load() {
-		return quarantine.Payload{}, errClosed
-	}
-	if err := ctx.Err(); err != nil {
+	buf, err := s.readRange(ctx, ref, ref.Length)
+	if err != nil {
 		return quarantine.Payload{}, err
-	}
-	if quarantine.ValidateSegmentName(ref.Segment) != nil {
-		return quarantine.Payload{}, fmt.Errorf("segment %q: %w", ref.Segment, quarantine.ErrNotFound)
-	}
-	f, err := os.Open(filepath.Join(s.shardDir(shardOf(ref.Segment)), ref.Segment))
-	if errors.Is(err, os.ErrNotExist) {
-		return quarantine.Payload{}, fmt.Errorf("segment %s: %w", ref.Segment, quarantine.ErrNotFound)
-	}
-	if err != nil {
-		return quarantine.Payload{}, fmt.Errorf("opening segment %s: %w", ref.Segment, err)
-	}
-	defer f.Close() //nolint:errcheck // read-only: a close error loses nothing
-	fi, err := f.Stat()
-	if err != nil {
-		return quarantine.Payload{}, fmt.Errorf("reading segment %s: %w", ref.Segment, err)
-	}
-	if ref.Offset < 0 || ref.Length <= 0 || ref.Offset > fi.Size() || ref.Length > fi.Size()-ref.Offset {
-		return quarantine.Payload{}, fmt.Errorf("range [%d, +%d) outside segment %s of %d bytes: %w",
-			ref.Offset, ref.Length, ref.Segment, fi.Size(), quarantine.ErrNotFound)
-	}
-	buf := make([]byte, ref.Length)
-	if _, err := f.ReadAt(buf, ref.Offset); err != nil {
-		return quarantine.Payload{}, fmt.Errorf("reading segment %s: %w", ref.Segment, err)
 	}
 	p, err := quarantine.DecodeFrame(buf)
 	if err != nil {
 		return quarantine.Payload{}, fmt.Errorf("segment %s at %d: %w", ref.Segment, ref.Offset, err)
 	}
 	return p, nil
+}
+
+// Preview returns the first n bytes of the value at ref, reading only the
+// start of its frame; errors as Read.
+func (s *Store) Preview(ctx context.Context, ref quarantine.PayloadRef, n int) (quarantine.Preview, error) {
+	buf, err := s.readRange(ctx, ref, quarantine.PreviewLen(ref, n))
+	if err != nil {
+		return quarantine.Preview{}, err
+	}
+	p, err := quarantine.DecodePreview(buf, ref, n)
+	if err != nil {
+		return quarantine.Preview{}, fmt.Errorf("segment %s at %d: %w", ref.Segment, ref.Offset, err)
+	}
+	return p, nil
+}
+
+// readRange reads the first length bytes of ref's range, after checking
+// that the whole range lies inside its segment.
+func (s *Store) readRange(ctx context.Context, ref quarantine.PayloadRef, length int64) ([]byte, error) {
+	if s.closed.Load() {
+		return nil, errClosed
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if quarantine.ValidateSegmentName(ref.Segment) != nil {
+		return nil, fmt.Errorf("segment %q: %w", ref.Segment, quarantine.ErrNotFound)
+	}
+	f, err := os.Open(filepath.Join(s.shardDir(shardOf(ref.Segment)), ref.Segment))
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, fmt.Errorf("segment %s: %w", ref.Segment, quarantine.ErrNotFound)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("opening segment %s: %w", ref.Segment, err)
+	}
+	defer f.Close() //nolint:errcheck // read-only: a close error loses nothing
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, fmt.Errorf("reading segment %s: %w", ref.Segment, err)
+	}
+	if ref.Offset < 0 || ref.Length <= 0 || ref.Offset > fi.Size() || ref.Length > fi.Size()-ref.Offset {
+		return nil, fmt.Errorf("range [%d, +%d) outside segment %s of %d bytes: %w",
+			ref.Offset, ref.Length, ref.Segment, fi.Size(), quarantine.ErrNotFound)
+	}
+	buf := make([]byte, length)
+	if _, err := f.ReadAt(buf, ref.Offset); err != nil {
+		return nil, fmt.Errorf("reading segment %s: %w", ref.Segment, err)
+	}
+	return buf, nil
 }
 
 // Close marks the store closed; it holds no open files between calls.

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -145,18 +146,55 @@ func (s *Store) Release(ctx context.Context, job string) error {
 // Discard implements quarantine.Lifecycle.
 func (s *Store) Discard(ctx context.Context, id string, c quarantine.Change) error {
 	c = c.WithTime()
-	return s.inTx(ctx, "discarding entry "+id, func(tx pgx.Tx) error {
-		from, err := s.lockActionable(ctx, tx, id)
-		if err != nil {
-			return err
+	return s.inTx(ctx, "discarding entry "+id, func(tx pgx.Tx) error { return s.discard(ctx, tx, id, c) })
+}
+
+// DiscardAll implements quarantine.Lifecycle. The rows are locked in id
+// order, so two calls over overlapping ids never deadlock.
+func (s *Store) DiscardAll(ctx context.Context, ids []string, c quarantine.Change) ([]string, error) {
+	c = c.WithTime()
+	sorted := slices.Clone(ids)
+	slices.Sort(sorted)
+	discarded := make(map[string]bool, len(ids))
+	err := s.inTx(ctx, fmt.Sprintf("discarding %d entries", len(ids)), func(tx pgx.Tx) error {
+		clear(discarded)
+		for _, id := range slices.Compact(sorted) {
+			err := s.discard(ctx, tx, id, c)
+			switch {
+			case err == nil:
+				discarded[id] = true
+			case errors.Is(err, quarantine.ErrNotFound), errors.Is(err, quarantine.ErrConflict):
+			default:
+				return err
+			}
 		}
-		if _, err := tx.Exec(ctx, `UPDATE `+s.qtable+` SET status = 'discarded', status_changed_at = $2,
-			status_actor = $3, status_reason = $4 WHERE id = $1`, id, c.At.UnixNano(), c.Actor, c.Reason); err != nil {
-			return err
-		}
-		return appendEvents(ctx, tx, c.Event(quarantine.ActionDiscard, id,
-			map[string]any{"from": from, "to": quarantine.StatusDiscarded}))
+		return nil
 	})
+	if err != nil {
+		return nil, err
+	}
+	var done []string
+	for _, id := range ids {
+		if discarded[id] {
+			done = append(done, id)
+			delete(discarded, id) // a repeated id is discarded once
+		}
+	}
+	return done, nil
+}
+
+// discard discards id in tx, or fails with ErrNotFound or ErrConflict.
+func (s *Store) discard(ctx context.Context, tx pgx.Tx, id string, c quarantine.Change) error {
+	from, err := s.lockActionable(ctx, tx, id)
+	if err != nil {
+		return err
+	}
+	if _, err := tx.Exec(ctx, `UPDATE `+s.qtable+` SET status = 'discarded', status_changed_at = $2,
+		status_actor = $3, status_reason = $4 WHERE id = $1`, id, c.At.UnixNano(), c.Actor, c.Reason); err != nil {
+		return err
+	}
+	return appendEvents(ctx, tx, c.Event(quarantine.ActionDiscard, id,
+		map[string]any{"from": from, "to": quarantine.StatusDiscarded}))
 }
 
 // Correct implements quarantine.Lifecycle.

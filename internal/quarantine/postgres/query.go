@@ -71,12 +71,12 @@ func (s *Store) Get(ctx context.Context, id string) (quarantine.Entry, error) {
 	return e, nil
 }
 
-// List returns one page of entries matching f, newest first, by keyset
-// pagination on (quarantined_at, id): a page costs the same however deep it
-// is, and rows inserted while paging never shift later pages.
-func (s *Store) List(ctx context.Context, f quarantine.Filter) (quarantine.Page, error) {
+// where returns the WHERE clause (with a leading space, "" for none) and
+// its arguments ($1 on) selecting the entries f matches, its cursor
+// included when cursor is set.
+func where(f quarantine.Filter, cursor bool) (string, []any, error) {
 	var (
-		where []string
+		conds []string
 		args  []any
 	)
 	arg := func(v any) string {
@@ -85,38 +85,50 @@ func (s *Store) List(ctx context.Context, f quarantine.Filter) (quarantine.Page,
 	}
 	eq := func(col, v string) {
 		if v != "" {
-			where = append(where, col+" = "+arg(v))
+			conds = append(conds, col+" = "+arg(v))
 		}
 	}
 	eq("error_type", string(f.ErrorType))
 	if f.Field != "" {
-		where = append(where, "error_field = "+arg([]byte(f.Field)))
+		conds = append(conds, "error_field = "+arg([]byte(f.Field)))
 	}
 	eq("source_topic", f.Topic)
 	eq("subject", f.Subject)
 	eq("status", string(f.Status))
 	if !f.Since.IsZero() {
-		where = append(where, "quarantined_at >= "+arg(quarantine.ClampNanos(f.Since)))
+		conds = append(conds, "quarantined_at >= "+arg(quarantine.ClampNanos(f.Since)))
 	}
 	if !f.Until.IsZero() {
-		where = append(where, "quarantined_at < "+arg(quarantine.ClampNanos(f.Until)))
+		conds = append(conds, "quarantined_at < "+arg(quarantine.ClampNanos(f.Until)))
 	}
-	if f.Cursor != "" {
+	if cursor && f.Cursor != "" {
 		qat, id, err := quarantine.DecodeCursor(f.Cursor)
 		if err != nil {
-			return quarantine.Page{}, err
+			return "", nil, err
 		}
-		where = append(where, "(quarantined_at, id) < ("+arg(qat)+", "+arg(id)+")")
+		conds = append(conds, "(quarantined_at, id) < ("+arg(qat)+", "+arg(id)+")")
+	}
+	if len(conds) == 0 {
+		return "", args, nil
+	}
+	// conds holds only constant clauses with $n placeholders.
+	return ` WHERE ` + strings.Join(conds, " AND "), args, nil
+}
+
+// List returns one page of entries matching f, newest first, by keyset
+// pagination on (quarantined_at, id): a page costs the same however deep it
+// is, and rows inserted while paging never shift later pages.
+func (s *Store) List(ctx context.Context, f quarantine.Filter) (quarantine.Page, error) {
+	cond, args, err := where(f, true)
+	if err != nil {
+		return quarantine.Page{}, err
 	}
 	limit := f.EffectiveLimit()
-	q := `SELECT ` + selectColumns + ` FROM ` + s.qtable
-	if len(where) > 0 {
-		// where holds only constant clauses with $n placeholders.
-		q += ` WHERE ` + strings.Join(where, " AND ")
-	}
 	// One row more than the page tells whether there is a next page, so the
 	// last page has no cursor and never leads to an empty one.
-	q += ` ORDER BY quarantined_at DESC, id DESC LIMIT ` + arg(limit+1)
+	args = append(args, limit+1)
+	q := `SELECT ` + selectColumns + ` FROM ` + s.qtable + cond +
+		` ORDER BY quarantined_at DESC, id DESC LIMIT $` + strconv.Itoa(len(args))
 
 	rows, err := s.pool.Query(ctx, q, args...)
 	if err != nil {
@@ -140,6 +152,21 @@ func (s *Store) List(ctx context.Context, f quarantine.Filter) (quarantine.Page,
 		page.NextCursor = quarantine.EncodeCursor(last.QuarantinedAt.UnixNano(), last.ID)
 	}
 	return page, nil
+}
+
+// Count returns how many entries match f, ignoring its Limit and Cursor.
+// The rare record stored twice (see Get) counts twice, as List lists it
+// twice.
+func (s *Store) Count(ctx context.Context, f quarantine.Filter) (int64, error) {
+	cond, args, err := where(f, false)
+	if err != nil {
+		return 0, err
+	}
+	var n int64
+	if err := s.pool.QueryRow(ctx, `SELECT count(*) FROM `+s.qtable+cond, args...).Scan(&n); err != nil {
+		return 0, fmt.Errorf("counting entries: %w", err)
+	}
+	return n, nil
 }
 
 // CountByErrorType returns how many entries have each primary error type.

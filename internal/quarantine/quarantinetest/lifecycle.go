@@ -60,6 +60,7 @@ func ExerciseLifecycle(t *testing.T, newStore func(t *testing.T) (ReprocessStore
 	t.Run("ConcurrentClaims", l.concurrentClaims)
 	t.Run("Release", l.release)
 	t.Run("Discard", l.discard)
+	t.Run("DiscardAll", l.discardAll)
 	t.Run("Correct", l.correct)
 	t.Run("Jobs", l.jobs)
 	t.Run("ListJobs", l.listJobs)
@@ -223,6 +224,55 @@ func (l lifecycleSuite) release(t *testing.T) {
 	claimed, err := s.Claimed(ctx, "j1")
 	require.NoError(t, err)
 	require.Empty(t, claimed)
+}
+
+func (l lifecycleSuite) discardAll(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	at := base.Add(time.Hour)
+	var entries []quarantine.Entry
+	for i := range 6 {
+		entries = append(entries, NewEntry("t", 0, int64(i), base.Add(time.Duration(i)*time.Second)))
+	}
+	entries[1].Status = quarantine.StatusFailedAgain
+	entries[2].Status = quarantine.StatusReprocessed
+	entries[3].Status = quarantine.StatusDiscarded
+	s, log := l.setup(t, entries...)
+	_, err := s.Claim(ctx, entries[4].ID, "j1")
+	require.NoError(t, err)
+	c := quarantine.Change{At: at, Actor: "bob", Role: "operator", Reason: "producer bug, resent"}
+
+	ids := []string{entries[5].ID, entries[2].ID, "no-such-id", entries[0].ID, entries[4].ID, entries[3].ID, entries[1].ID, entries[0].ID}
+	done, err := s.DiscardAll(ctx, ids, c)
+	require.NoError(t, err)
+	require.Equal(t, []string{entries[5].ID, entries[0].ID, entries[1].ID}, done,
+		"the quarantined and failed_again ones, in the order given, once each")
+	for i, want := range []quarantine.Status{
+		quarantine.StatusDiscarded, quarantine.StatusDiscarded, quarantine.StatusReprocessed,
+		quarantine.StatusDiscarded, quarantine.StatusReprocessing, quarantine.StatusDiscarded,
+	} {
+		got := l.get(t, s, entries[i].ID)
+		require.Equal(t, want, got.Status, "entry %d", i)
+		if i == 0 || i == 1 || i == 5 {
+			require.Equal(t, "bob", got.StatusActor)
+			require.Equal(t, "producer bug, resent", got.StatusReason)
+			require.True(t, at.Equal(got.StatusChangedAt))
+		}
+	}
+	evs, err := log.List(ctx, audit.Filter{Action: quarantine.ActionDiscard})
+	require.NoError(t, err)
+	require.Len(t, evs.Events, 3, "one audit event per record discarded")
+	for _, ev := range evs.Events {
+		require.Equal(t, "bob", ev.Actor)
+		require.Equal(t, "producer bug, resent", ev.Reason)
+	}
+
+	done, err = s.DiscardAll(ctx, ids, c)
+	require.NoError(t, err)
+	require.Empty(t, done, "nothing is left to discard")
+	done, err = s.DiscardAll(ctx, nil, c)
+	require.NoError(t, err)
+	require.Empty(t, done)
 }
 
 func (l lifecycleSuite) discard(t *testing.T) {

@@ -320,6 +320,9 @@ func (m metadataSuite) listFilters(t *testing.T) {
 			}
 			require.Equal(t, want, page.Entries)
 			require.Empty(t, page.NextCursor)
+			n, err := s.Count(ctx, tc.f)
+			require.NoError(t, err)
+			require.Equal(t, int64(len(tc.want)), n, "Count")
 		})
 	}
 }
@@ -436,6 +439,19 @@ func (m metadataSuite) limit(t *testing.T) {
 			require.Equal(t, tc.more, page.NextCursor != "")
 		})
 	}
+	t.Run("Count ignores limit and cursor", func(t *testing.T) {
+		t.Parallel()
+		page, err := s.List(ctx, quarantine.Filter{Limit: 10})
+		require.NoError(t, err)
+		for _, f := range []quarantine.Filter{{}, {Limit: 1}, {Limit: 10, Cursor: page.NextCursor}, {Cursor: "not a cursor"}} {
+			got, err := s.Count(ctx, f)
+			require.NoError(t, err)
+			require.Equal(t, int64(n), got, "%+v", f)
+		}
+		got, err := s.Count(ctx, quarantine.Filter{Since: entries[n-3].QuarantinedAt})
+		require.NoError(t, err)
+		require.Equal(t, int64(3), got)
+	})
 	t.Run("exact fit has no next page", func(t *testing.T) {
 		t.Parallel()
 		s := m.setup(t, entries[:3]...)
@@ -463,6 +479,9 @@ func (m metadataSuite) countByErrorType(t *testing.T) {
 	counts, err := s.CountByErrorType(ctx)
 	require.NoError(t, err)
 	require.Empty(t, counts)
+	n, err := s.Count(ctx, quarantine.Filter{})
+	require.NoError(t, err)
+	require.Zero(t, n, "Count of an empty store")
 
 	var entries []quarantine.Entry
 	for i := range 6 {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -49,6 +50,7 @@ func ExercisePayloads(t *testing.T, newStore func(t *testing.T) quarantine.Paylo
 	t.Helper()
 	pl := payloadSuite{newStore: newStore}
 	t.Run("RoundTrip", pl.roundTrip)
+	t.Run("Preview", pl.preview)
 	t.Run("EmptySegment", pl.emptySegment)
 	t.Run("SeveralSegments", pl.severalSegments)
 	t.Run("SegmentNames", pl.segmentNames)
@@ -58,6 +60,9 @@ func ExercisePayloads(t *testing.T, newStore func(t *testing.T) quarantine.Paylo
 	t.Run("ConcurrentWriters", pl.concurrentWriters)
 	t.Run("ConcurrentReads", pl.concurrentReads)
 	t.Run("ContextCanceled", pl.contextCanceled)
+	// Not parallel, so the suite's other subtests allocate nothing while it
+	// measures.
+	t.Run("PreviewIsBounded", pl.previewIsBounded)
 }
 
 func (pl payloadSuite) roundTrip(t *testing.T) {
@@ -113,6 +118,57 @@ func (pl payloadSuite) roundTrip(t *testing.T) {
 		require.NotNil(t, got.Headers[4].Value, "an empty header value stays non-nil")
 		require.Nil(t, got.Headers[5].Value, "a null header value stays nil")
 	})
+}
+
+func (pl payloadSuite) preview(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	big := bytes.Repeat([]byte("0123456789"), 100_000)
+	ps := []quarantine.Payload{
+		{Value: []byte(`{"user_id":"<b>x</b>"}`), Headers: []record.Header{{Key: "h", Value: []byte("v")}}},
+		{Value: nil},
+		{Value: []byte{}},
+		{Value: []byte{0, 0xff, 0xfe}},
+		{Value: []byte("héllo ✓")},
+		{Value: big},
+	}
+	s := pl.newStore(t)
+	refs := writeSegment(t, s, "preview", ps)
+	for i, ref := range refs {
+		for _, n := range []int{0, 1, 5, 127, 128, 1000, len(big), len(big) + 1} {
+			got, err := s.Preview(ctx, ref, n)
+			require.NoError(t, err, "payload %d, %d bytes", i, n)
+			v := ps[i].Value
+			require.Equal(t, int64(len(v)), got.Size, "payload %d size", i)
+			require.Equal(t, v == nil, got.Null, "payload %d null", i)
+			require.Equal(t, v[:min(n, len(v))], got.Value, "payload %d, %d bytes", i, n)
+			require.Equal(t, n < len(v), got.Truncated(), "payload %d, %d bytes", i, n)
+		}
+	}
+	got, err := s.Preview(ctx, refs[0], -1)
+	require.NoError(t, err)
+	require.Empty(t, got.Value, "a negative length previews nothing")
+}
+
+// previewIsBounded: previews of a big payload allocate a small part of
+// what reading it would.
+func (pl payloadSuite) previewIsBounded(t *testing.T) {
+	ctx := context.Background()
+	s := pl.newStore(t)
+	big := bytes.Repeat([]byte{'x'}, 16<<20)
+	refs := writeSegment(t, s, "big", []quarantine.Payload{{Value: big}})
+	const previews = 20
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	for range previews {
+		got, err := s.Preview(ctx, refs[0], 200)
+		require.NoError(t, err)
+		require.Len(t, got.Value, 200)
+	}
+	runtime.ReadMemStats(&after)
+	// Reading the payload whole would allocate 320 MiB.
+	require.Less(t, after.TotalAlloc-before.TotalAlloc, uint64(previews*len(big)/10),
+		"previews of a %d-byte payload allocated %d bytes", len(big), after.TotalAlloc-before.TotalAlloc)
 }
 
 func (pl payloadSuite) emptySegment(t *testing.T) {
@@ -202,6 +258,8 @@ func (pl payloadSuite) notFound(t *testing.T) {
 			t.Parallel()
 			_, err := s.Read(ctx, tc.ref)
 			require.ErrorIs(t, err, quarantine.ErrNotFound)
+			_, err = s.Preview(ctx, tc.ref, 3)
+			require.ErrorIs(t, err, quarantine.ErrNotFound, "Preview")
 		})
 	}
 }
@@ -226,6 +284,8 @@ func (pl payloadSuite) corrupt(t *testing.T) {
 			t.Parallel()
 			_, err := s.Read(ctx, tc.ref)
 			require.ErrorIs(t, err, quarantine.ErrCorrupt)
+			_, err = s.Preview(ctx, tc.ref, 3)
+			require.ErrorIs(t, err, quarantine.ErrCorrupt, "Preview")
 		})
 	}
 }
@@ -317,6 +377,8 @@ func (pl payloadSuite) contextCanceled(t *testing.T) {
 	_, err := s.WriteSegment(cctx, "other", []quarantine.Payload{{Value: []byte("a")}})
 	require.ErrorIs(t, err, context.Canceled)
 	_, err = s.Read(cctx, refs[0])
+	require.ErrorIs(t, err, context.Canceled)
+	_, err = s.Preview(cctx, refs[0], 1)
 	require.ErrorIs(t, err, context.Canceled)
 }
 

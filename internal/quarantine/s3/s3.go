@@ -27,6 +27,7 @@ import (
 	"io"
 	"math"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync/atomic"
 
@@ -187,51 +188,99 @@ func (s *Store) WriteSegment(ctx context.Context, name string, payloads []quaran
 // quarantine.ErrNotFound; a range inside it that does not decode is
 // quarantine.ErrCorrupt.
 func (s *Store) Read(ctx context.Context, ref quarantine.PayloadRef) (quarantine.Payload, error) {
-	if s.closed.Load() {
-		return quarantine.Payload{}, errClosed
-	}
-	if err := ctx.Err(); err != nil {
-		return quarantine.Payload{}, fmt.Errorf("reading segment %s: %w", ref.Segment, err)
-	}
-	if quarantine.ValidateSegmentName(ref.Segment) != nil {
-		return quarantine.Payload{}, fmt.Errorf("segment %q: %w", ref.Segment, quarantine.ErrNotFound)
-	}
-	if ref.Offset < 0 || ref.Length <= 0 || ref.Length > math.MaxInt64-ref.Offset {
-		return quarantine.Payload{}, fmt.Errorf("range [%d, +%d) of segment %s: %w", ref.Offset, ref.Length, ref.Segment, quarantine.ErrNotFound)
-	}
-	var opts minio.GetObjectOptions
-	if err := opts.SetRange(ref.Offset, ref.Offset+ref.Length-1); err != nil {
-		return quarantine.Payload{}, fmt.Errorf("range [%d, +%d) of segment %s: %w", ref.Offset, ref.Length, ref.Segment, quarantine.ErrNotFound)
-	}
-	body, info, header, err := s.core.GetObject(ctx, s.bucket, ObjectKey(ref.Segment), opts)
+	buf, err := s.readRange(ctx, ref, ref.Length)
 	if err != nil {
-		switch minio.ToErrorResponse(err).Code {
-		case minio.NoSuchKey:
-			return quarantine.Payload{}, fmt.Errorf("segment %s: %w", ref.Segment, quarantine.ErrNotFound)
-		case "InvalidRange": // the range starts past the end
-			return quarantine.Payload{}, fmt.Errorf("range [%d, +%d) outside segment %s: %w", ref.Offset, ref.Length, ref.Segment, quarantine.ErrNotFound)
-		}
-		return quarantine.Payload{}, s.redact(fmt.Errorf("reading segment %s from bucket %s: %w", ref.Segment, s.bucket, err))
-	}
-	defer body.Close() //nolint:errcheck // read-only: a close error loses nothing
-	// A range running past the end comes back shortened; a service that
-	// ignores ranges sends the whole object. Either way these are not the
-	// ref's bytes. Checked before allocating: the length is the caller's.
-	if info.Size != ref.Length {
-		return quarantine.Payload{}, fmt.Errorf("range [%d, +%d) outside segment %s: %w", ref.Offset, ref.Length, ref.Segment, quarantine.ErrNotFound)
-	}
-	if header.Get("Content-Range") == "" && ref.Offset != 0 {
-		return quarantine.Payload{}, fmt.Errorf("reading segment %s from bucket %s: the service ignored the byte range", ref.Segment, s.bucket)
-	}
-	buf := make([]byte, ref.Length)
-	if _, err := io.ReadFull(body, buf); err != nil {
-		return quarantine.Payload{}, s.redact(fmt.Errorf("reading segment %s from bucket %s: %w", ref.Segment, s.bucket, err))
+		return quarantine.Payload{}, err
 	}
 	p, err := quarantine.DecodeFrame(buf)
 	if err != nil {
 		return quarantine.Payload{}, fmt.Errorf("segment %s at %d: %w", ref.Segment, ref.Offset, err)
 	}
 	return p, nil
+}
+
+// Preview returns the first n bytes of the value at ref with one ranged
+// GET of the start of its frame; errors as Read.
+func (s *Store) Preview(ctx context.Context, ref quarantine.PayloadRef, n int) (quarantine.Preview, error) {
+	buf, err := s.readRange(ctx, ref, quarantine.PreviewLen(ref, n))
+	if err != nil {
+		return quarantine.Preview{}, err
+	}
+	p, err := quarantine.DecodePreview(buf, ref, n)
+	if err != nil {
+		return quarantine.Preview{}, fmt.Errorf("segment %s at %d: %w", ref.Segment, ref.Offset, err)
+	}
+	return p, nil
+}
+
+// readRange reads the first length bytes of ref's range with one ranged
+// GET, after checking that the whole range lies inside its object.
+func (s *Store) readRange(ctx context.Context, ref quarantine.PayloadRef, length int64) ([]byte, error) {
+	if s.closed.Load() {
+		return nil, errClosed
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("reading segment %s: %w", ref.Segment, err)
+	}
+	if quarantine.ValidateSegmentName(ref.Segment) != nil {
+		return nil, fmt.Errorf("segment %q: %w", ref.Segment, quarantine.ErrNotFound)
+	}
+	outside := fmt.Errorf("range [%d, +%d) outside segment %s: %w", ref.Offset, ref.Length, ref.Segment, quarantine.ErrNotFound)
+	if ref.Offset < 0 || ref.Length <= 0 || ref.Length > math.MaxInt64-ref.Offset || length <= 0 || length > ref.Length {
+		return nil, outside
+	}
+	var opts minio.GetObjectOptions
+	if err := opts.SetRange(ref.Offset, ref.Offset+length-1); err != nil {
+		return nil, outside
+	}
+	body, info, header, err := s.core.GetObject(ctx, s.bucket, ObjectKey(ref.Segment), opts)
+	if err != nil {
+		switch minio.ToErrorResponse(err).Code {
+		case minio.NoSuchKey:
+			return nil, fmt.Errorf("segment %s: %w", ref.Segment, quarantine.ErrNotFound)
+		case "InvalidRange": // the range starts past the end
+			return nil, outside
+		}
+		return nil, s.redact(fmt.Errorf("reading segment %s from bucket %s: %w", ref.Segment, s.bucket, err))
+	}
+	defer body.Close() //nolint:errcheck // read-only: a close error loses nothing
+	// A range running past the end comes back shortened; a service that
+	// ignores ranges sends the whole object. Either way these are not the
+	// ref's bytes. Checked before allocating: the length is the caller's.
+	if info.Size != length {
+		return nil, outside
+	}
+	contentRange := header.Get("Content-Range")
+	if contentRange == "" && ref.Offset != 0 {
+		return nil, fmt.Errorf("reading segment %s from bucket %s: the service ignored the byte range", ref.Segment, s.bucket)
+	}
+	// Reading a part of the range, the rest must be in the object too:
+	// Content-Range names the object's size ("bytes 8-57/4096").
+	if length < ref.Length {
+		total, ok := rangeTotal(contentRange)
+		if !ok {
+			return nil, fmt.Errorf("reading segment %s from bucket %s: no object size in Content-Range %q", ref.Segment, s.bucket, contentRange)
+		}
+		if ref.Offset+ref.Length > total {
+			return nil, outside
+		}
+	}
+	buf := make([]byte, length)
+	if _, err := io.ReadFull(body, buf); err != nil {
+		return nil, s.redact(fmt.Errorf("reading segment %s from bucket %s: %w", ref.Segment, s.bucket, err))
+	}
+	return buf, nil
+}
+
+// rangeTotal reads the complete length of a Content-Range header
+// ("bytes 0-99/1234"); an unknown length ("*") is not ok.
+func rangeTotal(h string) (int64, bool) {
+	_, total, ok := strings.Cut(h, "/")
+	if !ok {
+		return 0, false
+	}
+	n, err := strconv.ParseInt(total, 10, 64)
+	return n, err == nil && n >= 0
 }
 
 // Close marks the store closed and closes its idle connections.

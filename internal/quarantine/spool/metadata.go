@@ -572,6 +572,11 @@ func (m *Metadata) List(ctx context.Context, f quarantine.Filter) (quarantine.Pa
 	return m.primary.List(ctx, f)
 }
 
+// Count reads the primary: rows still spooled are not counted.
+func (m *Metadata) Count(ctx context.Context, f quarantine.Filter) (int64, error) {
+	return m.primary.Count(ctx, f)
+}
+
 // CountByErrorType reads the primary: rows still spooled are not counted.
 func (m *Metadata) CountByErrorType(ctx context.Context) (map[record.ErrorType]int64, error) {
 	return m.primary.CountByErrorType(ctx)

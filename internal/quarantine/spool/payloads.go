@@ -206,44 +206,72 @@ func (p *Payloads) Read(ctx context.Context, ref quarantine.PayloadRef) (quarant
 	if p.closed.Load() {
 		return quarantine.Payload{}, errClosed
 	}
-	if pl, err := p.readLocal(ref); !errors.Is(err, errNotSpooled) {
-		return pl, err
+	buf, err := p.readLocal(ref, ref.Length)
+	switch {
+	case err == nil:
+		pl, err := quarantine.DecodeFrame(buf)
+		if err != nil {
+			return quarantine.Payload{}, fmt.Errorf("spooled segment %s at %d: %w", ref.Segment, ref.Offset, err)
+		}
+		return pl, nil
+	case !errors.Is(err, errNotSpooled):
+		return quarantine.Payload{}, err
 	}
 	actx, cancel := context.WithTimeout(ctx, p.timeout)
 	defer cancel()
 	return p.primary.Read(actx, ref)
 }
 
+// Preview serves the start of ref's value as Read serves ref.
+func (p *Payloads) Preview(ctx context.Context, ref quarantine.PayloadRef, n int) (quarantine.Preview, error) {
+	if p.closed.Load() {
+		return quarantine.Preview{}, errClosed
+	}
+	buf, err := p.readLocal(ref, quarantine.PreviewLen(ref, n))
+	switch {
+	case err == nil:
+		pv, err := quarantine.DecodePreview(buf, ref, n)
+		if err != nil {
+			return quarantine.Preview{}, fmt.Errorf("spooled segment %s at %d: %w", ref.Segment, ref.Offset, err)
+		}
+		return pv, nil
+	case !errors.Is(err, errNotSpooled):
+		return quarantine.Preview{}, err
+	}
+	actx, cancel := context.WithTimeout(ctx, p.timeout)
+	defer cancel()
+	return p.primary.Preview(actx, ref, n)
+}
+
 var errNotSpooled = errors.New("segment is not spooled")
 
-func (p *Payloads) readLocal(ref quarantine.PayloadRef) (quarantine.Payload, error) {
+// readLocal reads the first length bytes of ref's range from the spool,
+// after checking that the whole range lies inside its segment; a segment
+// not spooled is errNotSpooled.
+func (p *Payloads) readLocal(ref quarantine.PayloadRef, length int64) ([]byte, error) {
 	if quarantine.ValidateSegmentName(ref.Segment) != nil {
-		return quarantine.Payload{}, errNotSpooled // the primary answers ErrNotFound
+		return nil, errNotSpooled // the primary answers ErrNotFound
 	}
 	f, err := os.Open(filepath.Join(p.dir, ref.Segment))
 	if err != nil {
 		if os.IsNotExist(err) {
-			return quarantine.Payload{}, errNotSpooled
+			return nil, errNotSpooled
 		}
-		return quarantine.Payload{}, fmt.Errorf("opening spooled segment %s: %w", ref.Segment, err)
+		return nil, fmt.Errorf("opening spooled segment %s: %w", ref.Segment, err)
 	}
 	defer f.Close() //nolint:errcheck // read-only
 	fi, err := f.Stat()
 	if err != nil {
-		return quarantine.Payload{}, fmt.Errorf("spooled segment %s: %w", ref.Segment, err)
+		return nil, fmt.Errorf("spooled segment %s: %w", ref.Segment, err)
 	}
 	if ref.Offset < 0 || ref.Length <= 0 || ref.Offset > fi.Size() || ref.Length > fi.Size()-ref.Offset {
-		return quarantine.Payload{}, fmt.Errorf("range [%d, +%d) outside spooled segment %s: %w", ref.Offset, ref.Length, ref.Segment, quarantine.ErrNotFound)
+		return nil, fmt.Errorf("range [%d, +%d) outside spooled segment %s: %w", ref.Offset, ref.Length, ref.Segment, quarantine.ErrNotFound)
 	}
-	buf := make([]byte, ref.Length)
+	buf := make([]byte, length)
 	if _, err := f.ReadAt(buf, ref.Offset); err != nil && !errors.Is(err, io.EOF) {
-		return quarantine.Payload{}, fmt.Errorf("reading spooled segment %s: %w", ref.Segment, err)
+		return nil, fmt.Errorf("reading spooled segment %s: %w", ref.Segment, err)
 	}
-	pl, err := quarantine.DecodeFrame(buf)
-	if err != nil {
-		return quarantine.Payload{}, fmt.Errorf("spooled segment %s at %d: %w", ref.Segment, ref.Offset, err)
-	}
-	return pl, nil
+	return buf, nil
 }
 
 // Run is the syncer: every SyncInterval it drains the spool into the

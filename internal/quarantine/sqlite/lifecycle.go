@@ -143,18 +143,44 @@ func (s *Store) Release(ctx context.Context, job string) error {
 // Discard implements quarantine.Lifecycle.
 func (s *Store) Discard(ctx context.Context, id string, c quarantine.Change) error {
 	c = c.WithTime()
-	return s.inTx(ctx, "discarding entry "+id, func(tx *sql.Tx) error {
-		from, err := actionableStatus(ctx, tx, id)
-		if err != nil {
-			return err
+	return s.inTx(ctx, "discarding entry "+id, func(tx *sql.Tx) error { return discard(ctx, tx, id, c) })
+}
+
+// DiscardAll implements quarantine.Lifecycle.
+func (s *Store) DiscardAll(ctx context.Context, ids []string, c quarantine.Change) ([]string, error) {
+	c = c.WithTime()
+	var done []string
+	err := s.inTx(ctx, fmt.Sprintf("discarding %d entries", len(ids)), func(tx *sql.Tx) error {
+		for _, id := range ids {
+			err := discard(ctx, tx, id, c)
+			switch {
+			case err == nil:
+				done = append(done, id)
+			case errors.Is(err, quarantine.ErrNotFound), errors.Is(err, quarantine.ErrConflict):
+			default:
+				return err
+			}
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE entries SET status = 'discarded', status_changed_at = ?,
-			status_actor = ?, status_reason = ? WHERE id = ?`, c.At.UnixNano(), c.Actor, c.Reason, id); err != nil {
-			return err
-		}
-		return appendEvents(ctx, tx, c.Event(quarantine.ActionDiscard, id,
-			map[string]any{"from": from, "to": quarantine.StatusDiscarded}))
+		return nil
 	})
+	if err != nil {
+		return nil, err
+	}
+	return done, nil
+}
+
+// discard discards id in tx, or fails with ErrNotFound or ErrConflict.
+func discard(ctx context.Context, tx *sql.Tx, id string, c quarantine.Change) error {
+	from, err := actionableStatus(ctx, tx, id)
+	if err != nil {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE entries SET status = 'discarded', status_changed_at = ?,
+		status_actor = ?, status_reason = ? WHERE id = ?`, c.At.UnixNano(), c.Actor, c.Reason, id); err != nil {
+		return err
+	}
+	return appendEvents(ctx, tx, c.Event(quarantine.ActionDiscard, id,
+		map[string]any{"from": from, "to": quarantine.StatusDiscarded}))
 }
 
 // Correct implements quarantine.Lifecycle.

@@ -283,17 +283,16 @@ func (s *Store) Get(ctx context.Context, id string) (quarantine.Entry, error) {
 	return e, nil
 }
 
-// List returns one page of entries matching f, newest first, by keyset
-// pagination on (quarantined_at, id): a page costs the same however deep it
-// is, and rows inserted while paging never shift later pages.
-func (s *Store) List(ctx context.Context, f quarantine.Filter) (quarantine.Page, error) {
+// where returns the WHERE clause (with a leading space, "" for none) and
+// its arguments selecting the entries f matches, its cursor included.
+func where(f quarantine.Filter, cursor bool) (string, []any, error) {
 	var (
-		where []string
+		conds []string
 		args  []any
 	)
 	eq := func(col, v string) {
 		if v != "" {
-			where = append(where, col+" = ?")
+			conds = append(conds, col+" = ?")
 			args = append(args, v)
 		}
 	}
@@ -303,27 +302,38 @@ func (s *Store) List(ctx context.Context, f quarantine.Filter) (quarantine.Page,
 	eq("subject", f.Subject)
 	eq("status", string(f.Status))
 	if !f.Since.IsZero() {
-		where = append(where, "quarantined_at >= ?")
+		conds = append(conds, "quarantined_at >= ?")
 		args = append(args, quarantine.ClampNanos(f.Since))
 	}
 	if !f.Until.IsZero() {
-		where = append(where, "quarantined_at < ?")
+		conds = append(conds, "quarantined_at < ?")
 		args = append(args, quarantine.ClampNanos(f.Until))
 	}
-	if f.Cursor != "" {
+	if cursor && f.Cursor != "" {
 		qat, id, err := quarantine.DecodeCursor(f.Cursor)
 		if err != nil {
-			return quarantine.Page{}, err
+			return "", nil, err
 		}
-		where = append(where, "(quarantined_at, id) < (?, ?)")
+		conds = append(conds, "(quarantined_at, id) < (?, ?)")
 		args = append(args, qat, id)
 	}
-	limit := f.EffectiveLimit()
-	q := `SELECT ` + columns + ` FROM entries`
-	if len(where) > 0 {
-		// where holds only constant clauses with ? placeholders.
-		q += ` WHERE ` + strings.Join(where, " AND ") //nolint:gosec // no input is concatenated
+	if len(conds) == 0 {
+		return "", args, nil
 	}
+	// conds holds only constant clauses with ? placeholders.
+	return ` WHERE ` + strings.Join(conds, " AND "), args, nil
+}
+
+// List returns one page of entries matching f, newest first, by keyset
+// pagination on (quarantined_at, id): a page costs the same however deep it
+// is, and rows inserted while paging never shift later pages.
+func (s *Store) List(ctx context.Context, f quarantine.Filter) (quarantine.Page, error) {
+	cond, args, err := where(f, true)
+	if err != nil {
+		return quarantine.Page{}, err
+	}
+	limit := f.EffectiveLimit()
+	q := `SELECT ` + columns + ` FROM entries` + cond //nolint:gosec // no input is concatenated
 	// One row more than the page tells whether there is a next page, so the
 	// last page has no cursor and never leads to an empty one.
 	q += ` ORDER BY quarantined_at DESC, id DESC LIMIT ?`
@@ -351,6 +361,19 @@ func (s *Store) List(ctx context.Context, f quarantine.Filter) (quarantine.Page,
 		page.NextCursor = quarantine.EncodeCursor(last.QuarantinedAt.UnixNano(), last.ID)
 	}
 	return page, nil
+}
+
+// Count returns how many entries match f, ignoring its Limit and Cursor.
+func (s *Store) Count(ctx context.Context, f quarantine.Filter) (int64, error) {
+	cond, args, err := where(f, false)
+	if err != nil {
+		return 0, err
+	}
+	var n int64
+	if err := s.r.QueryRowContext(ctx, `SELECT COUNT(*) FROM entries`+cond, args...).Scan(&n); err != nil {
+		return 0, fmt.Errorf("counting entries: %w", err)
+	}
+	return n, nil
 }
 
 // CountByErrorType returns how many entries have each primary error type.

@@ -90,6 +90,14 @@ func (m Mode) directions() (backward, forward, transitive bool, err error) {
 	return false, false, false, fmt.Errorf("%w %q (want one of %s)", ErrUnknownMode, string(m), modeList())
 }
 
+// Checks reports whether mode m checks readings in direction d: BACKWARD
+// (and _TRANSITIVE) the backward one, FORWARD the forward one, FULL both,
+// NONE and an unknown mode neither.
+func (m Mode) Checks(d Direction) bool {
+	backward, forward, _, err := m.directions()
+	return err == nil && ((d == DirBackward && backward) || (d == DirForward && forward))
+}
+
 // Direction is which way a change was found.
 type Direction string
 
@@ -111,8 +119,24 @@ type Change struct {
 	// ("/fields/address/fields/zip") for Avro.
 	Path string
 	// Message says what changed and why it breaks, or does not break, the
-	// reader.
+	// reader, in the terms of the writer's and the reader's schemas.
 	Message string
+	// Summary says the change in its user's terms, to show first: what
+	// changed from the old version to the new one, where in the data, and
+	// what that does to the reader ("enum value 'scroll' added at
+	// /event_type: readers on the old version reject it"). Kind is the
+	// name to show second.
+	Summary string
+	// Field is where the change bites in the data: a JSON pointer of
+	// property (or Avro field) names, "*" standing for any array item or
+	// other member ("/tags/*"); "" is the whole document.
+	Field string
+	// SchemaPath locates the change in the schema as its author wrote it:
+	// for JSON Schema, Path without the allOf or anyOf that the checker's
+	// normal form adds ("#/properties/event_type/enum" where Path is
+	// "#/properties/event_type/allOf/0/enum"); Path itself stays as
+	// Confluent reports it. For Avro and Protobuf it is Path.
+	SchemaPath string
 	// Breaking reports whether the change makes the reading in Direction
 	// fail.
 	Breaking bool
@@ -180,11 +204,13 @@ func Check(format schema.Format, mode Mode, candidate []byte, existing [][]byte)
 			return Result{}, fmt.Errorf("%s: %w", existingName(i, len(existing)), err)
 		}
 		name := existingName(i, len(existing))
+		v := versions{old: existingVersionName(i, len(existing)), new: "the new version"}
 		if backward {
-			res.add(f.changes(old, cand, name, "the new schema"), DirBackward, i)
+			res.add(f.changes(old, cand, name, "the new schema", v), DirBackward, i)
 		}
 		if forward {
-			res.add(f.changes(cand, old, "the new schema", name), DirForward, i)
+			v.newWrites = true
+			res.add(f.changes(cand, old, "the new schema", name, v), DirForward, i)
 		}
 	}
 	return res, nil
@@ -219,12 +245,28 @@ func existingName(i, n int) string {
 	return "old schema " + strconv.Itoa(i+1) + " of " + strconv.Itoa(n)
 }
 
+// existingVersionName names existing version i in summaries.
+func existingVersionName(i, n int) string {
+	if n == 1 {
+		return "the old version"
+	}
+	return "old version " + strconv.Itoa(i+1) + " of " + strconv.Itoa(n)
+}
+
+// versions names the two versions a reading is between, for summaries,
+// and says which one writes.
+type versions struct {
+	old, new  string
+	newWrites bool
+}
+
 // checker is one schema format.
 type checker interface {
 	parse(src []byte) (any, error)
 	// changes lists what lies between data written with writer and its
-	// reading with reader, explained with the two names given.
-	changes(writer, reader any, writerName, readerName string) []Change
+	// reading with reader, explained with the two names given and
+	// summarised between the versions v.
+	changes(writer, reader any, writerName, readerName string, v versions) []Change
 }
 
 func formatFor(f schema.Format) (checker, error) {
@@ -243,11 +285,26 @@ type jsonChecker struct{}
 
 func (jsonChecker) parse(src []byte) (any, error) { return jsoncompat.Parse(src) }
 
-func (jsonChecker) changes(writer, reader any, wn, rn string) []Change {
+func (jsonChecker) changes(writer, reader any, wn, rn string, v versions) []Change {
 	diffs := jsoncompat.Compare(writer.(*jsoncompat.Schema), reader.(*jsoncompat.Schema), jsoncompat.Strict)
 	out := make([]Change, len(diffs))
 	for i, d := range diffs {
-		out[i] = Change{Kind: d.Type, Path: d.Path, Message: d.Explain(wn, rn), Breaking: !d.Compatible}
+		out[i] = Change{
+			Kind: d.Type, Path: d.Path, Message: d.Explain(wn, rn), Breaking: !d.Compatible,
+			Summary: d.Summary(v.newWrites, v.old, v.new), Field: d.Field, SchemaPath: d.SchemaPath,
+		}
+		// A mismatch of subschemas is explained by the changes inside
+		// them: the place of the first that breaks is the one to show.
+		if len(d.Because) > 0 {
+			at := d.Because[0]
+			for _, b := range d.Because {
+				if !b.Compatible {
+					at = b
+					break
+				}
+			}
+			out[i].Field, out[i].SchemaPath = at.Field, at.SchemaPath
+		}
 	}
 	return out
 }
@@ -256,11 +313,14 @@ type avroChecker struct{}
 
 func (avroChecker) parse(src []byte) (any, error) { return avrocompat.Parse(src) }
 
-func (avroChecker) changes(writer, reader any, wn, rn string) []Change {
+func (avroChecker) changes(writer, reader any, wn, rn string, v versions) []Change {
 	findings := avrocompat.Check(writer.(*avrocompat.Schema), reader.(*avrocompat.Schema))
 	out := make([]Change, len(findings))
 	for i, f := range findings {
-		out[i] = Change{Kind: f.Kind, Path: f.Path, Message: f.Explain(wn, rn), Breaking: !f.Compatible}
+		out[i] = Change{
+			Kind: f.Kind, Path: f.Path, Message: f.Explain(wn, rn), Breaking: !f.Compatible,
+			Summary: f.Summary(v.newWrites, v.old, v.new), Field: f.Field(), SchemaPath: f.Path,
+		}
 	}
 	return out
 }
@@ -277,11 +337,20 @@ func (protoChecker) parse(src []byte) (any, error) {
 	return v.File(), nil
 }
 
-func (protoChecker) changes(writer, reader any, wn, rn string) []Change {
+func (protoChecker) changes(writer, reader any, wn, rn string, v versions) []Change {
 	findings := protocompat.Check(writer.(protoreflect.FileDescriptor), reader.(protoreflect.FileDescriptor))
 	out := make([]Change, len(findings))
+	// protocompat's explanations name the versions themselves.
+	w, r := v.old, v.new
+	if v.newWrites {
+		w, r = v.new, v.old
+	}
 	for i, f := range findings {
-		out[i] = Change{Kind: f.Kind, Path: f.Path, Message: f.Explain(wn, rn), Breaking: !f.Compatible}
+		out[i] = Change{
+			Kind: f.Kind, Path: f.Path, Message: f.Explain(wn, rn), Breaking: !f.Compatible,
+			Summary: strings.ToLower(strings.ReplaceAll(f.Kind, "_", " ")) + " at " + f.Path + ": " + f.Explain(w, r),
+			Field:   f.Path, SchemaPath: f.Path,
+		}
 	}
 	return out
 }

@@ -244,5 +244,7 @@ func TestCheckProtobuf(t *testing.T) {
 	require.Equal(t, []Change{{
 		Kind: "FIELD_KIND_CHANGED", Path: "/p.M/n", Breaking: true, Direction: DirBackward, Version: 0,
 		Message: "field number 2 (int32) in the old schema is read as double by the new schema, another wire encoding",
+		Summary: "field kind changed at /p.M/n: field number 2 (int32) in the old version is read as double by the new version, another wire encoding",
+		Field:   "/p.M/n", SchemaPath: "/p.M/n",
 	}}, res.Breaking())
 }

@@ -30,17 +30,17 @@ func (c *context) compareArray(o, u *node) {
 func (c *context) compareTuple(o, u *node) {
 	n := min(len(o.items), len(u.items))
 	for i := range n {
-		c.push("items/" + strconv.Itoa(i))
+		c.pushAs("items/"+strconv.Itoa(i), "items", strconv.Itoa(i))
 		c.compare(o.items[i], u.items[i])
 		c.pop()
 	}
 	for i := n; i < len(o.items); i++ {
-		c.push("items/" + strconv.Itoa(i))
+		c.pushAs("items/"+strconv.Itoa(i), "items", strconv.Itoa(i))
 		c.itemRemoved(o.items[i], u)
 		c.pop()
 	}
 	for i := n; i < len(u.items); i++ {
-		c.push("items/" + strconv.Itoa(i))
+		c.pushAs("items/"+strconv.Itoa(i), "items", strconv.Itoa(i))
 		c.itemAdded(o, u.items[i])
 		c.pop()
 	}

@@ -36,7 +36,7 @@ func (c *context) compareCombined(o, u *node) {
 	}
 	edges := make([][]edge, len(os))
 	for i, osub := range os {
-		c.push(o.criterion.String() + "/" + strconv.Itoa(i))
+		c.pushAs(o.criterion.String()+"/"+strconv.Itoa(i), userStep(o, osub)...)
 		for j, usub := range us {
 			if s := c.try(osub, usub); s != nil {
 				edges[i] = append(edges[i], edge{j, s.diffs})
@@ -55,7 +55,8 @@ func (c *context) compareCombined(o, u *node) {
 		}
 	}
 	matched := 0
-	for i, j := range maxMatching(adj, len(us)) {
+	match := maxMatching(adj, len(us))
+	for i, j := range match {
 		if j < 0 {
 			continue
 		}
@@ -69,7 +70,58 @@ func (c *context) compareCombined(o, u *node) {
 	}
 	if matched < min(len(os), len(us)) {
 		c.add(combinedTypeSubschemasChanged, "", "")
+		c.diffs[len(c.diffs)-1].Because = c.unmatched(o, os, us, match)
 	}
+}
+
+// unmatched explains a failed matching: for each writer subschema left
+// without a partner, the differences with the reader subschema left over
+// that differs least from it (incompatibly, or there would be a partner).
+func (c *context) unmatched(o *node, os, us []*node, match []int) []Difference {
+	sh := c.shared
+	was := sh.explaining
+	sh.explaining = true
+	defer func() { sh.explaining = was }()
+	taken := make([]bool, len(us))
+	for _, j := range match {
+		if j >= 0 {
+			taken[j] = true
+		}
+	}
+	var because []Difference
+	for i, j := range match {
+		if j >= 0 {
+			continue
+		}
+		var best []Difference
+		for k, usub := range us {
+			if taken[k] {
+				continue
+			}
+			s := c.sub()
+			s.pushAs(o.criterion.String()+"/"+strconv.Itoa(i), userStep(o, os[i])...)
+			s.compare(os[i], usub)
+			if best == nil || len(s.diffs) < len(best) {
+				best = s.diffs
+			}
+		}
+		because = append(because, best...)
+	}
+	for i := range because {
+		because[i].Compatible = c.rules.compatible(because[i].Type)
+	}
+	return because
+}
+
+// userStep is the step from combined schema n into its subschema sub in the
+// user's schema: none when the loader made n (the user wrote one schema
+// object, or a type array), else the keyword and sub's index. (An allOf
+// the loader flattened into the user's allOf shifts the indices after it.)
+func userStep(n, sub *node) []string {
+	if n.synthetic || n.typeArray {
+		return nil
+	}
+	return []string{n.criterion.String(), strconv.Itoa(max(0, slices.Index(n.subs, sub)))}
 }
 
 func (c *context) compareCriteria(o, u *node) string {

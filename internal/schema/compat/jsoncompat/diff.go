@@ -24,7 +24,7 @@ func Compare(original, update *Schema, rules Rules) []Difference {
 	if original.canonical == update.canonical {
 		return nil
 	}
-	sh := &shared{fp: newFingerprinter(), budget: maxCompares}
+	sh := &shared{fp: newFingerprinter(), budget: maxCompares, explainBudget: maxCompares}
 	c := &context{rules: rules, onStack: map[*node]bool{}, shared: sh}
 	c.compare(original.root, update.root)
 	diffs := c.diffs
@@ -51,8 +51,12 @@ func Compatible(diffs []Difference) bool {
 // is, the differences found so far, and the original schemas being compared
 // further up (a reference back to one of them is not followed again).
 type context struct {
-	rules   Rules
-	path    []string
+	rules Rules
+	path  []string
+	// user holds, for each entry of path, the same step in the tokens of
+	// the schema as its author wrote it: none for a step into a combined
+	// schema the loader made (see Difference.SchemaPath).
+	user    [][]string
 	diffs   []Difference
 	onStack map[*node]bool
 	shared  *shared
@@ -63,13 +67,18 @@ type shared struct {
 	budget   int
 	depth    int
 	exceeded bool
+	// explaining: the comparisons under way only explain a difference
+	// found (Difference.Because); they spend explainBudget, never budget,
+	// so they cannot change a verdict, and stop quietly when it runs out.
+	explaining    bool
+	explainBudget int
 }
 
 // sub is a context for a trial comparison whose differences the caller
 // keeps or drops, as Confluent's getSubcontext. The stack of schemas is
 // shared: the trial pushes and pops its own.
 func (c *context) sub() *context {
-	return &context{rules: c.rules, path: slices.Clone(c.path), onStack: c.onStack, shared: c.shared}
+	return &context{rules: c.rules, path: slices.Clone(c.path), user: slices.Clone(c.user), onStack: c.onStack, shared: c.shared}
 }
 
 func (c *context) compatible() bool {
@@ -81,13 +90,30 @@ func (c *context) compatible() bool {
 	return true
 }
 
-func (c *context) push(p string) { c.path = append(c.path, p) }
-func (c *context) pop()          { c.path = c.path[:len(c.path)-1] }
+// push enters p, one step of Confluent's path (a keyword or a property
+// name), which is the same step in the user's schema.
+func (c *context) push(p string) { c.pushAs(p, p) }
+
+// pushAs enters p, which is the tokens user in the user's schema (none
+// for a step the user did not write).
+func (c *context) pushAs(p string, user ...string) {
+	c.path = append(c.path, p)
+	c.user = append(c.user, user)
+}
+
+func (c *context) pop() {
+	c.path = c.path[:len(c.path)-1]
+	c.user = c.user[:len(c.user)-1]
+}
 
 func (c *context) pointer() string { return "#/" + strings.Join(c.path, "/") }
 
 func (c *context) add(t, old, nw string) {
-	c.diffs = append(c.diffs, Difference{Type: t, Path: c.pointer(), Old: old, New: nw})
+	tokens := slices.Concat(c.user...)
+	c.diffs = append(c.diffs, Difference{
+		Type: t, Path: c.pointer(), Old: old, New: nw,
+		SchemaPath: schemaPointer(tokens), Field: fieldOf(tokens),
+	})
 }
 
 // addAt adds a difference at the keyword attr of the current schema.
@@ -110,13 +136,20 @@ func (c *context) compare(o, u *node) {
 	}
 	o, u = deref(o), deref(u)
 	sh := c.shared
-	if sh.exceeded {
+	switch {
+	case sh.exceeded:
 		return
-	}
-	sh.budget--
-	if sh.budget < 0 || sh.depth > maxDepth {
-		sh.exceeded = true
-		return
+	case sh.explaining:
+		if sh.explainBudget <= 0 || sh.depth > maxDepth {
+			return
+		}
+		sh.explainBudget--
+	default:
+		sh.budget--
+		if sh.budget < 0 || sh.depth > maxDepth {
+			sh.exceeded = true
+			return
+		}
 	}
 	if sh.fp.of(o) == sh.fp.of(u) {
 		return // nothing to find; the common case in a large schema
@@ -203,6 +236,8 @@ func (c *context) compare(o, u *node) {
 	case kindConst:
 		if o.constValue != u.constValue {
 			c.addAt("const", enumArrayChanged, o.constValue, u.constValue)
+			d := &c.diffs[len(c.diffs)-1]
+			d.WriterOnly, d.ReaderOnly = []string{o.constValue}, []string{u.constValue}
 		}
 	case kindEnum:
 		c.compareEnum(o, u)
@@ -336,15 +371,29 @@ func isMultiple(a, b *big.Rat) bool {
 
 func (c *context) compareEnum(o, u *node) {
 	oc, uc := containsAll(u.enum, o.enum), containsAll(o.enum, u.enum)
+	t := enumArrayChanged
 	switch {
 	case oc && uc:
+		return
 	case oc:
-		c.addAt("enum", enumArrayExtended, enumString(o.enum), enumString(u.enum))
+		t = enumArrayExtended
 	case uc:
-		c.addAt("enum", enumArrayNarrowed, enumString(o.enum), enumString(u.enum))
-	default:
-		c.addAt("enum", enumArrayChanged, enumString(o.enum), enumString(u.enum))
+		t = enumArrayNarrowed
 	}
+	c.addAt("enum", t, enumString(o.enum), enumString(u.enum))
+	d := &c.diffs[len(c.diffs)-1]
+	d.WriterOnly, d.ReaderOnly = without(o.enum, u.enum), without(u.enum, o.enum)
+}
+
+// without returns the values of a not in b, in a's order.
+func without(a, b []string) []string {
+	var out []string
+	for _, v := range a {
+		if !slices.Contains(b, v) {
+			out = append(out, v)
+		}
+	}
+	return out
 }
 
 func containsAll(set, of []string) bool {

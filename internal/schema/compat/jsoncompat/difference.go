@@ -19,6 +19,25 @@ type Difference struct {
 	// writer's schema accepts acceptable to the reader's, under the Rules
 	// Compare was given.
 	Compatible bool
+
+	// SchemaPath is Path in the terms of the writer's schema as its author
+	// wrote it: without the allOf the loader makes of a schema object that
+	// mixes kinds of keywords, or the anyOf of a type array, and with
+	// member names escaped (RFC 6901): "#/properties/event_type/enum" where
+	// Path is "#/properties/event_type/allOf/0/enum".
+	SchemaPath string
+	// Field is where the change bites in the documents, as a JSON pointer
+	// into them, "*" standing for any array item or any other member:
+	// "/event_type", "/tags/*"; "" is the document itself.
+	Field string
+	// WriterOnly and ReaderOnly are, for an enum or const change, the
+	// values (canonical JSON) only the writer's schema allows and those only
+	// the reader's does.
+	WriterOnly, ReaderOnly []string
+	// Because is, for COMBINED_TYPE_SUBSCHEMAS_CHANGED, the differences
+	// within the subschemas that found no compatible partner: the change
+	// itself, which Confluent reports only as the mismatch.
+	Because []Difference
 }
 
 // Rules choose which changes count as compatible.

@@ -23,7 +23,14 @@
 //     property), combined schemas (subschemas paired by a maximum bipartite
 //     matching) and the rest;
 //   - difference.go holds the names, which ones are compatible (strict and
-//     lenient, as Confluent), and an explanation of each.
+//     lenient, as Confluent), and an explanation of each;
+//   - summary.go says each change in its user's terms, from the old version
+//     to the new one, at the place in the documents (Difference.Field) and
+//     in the schema as written (Difference.SchemaPath, without the loader's
+//     synthetic allOf and anyOf, which Confluent's Path keeps); a failed
+//     matching of subschemas carries the changes inside them
+//     (Difference.Because), which Confluent reports only as the mismatch.
+//     This never changes a verdict: explaining spends a budget of its own.
 //
 // Where Confluent is blind, so is this package: it does not compare
 // "contains", "propertyNames", "format", if/then/else, nor a "required"

@@ -113,7 +113,7 @@ func (l *loader) classicTyped(t any, m map[string]any, ptr string, consumed map[
 	case string:
 		return l.classicType(t, m, ptr, consumed)
 	case []any:
-		n := &node{kind: kindCombined, criterion: anyOf}
+		n := &node{kind: kindCombined, criterion: anyOf, typeArray: true}
 		for _, e := range t {
 			s, ok := e.(string)
 			if !ok {

@@ -85,7 +85,7 @@ func (l *loader) modernType(t any, ptr string) (*node, error) {
 	case string:
 		return bare(t)
 	case []any:
-		n := &node{kind: kindCombined, criterion: anyOf}
+		n := &node{kind: kindCombined, criterion: anyOf, typeArray: true}
 		for _, e := range t {
 			s, ok := e.(string)
 			if !ok {

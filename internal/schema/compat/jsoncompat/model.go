@@ -107,6 +107,10 @@ type node struct {
 	criterion criterion
 	subs      []*node
 	synthetic bool // made by the loader, not written as allOf
+	// typeArray: the loader made this anyOf of a type array ("type":
+	// ["string", "null"]). Unlike synthetic it is not fingerprinted: it
+	// only names the schema in the user's terms (Difference.SchemaPath).
+	typeArray bool
 
 	// not, conditional
 	not, ifS, thenS, elseS *node
