@@ -320,6 +320,18 @@ func (a *App) spoolStores(reg prometheus.Registerer) error {
 	a.meta = m
 	a.spools = append(a.spools, m)
 	metaDepth := m.Depth
+	if a.pg == nil {
+		// SQLite's rows are written ahead, not waiting for a store to come
+		// back: their count is the index's lag, a gauge of its own.
+		metaDepth = nil
+		reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "quarantine_index_lag_rows",
+			Help: "Quarantined rows written ahead (durable in the local spool) and not yet indexed into SQLite.",
+		}, func() float64 {
+			_, rows, _ := m.Depth()
+			return float64(rows)
+		}))
+	}
 	if _, remote := a.payloads.(*s3.Store); remote {
 		p, err := spool.NewPayloads(spool.PayloadOptions{
 			Primary: a.payloads, Dir: filepath.Join(a.cfg.DataDir, "spool", "payloads"), Logger: logger,
