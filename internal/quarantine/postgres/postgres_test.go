@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/base64"
 	"fmt"
+	"os"
 	"slices"
 	"strings"
 	"sync"
@@ -625,4 +626,24 @@ func requireIndexOnly(t *testing.T, plan, name string) {
 		l := strings.TrimLeft(line, " ->")
 		require.False(t, strings.HasPrefix(l, "Sort  (") || strings.HasPrefix(l, "Incremental Sort  ("), "%s sorts:\n%s", name, plan)
 	}
+}
+
+// TestEarlierReleaseDatabase: a database made by an earlier release, its
+// version table as that release's runner left it, opens with its rows.
+func TestEarlierReleaseDatabase(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	url := testbackend.Postgres(t)
+	dump, err := os.ReadFile("testdata/earlier_release.sql")
+	require.NoError(t, err)
+	_, err = connect(t, url).Exec(ctx, string(dump))
+	require.NoError(t, err)
+
+	s := newStore(t, url)
+	quarantinetest.CheckEarlierRelease(t, s, s.AuditLog())
+	rows, err := connect(t, url).Query(ctx, `SELECT version_id FROM goose_db_version WHERE is_applied ORDER BY id`)
+	require.NoError(t, err)
+	versions, err := pgx.CollectRows(rows, pgx.RowTo[int64])
+	require.NoError(t, err)
+	require.Equal(t, []int64{0, 1, 2}, versions, "the release's history, then each new migration once")
 }

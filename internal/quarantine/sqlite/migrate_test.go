@@ -3,12 +3,14 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"os"
 	"path/filepath"
 	"testing"
 
 	"github.com/stretchr/testify/require"
 
 	"github.com/dataquarantine/dataquarantine/internal/quarantine"
+	"github.com/dataquarantine/dataquarantine/internal/quarantine/quarantinetest"
 	"github.com/dataquarantine/dataquarantine/internal/sqlitemigrate"
 )
 
@@ -50,4 +52,35 @@ func TestMigrateFromV1(t *testing.T) {
 	require.False(t, e.Corrected)
 	_, err = s.Claim(ctx, "id1", "j")
 	require.NoError(t, err)
+}
+
+// TestEarlierReleaseDatabase: a database made by an earlier release, its
+// version table as that release's runner left it, opens with its rows.
+func TestEarlierReleaseDatabase(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "dq.db")
+	dump, err := os.ReadFile("testdata/earlier_release.sql")
+	require.NoError(t, err)
+	db, err := sql.Open("sqlite", path)
+	require.NoError(t, err)
+	_, err = db.ExecContext(ctx, string(dump))
+	require.NoError(t, err)
+	require.NoError(t, db.Close())
+
+	s, err := New(Options{Path: path})
+	require.NoError(t, err)
+	defer func() { require.NoError(t, s.Close()) }()
+	quarantinetest.CheckEarlierRelease(t, s, s.AuditLog())
+	var versions []int
+	rows, err := s.r.QueryContext(ctx, `SELECT version FROM `+versionTable+` ORDER BY version`)
+	require.NoError(t, err)
+	defer rows.Close()
+	for rows.Next() {
+		var v int
+		require.NoError(t, rows.Scan(&v))
+		versions = append(versions, v)
+	}
+	require.NoError(t, rows.Err())
+	require.Equal(t, []int{1, 2}, versions, "the release's history, then each new migration once")
 }

@@ -2,8 +2,12 @@ package postgres_test
 
 import (
 	"context"
+	"os"
+	"slices"
 	"strings"
 	"testing"
+
+	"github.com/jackc/pgx/v5"
 
 	"github.com/dataquarantine/dataquarantine/internal/registry"
 	"github.com/dataquarantine/dataquarantine/internal/registry/postgres"
@@ -56,5 +60,34 @@ func TestNewRefusesBadURL(t *testing.T) {
 		if err == nil || strings.Contains(err.Error(), "hunter2") {
 			t.Errorf("New(%q) = %v, want an error without the password", u, err)
 		}
+	}
+}
+
+// TestEarlierReleaseDatabase: a database made by an earlier release, its
+// version table as that release's runner left it, opens with its rows.
+func TestEarlierReleaseDatabase(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	url := testbackend.Postgres(t)
+	dump, err := os.ReadFile("testdata/earlier_release.sql")
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn, err := pgx.Connect(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = conn.Close(ctx) }()
+	if _, err := conn.Exec(ctx, string(dump)); err != nil {
+		t.Fatal(err)
+	}
+	registrytest.CheckEarlierRelease(t, newStore(t, url))
+	var versions []int
+	rows, err := conn.Query(ctx, `SELECT version FROM registry_schema_version ORDER BY version`)
+	if err == nil {
+		versions, err = pgx.CollectRows(rows, pgx.RowTo[int])
+	}
+	if err != nil || !slices.Equal(versions, []int{1, 2, 3}) {
+		t.Fatalf("versions = %v, %v; want the release's history, then each new migration once", versions, err)
 	}
 }

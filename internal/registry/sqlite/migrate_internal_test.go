@@ -3,10 +3,13 @@ package sqlite
 import (
 	"context"
 	"net/url"
+	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 
 	"github.com/dataquarantine/dataquarantine/internal/registry"
+	"github.com/dataquarantine/dataquarantine/internal/registry/registrytest"
 	"github.com/dataquarantine/dataquarantine/internal/sqlitemigrate"
 )
 
@@ -86,5 +89,49 @@ func TestMigrateRuleSetsKeepsRows(t *testing.T) {
 	found, err := r.Lookup(ctx, registry.LookupRequest{Subject: "s", Format: "JSON", Schema: "{ }"})
 	if err != nil || found.SchemaID != 7 || found.Version.Version != 1 {
 		t.Fatalf("the old schema by lookup = %+v, %v", found, err)
+	}
+}
+
+// TestEarlierReleaseDatabase: a database made by an earlier release, its
+// version table as that release's runner left it, opens with its rows.
+func TestEarlierReleaseDatabase(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "registry.db")
+	dump, err := os.ReadFile("testdata/earlier_release.sql")
+	if err != nil {
+		t.Fatal(err)
+	}
+	db, err := open(path, nil, 1)
+	if err == nil {
+		_, err = db.ExecContext(ctx, string(dump))
+	}
+	if err == nil {
+		err = db.Close()
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := New(Options{Path: path})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = s.Close() }()
+	registrytest.CheckEarlierRelease(t, s)
+	var versions []int
+	rows, err := s.r.QueryContext(ctx, `SELECT version FROM `+versionTable+` ORDER BY version`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var v int
+		if err := rows.Scan(&v); err != nil {
+			t.Fatal(err)
+		}
+		versions = append(versions, v)
+	}
+	if err := rows.Err(); err != nil || !slices.Equal(versions, []int{1, 2, 3}) {
+		t.Fatalf("versions = %v, %v; want the release's history, then each new migration once", versions, err)
 	}
 }
