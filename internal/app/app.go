@@ -35,8 +35,6 @@ import (
 	"github.com/dataquarantine/dataquarantine/internal/quarantine"
 	"github.com/dataquarantine/dataquarantine/internal/quarantine/postgres"
 	"github.com/dataquarantine/dataquarantine/internal/registry"
-	regpostgres "github.com/dataquarantine/dataquarantine/internal/registry/postgres"
-	regsqlite "github.com/dataquarantine/dataquarantine/internal/registry/sqlite"
 	"github.com/dataquarantine/dataquarantine/internal/reprocess"
 	"github.com/dataquarantine/dataquarantine/internal/retention"
 	"github.com/dataquarantine/dataquarantine/internal/schema"
@@ -598,35 +596,17 @@ func (a *App) circuitControl() httpapi.CircuitControl {
 	return a.circuit
 }
 
-// openRegistry opens the schema registry where the metadata is: in
-// PostgreSQL beside the quarantine tables, or in registry.db beside the
-// SQLite metadata file. It then registers the config's schemas in it (GitOps): each under its subject
+// openRegistry opens the schema registry (openRegistryStore). It then
+// registers the config's schemas in it (GitOps): each under its subject
 // unless already there, in version order, enforced, since they are what
 // the pipeline validates with. A config schema the registry refuses as
 // incompatible is logged, not fatal: the pipeline still uses the config.
 func (a *App) openRegistry(ctx context.Context) error {
-	u, err := config.ParseStoreURL(a.cfg.MetadataURL())
+	s, _, err := openRegistryStore(ctx, a.cfg)
 	if err != nil {
-		return fmt.Errorf("storage.metadata.url: %w", err)
+		return err
 	}
-	// Assigned only on success: a nil *Store in the interface would not
-	// be nil for Close.
-	switch u.Scheme {
-	case config.SchemePostgres, config.SchemePostgreSQL:
-		openCtx, cancel := context.WithTimeout(ctx, time.Minute)
-		s, err := regpostgres.New(openCtx, regpostgres.Options{URL: a.cfg.MetadataURL()})
-		cancel()
-		if err != nil {
-			return fmt.Errorf("opening schema registry: %w", err)
-		}
-		a.regStore = s
-	default:
-		s, err := regsqlite.New(regsqlite.Options{Path: filepath.Join(filepath.Dir(u.Path), "registry.db")})
-		if err != nil {
-			return fmt.Errorf("opening schema registry: %w", err)
-		}
-		a.regStore = s
-	}
+	a.regStore = s
 	a.registry, err = registry.New(registry.Options{Store: a.regStore, OnChange: a.schemaChanged})
 	if err != nil {
 		return err

@@ -4,10 +4,13 @@
 //
 // # Schema and migrations
 //
-// The schema is versioned goose migrations embedded in the binary
-// (migrations/*.sql), applied by New and by Migrate under an advisory lock,
-// so several processes starting together apply each migration once. A
-// database whose schema is newer than the binary is refused.
+// The schema is versioned migrations embedded in the binary
+// (migrations/*.sql, Migrations), applied by the project's one migration
+// runner (package migrate) from New and Migrate under an advisory lock, so
+// several processes starting together apply each migration once. They are
+// recorded in goose_db_version, the table goose kept when it ran them in
+// earlier releases. A database whose schema is newer than the binary is
+// refused.
 //
 // # Day partitions and the partition key
 //

@@ -98,7 +98,7 @@ func (s *Store) open(ctx context.Context) error {
 	if err := s.pool.Ping(ctx); err != nil {
 		return fmt.Errorf("connecting to PostgreSQL: %w", err)
 	}
-	if err := migrate(ctx, s.pool, s.logger); err != nil {
+	if err := migrateSchema(ctx, s.pool, s.logger); err != nil {
 		return err
 	}
 	if err := s.pool.QueryRow(ctx, `SELECT n.nspname FROM pg_catalog.pg_class c

@@ -2,6 +2,7 @@ package postgres_test
 
 import (
 	"context"
+	"database/sql"
 	"encoding/base64"
 	"fmt"
 	"os"
@@ -12,10 +13,12 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	_ "github.com/jackc/pgx/v5/stdlib" // the "pgx" database/sql driver
 	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
 
 	"github.com/dataquarantine/dataquarantine/internal/audit"
+	"github.com/dataquarantine/dataquarantine/internal/migrate/migratetest"
 	"github.com/dataquarantine/dataquarantine/internal/quarantine"
 	"github.com/dataquarantine/dataquarantine/internal/quarantine/postgres"
 	"github.com/dataquarantine/dataquarantine/internal/quarantine/quarantinetest"
@@ -646,4 +649,17 @@ func TestEarlierReleaseDatabase(t *testing.T) {
 	versions, err := pgx.CollectRows(rows, pgx.RowTo[int64])
 	require.NoError(t, err)
 	require.Equal(t, []int64{0, 1, 2}, versions, "the release's history, then each new migration once")
+}
+
+func TestMigrations(t *testing.T) {
+	t.Parallel()
+	migratetest.Exercise(t, postgres.Migrations(), func(t *testing.T) func() *sql.DB {
+		url := testbackend.Postgres(t)
+		return func() *sql.DB {
+			db, err := sql.Open("pgx", url)
+			require.NoError(t, err)
+			t.Cleanup(func() { require.NoError(t, db.Close()) })
+			return db
+		}
+	})
 }

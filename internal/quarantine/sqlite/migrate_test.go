@@ -3,25 +3,31 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"net/url"
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/dataquarantine/dataquarantine/internal/migrate"
+	"github.com/dataquarantine/dataquarantine/internal/migrate/migratetest"
 	"github.com/dataquarantine/dataquarantine/internal/quarantine"
 	"github.com/dataquarantine/dataquarantine/internal/quarantine/quarantinetest"
-	"github.com/dataquarantine/dataquarantine/internal/sqlitemigrate"
 )
 
-// The embedded history loads: numbered without gaps, the first creating
-// the entries table.
-func TestMigrationFiles(t *testing.T) {
+func TestMigrations(t *testing.T) {
 	t.Parallel()
-	ms, err := sqlitemigrate.Load(migrationFiles, "migrations")
-	require.NoError(t, err)
-	require.NotEmpty(t, ms)
-	require.Equal(t, "0001_entries", ms[0].Name)
+	migratetest.Exercise(t, Migrations(), func(t *testing.T) func() *sql.DB {
+		path := filepath.Join(t.TempDir(), "dq.db")
+		return func() *sql.DB {
+			db, err := open(path, url.Values{"_txlock": {"immediate"}, "_pragma": {"busy_timeout(5000)", "journal_mode(WAL)"}}, 1, 5*time.Second)
+			require.NoError(t, err)
+			t.Cleanup(func() { require.NoError(t, db.Close()) })
+			return db
+		}
+	})
 }
 
 // A database written before the reprocessing migration keeps its rows, with
@@ -30,11 +36,9 @@ func TestMigrateFromV1(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "v1.db")
-	ms, err := sqlitemigrate.Load(migrationFiles, "migrations")
-	require.NoError(t, err)
 	db, err := sql.Open("sqlite", path+"?_txlock=immediate")
 	require.NoError(t, err)
-	require.NoError(t, sqlitemigrate.Apply(ctx, db, versionTable, ms[:1]))
+	require.NoError(t, migrate.Up(ctx, db, migratetest.Through(t, Migrations(), 1), nil))
 	_, err = db.ExecContext(ctx, `INSERT INTO entries VALUES ('id1', 't', 0, 1, NULL, NULL, 5, 's', 1,
 		'MISSING_FIELD', '/x', '[]', 'seg', 0, 1, 1, 'quarantined')`)
 	require.NoError(t, err)

@@ -19,10 +19,9 @@ import (
 	"sync"
 	"time"
 
-	"github.com/dataquarantine/dataquarantine/internal/sqlitemigrate"
-
 	"modernc.org/sqlite" // also registers the "sqlite" database/sql driver
 
+	"github.com/dataquarantine/dataquarantine/internal/migrate"
 	"github.com/dataquarantine/dataquarantine/internal/quarantine"
 	"github.com/dataquarantine/dataquarantine/internal/record"
 )
@@ -95,11 +94,7 @@ func New(opts Options) (*Store, error) {
 		return nil, err
 	}
 	s := &Store{w: w}
-	ms, err := sqlitemigrate.Load(migrationFiles, "migrations")
-	if err == nil {
-		err = sqlitemigrate.Apply(ctx, w, versionTable, ms)
-	}
-	if err != nil {
+	if err := migrate.Up(ctx, w, Migrations(), nil); err != nil {
 		_ = w.Close()
 		return nil, fmt.Errorf("migrating %s: %w", opts.Path, err)
 	}

@@ -54,13 +54,9 @@ func New(ctx context.Context, opts Options) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("connecting to PostgreSQL: %w", err)
 	}
-	ms, err := loadMigrations(migrationFiles)
-	if err == nil {
-		err = migrate(ctx, pool, ms)
-	}
-	if err != nil {
+	if err := migrateTables(ctx, pool); err != nil {
 		pool.Close()
-		return nil, fmt.Errorf("migrating the registry tables: %w", err)
+		return nil, err
 	}
 	return &Store{pool: pool}, nil
 }

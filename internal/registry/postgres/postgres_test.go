@@ -2,13 +2,16 @@ package postgres_test
 
 import (
 	"context"
+	"database/sql"
 	"os"
 	"slices"
 	"strings"
 	"testing"
 
 	"github.com/jackc/pgx/v5"
+	_ "github.com/jackc/pgx/v5/stdlib" // the "pgx" database/sql driver
 
+	"github.com/dataquarantine/dataquarantine/internal/migrate/migratetest"
 	"github.com/dataquarantine/dataquarantine/internal/registry"
 	"github.com/dataquarantine/dataquarantine/internal/registry/postgres"
 	"github.com/dataquarantine/dataquarantine/internal/registry/registrytest"
@@ -90,4 +93,19 @@ func TestEarlierReleaseDatabase(t *testing.T) {
 	if err != nil || !slices.Equal(versions, []int{1, 2, 3}) {
 		t.Fatalf("versions = %v, %v; want the release's history, then each new migration once", versions, err)
 	}
+}
+
+func TestMigrations(t *testing.T) {
+	t.Parallel()
+	migratetest.Exercise(t, postgres.Migrations(), func(t *testing.T) func() *sql.DB {
+		url := testbackend.Postgres(t)
+		return func() *sql.DB {
+			db, err := sql.Open("pgx", url)
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { _ = db.Close() })
+			return db
+		}
+	})
 }

@@ -2,15 +2,17 @@ package sqlite
 
 import (
 	"context"
+	"database/sql"
 	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
 	"testing"
 
+	"github.com/dataquarantine/dataquarantine/internal/migrate"
+	"github.com/dataquarantine/dataquarantine/internal/migrate/migratetest"
 	"github.com/dataquarantine/dataquarantine/internal/registry"
 	"github.com/dataquarantine/dataquarantine/internal/registry/registrytest"
-	"github.com/dataquarantine/dataquarantine/internal/sqlitemigrate"
 )
 
 // TestMigrateRuleSetsKeepsRows: 0002 rebuilds both tables (SQLite cannot
@@ -24,11 +26,7 @@ func TestMigrateRuleSetsKeepsRows(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ms, err := sqlitemigrate.Load(migrationFiles, "migrations")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := sqlitemigrate.Apply(ctx, db, versionTable, ms[:1]); err != nil {
+	if err := migrate.Up(ctx, db, migratetest.Through(t, Migrations(), 1), nil); err != nil {
 		t.Fatal(err)
 	}
 	for _, q := range []string{
@@ -134,4 +132,19 @@ func TestEarlierReleaseDatabase(t *testing.T) {
 	if err := rows.Err(); err != nil || !slices.Equal(versions, []int{1, 2, 3}) {
 		t.Fatalf("versions = %v, %v; want the release's history, then each new migration once", versions, err)
 	}
+}
+
+func TestMigrations(t *testing.T) {
+	t.Parallel()
+	migratetest.Exercise(t, Migrations(), func(t *testing.T) func() *sql.DB {
+		path := filepath.Join(t.TempDir(), "registry.db")
+		return func() *sql.DB {
+			db, err := open(path, url.Values{"_txlock": {"immediate"}, "_pragma": {"busy_timeout(5000)", "journal_mode(WAL)", "foreign_keys(1)"}}, 1)
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { _ = db.Close() })
+			return db
+		}
+	})
 }

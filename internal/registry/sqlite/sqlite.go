@@ -21,11 +21,10 @@ import (
 	"sync"
 	"time"
 
-	"github.com/dataquarantine/dataquarantine/internal/sqlitemigrate"
-
 	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
 
+	"github.com/dataquarantine/dataquarantine/internal/migrate"
 	"github.com/dataquarantine/dataquarantine/internal/registry"
 	"github.com/dataquarantine/dataquarantine/internal/schema"
 )
@@ -76,11 +75,7 @@ func New(opts Options) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	ms, err := sqlitemigrate.Load(migrationFiles, "migrations")
-	if err == nil {
-		err = sqlitemigrate.Apply(context.Background(), w, versionTable, ms)
-	}
-	if err != nil {
+	if err := migrate.Up(context.Background(), w, Migrations(), nil); err != nil {
 		_ = w.Close()
 		return nil, fmt.Errorf("migrating %s: %w", opts.Path, err)
 	}
