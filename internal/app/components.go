@@ -24,9 +24,8 @@ import (
 	"github.com/dataquarantine/dataquarantine/internal/reprocess"
 	"github.com/dataquarantine/dataquarantine/internal/rules"
 	"github.com/dataquarantine/dataquarantine/internal/schema"
-	"github.com/dataquarantine/dataquarantine/internal/schema/avro"
+	"github.com/dataquarantine/dataquarantine/internal/schema/formats"
 	"github.com/dataquarantine/dataquarantine/internal/schema/jsonschema"
-	"github.com/dataquarantine/dataquarantine/internal/schema/protobuf"
 	"github.com/dataquarantine/dataquarantine/internal/validate"
 )
 
@@ -191,18 +190,9 @@ func registryCompiler(cfg *config.Config, configured []*schema.Version) registry
 	}
 	lim := JSONLimits(cfg)
 	return func(req registry.CompileRequest) (*schema.Version, error) {
-		var v *schema.Version
-		var err error
-		switch req.Format {
-		case schema.FormatAvro:
-			v, err = avro.Compile(req.Subject, req.Version, []byte(req.Text), avro.Options{JSONLimits: lim})
-		case schema.FormatProtobuf:
-			v, err = protobuf.Compile(req.Subject, req.Version, []byte(req.Text), protobuf.Options{
-				MaxDepth: cfg.Limits.MaxDepth, Message: extrasOf[[2]string{req.Subject, req.Text}].message,
-			})
-		default:
-			v, err = schema.CompileJSON(req.Subject, req.Version, []byte(req.Text), schema.JSONOptions{Limits: lim})
-		}
+		v, err := formats.Compile(req.Format, req.Subject, req.Version, []byte(req.Text), formats.Options{
+			Limits: lim, Message: extrasOf[[2]string{req.Subject, req.Text}].message,
+		})
 		if err != nil {
 			return nil, err
 		}
@@ -229,15 +219,7 @@ func compileSchemas(cfg *config.Config) ([]*schema.Version, error) {
 		if err != nil {
 			return nil, fmt.Errorf("schemas[%d]: %w", i, err)
 		}
-		var v *schema.Version
-		switch s.Type {
-		case config.SchemaTypeAvro:
-			v, err = avro.Compile(s.Subject, s.Version, src, avro.Options{JSONLimits: lim})
-		case config.SchemaTypeProtobuf:
-			v, err = protobuf.Compile(s.Subject, s.Version, src, protobuf.Options{MaxDepth: cfg.Limits.MaxDepth, Message: s.Message})
-		default:
-			v, err = schema.CompileJSON(s.Subject, s.Version, src, schema.JSONOptions{Limits: lim})
-		}
+		v, err := formats.Compile(schema.Format(s.Type), s.Subject, s.Version, src, formats.Options{Limits: lim, Message: s.Message})
 		if err != nil {
 			return nil, fmt.Errorf("schemas[%d]: %w", i, err)
 		}

@@ -33,6 +33,7 @@ import (
 	"github.com/dataquarantine/dataquarantine/internal/retry"
 	"github.com/dataquarantine/dataquarantine/internal/rules"
 	"github.com/dataquarantine/dataquarantine/internal/schema"
+	"github.com/dataquarantine/dataquarantine/internal/schema/formats"
 	"github.com/dataquarantine/dataquarantine/internal/validate"
 )
 
@@ -89,7 +90,7 @@ func newSizedEnv(t *testing.T, maxBytes int, opts ...kfake.Opt) *env {
 	payloads, err := fs.New(fs.Options{Dir: filepath.Join(dir, "payloads")})
 	require.NoError(t, err)
 	t.Cleanup(func() { require.NoError(t, payloads.Close()) })
-	v, err := schema.CompileJSON("user_event", 1, []byte(userEventSchema), schema.JSONOptions{})
+	v, err := formats.Compile(schema.FormatJSON, "user_event", 1, []byte(userEventSchema), formats.Options{})
 	require.NoError(t, err)
 	res, err := schema.NewStatic(map[string]string{rawTopic: "user_event"}, []*schema.Version{v})
 	require.NoError(t, err)
@@ -477,7 +478,7 @@ func TestPipelineCapsErrorHeaders(t *testing.T) {
 	}
 	b.WriteString(`"user_id":"USER000001","event_type":"view","timestamp":"2026-01-10T19:50:00Z"}`)
 	strict := `{"type":"object","additionalProperties":false,"properties":{"user_id":{},"event_type":{},"timestamp":{}}}`
-	v, err := schema.CompileJSON("strict", 1, []byte(strict), schema.JSONOptions{})
+	v, err := formats.Compile(schema.FormatJSON, "strict", 1, []byte(strict), formats.Options{})
 	require.NoError(t, err)
 	res, err := schema.NewStatic(map[string]string{rawTopic: "strict"}, []*schema.Version{v})
 	require.NoError(t, err)
@@ -546,7 +547,7 @@ func TestPipelineCircuitBreakerPausesAndResumes(t *testing.T) {
 // name as keyword, and counts it per subject and rule.
 func TestPipelineBusinessRules(t *testing.T) {
 	e := newEnv(t)
-	v, err := schema.CompileJSON("user_event", 1, []byte(userEventSchema), schema.JSONOptions{})
+	v, err := formats.Compile(schema.FormatJSON, "user_event", 1, []byte(userEventSchema), formats.Options{})
 	require.NoError(t, err)
 	v.Rules, err = rules.Compile([]rules.Spec{{
 		Name: "future_timestamp_check", Expr: "timestamp(message.timestamp) <= now",

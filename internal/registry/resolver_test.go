@@ -14,13 +14,14 @@ import (
 	"github.com/dataquarantine/dataquarantine/internal/registry/sqlite"
 	"github.com/dataquarantine/dataquarantine/internal/rules"
 	"github.com/dataquarantine/dataquarantine/internal/schema"
+	"github.com/dataquarantine/dataquarantine/internal/schema/formats"
 )
 
 // compileJSON is the Compiler of these tests; it counts its calls.
 func compileJSON(calls *int) registry.Compiler {
 	return func(req registry.CompileRequest) (*schema.Version, error) {
 		*calls++
-		v, err := schema.CompileJSON(req.Subject, req.Version, []byte(req.Text), schema.JSONOptions{})
+		v, err := formats.Compile(schema.FormatJSON, req.Subject, req.Version, []byte(req.Text), formats.Options{})
 		if err != nil || len(req.Rules) == 0 {
 			return v, err
 		}

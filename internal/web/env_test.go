@@ -24,6 +24,7 @@ import (
 	"github.com/dataquarantine/dataquarantine/internal/record"
 	"github.com/dataquarantine/dataquarantine/internal/reprocess"
 	"github.com/dataquarantine/dataquarantine/internal/schema"
+	"github.com/dataquarantine/dataquarantine/internal/schema/formats"
 	"github.com/dataquarantine/dataquarantine/internal/validate"
 )
 
@@ -208,7 +209,7 @@ func (e *env) kafka() (*kfake.Cluster, *kgo.Client) {
 func (e *env) service(mod ...func(*reprocess.Options)) *reprocess.Service {
 	e.t.Helper()
 	_, cl := e.kafka()
-	v, err := schema.CompileJSON("user_event", 1, []byte(userEventSchema), schema.JSONOptions{})
+	v, err := formats.Compile(schema.FormatJSON, "user_event", 1, []byte(userEventSchema), formats.Options{})
 	require.NoError(e.t, err)
 	res, err := schema.NewStatic(map[string]string{rawTopic: "user_event"}, []*schema.Version{v})
 	require.NoError(e.t, err)
