@@ -8,6 +8,10 @@
 //
 // A directory belongs to one Store at a time: New removes temporary files
 // left behind by a crash.
+//
+// A full disk or quota, an I/O error and running out of file descriptors
+// are marked with retry.ErrUnavailable: outages an operator ends, not
+// faults of the segment.
 package fs
 
 import (
@@ -124,7 +128,8 @@ func (s *Store) shardDir(shard uint8) string {
 // over name, and the directory fsynced. A segment of the same name is
 // replaced atomically: readers see the old segment or the new one, never a
 // mix.
-func (s *Store) WriteSegment(ctx context.Context, name string, payloads []quarantine.Payload) ([]quarantine.PayloadRef, error) {
+func (s *Store) WriteSegment(ctx context.Context, name string, payloads []quarantine.Payload) (_ []quarantine.PayloadRef, err error) {
+	defer classify(&err)
 	if s.closed.Load() {
 		return nil, errClosed
 	}
@@ -222,7 +227,8 @@ func syncDir(dir string) error {
 // Read returns the payload at ref. A segment that does not exist, or a range
 // that lies outside it, is quarantine.ErrNotFound; a range inside it that
 // does not decode is quarantine.ErrCorrupt.
-func (s *Store) Read(ctx context.Context, ref quarantine.PayloadRef) (quarantine.Payload, error) {
+func (s *Store) Read(ctx context.Context, ref quarantine.PayloadRef) (_ quarantine.Payload, err error) {
+	defer classify(&err)
 	if s.closed.Load() {
 		return quarantine.Payload{}, errClosed
 	}

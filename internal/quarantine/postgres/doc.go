@@ -54,4 +54,11 @@
 // after a rebalance, the spool syncer) lock the same keys in the same order
 // and never deadlock. Insert returns once the statement has committed
 // (synchronous_commit as configured on the server, on by default).
+//
+// # Outages
+//
+// Every method marks the errors of PostgreSQL's outages (a connection
+// refused or broken, a server shutting down or out of connections: see
+// pgdb.Classify) with retry.ErrUnavailable, so that the spool and the
+// pipeline tell them from a refused request without knowing pgx.
 package postgres

@@ -11,6 +11,7 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/dataquarantine/dataquarantine/internal/audit"
+	"github.com/dataquarantine/dataquarantine/internal/pgdb"
 	"github.com/dataquarantine/dataquarantine/internal/quarantine"
 )
 
@@ -26,7 +27,8 @@ import (
 const actionable = `('quarantined', 'failed_again')`
 
 // Claim implements quarantine.Lifecycle.
-func (s *Store) Claim(ctx context.Context, id, job string) (quarantine.Entry, error) {
+func (s *Store) Claim(ctx context.Context, id, job string) (_ quarantine.Entry, err error) {
+	defer pgdb.Classify(&err)
 	q := `UPDATE ` + s.qtable + `
 		SET claimed_from = CASE WHEN status = 'reprocessing' THEN claimed_from ELSE status END,
 			status = 'reprocessing', job = $2
@@ -75,7 +77,8 @@ func (s *Store) missingOrConflict(ctx context.Context, q querier, id string) err
 }
 
 // Claimed implements quarantine.Lifecycle.
-func (s *Store) Claimed(ctx context.Context, job string) ([]quarantine.Entry, error) {
+func (s *Store) Claimed(ctx context.Context, job string) (_ []quarantine.Entry, err error) {
+	defer pgdb.Classify(&err)
 	rows, err := s.pool.Query(ctx, `SELECT `+selectColumns+` FROM `+s.qtable+`
 		WHERE job = $1 AND status = 'reprocessing' ORDER BY id`, job)
 	if err != nil {
@@ -89,7 +92,8 @@ func (s *Store) Claimed(ctx context.Context, job string) ([]quarantine.Entry, er
 }
 
 // Finish implements quarantine.Lifecycle.
-func (s *Store) Finish(ctx context.Context, id, job string, o quarantine.Outcome) error {
+func (s *Store) Finish(ctx context.Context, id, job string, o quarantine.Outcome) (err error) {
+	defer pgdb.Classify(&err)
 	var counter string
 	switch o.Status {
 	case quarantine.StatusReprocessed:
@@ -133,8 +137,9 @@ func (s *Store) Finish(ctx context.Context, id, job string, o quarantine.Outcome
 }
 
 // Release implements quarantine.Lifecycle.
-func (s *Store) Release(ctx context.Context, job string) error {
-	_, err := s.pool.Exec(ctx, `UPDATE `+s.qtable+` SET status = claimed_from, claimed_from = ''
+func (s *Store) Release(ctx context.Context, job string) (err error) {
+	defer pgdb.Classify(&err)
+	_, err = s.pool.Exec(ctx, `UPDATE `+s.qtable+` SET status = claimed_from, claimed_from = ''
 		WHERE job = $1 AND status = 'reprocessing'`, job)
 	if err != nil {
 		return fmt.Errorf("releasing entries of job %s: %w", job, err)
@@ -143,7 +148,8 @@ func (s *Store) Release(ctx context.Context, job string) error {
 }
 
 // Discard implements quarantine.Lifecycle.
-func (s *Store) Discard(ctx context.Context, id string, c quarantine.Change) error {
+func (s *Store) Discard(ctx context.Context, id string, c quarantine.Change) (err error) {
+	defer pgdb.Classify(&err)
 	c = c.WithTime()
 	return s.inTx(ctx, "discarding entry "+id, func(tx pgx.Tx) error {
 		from, err := s.lockActionable(ctx, tx, id)
@@ -160,7 +166,8 @@ func (s *Store) Discard(ctx context.Context, id string, c quarantine.Change) err
 }
 
 // Correct implements quarantine.Lifecycle.
-func (s *Store) Correct(ctx context.Context, id string, value []byte, c quarantine.Change) error {
+func (s *Store) Correct(ctx context.Context, id string, value []byte, c quarantine.Change) (err error) {
+	defer pgdb.Classify(&err)
 	c = c.WithTime()
 	if value == nil {
 		value = []byte{} // NULL means no correction
@@ -177,12 +184,13 @@ func (s *Store) Correct(ctx context.Context, id string, value []byte, c quaranti
 }
 
 // Correction implements quarantine.Lifecycle.
-func (s *Store) Correction(ctx context.Context, id string) ([]byte, error) {
+func (s *Store) Correction(ctx context.Context, id string) (_ []byte, err error) {
+	defer pgdb.Classify(&err)
 	var (
 		v    []byte
 		null bool
 	)
-	err := s.pool.QueryRow(ctx, `SELECT corrected, corrected IS NULL FROM `+s.qtable+`
+	err = s.pool.QueryRow(ctx, `SELECT corrected, corrected IS NULL FROM `+s.qtable+`
 		WHERE id = $1 ORDER BY quarantined_at LIMIT 1`, id).Scan(&v, &null)
 	switch {
 	case errors.Is(err, pgx.ErrNoRows):

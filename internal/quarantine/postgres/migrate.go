@@ -11,6 +11,7 @@ import (
 	"github.com/jackc/pgx/v5/stdlib"
 
 	"github.com/dataquarantine/dataquarantine/internal/migrate"
+	"github.com/dataquarantine/dataquarantine/internal/pgdb"
 )
 
 // migrationFiles are the schema's history: NNNNN_description.sql, in
@@ -37,7 +38,7 @@ func Migrations() migrate.Source {
 // returns; New does the same before it opens the store. It is for running
 // migrations as a separate deployment step (dataquarantine migrate).
 func Migrate(ctx context.Context, url string) error {
-	cfg, err := parseURL(url)
+	cfg, err := pgdb.ParseURL(url)
 	if err != nil {
 		return err
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/dataquarantine/dataquarantine/internal/migrate/migratetest"
 	"github.com/dataquarantine/dataquarantine/internal/quarantine"
 	"github.com/dataquarantine/dataquarantine/internal/quarantine/quarantinetest"
+	"github.com/dataquarantine/dataquarantine/internal/sqlitedb"
 )
 
 func TestMigrations(t *testing.T) {
@@ -22,7 +23,7 @@ func TestMigrations(t *testing.T) {
 	migratetest.Exercise(t, Migrations(), func(t *testing.T) func() *sql.DB {
 		path := filepath.Join(t.TempDir(), "dq.db")
 		return func() *sql.DB {
-			db, err := open(path, url.Values{"_txlock": {"immediate"}, "_pragma": {"busy_timeout(5000)", "journal_mode(WAL)"}}, 1, 5*time.Second)
+			db, err := sqlitedb.Open(path, url.Values{"_txlock": {"immediate"}, "_pragma": {"busy_timeout(5000)", "journal_mode(WAL)"}}, 1, 5*time.Second)
 			require.NoError(t, err)
 			t.Cleanup(func() { require.NoError(t, db.Close()) })
 			return db

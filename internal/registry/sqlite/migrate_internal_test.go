@@ -8,11 +8,13 @@ import (
 	"path/filepath"
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/dataquarantine/dataquarantine/internal/migrate"
 	"github.com/dataquarantine/dataquarantine/internal/migrate/migratetest"
 	"github.com/dataquarantine/dataquarantine/internal/registry"
 	"github.com/dataquarantine/dataquarantine/internal/registry/registrytest"
+	"github.com/dataquarantine/dataquarantine/internal/sqlitedb"
 )
 
 // TestMigrateRuleSetsKeepsRows: 0002 rebuilds both tables (SQLite cannot
@@ -22,7 +24,7 @@ func TestMigrateRuleSetsKeepsRows(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "registry.db")
-	db, err := open(path, url.Values{"_pragma": {"foreign_keys(1)"}}, 1)
+	db, err := sqlitedb.Open(path, url.Values{"_pragma": {"foreign_keys(1)"}}, 1, 5*time.Second)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -100,7 +102,7 @@ func TestEarlierReleaseDatabase(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	db, err := open(path, nil, 1)
+	db, err := sqlitedb.Open(path, nil, 1, 5*time.Second)
 	if err == nil {
 		_, err = db.ExecContext(ctx, string(dump))
 	}
@@ -139,7 +141,7 @@ func TestMigrations(t *testing.T) {
 	migratetest.Exercise(t, Migrations(), func(t *testing.T) func() *sql.DB {
 		path := filepath.Join(t.TempDir(), "registry.db")
 		return func() *sql.DB {
-			db, err := open(path, url.Values{"_txlock": {"immediate"}, "_pragma": {"busy_timeout(5000)", "journal_mode(WAL)", "foreign_keys(1)"}}, 1)
+			db, err := sqlitedb.Open(path, url.Values{"_txlock": {"immediate"}, "_pragma": {"busy_timeout(5000)", "journal_mode(WAL)", "foreign_keys(1)"}}, 1, 5*time.Second)
 			if err != nil {
 				t.Fatal(err)
 			}
