@@ -34,6 +34,7 @@ import (
 	"github.com/dataquarantine/dataquarantine/internal/rules"
 	"github.com/dataquarantine/dataquarantine/internal/schema"
 	"github.com/dataquarantine/dataquarantine/internal/schema/formats"
+	"github.com/dataquarantine/dataquarantine/internal/testwait"
 	"github.com/dataquarantine/dataquarantine/internal/validate"
 )
 
@@ -525,8 +526,12 @@ func TestPipelineCircuitBreakerPausesAndResumes(t *testing.T) {
 		flood = append(flood, &kgo.Record{Value: []byte(`{"user_id":"nope"}`)})
 	}
 	e.produce(flood...)
-	require.Eventually(t, func() bool { return set.Snapshots()[rawTopic].State == circuit.Open },
-		20*time.Second, 10*time.Millisecond, "breaker never opened")
+	testwait.For(t, 20*time.Second, "the breaker to open", func() error {
+		if s := set.Snapshots()[rawTopic].State; s != circuit.Open {
+			return fmt.Errorf("it is %v", s)
+		}
+		return nil
+	})
 
 	// Paused: the valid records produced now wait in the input topic.
 	var good []*kgo.Record

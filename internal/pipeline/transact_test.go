@@ -18,6 +18,7 @@ import (
 	"github.com/dataquarantine/dataquarantine/internal/pipeline"
 	"github.com/dataquarantine/dataquarantine/internal/quarantine"
 	"github.com/dataquarantine/dataquarantine/internal/record"
+	"github.com/dataquarantine/dataquarantine/internal/testwait"
 )
 
 // Exactly-once: every batch commits in a transaction. The broker refuses
@@ -70,15 +71,9 @@ func TestPipelineExactlyOnceAbortsAndRedelivers(t *testing.T) {
 	go func() { done <- p.Run(ctx) }()
 
 	adm := kadm.NewClient(s.Client())
-	require.Eventually(t, func() bool {
-		offs, err := adm.FetchOffsets(ctx, group)
-		if err != nil {
-			return false
-		}
-		var sum int64
-		offs.Each(func(o kadm.OffsetResponse) { sum += o.At })
-		return sum == n
-	}, 30*time.Second, 10*time.Millisecond, "every input offset committed")
+	testwait.For(t, 30*time.Second, "every input offset committed", func() error {
+		return committed(adm, group, n)
+	})
 	cancel()
 	require.NoError(t, <-done)
 	s.Close()

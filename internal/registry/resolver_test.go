@@ -3,6 +3,7 @@ package registry_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -15,6 +16,7 @@ import (
 	"github.com/dataquarantine/dataquarantine/internal/rules"
 	"github.com/dataquarantine/dataquarantine/internal/schema"
 	"github.com/dataquarantine/dataquarantine/internal/schema/formats"
+	"github.com/dataquarantine/dataquarantine/internal/testwait"
 )
 
 // compileJSON is the Compiler of these tests; it counts its calls.
@@ -135,10 +137,13 @@ func TestResolverRefreshSeesOtherGateways(t *testing.T) {
 
 	_, err = theirs.Register(ctx, registry.RegisterRequest{Subject: "orders", Format: schema.FormatJSON, Schema: jsonB, State: registry.StateEnforced})
 	require.NoError(t, err)
-	require.Eventually(t, func() bool {
+	testwait.For(t, 5*time.Second, "version 2 resolved", func() error {
 		v, err := res.Resolve("raw-orders")
-		return err == nil && v.Version == 2
-	}, 5*time.Second, 10*time.Millisecond)
+		if err == nil && v.Version != 2 {
+			err = fmt.Errorf("version %d", v.Version)
+		}
+		return err
+	})
 	require.Equal(t, []int{2, 1}, versions(t, res, "raw-orders"))
 }
 
