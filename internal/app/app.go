@@ -305,7 +305,7 @@ func (a *App) listenHTTP(reg *prometheus.Registry) error {
 	h, err := httpapi.New(httpapi.Options{
 		Quarantine: a.meta,
 		Payloads:   a.payloads,
-		Stats:      statsSource{m: a.metrics, since: a.started},
+		Stats:      statsSource{reg: reg, since: a.started},
 		Circuit:    a.circuitControl(),
 		Reprocess:  a.replay,
 		Audit:      a.audit,
@@ -562,14 +562,16 @@ func poolGauges(pg *postgres.Store) []prometheus.Collector {
 	}
 }
 
-// statsSource adapts the pipeline's metrics to the API's stats.
+// statsSource reads the API's stats from the gateway's metrics registry.
 type statsSource struct {
-	m     *pipeline.Metrics
+	reg   prometheus.Gatherer
 	since time.Time
 }
 
 func (s statsSource) Stats() httpapi.Stats {
-	t := s.m.Totals()
+	// A registry that fails to gather still gives what it gathered, and
+	// /metrics says what failed.
+	t, _ := live.ReadTotals(s.reg)
 	return httpapi.Stats{
 		Since:              s.since,
 		Processed:          t.Processed,

@@ -314,7 +314,7 @@ records_valid_total{subject="user_event",topic="raw-events"} 31
 	for _, store := range []string{"payloads", "metadata", "kafka_produce", "kafka_commit"} {
 		require.Positive(t, timed[store], store)
 	}
-	tot := m.Totals()
+	tot := totals(t, reg)
 	require.Equal(t, int64(37), tot.Processed)
 	require.Equal(t, int64(31), tot.Valid)
 	require.Equal(t, int64(6), tot.Invalid)
@@ -393,7 +393,7 @@ store_write_errors_total{store="payloads"} 3
 	page, err := e.meta.List(context.Background(), quarantine.Filter{})
 	require.NoError(t, err)
 	require.Len(t, page.Entries, 1)
-	require.Equal(t, int64(1), m.Totals().Invalid)
+	require.Equal(t, int64(1), totals(t, reg).Invalid)
 }
 
 // Hostile payloads are each quarantined with their own type, and valid

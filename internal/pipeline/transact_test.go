@@ -91,9 +91,9 @@ func TestPipelineExactlyOnceAbortsAndRedelivers(t *testing.T) {
 	for k, c := range seen {
 		require.Equal(t, 1, c, "record %s seen %d times by a read_committed consumer", k, c)
 	}
-	totals := metrics.Totals()
-	require.Equal(t, int64(n), totals.Processed, "the aborted batch is counted once, when it commits")
-	require.Equal(t, int64(n/every), totals.Invalid)
+	tot := totals(t, reg)
+	require.Equal(t, int64(n), tot.Processed, "the aborted batch is counted once, when it commits")
+	require.Equal(t, int64(n/every), tot.Invalid)
 	require.Equal(t, float64(1), testutil.ToFloat64(counter(t, reg, "store_write_errors_total", "kafka_transaction")))
 	page, err := e.meta.List(context.Background(), quarantine.Filter{Limit: quarantine.MaxLimit})
 	require.NoError(t, err)
