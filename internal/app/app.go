@@ -35,8 +35,6 @@ import (
 	"github.com/dataquarantine/dataquarantine/internal/quarantine"
 	"github.com/dataquarantine/dataquarantine/internal/quarantine/postgres"
 	"github.com/dataquarantine/dataquarantine/internal/registry"
-	regpostgres "github.com/dataquarantine/dataquarantine/internal/registry/postgres"
-	regsqlite "github.com/dataquarantine/dataquarantine/internal/registry/sqlite"
 	"github.com/dataquarantine/dataquarantine/internal/reprocess"
 	"github.com/dataquarantine/dataquarantine/internal/retention"
 	"github.com/dataquarantine/dataquarantine/internal/schema"
@@ -315,7 +313,7 @@ func (a *App) listenHTTP(reg *prometheus.Registry) error {
 	h, err := httpapi.New(httpapi.Options{
 		Quarantine: a.meta,
 		Payloads:   a.payloads,
-		Stats:      statsSource{m: a.metrics, since: a.started},
+		Stats:      statsSource{reg: reg, since: a.started},
 		Circuit:    a.circuitControl(),
 		Reprocess:  a.replay,
 		Audit:      a.audit,
@@ -573,14 +571,16 @@ func poolGauges(pg *postgres.Store) []prometheus.Collector {
 	}
 }
 
-// statsSource adapts the pipeline's metrics to the API's stats.
+// statsSource reads the API's stats from the gateway's metrics registry.
 type statsSource struct {
-	m     *pipeline.Metrics
+	reg   prometheus.Gatherer
 	since time.Time
 }
 
 func (s statsSource) Stats() httpapi.Stats {
-	t := s.m.Totals()
+	// A registry that fails to gather still gives what it gathered, and
+	// /metrics says what failed.
+	t, _ := live.ReadTotals(s.reg)
 	return httpapi.Stats{
 		Since:              s.since,
 		Processed:          t.Processed,
@@ -637,35 +637,17 @@ func (a *App) circuitControl() httpapi.CircuitControl {
 	return a.circuit
 }
 
-// openRegistry opens the schema registry where the metadata is: in
-// PostgreSQL beside the quarantine tables, or in registry.db beside the
-// SQLite metadata file. It then registers the config's schemas in it (GitOps): each under its subject
+// openRegistry opens the schema registry (openRegistryStore). It then
+// registers the config's schemas in it (GitOps): each under its subject
 // unless already there, in version order, enforced, since they are what
 // the pipeline validates with. A config schema the registry refuses as
 // incompatible is logged, not fatal: the pipeline still uses the config.
 func (a *App) openRegistry(ctx context.Context) error {
-	u, err := config.ParseStoreURL(a.cfg.MetadataURL())
+	s, _, err := openRegistryStore(ctx, a.cfg)
 	if err != nil {
-		return fmt.Errorf("storage.metadata.url: %w", err)
+		return err
 	}
-	// Assigned only on success: a nil *Store in the interface would not
-	// be nil for Close.
-	switch u.Scheme {
-	case config.SchemePostgres, config.SchemePostgreSQL:
-		openCtx, cancel := context.WithTimeout(ctx, time.Minute)
-		s, err := regpostgres.New(openCtx, regpostgres.Options{URL: a.cfg.MetadataURL()})
-		cancel()
-		if err != nil {
-			return fmt.Errorf("opening schema registry: %w", err)
-		}
-		a.regStore = s
-	default:
-		s, err := regsqlite.New(regsqlite.Options{Path: filepath.Join(filepath.Dir(u.Path), "registry.db")})
-		if err != nil {
-			return fmt.Errorf("opening schema registry: %w", err)
-		}
-		a.regStore = s
-	}
+	a.regStore = s
 	a.registry, err = registry.New(registry.Options{Store: a.regStore, OnChange: a.schemaChanged})
 	if err != nil {
 		return err

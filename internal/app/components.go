@@ -19,12 +19,13 @@ import (
 	"github.com/dataquarantine/dataquarantine/internal/quarantine/s3"
 	"github.com/dataquarantine/dataquarantine/internal/quarantine/sqlite"
 	"github.com/dataquarantine/dataquarantine/internal/registry"
+	regpostgres "github.com/dataquarantine/dataquarantine/internal/registry/postgres"
+	regsqlite "github.com/dataquarantine/dataquarantine/internal/registry/sqlite"
 	"github.com/dataquarantine/dataquarantine/internal/reprocess"
 	"github.com/dataquarantine/dataquarantine/internal/rules"
 	"github.com/dataquarantine/dataquarantine/internal/schema"
-	"github.com/dataquarantine/dataquarantine/internal/schema/avro"
+	"github.com/dataquarantine/dataquarantine/internal/schema/formats"
 	"github.com/dataquarantine/dataquarantine/internal/schema/jsonschema"
-	"github.com/dataquarantine/dataquarantine/internal/schema/protobuf"
 	"github.com/dataquarantine/dataquarantine/internal/validate"
 )
 
@@ -190,18 +191,9 @@ func registryCompiler(cfg *config.Config, configured []*schema.Version) registry
 	}
 	lim := JSONLimits(cfg)
 	return func(req registry.CompileRequest) (*schema.Version, error) {
-		var v *schema.Version
-		var err error
-		switch req.Format {
-		case schema.FormatAvro:
-			v, err = avro.Compile(req.Subject, req.Version, []byte(req.Text), avro.Options{JSONLimits: lim})
-		case schema.FormatProtobuf:
-			v, err = protobuf.Compile(req.Subject, req.Version, []byte(req.Text), protobuf.Options{
-				MaxDepth: cfg.Limits.MaxDepth, Message: extrasOf[[2]string{req.Subject, req.Text}].message,
-			})
-		default:
-			v, err = schema.CompileJSON(req.Subject, req.Version, []byte(req.Text), schema.JSONOptions{Limits: lim})
-		}
+		v, err := formats.Compile(req.Format, req.Subject, req.Version, []byte(req.Text), formats.Options{
+			Limits: lim, Message: extrasOf[[2]string{req.Subject, req.Text}].message,
+		})
 		if err != nil {
 			return nil, err
 		}
@@ -228,15 +220,7 @@ func compileSchemas(cfg *config.Config) ([]*schema.Version, error) {
 		if err != nil {
 			return nil, fmt.Errorf("schemas[%d]: %w", i, err)
 		}
-		var v *schema.Version
-		switch s.Type {
-		case config.SchemaTypeAvro:
-			v, err = avro.Compile(s.Subject, s.Version, src, avro.Options{JSONLimits: lim})
-		case config.SchemaTypeProtobuf:
-			v, err = protobuf.Compile(s.Subject, s.Version, src, protobuf.Options{MaxDepth: cfg.Limits.MaxDepth, Message: s.Message})
-		default:
-			v, err = schema.CompileJSON(s.Subject, s.Version, src, schema.JSONOptions{Limits: lim})
-		}
+		v, err := formats.Compile(schema.Format(s.Type), s.Subject, s.Version, src, formats.Options{Limits: lim, Message: s.Message})
 		if err != nil {
 			return nil, fmt.Errorf("schemas[%d]: %w", i, err)
 		}
@@ -262,32 +246,70 @@ func OpenStores(cfg config.Config) (quarantine.MetadataStore, quarantine.Payload
 	return st.meta, st.payloads, err
 }
 
-// MigrateMetadata applies the metadata store's schema migrations and
-// returns the store's redacted URL; serve applies them at start too, this
-// is for running them ahead of a rollout ('dataquarantine migrate').
-func MigrateMetadata(ctx context.Context, cfg config.Config) (string, error) {
+// Migrate applies the schema migrations of the stores cfg names, the
+// quarantine metadata and the schema registry, as serve does when it
+// opens them; it is for running them ahead of a rollout ('dataquarantine
+// migrate'). It returns what it migrated, each store named with its
+// redacted URL.
+func Migrate(ctx context.Context, cfg config.Config) ([]string, error) {
 	u := cfg.MetadataURL()
 	parsed, err := config.ParseStoreURL(u)
 	if err != nil {
-		return "", fmt.Errorf("storage.metadata.url: %w", err)
+		return nil, fmt.Errorf("storage.metadata.url: %w", err)
 	}
 	switch parsed.Scheme {
 	case config.SchemeSQLite:
 		s, err := sqlite.New(sqlite.Options{Path: parsed.Path})
 		if err != nil {
-			return "", fmt.Errorf("migrating the SQLite metadata store: %w", err)
+			return nil, fmt.Errorf("migrating the SQLite metadata store: %w", err)
 		}
 		if err := s.Close(); err != nil {
-			return "", fmt.Errorf("closing the SQLite metadata store: %w", err)
+			return nil, fmt.Errorf("closing the SQLite metadata store: %w", err)
 		}
 	case config.SchemePostgres, config.SchemePostgreSQL:
 		if err := postgres.Migrate(ctx, u); err != nil {
-			return "", fmt.Errorf("migrating the PostgreSQL metadata store: %w", err)
+			return nil, fmt.Errorf("migrating the PostgreSQL metadata store: %w", err)
 		}
 	default:
-		return "", fmt.Errorf("storage.metadata.url: unsupported scheme %q", parsed.Scheme)
+		return nil, fmt.Errorf("storage.metadata.url: unsupported scheme %q", parsed.Scheme)
 	}
-	return config.RedactURL(u), nil
+	done := []string{"metadata store " + config.RedactURL(u)}
+	reg, where, err := openRegistryStore(ctx, cfg) // opening migrates
+	if err != nil {
+		return done, err
+	}
+	if err := reg.Close(); err != nil {
+		return done, fmt.Errorf("closing the schema registry: %w", err)
+	}
+	return append(done, "schema registry "+where), nil
+}
+
+// openRegistryStore opens the schema registry's store where the metadata
+// is: in PostgreSQL beside the quarantine tables, or in registry.db beside
+// the SQLite metadata file, migrating its tables. It returns the store and
+// where it is (a redacted URL).
+func openRegistryStore(ctx context.Context, cfg config.Config) (registry.Store, string, error) {
+	u, err := config.ParseStoreURL(cfg.MetadataURL())
+	if err != nil {
+		return nil, "", fmt.Errorf("storage.metadata.url: %w", err)
+	}
+	switch u.Scheme {
+	case config.SchemePostgres, config.SchemePostgreSQL:
+		openCtx, cancel := context.WithTimeout(ctx, time.Minute)
+		defer cancel()
+		s, err := regpostgres.New(openCtx, regpostgres.Options{URL: cfg.MetadataURL()})
+		if err != nil {
+			return nil, "", fmt.Errorf("opening schema registry: %w", err)
+		}
+		return s, config.RedactURL(cfg.MetadataURL()), nil
+	default:
+		path := filepath.Join(filepath.Dir(u.Path), "registry.db")
+		s, err := regsqlite.New(regsqlite.Options{Path: path})
+		if err != nil {
+			return nil, "", fmt.Errorf("opening schema registry: %w", err)
+		}
+		return s, "sqlite://" + path, nil
+	}
 }
 
 // syncer is a spool's background drain.

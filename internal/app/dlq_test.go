@@ -12,6 +12,7 @@ import (
 	"github.com/dataquarantine/dataquarantine/internal/dlqimport/dlqtest"
 	"github.com/dataquarantine/dataquarantine/internal/record"
 	"github.com/dataquarantine/dataquarantine/internal/testbackend"
+	"github.com/dataquarantine/dataquarantine/internal/testwait"
 )
 
 func TestGatewayFollowsDeadLetterTopics(t *testing.T) {
@@ -96,9 +97,12 @@ func followDeadLetterTopics(t *testing.T, cfg config.Config) {
 	require.NotNil(t, byKey["bad"].Payload, "the gateway's own payload is intact")
 	require.Equal(t, string(own.Value), *byKey["bad"].Payload)
 	// The peer's record adds no row: wait for it to be read.
-	require.Eventually(t, func() bool {
-		return gw.metric(`dlq_import_records_total{from="dq",topic="peer-dlq"}`) == 1
-	}, 30*time.Second, 20*time.Millisecond)
+	testwait.For(t, 30*time.Second, "the peer's record to be read", func() error {
+		if n := gw.metric(`dlq_import_records_total{from="dq",topic="peer-dlq"}`); n != 1 {
+			return fmt.Errorf("dlq_import_records_total of peer-dlq is %v", n)
+		}
+		return nil
+	})
 	require.Equal(t, 2.0, gw.metric(`dlq_import_records_total{from="connect",topic="connect-dlq"}`))
 	require.Equal(t, 1.0, gw.metric(`dlq_import_records_total{from="confluent",topic="rules-dlq"}`))
 	require.Len(t, waitForRows(t, gw, 4), 4, "the peer's copy of the gateway's record is the same row")
@@ -127,9 +131,12 @@ func waitForRows(t *testing.T, gw *running, n int) map[string]quarantineItem {
 			Key string `json:"key"`
 		} `json:"items"`
 	}
-	require.Eventually(t, func() bool {
-		return gw.getJSON("/api/v1/quarantine?limit=100", &list) == 200 && len(list.Items) >= n
-	}, 30*time.Second, 50*time.Millisecond, "want %d quarantined records", n)
+	testwait.For(t, 30*time.Second, fmt.Sprintf("%d quarantined records", n), func() error {
+		if code := gw.getJSON("/api/v1/quarantine?limit=100", &list); code != 200 || len(list.Items) < n {
+			return fmt.Errorf("status %d, %d records", code, len(list.Items))
+		}
+		return nil
+	})
 	require.Len(t, list.Items, n)
 	byKey := map[string]quarantineItem{}
 	for _, it := range list.Items {

@@ -2,6 +2,7 @@ package app_test
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"net/http"
 	"net/url"
@@ -13,6 +14,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/dataquarantine/dataquarantine/internal/config"
+	"github.com/dataquarantine/dataquarantine/internal/testwait"
 )
 
 // hostileSend makes a request to the gateway at base, naming host in its
@@ -61,9 +63,12 @@ func TestHostileWebRequests(t *testing.T) {
 	var list struct {
 		Items []quarantineItem `json:"items"`
 	}
-	require.Eventually(t, func() bool {
-		return gw.getJSON("/api/v1/quarantine", &list) == 200 && len(list.Items) == 1
-	}, 20*time.Second, 20*time.Millisecond)
+	testwait.For(t, 20*time.Second, "the record quarantined", func() error {
+		if code := gw.getJSON("/api/v1/quarantine", &list); code != 200 || len(list.Items) != 1 {
+			return fmt.Errorf("status %d, %d records", code, len(list.Items))
+		}
+		return nil
+	})
 	id := list.Items[0].ID
 	discard := "/api/v1/quarantine/" + id + "/discard"
 

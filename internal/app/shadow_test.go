@@ -18,7 +18,9 @@ import (
 	"github.com/dataquarantine/dataquarantine/internal/pipeline"
 	"github.com/dataquarantine/dataquarantine/internal/record"
 	"github.com/dataquarantine/dataquarantine/internal/schema"
+	"github.com/dataquarantine/dataquarantine/internal/schema/formats"
 	"github.com/dataquarantine/dataquarantine/internal/shadow"
+	"github.com/dataquarantine/dataquarantine/internal/testwait"
 	"github.com/dataquarantine/dataquarantine/internal/validate"
 )
 
@@ -226,7 +228,7 @@ func TestShadowRollout(t *testing.T) {
 func offlineShadow(t *testing.T, cfg *config.Config, recs []*kgo.Record) shadow.Counts {
 	t.Helper()
 	engine := func(version int, text string) *validate.Engine {
-		v, err := schema.CompileJSON("orders", version, []byte(text), schema.JSONOptions{Limits: app.JSONLimits(cfg)})
+		v, err := formats.Compile(schema.FormatJSON, "orders", version, []byte(text), formats.Options{Limits: app.JSONLimits(cfg)})
 		require.NoError(t, err)
 		e, err := validate.New(validate.Options{Resolver: schema.Fixed{Version: v}, MaxBytes: cfg.Limits.MaxBytes})
 		require.NoError(t, err)
@@ -266,11 +268,16 @@ func offlineShadow(t *testing.T, cfg *config.Config, recs []*kgo.Record) shadow.
 func waitShadow(t *testing.T, gw *running, n int64) shadowReport {
 	t.Helper()
 	var rep shadowReport
-	require.Eventually(t, func() bool {
+	testwait.For(t, 30*time.Second, fmt.Sprintf("the shadow report to count %d records", n), func() error {
 		rep = shadowReport{}
-		return gw.getJSON("/api/v1/schemas/orders/shadow", &rep) == http.StatusOK &&
-			len(rep.Versions) == 1 && rep.Versions[0].Total.Seen >= n
-	}, 30*time.Second, 20*time.Millisecond, "the shadow report never counted %d records", n)
+		if code := gw.getJSON("/api/v1/schemas/orders/shadow", &rep); code != http.StatusOK {
+			return fmt.Errorf("status %d", code)
+		}
+		if len(rep.Versions) != 1 || rep.Versions[0].Total.Seen < n {
+			return fmt.Errorf("report %+v", rep)
+		}
+		return nil
+	})
 	require.Equal(t, n, rep.Versions[0].Total.Seen)
 	return rep
 }
@@ -313,9 +320,12 @@ func TestObserveMode(t *testing.T) {
 		ids = append(ids, header(r, pipeline.HeaderObservedID))
 	}
 	require.Len(t, ids, 3)
-	require.Eventually(t, func() bool {
-		return gw.metric(`records_processed_total{subject="user_event",topic="raw-events"}`) == 33
-	}, 10*time.Second, 20*time.Millisecond)
+	testwait.For(t, 10*time.Second, "33 records processed", func() error {
+		if got := gw.metric(`records_processed_total{subject="user_event",topic="raw-events"}`); got != 33 {
+			return fmt.Errorf("%v processed", got)
+		}
+		return nil
+	})
 	require.Equal(t, 30.0, gw.metric(`records_valid_total{subject="user_event",topic="raw-events"}`))
 	for _, typ := range bad {
 		require.Equal(t, 1.0, gw.metric(`records_invalid_total{error_type="`+string(typ)+`",subject="user_event",topic="raw-events"}`))
@@ -390,11 +400,16 @@ func TestShadowWireFormat(t *testing.T) {
 	consumeExactly(t, gw.app.KafkaAddr(), cfg.Topics.Clean, 5)
 
 	var rep shadowReport
-	require.Eventually(t, func() bool {
+	testwait.For(t, 30*time.Second, "the shadow report to count 5 records", func() error {
 		rep = shadowReport{}
-		return gw.getJSON("/api/v1/schemas/payments/shadow", &rep) == http.StatusOK &&
-			len(rep.Versions) == 1 && rep.Versions[0].Total.Seen == 5
-	}, 30*time.Second, 20*time.Millisecond)
+		if code := gw.getJSON("/api/v1/schemas/payments/shadow", &rep); code != http.StatusOK {
+			return fmt.Errorf("status %d", code)
+		}
+		if len(rep.Versions) != 1 || rep.Versions[0].Total.Seen != 5 {
+			return fmt.Errorf("report %+v", rep)
+		}
+		return nil
+	})
 	c := rep.Versions[0].Total
 	require.Equal(t, int64(3), c.NewlyRejected, "v1's records: v2 cannot read them")
 	require.Equal(t, int64(2), c.AgreePass, "v2's records")

@@ -11,15 +11,16 @@ import (
 
 func runMigrate(ctx context.Context, env Env) int {
 	fs := newFlagSet(env, "migrate", "[flags]", `
-Apply the metadata store's schema migrations (SQLite or PostgreSQL) and
-exit. serve applies them at start as well; run this ahead of a rollout, or
-with a role allowed to change the schema. Migrations are versioned and
-idempotent: running it twice changes nothing the second time.`)
+Apply the schema migrations of the stores (SQLite or PostgreSQL), the
+quarantine metadata's then the schema registry's, and exit. serve applies
+them at start as well; run this ahead of a rollout, or with a role allowed
+to change the schema. Migrations are versioned and idempotent: running it
+twice changes nothing the second time.`)
 	var (
 		cfgPath = fs.String("config", "", "YAML config `file` (storage.metadata.url)")
 		dataDir = fs.String("data-dir", "", "data `dir` holding the default SQLite file (default ./data)")
 	)
-	fs.exitStatus(`0  the metadata store is up to date
+	fs.exitStatus(`0  the stores are up to date
 1  migrating failed (why is on stderr)
 2  bad flags or configuration`)
 	if code := fs.parse(); code >= 0 {
@@ -39,11 +40,13 @@ idempotent: running it twice changes nothing the second time.`)
 		fmt.Fprintf(env.Stderr, "migrate: invalid configuration:\n%v\n", indent(err.Error()))
 		return exitUsage
 	}
-	where, err := app.MigrateMetadata(ctx, cfg)
+	done, err := app.Migrate(ctx, cfg)
+	for _, store := range done {
+		fmt.Fprintf(env.Stdout, "%s is up to date\n", store)
+	}
 	if err != nil {
 		fmt.Fprintf(env.Stderr, "migrate: %v\n", err)
 		return exitInvalid
 	}
-	fmt.Fprintf(env.Stdout, "metadata store %s is up to date\n", where)
 	return exitOK
 }

@@ -17,10 +17,13 @@ func TestMigrateSQLite(t *testing.T) {
 	for range 2 { // idempotent
 		code, out, errOut := runCLI(t, "", nil, "migrate", "--data-dir", dir)
 		require.Equal(t, 0, code, errOut)
-		require.Equal(t, "metadata store sqlite://"+filepath.Join(dir, "dq.db")+" is up to date\n", out)
+		require.Equal(t, "metadata store sqlite://"+filepath.Join(dir, "dq.db")+" is up to date\n"+
+			"schema registry sqlite://"+filepath.Join(dir, "registry.db")+" is up to date\n", out)
 	}
-	_, err := os.Stat(filepath.Join(dir, "dq.db"))
-	require.NoError(t, err)
+	for _, f := range []string{"dq.db", "registry.db"} {
+		_, err := os.Stat(filepath.Join(dir, f))
+		require.NoError(t, err)
+	}
 }
 
 func TestMigratePostgres(t *testing.T) {
@@ -33,7 +36,7 @@ func TestMigratePostgres(t *testing.T) {
 	for range 2 {
 		code, out, errOut := runCLI(t, "", []string{"DQ_STORAGE_METADATA_URL=" + url}, "migrate", "--data-dir", t.TempDir())
 		require.Equal(t, 0, code, errOut)
-		require.Contains(t, out, "is up to date")
+		require.Regexp(t, `^metadata store postgres://.* is up to date\nschema registry postgres://.* is up to date\n$`, out)
 		require.NotContains(t, out, password, "the URL is redacted")
 	}
 	code, _, errOut := runCLI(t, "", []string{"DQ_STORAGE_METADATA_URL=postgres://nobody:secret@127.0.0.1:1/none"}, "migrate")

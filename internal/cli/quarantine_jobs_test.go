@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net"
 	"strings"
 	"testing"
@@ -10,6 +11,8 @@ import (
 
 	"github.com/stretchr/testify/require"
 	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/dataquarantine/dataquarantine/internal/testwait"
 )
 
 // TestQuarantineJobs lists the jobs of a real gateway, started through the
@@ -25,10 +28,13 @@ func TestQuarantineJobs(t *testing.T) {
 	require.NoError(t, err)
 	defer cl.Close()
 	require.NoError(t, cl.ProduceSync(context.Background(), &kgo.Record{Value: []byte(`not json`)}).FirstErr())
-	require.Eventually(t, func() bool {
-		code, out, _ := runCLI(t, "", nil, "quarantine", "list", "--server", server, "--json")
-		return code == 0 && strings.Count(out, `"id"`) == 1
-	}, 20*time.Second, 100*time.Millisecond, "the record was never quarantined")
+	testwait.For(t, 20*time.Second, "the record quarantined", func() error {
+		code, out, errOut := runCLI(t, "", nil, "quarantine", "list", "--server", server, "--json")
+		if code != 0 || strings.Count(out, `"id"`) != 1 {
+			return fmt.Errorf("exit %d: %s%s", code, out, errOut)
+		}
+		return nil
+	})
 
 	// Two jobs over it, both failing it again; the second's reason is
 	// hostile to a terminal. (--wait's exit status is reprocess's to test.)

@@ -15,6 +15,7 @@ import (
 	"github.com/dataquarantine/dataquarantine/internal/app/apptest"
 	"github.com/dataquarantine/dataquarantine/internal/config"
 	"github.com/dataquarantine/dataquarantine/internal/record"
+	"github.com/dataquarantine/dataquarantine/internal/testwait"
 )
 
 // schema state/shadow/promote against a real gateway: v2 (a required sku)
@@ -56,11 +57,14 @@ func TestSchemaShadowCommands(t *testing.T) {
 		recs = append(recs, &kgo.Record{Value: []byte(v)})
 	}
 	apptest.Produce(t, broker, "raw-events", recs...)
-	require.Eventually(t, func() bool {
+	testwait.For(t, 30*time.Second, "the shadow to count 10 records", func() error {
 		code, out, _ := run("schema", "shadow", "orders", "--json")
 		var rep shadowReportJSON
-		return code == 0 && json.Unmarshal([]byte(out), &rep) == nil && len(rep.Versions) == 1 && rep.Versions[0].Total.Seen == 10
-	}, 30*time.Second, 50*time.Millisecond)
+		if code != 0 || json.Unmarshal([]byte(out), &rep) != nil || len(rep.Versions) != 1 || rep.Versions[0].Total.Seen != 10 {
+			return fmt.Errorf("exit %d: %s", code, out)
+		}
+		return nil
+	})
 
 	code, out, _ = run("schema", "shadow", "orders", "--window", "15m")
 	require.Equal(t, 0, code)

@@ -19,9 +19,8 @@ import (
 	"github.com/dataquarantine/dataquarantine/internal/record"
 	"github.com/dataquarantine/dataquarantine/internal/rules"
 	"github.com/dataquarantine/dataquarantine/internal/schema"
-	"github.com/dataquarantine/dataquarantine/internal/schema/avro"
+	"github.com/dataquarantine/dataquarantine/internal/schema/formats"
 	"github.com/dataquarantine/dataquarantine/internal/schema/jsonschema"
-	"github.com/dataquarantine/dataquarantine/internal/schema/protobuf"
 	"github.com/dataquarantine/dataquarantine/internal/schema/wire"
 	"github.com/dataquarantine/dataquarantine/internal/validate"
 )
@@ -96,15 +95,7 @@ records from Confluent serializers, and strips it; the schema is still
 		return exitUsage
 	}
 	lim := jsonschema.Limits{MaxDepth: *maxDepth, AllowDuplicateKeys: *dupKeys}
-	var v *schema.Version
-	switch *typ {
-	case "avro":
-		v, err = avro.Compile("offline", 1, src, avro.Options{JSONLimits: lim})
-	case "protobuf":
-		v, err = protobuf.Compile("offline", 1, src, protobuf.Options{Message: *message, MaxDepth: *maxDepth})
-	default:
-		v, err = schema.CompileJSON("offline", 1, src, schema.JSONOptions{Limits: lim})
-	}
+	v, err := formats.Compile(schema.Format(strings.ToUpper(*typ)), "offline", 1, src, formats.Options{Limits: lim, Message: *message})
 	if err != nil {
 		fmt.Fprintf(env.Stderr, "validate: %s: %v\n", *schemaPath, err)
 		return exitUsage

@@ -10,6 +10,7 @@ import (
 	"github.com/dataquarantine/dataquarantine/internal/demo"
 	"github.com/dataquarantine/dataquarantine/internal/record"
 	"github.com/dataquarantine/dataquarantine/internal/schema"
+	"github.com/dataquarantine/dataquarantine/internal/schema/formats"
 	"github.com/dataquarantine/dataquarantine/internal/validate"
 )
 
@@ -21,7 +22,7 @@ func TestGeneratorKindsMatchTheEngine(t *testing.T) {
 	cfg := config.Default()
 	src, err := cfg.SchemaSource(0)
 	require.NoError(t, err)
-	v, err := schema.CompileJSON("user_event", 1, src, schema.JSONOptions{})
+	v, err := formats.Compile(schema.FormatJSON, "user_event", 1, src, formats.Options{})
 	require.NoError(t, err)
 	e, err := validate.New(validate.Options{Resolver: schema.Fixed{Version: v}})
 	require.NoError(t, err)

@@ -24,6 +24,7 @@ import (
 	"github.com/dataquarantine/dataquarantine/internal/quarantine/fs"
 	"github.com/dataquarantine/dataquarantine/internal/quarantine/sqlite"
 	"github.com/dataquarantine/dataquarantine/internal/record"
+	"github.com/dataquarantine/dataquarantine/internal/testwait"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
@@ -300,7 +301,12 @@ func TestFollowerImportsContinuously(t *testing.T) {
 	}
 	waitRows := func(n int) {
 		t.Helper()
-		require.Eventually(t, func() bool { return len(e.rows()) == n }, 30*time.Second, 20*time.Millisecond, "want %d rows", n)
+		testwait.For(t, 30*time.Second, fmt.Sprintf("%d rows", n), func() error {
+			if got := len(e.rows()); got != n {
+				return fmt.Errorf("%d rows", got)
+			}
+			return nil
+		})
 	}
 	stop := follow()
 	e.produce(
@@ -309,7 +315,12 @@ func TestFollowerImportsContinuously(t *testing.T) {
 		dlqtest.Confluent("orders-dlq", nil, []byte("v"), nil, dlqtest.RuleContext{Rule: "r", Mode: "WRITE", Subject: "s", Topic: "orders"}),
 	)
 	waitRows(3)
-	require.Eventually(t, func() bool { return imported(t, reg, "connect-dlq", "connect") == 2 }, 10*time.Second, 20*time.Millisecond)
+	testwait.For(t, 10*time.Second, "2 records imported from connect-dlq", func() error {
+		if n := imported(t, reg, "connect-dlq", "connect"); n != 2 {
+			return fmt.Errorf("%v imported", n)
+		}
+		return nil
+	})
 	require.Equal(t, 1.0, imported(t, reg, "orders-dlq", "confluent"))
 	stop()
 

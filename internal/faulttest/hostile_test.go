@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/binary"
+	"fmt"
 	"strconv"
 	"strings"
 	"testing"
@@ -13,6 +14,8 @@ import (
 	"github.com/stretchr/testify/require"
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/dataquarantine/dataquarantine/internal/testwait"
 )
 
 // hostileLimit is the clean and DLQ topics' max.message.bytes in the
@@ -187,8 +190,12 @@ func TestHostileInputs(t *testing.T) {
 			require.NoError(t, producer.ProduceSync(ctx, hostile, canary).FirstErr())
 
 			// The canary behind it is committed: the partition flows.
-			require.Eventually(t, func() bool { return k.committedAt(hostile.Partition) > canary.Offset },
-				30*time.Second, 10*time.Millisecond, "the canary behind the hostile record was not committed")
+			testwait.For(t, 30*time.Second, "the canary behind the hostile record committed", func() error {
+				if at := k.committedAt(hostile.Partition); at <= canary.Offset {
+					return fmt.Errorf("committed up to %d, the canary is at %d", at, canary.Offset)
+				}
+				return nil
+			})
 			out := outputs.find(c.topic, hostile)
 			require.NotNil(t, out, "the hostile record is not in %s", c.topic)
 			if c.topic == dlqTopic {

@@ -25,6 +25,7 @@ import (
 	"github.com/dataquarantine/dataquarantine/internal/quarantine/sqlite"
 	"github.com/dataquarantine/dataquarantine/internal/reprocess"
 	"github.com/dataquarantine/dataquarantine/internal/schema"
+	"github.com/dataquarantine/dataquarantine/internal/schema/formats"
 	"github.com/dataquarantine/dataquarantine/internal/testwait"
 	"github.com/dataquarantine/dataquarantine/internal/validate"
 )
@@ -58,7 +59,7 @@ func newRPFixture(t *testing.T) *rpFixture {
 	payloads, err := fs.New(fs.Options{Dir: filepath.Join(dir, "payloads")})
 	require.NoError(t, err)
 	t.Cleanup(func() { require.NoError(t, payloads.Close()) })
-	v, err := schema.CompileJSON("ev", 1, []byte(`{"type":"object","required":["user_id"]}`), schema.JSONOptions{})
+	v, err := formats.Compile(schema.FormatJSON, "ev", 1, []byte(`{"type":"object","required":["user_id"]}`), formats.Options{})
 	require.NoError(t, err)
 	res, err := schema.NewStatic(map[string]string{rpRaw: "ev"}, []*schema.Version{v})
 	require.NoError(t, err)

@@ -10,6 +10,8 @@ import (
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/dataquarantine/dataquarantine/internal/retry"
 )
 
 // GroupOptions configure NewGroupClient.
@@ -251,6 +253,11 @@ type TopicSpec struct {
 	ReplicationFactor int16
 }
 
+// EnsureTopics's wait for a starting broker: about 5s in all.
+var ensureTopicsBackoff = retry.Backoff{Min: 100 * time.Millisecond, Max: time.Second}
+
+const ensureTopicsAttempts = 9
+
 // EnsureTopics creates each missing topic. Existing topics are left as
 // they are, whatever their partition count.
 func EnsureTopics(ctx context.Context, cl *kgo.Client, specs []TopicSpec) error {
@@ -259,17 +266,15 @@ func EnsureTopics(ctx context.Context, cl *kgo.Client, specs []TopicSpec) error 
 	for i, s := range specs {
 		names[i] = s.Name
 	}
-	// Metadata can briefly fail while a broker starts; retry for a while.
+	// Metadata can briefly fail while a broker starts; retry an outage for
+	// a few seconds.
 	var existing kadm.TopicDetails
 	var err error
 	for attempt := 0; ; attempt++ {
 		existing, err = adm.ListTopics(ctx, names...)
-		if err == nil || attempt == 20 || ctx.Err() != nil {
+		if err == nil || attempt == ensureTopicsAttempts || !retry.Transient(err) ||
+			!retry.Sleep(ctx, ensureTopicsBackoff.Delay(attempt)) {
 			break
-		}
-		select {
-		case <-ctx.Done():
-		case <-time.After(250 * time.Millisecond):
 		}
 	}
 	if err != nil {

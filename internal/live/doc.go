@@ -10,5 +10,6 @@
 // Prometheus asks a Prometheus server for every gateway's.
 //
 // It reads the metrics by name, so it needs no access to the pipeline: what
-// /metrics shows is exactly what the dashboard shows.
+// /metrics shows is exactly what the dashboard shows, and what the API's
+// stats show (ReadTotals, the one way the gateway reads its counters back).
 package live

@@ -3,6 +3,7 @@ package live
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"log/slog"
 	"math"
 	"testing"
@@ -11,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/dataquarantine/dataquarantine/internal/record"
+	"github.com/dataquarantine/dataquarantine/internal/testwait"
 )
 
 func TestErrorTypeCount(t *testing.T) {
@@ -262,11 +264,14 @@ func TestRecorderRun(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- r.Run(ctx) }()
-	require.Eventually(t, func() bool {
+	testwait.For(t, 5*time.Second, "a first read", func() error {
 		r.mu.Lock()
 		defer r.mu.Unlock()
-		return !r.prevAt.IsZero()
-	}, 5*time.Second, time.Millisecond)
+		if r.prevAt.IsZero() {
+			return errors.New("none yet")
+		}
+		return nil
+	})
 	cancel()
 	require.NoError(t, <-done)
 }

@@ -257,3 +257,19 @@ func TestWriteEventSplitsLines(t *testing.T) {
 	writeEvent(&b, Event{Name: "x\ny", Data: "a\nb\r\nevent: forged\rc"})
 	require.Equal(t, "event: xy\ndata: a\ndata: b\ndata: event: forged\ndata: c\n\n", b.String())
 }
+
+// TestReadTotals: the counters summed over topics and subjects, the
+// invalid ones by error type, as the snapshot reads them.
+func TestReadTotals(t *testing.T) {
+	t.Parallel()
+	g := newGateway(t)
+	g.flow("a", 10, 3, record.MissingField)
+	g.flow("b", 5, 2, record.MissingField)
+	g.flow("b", 1, 1, record.TypeMismatch)
+	tot, err := ReadTotals(g.reg)
+	require.NoError(t, err)
+	require.Equal(t, Totals{
+		Processed: 16, Valid: 10, Invalid: 6,
+		InvalidByErrorType: map[record.ErrorType]int64{record.MissingField: 5, record.TypeMismatch: 1},
+	}, tot)
+}

@@ -31,6 +31,7 @@ import (
 	"github.com/dataquarantine/dataquarantine/internal/record"
 	"github.com/dataquarantine/dataquarantine/internal/rules"
 	"github.com/dataquarantine/dataquarantine/internal/schema"
+	"github.com/dataquarantine/dataquarantine/internal/schema/formats"
 	"github.com/dataquarantine/dataquarantine/internal/testwait"
 	"github.com/dataquarantine/dataquarantine/internal/validate"
 )
@@ -179,7 +180,7 @@ func runScenario(t *testing.T, sc scenario) outcome {
 		src, err = cfg.SchemaSource(0)
 		require.NoError(t, err)
 	}
-	v, err := schema.CompileJSON("user_event", 1, src, schema.JSONOptions{})
+	v, err := formats.Compile(schema.FormatJSON, "user_event", 1, src, formats.Options{})
 	require.NoError(t, err)
 	if len(sc.Rules) > 0 {
 		v.Rules, err = rules.Compile(sc.Rules, rules.Options{})

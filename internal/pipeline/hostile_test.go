@@ -16,9 +16,11 @@ import (
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 
+	"github.com/dataquarantine/dataquarantine/internal/live"
 	"github.com/dataquarantine/dataquarantine/internal/pipeline"
 	"github.com/dataquarantine/dataquarantine/internal/quarantine"
 	"github.com/dataquarantine/dataquarantine/internal/record"
+	"github.com/dataquarantine/dataquarantine/internal/testwait"
 )
 
 // validOfSize is a valid event padded to exactly n bytes.
@@ -70,9 +72,9 @@ func TestPipelineQuarantinesARecordTheCleanTopicRefuses(t *testing.T) {
 	require.Equal(t, "user_event", entry.Subject, "the row names the schema the record passed")
 	require.True(t, bytes.Equal(big, p.Value), "the payload store keeps the whole value")
 	require.Equal(t, 1.0, testutil.ToFloat64(counter(t, reg, "records_detoured_total", "clean_refused")))
-	totals := m.Totals()
-	require.Equal(t, int64(1), totals.Valid)
-	require.Equal(t, int64(1), totals.InvalidByErrorType[record.PayloadTooLarge], "counted as what happened to it")
+	tot := totals(t, reg)
+	require.Equal(t, int64(1), tot.Valid)
+	require.Equal(t, int64(1), tot.InvalidByErrorType[record.PayloadTooLarge], "counted as what happened to it")
 }
 
 // An invalid record whose key or one header is too large for the DLQ topic
@@ -219,9 +221,12 @@ const releaseN, releaseInvalid = 60, 21
 func TestPipelineReleasesABatchItCannotMakeDurable(t *testing.T) {
 	e, stuck, reg, m := releaseEnv(t)
 	stop := e.run("g", m, stuck)
-	require.Eventually(t, func() bool {
-		return value(t, reg, "pipeline_batches_released_total") >= 3
-	}, 20*time.Second, 10*time.Millisecond, "the stuck batch is released, again and again")
+	testwait.For(t, 20*time.Second, "the stuck batch to be released, again and again", func() error {
+		if n := value(t, reg, "pipeline_batches_released_total"); n < 3 {
+			return fmt.Errorf("released %v times", n)
+		}
+		return nil
+	})
 	require.GreaterOrEqual(t, testutil.ToFloat64(counter(t, reg, "pipeline_permanent_errors_total", "payloads")), 1.0)
 	require.False(t, m.Progress().PendingSince.IsZero(), "records wait uncommitted")
 
@@ -241,14 +246,20 @@ func TestPipelineReleasesABatchItCannotMakeDurable(t *testing.T) {
 func TestPipelineReleaseLetsAnotherMemberTakeOver(t *testing.T) {
 	e, stuck, reg, m := releaseEnv(t)
 	stopA := e.run("g", m, stuck)
-	require.Eventually(t, func() bool {
-		return value(t, reg, "pipeline_batches_released_total") >= 1
-	}, 20*time.Second, 10*time.Millisecond)
+	testwait.For(t, 20*time.Second, "the stuck batch to be released", func() error {
+		if n := value(t, reg, "pipeline_batches_released_total"); n < 1 {
+			return errors.New("not released yet")
+		}
+		return nil
+	})
 	stopB := e.run("g", nil, nil)
-	require.Eventually(t, func() bool {
+	testwait.For(t, 20*time.Second, "the second member to deliver while the first is stuck", func() error {
 		page, err := e.meta.List(context.Background(), quarantine.Filter{})
-		return err == nil && len(page.Entries) > 0
-	}, 20*time.Second, 10*time.Millisecond, "the second member delivers while the first is stuck")
+		if err == nil && len(page.Entries) == 0 {
+			err = errors.New("no row yet")
+		}
+		return err
+	})
 	stuck.healed.Store(true)
 	e.waitCommitted("g", releaseN)
 	require.NoError(t, stopB())
@@ -274,15 +285,32 @@ func (e *env) waitCommitted(group string, n int64) {
 	require.NoError(e.t, err)
 	defer cl.Close()
 	adm := kadm.NewClient(cl)
-	require.Eventually(e.t, func() bool {
-		offs, err := adm.FetchOffsets(context.Background(), group)
-		if err != nil {
-			return false
-		}
-		var sum int64
-		offs.Each(func(o kadm.OffsetResponse) { sum += o.At })
-		return sum == n
-	}, 30*time.Second, 10*time.Millisecond, "%d offsets committed", n)
+	testwait.For(e.t, 30*time.Second, fmt.Sprintf("%d offsets committed", n), func() error {
+		return committed(adm, group, n)
+	})
+}
+
+// committed says, when group's committed offsets do not sum to n, what
+// they sum to.
+func committed(adm *kadm.Client, group string, n int64) error {
+	offs, err := adm.FetchOffsets(context.Background(), group)
+	if err != nil {
+		return err
+	}
+	var sum int64
+	offs.Each(func(o kadm.OffsetResponse) { sum += o.At })
+	if sum != n {
+		return fmt.Errorf("committed offsets sum to %d", sum)
+	}
+	return nil
+}
+
+// totals reads the record counters back from reg, as the API's stats do.
+func totals(t *testing.T, reg *prometheus.Registry) live.Totals {
+	t.Helper()
+	tot, err := live.ReadTotals(reg)
+	require.NoError(t, err)
+	return tot
 }
 
 // value is the value of an unlabelled counter or gauge.

@@ -4,9 +4,6 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-	dto "github.com/prometheus/client_model/go"
-
-	"github.com/dataquarantine/dataquarantine/internal/record"
 )
 
 // Metrics are the pipeline's Prometheus metrics, with the names of
@@ -124,44 +121,4 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 // ObserveLayer implements validate.LayerObserver.
 func (m *Metrics) ObserveLayer(layer string, d time.Duration) {
 	m.layers.WithLabelValues(layer).Observe(d.Seconds())
-}
-
-// Totals are the counters summed over their labels.
-type Totals struct {
-	Processed, Valid, Invalid int64
-	InvalidByErrorType        map[record.ErrorType]int64
-}
-
-// Totals sums the counters, so the API's stats and /metrics can never
-// disagree: both read the same numbers.
-func (m *Metrics) Totals() Totals {
-	t := Totals{InvalidByErrorType: make(map[record.ErrorType]int64)}
-	t.Processed = sum(m.processed, nil)
-	t.Valid = sum(m.valid, nil)
-	t.Invalid = sum(m.invalid, func(labels []*dto.LabelPair, v int64) {
-		for _, l := range labels {
-			if l.GetName() == "error_type" {
-				t.InvalidByErrorType[record.ErrorType(l.GetValue())] += v
-			}
-		}
-	})
-	return t
-}
-
-func sum(c *prometheus.CounterVec, each func([]*dto.LabelPair, int64)) int64 {
-	ch := make(chan prometheus.Metric, 64)
-	go func() { c.Collect(ch); close(ch) }()
-	var total int64
-	for metric := range ch {
-		var d dto.Metric
-		if err := metric.Write(&d); err != nil {
-			continue
-		}
-		v := int64(d.GetCounter().GetValue())
-		total += v
-		if each != nil {
-			each(d.GetLabel(), v)
-		}
-	}
-	return total
 }

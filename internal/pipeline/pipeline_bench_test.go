@@ -18,6 +18,7 @@ import (
 	"github.com/dataquarantine/dataquarantine/internal/quarantine/fs"
 	"github.com/dataquarantine/dataquarantine/internal/quarantine/sqlite"
 	"github.com/dataquarantine/dataquarantine/internal/schema"
+	"github.com/dataquarantine/dataquarantine/internal/schema/formats"
 	"github.com/dataquarantine/dataquarantine/internal/testwait"
 	"github.com/dataquarantine/dataquarantine/internal/validate"
 )
@@ -42,7 +43,7 @@ func benchPipeline(b *testing.B, shadows schema.ShadowResolver, tally pipeline.S
 	payloads, err := fs.New(fs.Options{Dir: filepath.Join(dir, "payloads")})
 	require.NoError(b, err)
 	defer payloads.Close()
-	v, err := schema.CompileJSON("user_event", 1, []byte(userEventSchema), schema.JSONOptions{})
+	v, err := formats.Compile(schema.FormatJSON, "user_event", 1, []byte(userEventSchema), formats.Options{})
 	require.NoError(b, err)
 	res, err := schema.NewStatic(map[string]string{rawTopic: "user_event"}, []*schema.Version{v})
 	require.NoError(b, err)

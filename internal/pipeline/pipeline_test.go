@@ -33,6 +33,8 @@ import (
 	"github.com/dataquarantine/dataquarantine/internal/retry"
 	"github.com/dataquarantine/dataquarantine/internal/rules"
 	"github.com/dataquarantine/dataquarantine/internal/schema"
+	"github.com/dataquarantine/dataquarantine/internal/schema/formats"
+	"github.com/dataquarantine/dataquarantine/internal/testwait"
 	"github.com/dataquarantine/dataquarantine/internal/validate"
 )
 
@@ -94,7 +96,7 @@ func newSizedEnv(t *testing.T, maxBytes int, opts ...kfake.Opt) *env {
 	payloads, err := fs.New(fs.Options{Dir: filepath.Join(dir, "payloads")})
 	require.NoError(t, err)
 	t.Cleanup(func() { require.NoError(t, payloads.Close()) })
-	v, err := schema.CompileJSON("user_event", 1, []byte(userEventSchema), schema.JSONOptions{})
+	v, err := formats.Compile(schema.FormatJSON, "user_event", 1, []byte(userEventSchema), formats.Options{})
 	require.NoError(t, err)
 	res, err := schema.NewStatic(map[string]string{rawTopic: "user_event"}, []*schema.Version{v})
 	require.NoError(t, err)
@@ -318,7 +320,7 @@ records_valid_total{subject="user_event",topic="raw-events"} 31
 	for _, store := range []string{"payloads", "metadata", "kafka_produce", "kafka_commit"} {
 		require.Positive(t, timed[store], store)
 	}
-	tot := m.Totals()
+	tot := totals(t, reg)
 	require.Equal(t, int64(37), tot.Processed)
 	require.Equal(t, int64(31), tot.Valid)
 	require.Equal(t, int64(6), tot.Invalid)
@@ -397,7 +399,7 @@ store_write_errors_total{store="payloads"} 3
 	page, err := e.meta.List(context.Background(), quarantine.Filter{})
 	require.NoError(t, err)
 	require.Len(t, page.Entries, 1)
-	require.Equal(t, int64(1), m.Totals().Invalid)
+	require.Equal(t, int64(1), totals(t, reg).Invalid)
 }
 
 // Hostile payloads are each quarantined with their own type, and valid
@@ -483,7 +485,7 @@ func TestPipelineCapsErrorHeaders(t *testing.T) {
 	}
 	b.WriteString(`"user_id":"USER000001","event_type":"view","timestamp":"2026-01-10T19:50:00Z"}`)
 	strict := `{"type":"object","additionalProperties":false,"properties":{"user_id":{},"event_type":{},"timestamp":{}}}`
-	v, err := schema.CompileJSON("strict", 1, []byte(strict), schema.JSONOptions{})
+	v, err := formats.Compile(schema.FormatJSON, "strict", 1, []byte(strict), formats.Options{})
 	require.NoError(t, err)
 	res, err := schema.NewStatic(map[string]string{rawTopic: "strict"}, []*schema.Version{v})
 	require.NoError(t, err)
@@ -530,8 +532,12 @@ func TestPipelineCircuitBreakerPausesAndResumes(t *testing.T) {
 		flood = append(flood, &kgo.Record{Value: []byte(`{"user_id":"nope"}`)})
 	}
 	e.produce(flood...)
-	require.Eventually(t, func() bool { return set.Snapshots()[rawTopic].State == circuit.Open },
-		20*time.Second, 10*time.Millisecond, "breaker never opened")
+	testwait.For(t, 20*time.Second, "the breaker to open", func() error {
+		if s := set.Snapshots()[rawTopic].State; s != circuit.Open {
+			return fmt.Errorf("it is %v", s)
+		}
+		return nil
+	})
 
 	// Paused: the valid records produced now wait in the input topic.
 	var good []*kgo.Record
@@ -552,7 +558,7 @@ func TestPipelineCircuitBreakerPausesAndResumes(t *testing.T) {
 // name as keyword, and counts it per subject and rule.
 func TestPipelineBusinessRules(t *testing.T) {
 	e := newEnv(t)
-	v, err := schema.CompileJSON("user_event", 1, []byte(userEventSchema), schema.JSONOptions{})
+	v, err := formats.Compile(schema.FormatJSON, "user_event", 1, []byte(userEventSchema), formats.Options{})
 	require.NoError(t, err)
 	v.Rules, err = rules.Compile([]rules.Spec{{
 		Name: "future_timestamp_check", Expr: "timestamp(message.timestamp) <= now",

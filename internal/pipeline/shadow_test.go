@@ -18,7 +18,9 @@ import (
 	"github.com/dataquarantine/dataquarantine/internal/quarantine"
 	"github.com/dataquarantine/dataquarantine/internal/record"
 	"github.com/dataquarantine/dataquarantine/internal/schema"
+	"github.com/dataquarantine/dataquarantine/internal/schema/formats"
 	"github.com/dataquarantine/dataquarantine/internal/shadow"
+	"github.com/dataquarantine/dataquarantine/internal/testwait"
 	"github.com/dataquarantine/dataquarantine/internal/validate"
 )
 
@@ -42,9 +44,9 @@ func (c candidates) Shadows(topic string) []*schema.Version {
 func shadowEnv(t *testing.T, sample float64) (e *env, tally *shadow.Tally, reg *prometheus.Registry, v1, v2 *validate.Engine) {
 	t.Helper()
 	e = newEnv(t)
-	enforced, err := schema.CompileJSON("user_event", 1, []byte(userEventSchema), schema.JSONOptions{})
+	enforced, err := formats.Compile(schema.FormatJSON, "user_event", 1, []byte(userEventSchema), formats.Options{})
 	require.NoError(t, err)
-	candidate, err := schema.CompileJSON("user_event", 2, []byte(userEventV2), schema.JSONOptions{})
+	candidate, err := formats.Compile(schema.FormatJSON, "user_event", 2, []byte(userEventV2), formats.Options{})
 	require.NoError(t, err)
 	e.engine, err = validate.New(validate.Options{Resolver: schema.Fixed{Version: enforced}, Shadows: candidates{candidate}, MaxBytes: 1024})
 	require.NoError(t, err)
@@ -135,14 +137,17 @@ func offline(t *testing.T, v1, v2 *validate.Engine, recs []*kgo.Record, pick fun
 func waitSeen(t *testing.T, tally *shadow.Tally, n int64) shadow.Report {
 	t.Helper()
 	var r shadow.Report
-	require.Eventually(t, func() bool {
+	testwait.For(t, 20*time.Second, fmt.Sprintf("%d shadow verdicts counted", n), func() error {
 		rs := tally.Report("user_event", time.Hour)
 		if len(rs) != 1 {
-			return false
+			return fmt.Errorf("%d reports", len(rs))
 		}
 		r = rs[0]
-		return r.Total.Seen() >= n
-	}, 20*time.Second, 10*time.Millisecond, "shadow verdicts counted")
+		if r.Total.Seen() < n {
+			return fmt.Errorf("%d seen", r.Total.Seen())
+		}
+		return nil
+	})
 	return r
 }
 
@@ -267,7 +272,12 @@ func TestPipelineObserve(t *testing.T) {
 			stop := e.run("g-observe", m, nil)
 			clean := e.consume(cleanTopic, 23)
 			e.consume(dlqTopic, 0)
-			require.Eventually(t, func() bool { return m.Totals().Processed == 23 }, 10*time.Second, 10*time.Millisecond)
+			testwait.For(t, 10*time.Second, "23 records processed", func() error {
+				if got := totals(t, reg).Processed; got != 23 {
+					return fmt.Errorf("%d processed", got)
+				}
+				return nil
+			})
 			require.NoError(t, stop())
 
 			marked := 0
@@ -304,7 +314,7 @@ func TestPipelineObserve(t *testing.T) {
 				require.Equal(t, string(c.Value), string(p.Value))
 			}
 			require.Equal(t, 3, marked)
-			tot := m.Totals()
+			tot := totals(t, reg)
 			require.Equal(t, int64(20), tot.Valid)
 			require.Equal(t, int64(3), tot.Invalid, "violations are counted as today")
 			page, err := e.meta.List(context.Background(), quarantine.Filter{})
@@ -324,8 +334,8 @@ func TestPipelineObserve(t *testing.T) {
 // with shadow.sample 0.1; the sub-benchmarks run in turn, so -count
 // interleaves them. The figure to compare is cpu-ns/record.
 func BenchmarkPipelineShadow(b *testing.B) {
-	candidate, err := schema.CompileJSON("user_event", 2,
-		[]byte(strings.Replace(userEventSchema, `"required": ["user_id"`, `"required": ["page", "user_id"`, 1)), schema.JSONOptions{})
+	candidate, err := formats.Compile(schema.FormatJSON, "user_event", 2,
+		[]byte(strings.Replace(userEventSchema, `"required": ["user_id"`, `"required": ["page", "user_id"`, 1)), formats.Options{})
 	require.NoError(b, err)
 	for _, bc := range []struct {
 		name   string

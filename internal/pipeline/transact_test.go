@@ -18,6 +18,7 @@ import (
 	"github.com/dataquarantine/dataquarantine/internal/pipeline"
 	"github.com/dataquarantine/dataquarantine/internal/quarantine"
 	"github.com/dataquarantine/dataquarantine/internal/record"
+	"github.com/dataquarantine/dataquarantine/internal/testwait"
 )
 
 // Exactly-once: every batch commits in a transaction. The broker refuses
@@ -70,15 +71,9 @@ func TestPipelineExactlyOnceAbortsAndRedelivers(t *testing.T) {
 	go func() { done <- p.Run(ctx) }()
 
 	adm := kadm.NewClient(s.Client())
-	require.Eventually(t, func() bool {
-		offs, err := adm.FetchOffsets(ctx, group)
-		if err != nil {
-			return false
-		}
-		var sum int64
-		offs.Each(func(o kadm.OffsetResponse) { sum += o.At })
-		return sum == n
-	}, 30*time.Second, 10*time.Millisecond, "every input offset committed")
+	testwait.For(t, 30*time.Second, "every input offset committed", func() error {
+		return committed(adm, group, n)
+	})
 	cancel()
 	require.NoError(t, <-done)
 	s.Close()
@@ -96,9 +91,9 @@ func TestPipelineExactlyOnceAbortsAndRedelivers(t *testing.T) {
 	for k, c := range seen {
 		require.Equal(t, 1, c, "record %s seen %d times by a read_committed consumer", k, c)
 	}
-	totals := metrics.Totals()
-	require.Equal(t, int64(n), totals.Processed, "the aborted batch is counted once, when it commits")
-	require.Equal(t, int64(n/every), totals.Invalid)
+	tot := totals(t, reg)
+	require.Equal(t, int64(n), tot.Processed, "the aborted batch is counted once, when it commits")
+	require.Equal(t, int64(n/every), tot.Invalid)
 	require.Equal(t, float64(1), testutil.ToFloat64(counter(t, reg, "store_write_errors_total", "kafka_transaction")))
 	page, err := e.meta.List(context.Background(), quarantine.Filter{Limit: quarantine.MaxLimit})
 	require.NoError(t, err)

@@ -13,6 +13,7 @@ import (
 	"github.com/dataquarantine/dataquarantine/internal/registry"
 	"github.com/dataquarantine/dataquarantine/internal/registry/sqlite"
 	"github.com/dataquarantine/dataquarantine/internal/schema"
+	"github.com/dataquarantine/dataquarantine/internal/schema/formats"
 	"github.com/dataquarantine/dataquarantine/internal/validate"
 )
 
@@ -46,7 +47,7 @@ func BenchmarkGUIDStream(b *testing.B) {
 	res, err := registry.NewResolver(ctx, registry.ResolverOptions{
 		Registry: reg, Bindings: map[string]string{"raw": "events"}, Wire: map[string]bool{"raw": true},
 		Compile: func(req registry.CompileRequest) (*schema.Version, error) {
-			return schema.CompileJSON(req.Subject, req.Version, []byte(req.Text), schema.JSONOptions{})
+			return formats.Compile(schema.FormatJSON, req.Subject, req.Version, []byte(req.Text), formats.Options{})
 		},
 	})
 	if err != nil {

@@ -3,6 +3,7 @@ package registry_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -14,13 +15,15 @@ import (
 	"github.com/dataquarantine/dataquarantine/internal/registry/sqlite"
 	"github.com/dataquarantine/dataquarantine/internal/rules"
 	"github.com/dataquarantine/dataquarantine/internal/schema"
+	"github.com/dataquarantine/dataquarantine/internal/schema/formats"
+	"github.com/dataquarantine/dataquarantine/internal/testwait"
 )
 
 // compileJSON is the Compiler of these tests; it counts its calls.
 func compileJSON(calls *int) registry.Compiler {
 	return func(req registry.CompileRequest) (*schema.Version, error) {
 		*calls++
-		v, err := schema.CompileJSON(req.Subject, req.Version, []byte(req.Text), schema.JSONOptions{})
+		v, err := formats.Compile(schema.FormatJSON, req.Subject, req.Version, []byte(req.Text), formats.Options{})
 		if err != nil || len(req.Rules) == 0 {
 			return v, err
 		}
@@ -134,10 +137,13 @@ func TestResolverRefreshSeesOtherGateways(t *testing.T) {
 
 	_, err = theirs.Register(ctx, registry.RegisterRequest{Subject: "orders", Format: schema.FormatJSON, Schema: jsonB, State: registry.StateEnforced})
 	require.NoError(t, err)
-	require.Eventually(t, func() bool {
+	testwait.For(t, 5*time.Second, "version 2 resolved", func() error {
 		v, err := res.Resolve("raw-orders")
-		return err == nil && v.Version == 2
-	}, 5*time.Second, 10*time.Millisecond)
+		if err == nil && v.Version != 2 {
+			err = fmt.Errorf("version %d", v.Version)
+		}
+		return err
+	})
 	require.Equal(t, []int{2, 1}, versions(t, res, "raw-orders"))
 }
 

@@ -27,6 +27,7 @@ import (
 	"github.com/dataquarantine/dataquarantine/internal/record"
 	"github.com/dataquarantine/dataquarantine/internal/reprocess"
 	"github.com/dataquarantine/dataquarantine/internal/schema"
+	"github.com/dataquarantine/dataquarantine/internal/schema/formats"
 	"github.com/dataquarantine/dataquarantine/internal/testbackend"
 	"github.com/dataquarantine/dataquarantine/internal/testwait"
 	"github.com/dataquarantine/dataquarantine/internal/validate"
@@ -91,7 +92,7 @@ func newEnvWith(t *testing.T, meta metadata, log audit.Log) *env {
 	payloads, err := fs.New(fs.Options{Dir: filepath.Join(dir, "payloads")})
 	require.NoError(t, err)
 	t.Cleanup(func() { require.NoError(t, payloads.Close()) })
-	v, err := schema.CompileJSON("user_event", 1, []byte(userEventSchema), schema.JSONOptions{})
+	v, err := formats.Compile(schema.FormatJSON, "user_event", 1, []byte(userEventSchema), formats.Options{})
 	require.NoError(t, err)
 	res, err := schema.NewStatic(map[string]string{rawTopic: "user_event"}, []*schema.Version{v})
 	require.NoError(t, err)

@@ -10,13 +10,30 @@ import (
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kgo"
 )
 
 // ErrUnavailable marks an operational failure: the backend is unreachable,
 // overloaded or timing out, and the same request may succeed later. Drivers
-// wrap their outages in it (fmt.Errorf("...: %w: %w", ErrUnavailable, err)),
-// so nothing above a driver needs to know its error types.
+// mark their outages with it (Unavailable), so nothing above a driver needs
+// to know its error types.
 var ErrUnavailable = errors.New("unavailable")
+
+// Unavailable marks err as an outage: the result matches ErrUnavailable
+// with errors.Is, and err and its causes as before, and says what err
+// says. A driver calls it on the errors its backend's outages cause;
+// nil stays nil.
+func Unavailable(err error) error {
+	if err == nil || errors.Is(err, ErrUnavailable) {
+		return err
+	}
+	return unavailable{err}
+}
+
+type unavailable struct{ err error }
+
+func (u unavailable) Error() string   { return u.err.Error() }
+func (u unavailable) Unwrap() []error { return []error{u.err, ErrUnavailable} }
 
 // Backoff is a jittered exponential back-off: the wait before retry number
 // attempt (0 for the first) is a random duration in [d/2, d], where
@@ -64,8 +81,9 @@ func Sleep(ctx context.Context, d time.Duration) bool {
 }
 
 // Transient reports whether err is an outage that retrying after a wait can
-// fix: ErrUnavailable from a driver, a retriable Kafka error, a timeout, or a
-// network failure. Everything else is permanent: retrying the same request
+// fix: ErrUnavailable from a driver, a retriable Kafka error (or one
+// franz-go's client calls retryable: a broker that went away, a controller
+// not elected yet), a timeout, or a network failure. Everything else is permanent: retrying the same request
 // will fail the same way, so the caller surfaces it (log, metric, health)
 // instead of looping on it quietly. A cancelled context is neither: the
 // caller is shutting down.
@@ -79,6 +97,9 @@ func Transient(err error) bool {
 	var ke *kerr.Error
 	if errors.As(err, &ke) {
 		return ke.Retriable
+	}
+	if kgo.IsRetryableBrokerErr(err) {
+		return true
 	}
 	for _, e := range []error{
 		syscall.ECONNREFUSED, syscall.ECONNRESET, syscall.ECONNABORTED, syscall.EPIPE,

@@ -60,6 +60,7 @@ func TestTransient(t *testing.T) {
 		{"cancelled", fmt.Errorf("writing: %w", context.Canceled), false},
 		{"deadline", fmt.Errorf("writing: %w", context.DeadlineExceeded), true},
 		{"driver outage", fmt.Errorf("inserting rows: %w: %w", retry.ErrUnavailable, errors.New("conn closed")), true},
+		{"marked outage", fmt.Errorf("inserting rows: %w", retry.Unavailable(errors.New("disk I/O error"))), true},
 		{"retriable kafka", fmt.Errorf("producing: %w", kerr.NotLeaderForPartition), true},
 		{"kafka authorization", kerr.TopicAuthorizationFailed, false},
 		{"kafka too large", kerr.MessageTooLarge, false},
@@ -79,4 +80,18 @@ func TestRecordRejected(t *testing.T) {
 	require.False(t, retry.RecordRejected(kerr.NotLeaderForPartition))
 	require.False(t, retry.RecordRejected(kerr.TopicAuthorizationFailed))
 	require.False(t, retry.RecordRejected(errors.New("boom")))
+}
+
+func TestUnavailable(t *testing.T) {
+	t.Parallel()
+	require.NoError(t, retry.Unavailable(nil))
+	cause := &net.OpError{Op: "dial", Err: syscall.ECONNREFUSED}
+	err := retry.Unavailable(fmt.Errorf("connecting: %w", cause))
+	require.ErrorIs(t, err, retry.ErrUnavailable)
+	require.ErrorIs(t, err, syscall.ECONNREFUSED, "the cause is still there")
+	var op *net.OpError
+	require.ErrorAs(t, err, &op)
+	require.Equal(t, "connecting: dial: connection refused", err.Error(), "the message is the cause's")
+	require.Equal(t, err, retry.Unavailable(err), "marked once")
+	require.ErrorIs(t, retry.Unavailable(context.Canceled), context.Canceled)
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/dataquarantine/dataquarantine/internal/record"
 	"github.com/dataquarantine/dataquarantine/internal/rules"
 	"github.com/dataquarantine/dataquarantine/internal/schema"
+	"github.com/dataquarantine/dataquarantine/internal/schema/formats"
 	"github.com/dataquarantine/dataquarantine/internal/validate"
 )
 
@@ -34,7 +35,7 @@ const event300 = `{"user_id":"USER123456","event_type":"purchase","timestamp":"2
 
 func newEngine(t testing.TB, bindings map[string]string, maxBytes int) *validate.Engine {
 	t.Helper()
-	v, err := schema.CompileJSON("user_event", 3, []byte(userEventSchema), schema.JSONOptions{})
+	v, err := formats.Compile(schema.FormatJSON, "user_event", 3, []byte(userEventSchema), formats.Options{})
 	require.NoError(t, err)
 	res, err := schema.NewStatic(bindings, []*schema.Version{v})
 	require.NoError(t, err)
@@ -107,7 +108,7 @@ func TestEngineResetsVerdict(t *testing.T) {
 // fixed clock.
 func newRulesEngine(t testing.TB, now time.Time, specs ...rules.Spec) *validate.Engine {
 	t.Helper()
-	v, err := schema.CompileJSON("user_event", 3, []byte(userEventSchema), schema.JSONOptions{})
+	v, err := formats.Compile(schema.FormatJSON, "user_event", 3, []byte(userEventSchema), formats.Options{})
 	require.NoError(t, err)
 	v.Rules, err = rules.Compile(specs, rules.Options{})
 	require.NoError(t, err)
@@ -182,7 +183,7 @@ func TestEngineRules(t *testing.T) {
 // Without Options.Now the engine reads the real clock.
 func TestEngineDefaultClock(t *testing.T) {
 	t.Parallel()
-	v, err := schema.CompileJSON("user_event", 3, []byte(userEventSchema), schema.JSONOptions{})
+	v, err := formats.Compile(schema.FormatJSON, "user_event", 3, []byte(userEventSchema), formats.Options{})
 	require.NoError(t, err)
 	v.Rules, err = rules.Compile([]rules.Spec{futureTimestamp}, rules.Options{})
 	require.NoError(t, err)
@@ -264,11 +265,11 @@ func BenchmarkEngineValidWithRule(b *testing.B) {
 // records it takes.
 func TestEngineFallback(t *testing.T) {
 	t.Parallel()
-	v1, err := schema.CompileJSON("orders", 1, []byte(`{"type":"object","required":["id"],"properties":{"id":{"type":"integer"},"amount":{"type":"number"}}}`), schema.JSONOptions{})
+	v1, err := formats.Compile(schema.FormatJSON, "orders", 1, []byte(`{"type":"object","required":["id"],"properties":{"id":{"type":"integer"},"amount":{"type":"number"}}}`), formats.Options{})
 	require.NoError(t, err)
 	v1.Rules, err = rules.Compile([]rules.Spec{{Name: "positive", Expr: "!has(message.amount) || message.amount > 0", Message: "amount must be positive", Field: "/amount"}}, rules.Options{})
 	require.NoError(t, err)
-	v2, err := schema.CompileJSON("orders", 2, []byte(`{"type":"object","required":["id","currency"],"properties":{"id":{"type":"integer"},"currency":{"type":"string"}}}`), schema.JSONOptions{})
+	v2, err := formats.Compile(schema.FormatJSON, "orders", 2, []byte(`{"type":"object","required":["id","currency"],"properties":{"id":{"type":"integer"},"currency":{"type":"string"}}}`), formats.Options{})
 	require.NoError(t, err)
 	enforced := *v2
 	enforced.Fallback = []*schema.Version{v1}
@@ -317,7 +318,7 @@ func (l *layerLog) ObserveLayer(layer string, d time.Duration) {
 // TestEngineLayerTiming: sampled records report each layer they ran
 // through, in order; unsampled ones report nothing.
 func TestEngineLayerTiming(t *testing.T) {
-	v, err := schema.CompileJSON("user_event", 1, []byte(userEventSchema), schema.JSONOptions{})
+	v, err := formats.Compile(schema.FormatJSON, "user_event", 1, []byte(userEventSchema), formats.Options{})
 	require.NoError(t, err)
 	v.Rules, err = rules.Compile([]rules.Spec{{Name: "amount", Expr: "!has(message.amount) || message.amount < 1000.0"}}, rules.Options{})
 	require.NoError(t, err)

@@ -11,6 +11,7 @@ import (
 	"github.com/dataquarantine/dataquarantine/internal/record"
 	"github.com/dataquarantine/dataquarantine/internal/rules"
 	"github.com/dataquarantine/dataquarantine/internal/schema"
+	"github.com/dataquarantine/dataquarantine/internal/schema/formats"
 	"github.com/dataquarantine/dataquarantine/internal/schema/jsonschema"
 	"github.com/dataquarantine/dataquarantine/internal/validate"
 )
@@ -22,7 +23,7 @@ func (s shadows) Shadows(string) []*schema.Version { return s }
 
 func compile(t testing.TB, version int, src string, lim jsonschema.Limits, specs ...rules.Spec) *schema.Version {
 	t.Helper()
-	v, err := schema.CompileJSON("orders", version, []byte(src), schema.JSONOptions{Limits: lim})
+	v, err := formats.Compile(schema.FormatJSON, "orders", version, []byte(src), formats.Options{Limits: lim})
 	require.NoError(t, err)
 	if len(specs) > 0 {
 		v.Rules, err = rules.Compile(specs, rules.Options{})

@@ -1,6 +1,7 @@
 package web_test
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -9,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/dataquarantine/dataquarantine/internal/app/apptest"
+	"github.com/dataquarantine/dataquarantine/internal/testwait"
 )
 
 // TestBrowserEditAndReplay: a record quarantined for a bad user_id is
@@ -22,7 +24,12 @@ func TestBrowserEditAndReplay(t *testing.T) {
 	watchPage(t, ctx)
 
 	produce(t, kafkaAddr, event("bob", "view"))
-	require.Eventually(t, func() bool { return countQuarantined(t, base, "quarantined") == 1 }, 20*time.Second, 50*time.Millisecond)
+	testwait.For(t, 20*time.Second, "1 records quarantined", func() error {
+		if got := countQuarantined(t, base, "quarantined"); got != 1 {
+			return fmt.Errorf("%d quarantined", got)
+		}
+		return nil
+	})
 
 	require.NoError(t, chromedp.Do(ctx,
 		chromedp.Navigate(base+"/quarantine"),

@@ -13,6 +13,8 @@ import (
 
 	"github.com/chromedp/chromedp"
 	"github.com/stretchr/testify/require"
+
+	"github.com/dataquarantine/dataquarantine/internal/testwait"
 )
 
 // TestBrowserHostilePages: pages of another origin try to read the
@@ -145,14 +147,20 @@ func quarantinedID(t *testing.T, base string) string {
 			ID string `json:"id"`
 		} `json:"items"`
 	}
-	require.Eventually(t, func() bool {
+	testwait.For(t, 20*time.Second, "the record to be quarantined", func() error {
 		resp, err := http.Get(base + "/api/v1/quarantine")
 		if err != nil {
-			return false
+			return err
 		}
 		defer resp.Body.Close()
-		return json.NewDecoder(resp.Body).Decode(&list) == nil && len(list.Items) == 1
-	}, 20*time.Second, 20*time.Millisecond, "the record was never quarantined")
+		if err := json.NewDecoder(resp.Body).Decode(&list); err != nil {
+			return err
+		}
+		if len(list.Items) != 1 {
+			return fmt.Errorf("%d records listed", len(list.Items))
+		}
+		return nil
+	})
 	return list.Items[0].ID
 }
 

@@ -2,6 +2,7 @@ package web_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"os"
 	"strings"
@@ -12,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/dataquarantine/dataquarantine/internal/app/apptest"
+	"github.com/dataquarantine/dataquarantine/internal/testwait"
 )
 
 // TestBrowserReprocess: records quarantined for a too strict pattern; the
@@ -24,7 +26,12 @@ func TestBrowserReprocess(t *testing.T) {
 	ctx := browser(t, exe)
 
 	produce(t, kafkaAddr, event("bob", "view"), event("alice", "click"), event("eve", "view"), event("", "view"))
-	require.Eventually(t, func() bool { return countQuarantined(t, base, "") == 4 }, 20*time.Second, 50*time.Millisecond)
+	testwait.For(t, 20*time.Second, "4 records quarantined", func() error {
+		if got := countQuarantined(t, base, ""); got != 4 {
+			return fmt.Errorf("%d quarantined", got)
+		}
+		return nil
+	})
 
 	// The fix: v2 drops user_id's pattern, and is enforced.
 	put(t, base+"/registry/config/user_event", `{"compatibility":"NONE"}`)

@@ -15,6 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/dataquarantine/dataquarantine/internal/config"
+	"github.com/dataquarantine/dataquarantine/internal/testwait"
 )
 
 // TestBrowserShadow: v2 (user_event with a required session_id) is put in
@@ -131,7 +132,7 @@ func authed(t *testing.T, token, method, url, body string) []byte {
 // records (they are counted as their batch commits).
 func waitSeen(t *testing.T, base, token string, n int64) {
 	t.Helper()
-	require.Eventually(t, func() bool {
+	testwait.For(t, 20*time.Second, fmt.Sprintf("the shadow to count %d records", n), func() error {
 		var rep struct {
 			Versions []struct {
 				Total struct {
@@ -140,6 +141,12 @@ func waitSeen(t *testing.T, base, token string, n int64) {
 			} `json:"versions"`
 		}
 		b := authed(t, token, http.MethodGet, base+"/api/v1/schemas/user_event/shadow", "")
-		return json.Unmarshal(b, &rep) == nil && len(rep.Versions) == 1 && rep.Versions[0].Total.Seen == n
-	}, 20*time.Second, 50*time.Millisecond, "the shadow never counted %d records", n)
+		if err := json.Unmarshal(b, &rep); err != nil {
+			return testwait.Stop(err)
+		}
+		if len(rep.Versions) != 1 || rep.Versions[0].Total.Seen != n {
+			return fmt.Errorf("report %s", b)
+		}
+		return nil
+	})
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/dataquarantine/dataquarantine/internal/app/apptest"
+	"github.com/dataquarantine/dataquarantine/internal/testwait"
 )
 
 // TestBrowserTriage: in the quarantine browser, an operator sees each
@@ -37,7 +38,12 @@ func TestBrowserTriage(t *testing.T) {
 		event("USER000001", "scroll"), event("USER000002", "scroll"), hostile, // ENUM_VIOLATION /event_type
 		formula, // PATTERN_MISMATCH too
 	)
-	require.Eventually(t, func() bool { return countQuarantined(t, base, "") == 7 }, 20*time.Second, 50*time.Millisecond)
+	testwait.For(t, 20*time.Second, "7 records quarantined", func() error {
+		if got := countQuarantined(t, base, ""); got != 7 {
+			return fmt.Errorf("%d quarantined", got)
+		}
+		return nil
+	})
 
 	// The fix for the user ids: v2 drops the pattern, and is enforced.
 	put(t, base+"/registry/config/user_event", `{"compatibility":"NONE"}`)

@@ -24,6 +24,8 @@ import (
 	"github.com/dataquarantine/dataquarantine/internal/record"
 	"github.com/dataquarantine/dataquarantine/internal/reprocess"
 	"github.com/dataquarantine/dataquarantine/internal/schema"
+	"github.com/dataquarantine/dataquarantine/internal/schema/formats"
+	"github.com/dataquarantine/dataquarantine/internal/testwait"
 	"github.com/dataquarantine/dataquarantine/internal/validate"
 )
 
@@ -208,7 +210,7 @@ func (e *env) kafka() (*kfake.Cluster, *kgo.Client) {
 func (e *env) service(mod ...func(*reprocess.Options)) *reprocess.Service {
 	e.t.Helper()
 	_, cl := e.kafka()
-	v, err := schema.CompileJSON("user_event", 1, []byte(userEventSchema), schema.JSONOptions{})
+	v, err := formats.Compile(schema.FormatJSON, "user_event", 1, []byte(userEventSchema), formats.Options{})
 	require.NoError(e.t, err)
 	res, err := schema.NewStatic(map[string]string{rawTopic: "user_event"}, []*schema.Version{v})
 	require.NoError(e.t, err)
@@ -247,11 +249,16 @@ func run(t *testing.T, s *reprocess.Service) (stop func()) {
 func (e *env) job(id string, ok func(quarantine.Job) bool) quarantine.Job {
 	e.t.Helper()
 	var j quarantine.Job
-	require.Eventually(e.t, func() bool {
+	testwait.For(e.t, 10*time.Second, "job "+id, func() error {
 		var err error
 		j, err = e.meta.GetJob(context.Background(), id)
-		require.NoError(e.t, err)
-		return ok(j)
-	}, 10*time.Second, time.Millisecond)
+		if err != nil {
+			return testwait.Stop(err)
+		}
+		if !ok(j) {
+			return fmt.Errorf("job is %+v", j)
+		}
+		return nil
+	})
 	return j
 }

@@ -8,6 +8,10 @@
 //
 // A directory belongs to one Store at a time: New removes temporary files
 // left behind by a crash.
+//
+// A full disk or quota, an I/O error and running out of file descriptors
+// are marked with retry.ErrUnavailable: outages an operator ends, not
+// faults of the segment.
 package fs
 
 import (
@@ -124,7 +128,8 @@ func (s *Store) shardDir(shard uint8) string {
 // over name, and the directory fsynced. A segment of the same name is
 // replaced atomically: readers see the old segment or the new one, never a
 // mix.
-func (s *Store) WriteSegment(ctx context.Context, name string, payloads []quarantine.Payload) ([]quarantine.PayloadRef, error) {
+func (s *Store) WriteSegment(ctx context.Context, name string, payloads []quarantine.Payload) (_ []quarantine.PayloadRef, err error) {
+	defer classify(&err)
 	if s.closed.Load() {
 		return nil, errClosed
 	}
@@ -250,7 +255,8 @@ func (s *Store) Preview(ctx context.Context, ref quarantine.PayloadRef, n int) (
 
 // readRange reads the first length bytes of ref's range, after checking
 // that the whole range lies inside its segment.
-func (s *Store) readRange(ctx context.Context, ref quarantine.PayloadRef, length int64) ([]byte, error) {
+func (s *Store) readRange(ctx context.Context, ref quarantine.PayloadRef, length int64) (_ []byte, err error) {
+	defer classify(&err)
 	if s.closed.Load() {
 		return nil, errClosed
 	}

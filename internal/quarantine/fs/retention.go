@@ -19,7 +19,8 @@ var _ quarantine.SegmentPurger = (*Store)(nil)
 // batch was written, by Options.Now), then syncs each shard directory it
 // deleted from, so the deletions are durable. Temporary files are left to
 // New.
-func (s *Store) DeleteSegmentsBefore(ctx context.Context, cutoff time.Time) (int64, error) {
+func (s *Store) DeleteSegmentsBefore(ctx context.Context, cutoff time.Time) (_ int64, err error) {
+	defer classify(&err)
 	if s.closed.Load() {
 		return 0, errClosed
 	}

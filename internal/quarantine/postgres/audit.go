@@ -10,6 +10,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/dataquarantine/dataquarantine/internal/audit"
+	"github.com/dataquarantine/dataquarantine/internal/pgdb"
 	"github.com/dataquarantine/dataquarantine/internal/quarantine"
 )
 
@@ -30,7 +31,8 @@ func (s *Store) AuditLog() *AuditLog { return &AuditLog{s} }
 
 // Append implements audit.Log: the events in one transaction, their IDs
 // assigned in order (and written back into events).
-func (l *AuditLog) Append(ctx context.Context, events ...audit.Event) error {
+func (l *AuditLog) Append(ctx context.Context, events ...audit.Event) (err error) {
+	defer pgdb.Classify(&err)
 	if len(events) == 0 {
 		return nil
 	}
@@ -40,7 +42,8 @@ func (l *AuditLog) Append(ctx context.Context, events ...audit.Event) error {
 }
 
 // List implements audit.Log, newest (highest id) first.
-func (l *AuditLog) List(ctx context.Context, f audit.Filter) (audit.Page, error) {
+func (l *AuditLog) List(ctx context.Context, f audit.Filter) (_ audit.Page, err error) {
+	defer pgdb.Classify(&err)
 	var (
 		where []string
 		args  []any

@@ -4,10 +4,13 @@
 //
 // # Schema and migrations
 //
-// The schema is versioned goose migrations embedded in the binary
-// (migrations/*.sql), applied by New and by Migrate under an advisory lock,
-// so several processes starting together apply each migration once. A
-// database whose schema is newer than the binary is refused.
+// The schema is versioned migrations embedded in the binary
+// (migrations/*.sql, Migrations), applied by the project's one migration
+// runner (package migrate) from New and Migrate under an advisory lock, so
+// several processes starting together apply each migration once. They are
+// recorded in goose_db_version, the table goose kept when it ran them in
+// earlier releases. A database whose schema is newer than the binary is
+// refused.
 //
 // # Day partitions and the partition key
 //
@@ -51,4 +54,11 @@
 // after a rebalance, the spool syncer) lock the same keys in the same order
 // and never deadlock. Insert returns once the statement has committed
 // (synchronous_commit as configured on the server, on by default).
+//
+// # Outages
+//
+// Every method marks the errors of PostgreSQL's outages (a connection
+// refused or broken, a server shutting down or out of connections: see
+// pgdb.Classify) with retry.ErrUnavailable, so that the spool and the
+// pipeline tell them from a refused request without knowing pgx.
 package postgres

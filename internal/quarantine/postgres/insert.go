@@ -11,7 +11,9 @@ import (
 
 	"github.com/jackc/pgx/v5/pgconn"
 
+	"github.com/dataquarantine/dataquarantine/internal/pgdb"
 	"github.com/dataquarantine/dataquarantine/internal/quarantine"
+	"github.com/dataquarantine/dataquarantine/internal/retry"
 )
 
 // insertColumns is the order Insert writes columns in, and the order of its
@@ -169,7 +171,8 @@ func partitionTime(ts, quarantined time.Time) time.Time {
 // stored (including repeats within entries) are skipped, the first write
 // winning. Times are stored with nanosecond precision and come back in UTC.
 // A day without a partition gets one: see the package documentation.
-func (s *Store) Insert(ctx context.Context, entries []quarantine.Entry) error {
+func (s *Store) Insert(ctx context.Context, entries []quarantine.Entry) (err error) {
+	defer pgdb.Classify(&err)
 	if len(entries) == 0 {
 		return nil
 	}
@@ -198,11 +201,16 @@ func (s *Store) Insert(ctx context.Context, entries []quarantine.Entry) error {
 		case code == deadlockDetected && attempt < 3:
 			// Rows go in id order, so only a writer outside this package
 			// can deadlock with us; the statement was rolled back whole.
+			// A jittered wait keeps the two from meeting again.
+			retry.Sleep(ctx, deadlockBackoff.Delay(attempt-1))
 		default:
 			return fmt.Errorf("inserting %d entries into %s: %w", len(entries), table, err)
 		}
 	}
 }
+
+// deadlockBackoff spaces Insert's retries after a deadlock.
+var deadlockBackoff = retry.Backoff{Min: 10 * time.Millisecond, Max: 100 * time.Millisecond}
 
 // SQLSTATEs Insert handles.
 const (

@@ -9,6 +9,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/dataquarantine/dataquarantine/internal/pgdb"
 	"github.com/dataquarantine/dataquarantine/internal/quarantine"
 )
 
@@ -16,7 +17,8 @@ const jobColumns = `id, state, filter, target, reason, actor, role, matched, pas
 	created_at, updated_at, error, owner, lease_until`
 
 // CreateJob implements quarantine.JobStore.
-func (s *Store) CreateJob(ctx context.Context, j quarantine.Job) error {
+func (s *Store) CreateJob(ctx context.Context, j quarantine.Job) (err error) {
+	defer pgdb.Classify(&err)
 	if j.ID == "" {
 		return errors.New("creating job: empty id")
 	}
@@ -30,7 +32,7 @@ func (s *Store) CreateJob(ctx context.Context, j quarantine.Job) error {
 	if filter == "" {
 		filter = "{}"
 	}
-	_, err := s.pool.Exec(ctx, `INSERT INTO reprocess_jobs (`+jobColumns+`)
+	_, err = s.pool.Exec(ctx, `INSERT INTO reprocess_jobs (`+jobColumns+`)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)`,
 		j.ID, string(j.State), filter, j.Target, j.Reason, j.Actor, j.Role,
 		j.Matched, j.Passed, j.Failed, j.Skipped, j.CreatedAt.UnixNano(), j.UpdatedAt.UnixNano(), j.Error,
@@ -63,7 +65,8 @@ func scanJob(row pgx.CollectableRow) (quarantine.Job, error) {
 }
 
 // GetJob implements quarantine.JobStore.
-func (s *Store) GetJob(ctx context.Context, id string) (quarantine.Job, error) {
+func (s *Store) GetJob(ctx context.Context, id string) (_ quarantine.Job, err error) {
+	defer pgdb.Classify(&err)
 	rows, err := s.pool.Query(ctx, `SELECT `+jobColumns+` FROM reprocess_jobs WHERE id = $1`, id)
 	if err != nil {
 		return quarantine.Job{}, fmt.Errorf("getting job %s: %w", id, err)
@@ -79,7 +82,8 @@ func (s *Store) GetJob(ctx context.Context, id string) (quarantine.Job, error) {
 }
 
 // UpdateJob implements quarantine.JobStore.
-func (s *Store) UpdateJob(ctx context.Context, id string, u quarantine.JobUpdate) error {
+func (s *Store) UpdateJob(ctx context.Context, id string, u quarantine.JobUpdate) (err error) {
+	defer pgdb.Classify(&err)
 	args := []any{id, time.Now().UnixNano(), u.AddSkipped}
 	q := `UPDATE reprocess_jobs SET updated_at = $2, skipped = skipped + $3`
 	add := func(col string, v any) {
@@ -106,7 +110,8 @@ func (s *Store) UpdateJob(ctx context.Context, id string, u quarantine.JobUpdate
 }
 
 // UnfinishedJobs implements quarantine.JobStore.
-func (s *Store) UnfinishedJobs(ctx context.Context) ([]quarantine.Job, error) {
+func (s *Store) UnfinishedJobs(ctx context.Context) (_ []quarantine.Job, err error) {
+	defer pgdb.Classify(&err)
 	rows, err := s.pool.Query(ctx, `SELECT `+jobColumns+` FROM reprocess_jobs
 		WHERE state = 'running' ORDER BY created_at, id`)
 	if err != nil {
@@ -130,7 +135,8 @@ func leaseNanos(t time.Time) int64 {
 // LeaseJob implements quarantine.JobStore. The UPDATE's condition is
 // re-checked on the newest row version when two processes race, so only
 // one of them takes the lease.
-func (s *Store) LeaseJob(ctx context.Context, id, owner string, until time.Time) (quarantine.Job, error) {
+func (s *Store) LeaseJob(ctx context.Context, id, owner string, until time.Time) (_ quarantine.Job, err error) {
+	defer pgdb.Classify(&err)
 	now := time.Now().UnixNano()
 	rows, err := s.pool.Query(ctx, `UPDATE reprocess_jobs SET owner = $2, lease_until = $3, updated_at = $4
 		WHERE id = $1 AND state = 'running' AND (owner = '' OR owner = $2 OR lease_until < $4)
@@ -153,7 +159,8 @@ func (s *Store) LeaseJob(ctx context.Context, id, owner string, until time.Time)
 }
 
 // ListJobs implements quarantine.JobStore.
-func (s *Store) ListJobs(ctx context.Context, f quarantine.JobFilter) (quarantine.JobPage, error) {
+func (s *Store) ListJobs(ctx context.Context, f quarantine.JobFilter) (_ quarantine.JobPage, err error) {
+	defer pgdb.Classify(&err)
 	q := `SELECT ` + jobColumns + ` FROM reprocess_jobs WHERE true`
 	var args []any
 	arg := func(v any) string {

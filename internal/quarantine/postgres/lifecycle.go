@@ -12,6 +12,7 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/dataquarantine/dataquarantine/internal/audit"
+	"github.com/dataquarantine/dataquarantine/internal/pgdb"
 	"github.com/dataquarantine/dataquarantine/internal/quarantine"
 )
 
@@ -27,7 +28,8 @@ import (
 const actionable = `('quarantined', 'failed_again')`
 
 // Claim implements quarantine.Lifecycle.
-func (s *Store) Claim(ctx context.Context, id, job string) (quarantine.Entry, error) {
+func (s *Store) Claim(ctx context.Context, id, job string) (_ quarantine.Entry, err error) {
+	defer pgdb.Classify(&err)
 	q := `UPDATE ` + s.qtable + `
 		SET claimed_from = CASE WHEN status = 'reprocessing' THEN claimed_from ELSE status END,
 			status = 'reprocessing', job = $2
@@ -76,7 +78,8 @@ func (s *Store) missingOrConflict(ctx context.Context, q querier, id string) err
 }
 
 // Claimed implements quarantine.Lifecycle.
-func (s *Store) Claimed(ctx context.Context, job string) ([]quarantine.Entry, error) {
+func (s *Store) Claimed(ctx context.Context, job string) (_ []quarantine.Entry, err error) {
+	defer pgdb.Classify(&err)
 	rows, err := s.pool.Query(ctx, `SELECT `+selectColumns+` FROM `+s.qtable+`
 		WHERE job = $1 AND status = 'reprocessing' ORDER BY id`, job)
 	if err != nil {
@@ -90,7 +93,8 @@ func (s *Store) Claimed(ctx context.Context, job string) ([]quarantine.Entry, er
 }
 
 // Finish implements quarantine.Lifecycle.
-func (s *Store) Finish(ctx context.Context, id, job string, o quarantine.Outcome) error {
+func (s *Store) Finish(ctx context.Context, id, job string, o quarantine.Outcome) (err error) {
+	defer pgdb.Classify(&err)
 	var counter string
 	switch o.Status {
 	case quarantine.StatusReprocessed:
@@ -134,8 +138,9 @@ func (s *Store) Finish(ctx context.Context, id, job string, o quarantine.Outcome
 }
 
 // Release implements quarantine.Lifecycle.
-func (s *Store) Release(ctx context.Context, job string) error {
-	_, err := s.pool.Exec(ctx, `UPDATE `+s.qtable+` SET status = claimed_from, claimed_from = ''
+func (s *Store) Release(ctx context.Context, job string) (err error) {
+	defer pgdb.Classify(&err)
+	_, err = s.pool.Exec(ctx, `UPDATE `+s.qtable+` SET status = claimed_from, claimed_from = ''
 		WHERE job = $1 AND status = 'reprocessing'`, job)
 	if err != nil {
 		return fmt.Errorf("releasing entries of job %s: %w", job, err)
@@ -144,19 +149,21 @@ func (s *Store) Release(ctx context.Context, job string) error {
 }
 
 // Discard implements quarantine.Lifecycle.
-func (s *Store) Discard(ctx context.Context, id string, c quarantine.Change) error {
+func (s *Store) Discard(ctx context.Context, id string, c quarantine.Change) (err error) {
+	defer pgdb.Classify(&err)
 	c = c.WithTime()
 	return s.inTx(ctx, "discarding entry "+id, func(tx pgx.Tx) error { return s.discard(ctx, tx, id, c) })
 }
 
 // DiscardAll implements quarantine.Lifecycle. The rows are locked in id
 // order, so two calls over overlapping ids never deadlock.
-func (s *Store) DiscardAll(ctx context.Context, ids []string, c quarantine.Change) ([]string, error) {
+func (s *Store) DiscardAll(ctx context.Context, ids []string, c quarantine.Change) (_ []string, err error) {
+	defer pgdb.Classify(&err)
 	c = c.WithTime()
 	sorted := slices.Clone(ids)
 	slices.Sort(sorted)
 	discarded := make(map[string]bool, len(ids))
-	err := s.inTx(ctx, fmt.Sprintf("discarding %d entries", len(ids)), func(tx pgx.Tx) error {
+	err = s.inTx(ctx, fmt.Sprintf("discarding %d entries", len(ids)), func(tx pgx.Tx) error {
 		clear(discarded)
 		for _, id := range slices.Compact(sorted) {
 			err := s.discard(ctx, tx, id, c)
@@ -198,7 +205,8 @@ func (s *Store) discard(ctx context.Context, tx pgx.Tx, id string, c quarantine.
 }
 
 // Correct implements quarantine.Lifecycle.
-func (s *Store) Correct(ctx context.Context, id string, value []byte, c quarantine.Change) error {
+func (s *Store) Correct(ctx context.Context, id string, value []byte, c quarantine.Change) (err error) {
+	defer pgdb.Classify(&err)
 	c = c.WithTime()
 	if value == nil {
 		value = []byte{} // NULL means no correction
@@ -215,12 +223,13 @@ func (s *Store) Correct(ctx context.Context, id string, value []byte, c quaranti
 }
 
 // Correction implements quarantine.Lifecycle.
-func (s *Store) Correction(ctx context.Context, id string) ([]byte, error) {
+func (s *Store) Correction(ctx context.Context, id string) (_ []byte, err error) {
+	defer pgdb.Classify(&err)
 	var (
 		v    []byte
 		null bool
 	)
-	err := s.pool.QueryRow(ctx, `SELECT corrected, corrected IS NULL FROM `+s.qtable+`
+	err = s.pool.QueryRow(ctx, `SELECT corrected, corrected IS NULL FROM `+s.qtable+`
 		WHERE id = $1 ORDER BY quarantined_at LIMIT 1`, id).Scan(&v, &null)
 	switch {
 	case errors.Is(err, pgx.ErrNoRows):

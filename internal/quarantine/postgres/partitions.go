@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/dataquarantine/dataquarantine/internal/pgdb"
 )
 
 // A day is a UTC calendar day, counted from the Unix epoch (1970-01-01 is
@@ -87,7 +89,8 @@ func (s *Store) partitionLock() string {
 // Options.PartitionsAhead days after today, where missing. New calls it;
 // call it daily (the retention job does) so a long-running process keeps a
 // week of partitions ahead and inserts never wait for one to be created.
-func (s *Store) EnsurePartitions(ctx context.Context) error {
+func (s *Store) EnsurePartitions(ctx context.Context) (err error) {
+	defer pgdb.Classify(&err)
 	today := dayOf(time.Now())
 	days := make([]int32, 0, s.ahead+2)
 	for d := today - 1; d <= today+int32(s.ahead); d++ {
@@ -137,7 +140,8 @@ func (s *Store) ensurePartitions(ctx context.Context, days []int32, force bool) 
 // is dropped), and returns how many it dropped. Rows go with their
 // partition, in one short transaction, without a DELETE. A late insert for
 // a dropped day creates the day's partition again.
-func (s *Store) DropPartitionsBefore(ctx context.Context, day time.Time) (int, error) {
+func (s *Store) DropPartitionsBefore(ctx context.Context, day time.Time) (_ int, err error) {
+	defer pgdb.Classify(&err)
 	cutoff := dayOf(day)
 	parts, err := s.partitions(ctx)
 	if err != nil {

@@ -5,14 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	neturl "net/url"
-	"strings"
 	"sync"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/dataquarantine/dataquarantine/internal/pgdb"
 	"github.com/dataquarantine/dataquarantine/internal/quarantine"
 )
 
@@ -77,7 +75,7 @@ func New(ctx context.Context, opts Options) (*Store, error) {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
-	cfg, err := parseURL(opts.URL)
+	cfg, err := pgdb.ParseURL(opts.URL)
 	if err != nil {
 		return nil, err
 	}
@@ -98,7 +96,7 @@ func (s *Store) open(ctx context.Context) error {
 	if err := s.pool.Ping(ctx); err != nil {
 		return fmt.Errorf("connecting to PostgreSQL: %w", err)
 	}
-	if err := migrate(ctx, s.pool, s.logger); err != nil {
+	if err := migrateSchema(ctx, s.pool, s.logger); err != nil {
 		return err
 	}
 	if err := s.pool.QueryRow(ctx, `SELECT n.nspname FROM pg_catalog.pg_class c
@@ -115,50 +113,6 @@ func (s *Store) open(ctx context.Context) error {
 		s.known[p.day] = struct{}{}
 	}
 	return s.EnsurePartitions(ctx)
-}
-
-// parseURL parses a postgres:// URL into a pool config. Its errors never
-// repeat the URL, which holds a password.
-func parseURL(url string) (*pgxpool.Config, error) {
-	cfg, err := pgxpool.ParseConfig(url)
-	if err != nil {
-		return nil, fmt.Errorf("parsing the PostgreSQL URL: %s", redactParseError(err))
-	}
-	return cfg, nil
-}
-
-// redactParseError says what is wrong with a connection string without
-// quoting it: pgx's message quotes the string with the password masked as
-// well as it can, which for a malformed string is a best effort, and the
-// net/url error under it quotes the string raw.
-func redactParseError(err error) string {
-	var pe *pgconn.ParseConfigError
-	if !errors.As(err, &pe) {
-		return "not a valid connection string"
-	}
-	text := pe.Error()
-	nested := pe.Unwrap()
-	if nested != nil {
-		text = strings.TrimSuffix(text, " ("+nested.Error()+")")
-	}
-	// text is "cannot parse `<string>`: <what>", <what> being pgx's own
-	// constant wording.
-	i := strings.LastIndex(text, "`: ")
-	if i < 0 {
-		return "not a valid connection string"
-	}
-	msg := text[i+len("`: "):]
-	var ue *neturl.Error
-	switch {
-	case nested == nil:
-	case errors.As(nested, &ue):
-		// Even the inner error may quote a piece of the password
-		// (invalid URL escape "%zz").
-		msg += " (not a valid URL)"
-	default:
-		msg += " (" + nested.Error() + ")" // a parameter's value, as strconv words it
-	}
-	return msg
 }
 
 // PoolStats returns how many connections are in use and the pool's cap, for

@@ -2,8 +2,10 @@ package postgres_test
 
 import (
 	"context"
+	"database/sql"
 	"encoding/base64"
 	"fmt"
+	"os"
 	"slices"
 	"strings"
 	"sync"
@@ -11,10 +13,12 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	_ "github.com/jackc/pgx/v5/stdlib" // the "pgx" database/sql driver
 	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
 
 	"github.com/dataquarantine/dataquarantine/internal/audit"
+	"github.com/dataquarantine/dataquarantine/internal/migrate/migratetest"
 	"github.com/dataquarantine/dataquarantine/internal/quarantine"
 	"github.com/dataquarantine/dataquarantine/internal/quarantine/postgres"
 	"github.com/dataquarantine/dataquarantine/internal/quarantine/quarantinetest"
@@ -625,4 +629,37 @@ func requireIndexOnly(t *testing.T, plan, name string) {
 		l := strings.TrimLeft(line, " ->")
 		require.False(t, strings.HasPrefix(l, "Sort  (") || strings.HasPrefix(l, "Incremental Sort  ("), "%s sorts:\n%s", name, plan)
 	}
+}
+
+// TestEarlierReleaseDatabase: a database made by an earlier release, its
+// version table as that release's runner left it, opens with its rows.
+func TestEarlierReleaseDatabase(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	url := testbackend.Postgres(t)
+	dump, err := os.ReadFile("testdata/earlier_release.sql")
+	require.NoError(t, err)
+	_, err = connect(t, url).Exec(ctx, string(dump))
+	require.NoError(t, err)
+
+	s := newStore(t, url)
+	quarantinetest.CheckEarlierRelease(t, s, s.AuditLog())
+	rows, err := connect(t, url).Query(ctx, `SELECT version_id FROM goose_db_version WHERE is_applied ORDER BY id`)
+	require.NoError(t, err)
+	versions, err := pgx.CollectRows(rows, pgx.RowTo[int64])
+	require.NoError(t, err)
+	require.Equal(t, []int64{0, 1, 2}, versions, "the release's history, then each new migration once")
+}
+
+func TestMigrations(t *testing.T) {
+	t.Parallel()
+	migratetest.Exercise(t, postgres.Migrations(), func(t *testing.T) func() *sql.DB {
+		url := testbackend.Postgres(t)
+		return func() *sql.DB {
+			db, err := sql.Open("pgx", url)
+			require.NoError(t, err)
+			t.Cleanup(func() { require.NoError(t, db.Close()) })
+			return db
+		}
+	})
 }

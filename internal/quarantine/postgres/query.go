@@ -11,6 +11,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/dataquarantine/dataquarantine/internal/pgdb"
 	"github.com/dataquarantine/dataquarantine/internal/quarantine"
 	"github.com/dataquarantine/dataquarantine/internal/record"
 )
@@ -59,7 +60,8 @@ func scanEntry(row pgx.Row) (quarantine.Entry, error) {
 // Get returns the entry with the given id, or quarantine.ErrNotFound. Of the
 // rare record stored twice (no timestamp, redelivered on another day: see
 // the package documentation) it returns the first.
-func (s *Store) Get(ctx context.Context, id string) (quarantine.Entry, error) {
+func (s *Store) Get(ctx context.Context, id string) (_ quarantine.Entry, err error) {
+	defer pgdb.Classify(&err)
 	q := `SELECT ` + selectColumns + ` FROM ` + s.qtable + ` WHERE id = $1 ORDER BY quarantined_at LIMIT 1`
 	e, err := scanEntry(s.pool.QueryRow(ctx, q, id))
 	if errors.Is(err, pgx.ErrNoRows) {
@@ -118,7 +120,8 @@ func where(f quarantine.Filter, cursor bool) (string, []any, error) {
 // List returns one page of entries matching f, newest first, by keyset
 // pagination on (quarantined_at, id): a page costs the same however deep it
 // is, and rows inserted while paging never shift later pages.
-func (s *Store) List(ctx context.Context, f quarantine.Filter) (quarantine.Page, error) {
+func (s *Store) List(ctx context.Context, f quarantine.Filter) (_ quarantine.Page, err error) {
+	defer pgdb.Classify(&err)
 	cond, args, err := where(f, true)
 	if err != nil {
 		return quarantine.Page{}, err
@@ -157,7 +160,8 @@ func (s *Store) List(ctx context.Context, f quarantine.Filter) (quarantine.Page,
 // Count returns how many entries match f, ignoring its Limit and Cursor.
 // The rare record stored twice (see Get) counts twice, as List lists it
 // twice.
-func (s *Store) Count(ctx context.Context, f quarantine.Filter) (int64, error) {
+func (s *Store) Count(ctx context.Context, f quarantine.Filter) (_ int64, err error) {
+	defer pgdb.Classify(&err)
 	cond, args, err := where(f, false)
 	if err != nil {
 		return 0, err
@@ -170,7 +174,8 @@ func (s *Store) Count(ctx context.Context, f quarantine.Filter) (int64, error) {
 }
 
 // CountByErrorType returns how many entries have each primary error type.
-func (s *Store) CountByErrorType(ctx context.Context) (map[record.ErrorType]int64, error) {
+func (s *Store) CountByErrorType(ctx context.Context) (_ map[record.ErrorType]int64, err error) {
+	defer pgdb.Classify(&err)
 	rows, err := s.pool.Query(ctx, `SELECT error_type, count(*) FROM `+s.qtable+` GROUP BY error_type`)
 	if err != nil {
 		return nil, fmt.Errorf("counting entries by error type: %w", err)

@@ -8,6 +8,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/dataquarantine/dataquarantine/internal/pgdb"
 	"github.com/dataquarantine/dataquarantine/internal/quarantine"
 )
 
@@ -20,7 +21,8 @@ var _ quarantine.MetadataPurger = (*Store)(nil)
 // that are before it are deleted row by row. The count of dropped rows is
 // taken just before the drop: a late insert into a day being dropped, in
 // between, goes with it uncounted.
-func (s *Store) PurgeBefore(ctx context.Context, cutoff time.Time) (int64, error) {
+func (s *Store) PurgeBefore(ctx context.Context, cutoff time.Time) (_ int64, err error) {
+	defer pgdb.Classify(&err)
 	cutoffDay := dayOf(cutoff)
 	parts, err := s.partitions(ctx)
 	if err != nil {

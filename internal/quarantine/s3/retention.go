@@ -55,10 +55,10 @@ func (s *Store) DeleteSegmentsBefore(ctx context.Context, cutoff time.Time) (int
 	// The lister has returned once RemoveObjectsWithResult has drained its
 	// channel, so listErr is safe to read.
 	if listErr != nil {
-		return deleted, s.redact(fmt.Errorf("listing segments in bucket %s: %w", s.bucket, listErr))
+		return deleted, s.backendErr(fmt.Errorf("listing segments in bucket %s: %w", s.bucket, listErr))
 	}
 	if firstErr != nil {
-		return deleted, s.redact(firstErr)
+		return deleted, s.backendErr(firstErr)
 	}
 	return deleted, nil
 }

@@ -16,6 +16,11 @@
 // Credentials never appear in errors: minio-go's errors carry none, and
 // every error this package returns is checked for both keys and redacted
 // should one ever do.
+//
+// The service's outages (5xx and throttling answers, or no answer at all)
+// are marked with retry.ErrUnavailable, so the spool takes the segment
+// while the service is down; a refusal (access denied, no such bucket) is
+// returned as it is.
 package s3
 
 import (
@@ -26,7 +31,9 @@ import (
 	"hash/fnv"
 	"io"
 	"math"
+	"net"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -36,6 +43,7 @@ import (
 	"github.com/minio/minio-go/v7/pkg/s3utils"
 
 	"github.com/dataquarantine/dataquarantine/internal/quarantine"
+	"github.com/dataquarantine/dataquarantine/internal/retry"
 )
 
 // Options configure a Store.
@@ -114,7 +122,7 @@ func New(ctx context.Context, opts Options) (*Store, error) {
 		MaxRetries: opts.MaxAttempts,
 	})
 	if err != nil {
-		return nil, s.redact(fmt.Errorf("s3 payload store: connecting to %s: %w", opts.Endpoint, err))
+		return nil, s.backendErr(fmt.Errorf("s3 payload store: connecting to %s: %w", opts.Endpoint, err))
 	}
 	s.core = minio.Core{Client: client}
 	if err := s.ensureBucket(ctx, opts.Region, create); err != nil {
@@ -127,7 +135,7 @@ func New(ctx context.Context, opts Options) (*Store, error) {
 func (s *Store) ensureBucket(ctx context.Context, region string, create bool) error {
 	exists, err := s.core.BucketExists(ctx, s.bucket)
 	if err != nil {
-		return s.redact(fmt.Errorf("checking bucket %s at %s: %w", s.bucket, s.endpoint, err))
+		return s.backendErr(fmt.Errorf("checking bucket %s at %s: %w", s.bucket, s.endpoint, err))
 	}
 	if exists {
 		return nil
@@ -142,7 +150,7 @@ func (s *Store) ensureBucket(ctx context.Context, region string, create bool) er
 		err = nil
 	}
 	if err != nil {
-		return s.redact(fmt.Errorf("creating bucket %s at %s: %w", s.bucket, s.endpoint, err))
+		return s.backendErr(fmt.Errorf("creating bucket %s at %s: %w", s.bucket, s.endpoint, err))
 	}
 	return nil
 }
@@ -175,7 +183,7 @@ func (s *Store) WriteSegment(ctx context.Context, name string, payloads []quaran
 	_, err = s.core.Client.PutObject(ctx, s.bucket, ObjectKey(name), bytes.NewReader(data), int64(len(data)),
 		minio.PutObjectOptions{ContentType: "application/octet-stream"})
 	if err != nil {
-		return nil, s.redact(fmt.Errorf("writing segment %s to bucket %s: %w", name, s.bucket, err))
+		return nil, s.backendErr(fmt.Errorf("writing segment %s to bucket %s: %w", name, s.bucket, err))
 	}
 	for i := range refs {
 		refs[i].Segment = name
@@ -241,7 +249,7 @@ func (s *Store) readRange(ctx context.Context, ref quarantine.PayloadRef, length
 		case "InvalidRange": // the range starts past the end
 			return nil, outside
 		}
-		return nil, s.redact(fmt.Errorf("reading segment %s from bucket %s: %w", ref.Segment, s.bucket, err))
+		return nil, s.backendErr(fmt.Errorf("reading segment %s from bucket %s: %w", ref.Segment, s.bucket, err))
 	}
 	defer body.Close() //nolint:errcheck // read-only: a close error loses nothing
 	// A range running past the end comes back shortened; a service that
@@ -267,7 +275,7 @@ func (s *Store) readRange(ctx context.Context, ref quarantine.PayloadRef, length
 	}
 	buf := make([]byte, length)
 	if _, err := io.ReadFull(body, buf); err != nil {
-		return nil, s.redact(fmt.Errorf("reading segment %s from bucket %s: %w", ref.Segment, s.bucket, err))
+		return nil, s.backendErr(fmt.Errorf("reading segment %s from bucket %s: %w", ref.Segment, s.bucket, err))
 	}
 	return buf, nil
 }
@@ -289,6 +297,37 @@ func (s *Store) Close() error {
 		s.transport.CloseIdleConnections()
 	}
 	return nil
+}
+
+// backendErr returns err, an error of the S3 service or of the way to it,
+// marked with retry.ErrUnavailable when it is an outage (see outage), with
+// the credentials redacted.
+func (s *Store) backendErr(err error) error {
+	down := outage(err)
+	err = s.redact(err)
+	if down {
+		err = retry.Unavailable(err)
+	}
+	return err
+}
+
+// outage reports whether err is one the same request may survive later:
+// the service's 5xx and throttling answers (codes SlowDown,
+// ServiceUnavailable, InternalError, RequestTimeout, or a status of 500 and
+// up, or 429), or no answer at all (the HTTP transport's *url.Error, a
+// network error). A refusal, such as AccessDenied or NoSuchBucket, is not.
+func outage(err error) bool {
+	var s3Err minio.ErrorResponse
+	if errors.As(err, &s3Err) {
+		switch s3Err.Code {
+		case "SlowDown", "ServiceUnavailable", "InternalError", "RequestTimeout":
+			return true
+		}
+		return s3Err.StatusCode >= 500 || s3Err.StatusCode == http.StatusTooManyRequests
+	}
+	var urlErr *url.Error
+	var netErr net.Error
+	return errors.As(err, &urlErr) || errors.As(err, &netErr)
 }
 
 // redact returns err with the credentials replaced, should its message ever

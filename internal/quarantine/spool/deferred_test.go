@@ -2,6 +2,7 @@ package spool_test
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
@@ -14,6 +15,7 @@ import (
 	"github.com/dataquarantine/dataquarantine/internal/quarantine/spool"
 	"github.com/dataquarantine/dataquarantine/internal/quarantine/sqlite"
 	"github.com/dataquarantine/dataquarantine/internal/record"
+	"github.com/dataquarantine/dataquarantine/internal/testwait"
 )
 
 func newDeferred(t *testing.T, primary quarantine.MetadataStore, dir string, maxRows int64) *spool.Metadata {
@@ -86,8 +88,12 @@ func TestDeferredWritesAheadAndDrainsAtOnce(t *testing.T) {
 	done := make(chan error, 1)
 	go func() { done <- m.Run(runCtx) }()
 	require.NoError(t, m.Insert(ctx, batch(10, 20)))
-	require.Eventually(t, func() bool { _, rows, _ := m.Depth(); return rows == 0 },
-		10*time.Second, time.Millisecond, "woken by the inserts, not by the hourly tick")
+	testwait.For(t, 10*time.Second, "the spool drained, woken by the inserts, not by the hourly tick", func() error {
+		if _, rows, _ := m.Depth(); rows != 0 {
+			return fmt.Errorf("%d rows spooled", rows)
+		}
+		return nil
+	})
 	cancel()
 	require.NoError(t, <-done)
 	requireExactlyOnce(t, primary, 20)

@@ -11,11 +11,13 @@
 //
 // # Which errors spool
 //
-// Only operational failures of the primary (see IsOperational: timeouts,
-// refused or reset connections, PostgreSQL connection/resource errors, S3
-// 5xx and throttling). Anything else, such as a validation error for an entry
-// with an empty id, is returned to the caller: spooling a batch the backend
-// will never accept would only retry it forever.
+// Only operational failures of the primary, as retry.Transient tells them:
+// timeouts, refused or reset connections, and the outages each driver marks
+// with retry.ErrUnavailable (PostgreSQL connection and resource errors,
+// SQLite's locked file, I/O errors or full disk, S3 5xx and throttling; the
+// drivers' package comments list them). Anything else, such as a validation
+// error for an entry with an empty id, is returned to the caller: spooling a
+// batch the backend will never accept would only retry it forever.
 //
 // # Deferred: the spool as the write-ahead log
 //

@@ -19,6 +19,7 @@ import (
 
 	"github.com/dataquarantine/dataquarantine/internal/quarantine"
 	"github.com/dataquarantine/dataquarantine/internal/record"
+	"github.com/dataquarantine/dataquarantine/internal/retry"
 )
 
 // Defaults of the Options fields.
@@ -207,7 +208,7 @@ func (m *Metadata) Insert(ctx context.Context, entries []quarantine.Entry) error
 		if err == nil {
 			return nil
 		}
-		if ctx.Err() != nil || !IsOperational(err) {
+		if ctx.Err() != nil || !retry.Transient(err) {
 			return err
 		}
 		m.logger.Warn("metadata primary unavailable, spooling batch", "rows", len(entries), "err", err)
@@ -460,7 +461,7 @@ func (m *Metadata) drainOne(ctx context.Context, name string) bool {
 	case err == nil:
 	case ctx.Err() != nil:
 		return false
-	case IsOperational(err):
+	case retry.Transient(err):
 		m.logger.Debug("metadata primary still unavailable", "err", err)
 		return false
 	case m.closed.Load():
@@ -495,7 +496,7 @@ func (m *Metadata) salvage(ctx context.Context, name string, entries []quarantin
 		cancel()
 		switch {
 		case err == nil:
-		case ctx.Err() != nil || m.closed.Load() || IsOperational(err):
+		case ctx.Err() != nil || m.closed.Load() || retry.Transient(err):
 			return false
 		default:
 			rejected = append(rejected, entries[i])

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/dataquarantine/dataquarantine/internal/quarantine"
+	"github.com/dataquarantine/dataquarantine/internal/retry"
 )
 
 // PayloadOptions configure a Payloads.
@@ -177,7 +178,7 @@ func (p *Payloads) WriteSegment(ctx context.Context, name string, payloads []qua
 		if err == nil {
 			return refs, nil
 		}
-		if ctx.Err() != nil || !IsOperational(err) {
+		if ctx.Err() != nil || !retry.Transient(err) {
 			return nil, err
 		}
 		p.logger.Warn("payload primary unavailable, spooling segment", "segment", name, "payloads", len(payloads), "err", err)

@@ -2,19 +2,13 @@ package spool_test
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"io"
 	"log/slog"
-	"net"
 	"os"
 	"path/filepath"
-	"syscall"
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5/pgconn"
-	"github.com/minio/minio-go/v7"
 	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
 
@@ -104,39 +98,6 @@ func makeUnwritable(t *testing.T, dir string) {
 	t.Helper()
 	require.NoError(t, os.RemoveAll(dir))
 	require.NoError(t, os.WriteFile(dir, []byte("not a directory"), 0o600))
-}
-
-func TestIsOperational(t *testing.T) {
-	t.Parallel()
-	for name, tc := range map[string]struct {
-		err  error
-		want bool
-	}{
-		"nil":                  {nil, false},
-		"deadline":             {fmt.Errorf("inserting: %w", context.DeadlineExceeded), true},
-		"caller canceled":      {fmt.Errorf("inserting: %w", context.Canceled), false},
-		"connection refused":   {&net.OpError{Op: "dial", Err: os.NewSyscallError("connect", syscall.ECONNREFUSED)}, true},
-		"reset":                {fmt.Errorf("x: %w", syscall.ECONNRESET), true},
-		"unexpected EOF":       {fmt.Errorf("x: %w", io.ErrUnexpectedEOF), true},
-		"pg admin shutdown":    {&pgconn.PgError{Code: "57P01"}, true},
-		"pg too many conns":    {&pgconn.PgError{Code: "53300"}, true},
-		"pg connection lost":   {&pgconn.PgError{Code: "08006"}, true},
-		"pg unique violation":  {&pgconn.PgError{Code: "23505"}, false},
-		"pg bad data":          {fmt.Errorf("x: %w", &pgconn.PgError{Code: "22P02"}), false},
-		"s3 503":               {fmt.Errorf("x: %w", minio.ErrorResponse{StatusCode: 503, Code: "ServiceUnavailable"}), true},
-		"s3 slow down":         {minio.ErrorResponse{StatusCode: 503, Code: "SlowDown"}, true},
-		"s3 500":               {minio.ErrorResponse{StatusCode: 500}, true},
-		"s3 access denied":     {minio.ErrorResponse{StatusCode: 403, Code: "AccessDenied"}, false},
-		"validation":           {errors.New("entry 0: empty id"), false},
-		"not found":            {quarantine.ErrNotFound, false},
-		"redacted text":        {errors.New("Put \"http://x/y\": dial tcp 127.0.0.1:1: connect: connection refused"), true},
-		"unknown is permanent": {errors.New("something odd"), false},
-	} {
-		t.Run(name, func(t *testing.T) {
-			t.Parallel()
-			require.Equal(t, tc.want, spool.IsOperational(tc.err))
-		})
-	}
 }
 
 func TestNewOptions(t *testing.T) {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/dataquarantine/dataquarantine/internal/audit"
 	"github.com/dataquarantine/dataquarantine/internal/quarantine"
+	"github.com/dataquarantine/dataquarantine/internal/sqlitedb"
 )
 
 // AuditLog is the audit.Log in the metadata database, beside the entries
@@ -23,7 +24,8 @@ func (s *Store) AuditLog() *AuditLog { return &AuditLog{s} }
 
 // Append implements audit.Log: the events in one transaction, their IDs
 // assigned in order (and written back into events).
-func (l *AuditLog) Append(ctx context.Context, events ...audit.Event) error {
+func (l *AuditLog) Append(ctx context.Context, events ...audit.Event) (err error) {
+	defer sqlitedb.Classify(&err)
 	if len(events) == 0 {
 		return nil
 	}
@@ -33,7 +35,8 @@ func (l *AuditLog) Append(ctx context.Context, events ...audit.Event) error {
 }
 
 // List implements audit.Log, newest (highest id) first.
-func (l *AuditLog) List(ctx context.Context, f audit.Filter) (audit.Page, error) {
+func (l *AuditLog) List(ctx context.Context, f audit.Filter) (_ audit.Page, err error) {
+	defer sqlitedb.Classify(&err)
 	var (
 		where []string
 		args  []any

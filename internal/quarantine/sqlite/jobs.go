@@ -8,13 +8,15 @@ import (
 	"time"
 
 	"github.com/dataquarantine/dataquarantine/internal/quarantine"
+	"github.com/dataquarantine/dataquarantine/internal/sqlitedb"
 )
 
 const jobColumns = `id, state, filter, target, reason, actor, role, matched, passed, failed, skipped,
 	created_at, updated_at, error, owner, lease_until`
 
 // CreateJob implements quarantine.JobStore.
-func (s *Store) CreateJob(ctx context.Context, j quarantine.Job) error {
+func (s *Store) CreateJob(ctx context.Context, j quarantine.Job) (err error) {
+	defer sqlitedb.Classify(&err)
 	now := time.Now()
 	if j.CreatedAt.IsZero() {
 		j.CreatedAt = now
@@ -29,7 +31,7 @@ func (s *Store) CreateJob(ctx context.Context, j quarantine.Job) error {
 	if filter == "" {
 		filter = "{}"
 	}
-	_, err := s.w.ExecContext(ctx, `INSERT INTO reprocess_jobs (`+jobColumns+`)
+	_, err = s.w.ExecContext(ctx, `INSERT INTO reprocess_jobs (`+jobColumns+`)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		j.ID, string(j.State), filter, j.Target, j.Reason, j.Actor, j.Role,
 		j.Matched, j.Passed, j.Failed, j.Skipped, j.CreatedAt.UnixNano(), j.UpdatedAt.UnixNano(), j.Error,
@@ -62,7 +64,8 @@ func scanJob(sc scanner) (quarantine.Job, error) {
 }
 
 // GetJob implements quarantine.JobStore.
-func (s *Store) GetJob(ctx context.Context, id string) (quarantine.Job, error) {
+func (s *Store) GetJob(ctx context.Context, id string) (_ quarantine.Job, err error) {
+	defer sqlitedb.Classify(&err)
 	j, err := scanJob(s.r.QueryRowContext(ctx, `SELECT `+jobColumns+` FROM reprocess_jobs WHERE id = ?`, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return quarantine.Job{}, fmt.Errorf("job %s: %w", id, quarantine.ErrNotFound)
@@ -74,7 +77,8 @@ func (s *Store) GetJob(ctx context.Context, id string) (quarantine.Job, error) {
 }
 
 // UpdateJob implements quarantine.JobStore.
-func (s *Store) UpdateJob(ctx context.Context, id string, u quarantine.JobUpdate) error {
+func (s *Store) UpdateJob(ctx context.Context, id string, u quarantine.JobUpdate) (err error) {
+	defer sqlitedb.Classify(&err)
 	q := `UPDATE reprocess_jobs SET updated_at = ?, skipped = skipped + ?`
 	args := []any{time.Now().UnixNano(), u.AddSkipped}
 	if u.State != nil {
@@ -102,7 +106,8 @@ func (s *Store) UpdateJob(ctx context.Context, id string, u quarantine.JobUpdate
 }
 
 // UnfinishedJobs implements quarantine.JobStore.
-func (s *Store) UnfinishedJobs(ctx context.Context) ([]quarantine.Job, error) {
+func (s *Store) UnfinishedJobs(ctx context.Context) (_ []quarantine.Job, err error) {
+	defer sqlitedb.Classify(&err)
 	rows, err := s.r.QueryContext(ctx, `SELECT `+jobColumns+` FROM reprocess_jobs
 		WHERE state = 'running' ORDER BY created_at, id`)
 	if err != nil {
@@ -132,7 +137,8 @@ func leaseNanos(t time.Time) int64 {
 }
 
 // LeaseJob implements quarantine.JobStore.
-func (s *Store) LeaseJob(ctx context.Context, id, owner string, until time.Time) (quarantine.Job, error) {
+func (s *Store) LeaseJob(ctx context.Context, id, owner string, until time.Time) (_ quarantine.Job, err error) {
+	defer sqlitedb.Classify(&err)
 	now := time.Now().UnixNano()
 	res, err := s.w.ExecContext(ctx, `UPDATE reprocess_jobs SET owner = ?, lease_until = ?, updated_at = ?
 		WHERE id = ? AND state = 'running' AND (owner = '' OR owner = ? OR lease_until < ?)`,
@@ -157,7 +163,8 @@ func (s *Store) LeaseJob(ctx context.Context, id, owner string, until time.Time)
 }
 
 // ListJobs implements quarantine.JobStore.
-func (s *Store) ListJobs(ctx context.Context, f quarantine.JobFilter) (quarantine.JobPage, error) {
+func (s *Store) ListJobs(ctx context.Context, f quarantine.JobFilter) (_ quarantine.JobPage, err error) {
+	defer sqlitedb.Classify(&err)
 	q := `SELECT ` + jobColumns + ` FROM reprocess_jobs WHERE 1 = 1`
 	var args []any
 	if f.State != "" {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/dataquarantine/dataquarantine/internal/audit"
 	"github.com/dataquarantine/dataquarantine/internal/quarantine"
+	"github.com/dataquarantine/dataquarantine/internal/sqlitedb"
 )
 
 // Every transition below runs on the single writer connection, whose
@@ -21,7 +22,8 @@ import (
 const actionable = `('quarantined', 'failed_again')`
 
 // Claim implements quarantine.Lifecycle.
-func (s *Store) Claim(ctx context.Context, id, job string) (quarantine.Entry, error) {
+func (s *Store) Claim(ctx context.Context, id, job string) (_ quarantine.Entry, err error) {
+	defer sqlitedb.Classify(&err)
 	res, err := s.w.ExecContext(ctx, `UPDATE entries
 		SET claimed_from = CASE WHEN status = 'reprocessing' THEN claimed_from ELSE status END,
 			status = 'reprocessing', job = ?
@@ -64,7 +66,8 @@ func (s *Store) checkUpdated(ctx context.Context, res sql.Result, id string) err
 }
 
 // Claimed implements quarantine.Lifecycle.
-func (s *Store) Claimed(ctx context.Context, job string) ([]quarantine.Entry, error) {
+func (s *Store) Claimed(ctx context.Context, job string) (_ []quarantine.Entry, err error) {
+	defer sqlitedb.Classify(&err)
 	rows, err := s.w.QueryContext(ctx, `SELECT `+columns+` FROM entries
 		WHERE job = ? AND status = 'reprocessing' ORDER BY id`, job)
 	if err != nil {
@@ -86,7 +89,8 @@ func (s *Store) Claimed(ctx context.Context, job string) ([]quarantine.Entry, er
 }
 
 // Finish implements quarantine.Lifecycle.
-func (s *Store) Finish(ctx context.Context, id, job string, o quarantine.Outcome) error {
+func (s *Store) Finish(ctx context.Context, id, job string, o quarantine.Outcome) (err error) {
+	defer sqlitedb.Classify(&err)
 	var counter string
 	switch o.Status {
 	case quarantine.StatusReprocessed:
@@ -131,8 +135,9 @@ func (s *Store) Finish(ctx context.Context, id, job string, o quarantine.Outcome
 }
 
 // Release implements quarantine.Lifecycle.
-func (s *Store) Release(ctx context.Context, job string) error {
-	_, err := s.w.ExecContext(ctx, `UPDATE entries SET status = claimed_from, claimed_from = ''
+func (s *Store) Release(ctx context.Context, job string) (err error) {
+	defer sqlitedb.Classify(&err)
+	_, err = s.w.ExecContext(ctx, `UPDATE entries SET status = claimed_from, claimed_from = ''
 		WHERE job = ? AND status = 'reprocessing'`, job)
 	if err != nil {
 		return fmt.Errorf("releasing entries of job %s: %w", job, err)
@@ -141,16 +146,18 @@ func (s *Store) Release(ctx context.Context, job string) error {
 }
 
 // Discard implements quarantine.Lifecycle.
-func (s *Store) Discard(ctx context.Context, id string, c quarantine.Change) error {
+func (s *Store) Discard(ctx context.Context, id string, c quarantine.Change) (err error) {
+	defer sqlitedb.Classify(&err)
 	c = c.WithTime()
 	return s.inTx(ctx, "discarding entry "+id, func(tx *sql.Tx) error { return discard(ctx, tx, id, c) })
 }
 
 // DiscardAll implements quarantine.Lifecycle.
-func (s *Store) DiscardAll(ctx context.Context, ids []string, c quarantine.Change) ([]string, error) {
+func (s *Store) DiscardAll(ctx context.Context, ids []string, c quarantine.Change) (_ []string, err error) {
+	defer sqlitedb.Classify(&err)
 	c = c.WithTime()
 	var done []string
-	err := s.inTx(ctx, fmt.Sprintf("discarding %d entries", len(ids)), func(tx *sql.Tx) error {
+	err = s.inTx(ctx, fmt.Sprintf("discarding %d entries", len(ids)), func(tx *sql.Tx) error {
 		for _, id := range ids {
 			err := discard(ctx, tx, id, c)
 			switch {
@@ -184,7 +191,8 @@ func discard(ctx context.Context, tx *sql.Tx, id string, c quarantine.Change) er
 }
 
 // Correct implements quarantine.Lifecycle.
-func (s *Store) Correct(ctx context.Context, id string, value []byte, c quarantine.Change) error {
+func (s *Store) Correct(ctx context.Context, id string, value []byte, c quarantine.Change) (err error) {
+	defer sqlitedb.Classify(&err)
 	c = c.WithTime()
 	if value == nil {
 		value = []byte{} // NULL means no correction
@@ -201,10 +209,11 @@ func (s *Store) Correct(ctx context.Context, id string, value []byte, c quaranti
 }
 
 // Correction implements quarantine.Lifecycle.
-func (s *Store) Correction(ctx context.Context, id string) ([]byte, error) {
+func (s *Store) Correction(ctx context.Context, id string) (_ []byte, err error) {
+	defer sqlitedb.Classify(&err)
 	var v []byte
 	var null bool
-	err := s.r.QueryRowContext(ctx, `SELECT corrected, corrected IS NULL FROM entries WHERE id = ?`, id).Scan(&v, &null)
+	err = s.r.QueryRowContext(ctx, `SELECT corrected, corrected IS NULL FROM entries WHERE id = ?`, id).Scan(&v, &null)
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
 		return nil, fmt.Errorf("entry %s: %w", id, quarantine.ErrNotFound)

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/dataquarantine/dataquarantine/internal/quarantine"
+	"github.com/dataquarantine/dataquarantine/internal/sqlitedb"
 )
 
 var _ quarantine.MetadataPurger = (*Store)(nil)
@@ -20,7 +21,8 @@ const purgeChunk = 1000
 // roughly in age order, so each chunk's scan stops soon after the rows
 // already deleted; there is no index on the age time (one full scan per run
 // finds nothing more and ends the purge).
-func (s *Store) PurgeBefore(ctx context.Context, cutoff time.Time) (int64, error) {
+func (s *Store) PurgeBefore(ctx context.Context, cutoff time.Time) (_ int64, err error) {
+	defer sqlitedb.Classify(&err)
 	before := quarantine.ClampNanos(cutoff)
 	var total int64
 	for {

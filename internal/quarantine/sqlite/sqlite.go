@@ -5,6 +5,11 @@
 // All writes go through one connection, which serialises them without
 // SQLITE_BUSY churn; reads use a separate read-only pool and run
 // concurrently with each other and with the writer.
+//
+// Every method marks the errors of the file's outages (locked by another
+// process past the busy timeout, an I/O error, a full disk: see
+// sqlitedb.Classify) with retry.ErrUnavailable, so that the spool retries
+// them instead of setting rows aside.
 package sqlite
 
 import (
@@ -19,12 +24,10 @@ import (
 	"sync"
 	"time"
 
-	"github.com/dataquarantine/dataquarantine/internal/sqlitemigrate"
-
-	"modernc.org/sqlite" // also registers the "sqlite" database/sql driver
-
+	"github.com/dataquarantine/dataquarantine/internal/migrate"
 	"github.com/dataquarantine/dataquarantine/internal/quarantine"
 	"github.com/dataquarantine/dataquarantine/internal/record"
+	"github.com/dataquarantine/dataquarantine/internal/sqlitedb"
 )
 
 // Options configure a Store.
@@ -87,7 +90,7 @@ func New(opts Options) (*Store, error) {
 	ctx := context.Background()
 
 	busy := "busy_timeout(" + strconv.FormatInt(opts.BusyTimeout.Milliseconds(), 10) + ")"
-	w, err := open(opts.Path, url.Values{
+	w, err := sqlitedb.Open(opts.Path, url.Values{
 		"_txlock": {"immediate"},
 		"_pragma": {busy, "journal_mode(WAL)", "synchronous(FULL)", "cache_size(-16384)"},
 	}, 1, opts.BusyTimeout)
@@ -95,15 +98,11 @@ func New(opts Options) (*Store, error) {
 		return nil, err
 	}
 	s := &Store{w: w}
-	ms, err := sqlitemigrate.Load(migrationFiles, "migrations")
-	if err == nil {
-		err = sqlitemigrate.Apply(ctx, w, versionTable, ms)
-	}
-	if err != nil {
+	if err := migrate.Up(ctx, w, Migrations(), nil); err != nil {
 		_ = w.Close()
 		return nil, fmt.Errorf("migrating %s: %w", opts.Path, err)
 	}
-	s.r, err = open(opts.Path, url.Values{
+	s.r, err = sqlitedb.Open(opts.Path, url.Values{
 		"_pragma": {busy, "query_only(1)"},
 	}, opts.MaxReaders, opts.BusyTimeout)
 	if err != nil {
@@ -119,40 +118,6 @@ func New(opts Options) (*Store, error) {
 		return nil, fmt.Errorf("preparing get: %w", err)
 	}
 	return s, nil
-}
-
-func open(path string, params url.Values, conns int, busyTimeout time.Duration) (*sql.DB, error) {
-	db, err := sql.Open("sqlite", path+"?"+params.Encode())
-	if err != nil {
-		return nil, fmt.Errorf("opening %s: %w", path, err)
-	}
-	db.SetMaxOpenConns(conns)
-	db.SetMaxIdleConns(conns)
-	db.SetConnMaxLifetime(0)
-	db.SetConnMaxIdleTime(0)
-	// Connect now, so a bad path or a locked file fails New, not the first
-	// query. Switching a new file to WAL takes an exclusive lock that
-	// SQLite does not wait for, so a process opening the file at the same
-	// moment as another is retried here, within the busy timeout.
-	deadline := time.Now().Add(busyTimeout)
-	for {
-		err = db.Ping()
-		if err == nil {
-			return db, nil
-		}
-		if !isBusy(err) || time.Now().After(deadline) {
-			_ = db.Close()
-			return nil, fmt.Errorf("opening %s: %w", path, err)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-}
-
-// isBusy reports whether err is SQLite's SQLITE_BUSY (in any variant).
-func isBusy(err error) bool {
-	const sqliteBusy = 5
-	var se *sqlite.Error
-	return errors.As(err, &se) && se.Code()&0xff == sqliteBusy
 }
 
 // Close closes the database; it is safe to call more than once.
@@ -176,7 +141,8 @@ func (s *Store) Close() error {
 // Insert writes entries in one transaction; ids already stored (including
 // repeats within entries) are skipped, the first write winning. Times are
 // stored with nanosecond precision and come back in UTC.
-func (s *Store) Insert(ctx context.Context, entries []quarantine.Entry) error {
+func (s *Store) Insert(ctx context.Context, entries []quarantine.Entry) (err error) {
+	defer sqlitedb.Classify(&err)
 	if len(entries) == 0 {
 		return nil
 	}
@@ -272,7 +238,8 @@ func scanEntry(sc scanner) (quarantine.Entry, error) {
 }
 
 // Get returns the entry with the given id, or quarantine.ErrNotFound.
-func (s *Store) Get(ctx context.Context, id string) (quarantine.Entry, error) {
+func (s *Store) Get(ctx context.Context, id string) (_ quarantine.Entry, err error) {
+	defer sqlitedb.Classify(&err)
 	e, err := scanEntry(s.get.QueryRowContext(ctx, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return quarantine.Entry{}, fmt.Errorf("entry %s: %w", id, quarantine.ErrNotFound)
@@ -327,7 +294,8 @@ func where(f quarantine.Filter, cursor bool) (string, []any, error) {
 // List returns one page of entries matching f, newest first, by keyset
 // pagination on (quarantined_at, id): a page costs the same however deep it
 // is, and rows inserted while paging never shift later pages.
-func (s *Store) List(ctx context.Context, f quarantine.Filter) (quarantine.Page, error) {
+func (s *Store) List(ctx context.Context, f quarantine.Filter) (_ quarantine.Page, err error) {
+	defer sqlitedb.Classify(&err)
 	cond, args, err := where(f, true)
 	if err != nil {
 		return quarantine.Page{}, err
@@ -364,7 +332,8 @@ func (s *Store) List(ctx context.Context, f quarantine.Filter) (quarantine.Page,
 }
 
 // Count returns how many entries match f, ignoring its Limit and Cursor.
-func (s *Store) Count(ctx context.Context, f quarantine.Filter) (int64, error) {
+func (s *Store) Count(ctx context.Context, f quarantine.Filter) (_ int64, err error) {
+	defer sqlitedb.Classify(&err)
 	cond, args, err := where(f, false)
 	if err != nil {
 		return 0, err
@@ -377,7 +346,8 @@ func (s *Store) Count(ctx context.Context, f quarantine.Filter) (int64, error) {
 }
 
 // CountByErrorType returns how many entries have each primary error type.
-func (s *Store) CountByErrorType(ctx context.Context) (map[record.ErrorType]int64, error) {
+func (s *Store) CountByErrorType(ctx context.Context) (_ map[record.ErrorType]int64, err error) {
+	defer sqlitedb.Classify(&err)
 	rows, err := s.r.QueryContext(ctx, `SELECT error_type, COUNT(*) FROM entries GROUP BY error_type`)
 	if err != nil {
 		return nil, fmt.Errorf("counting entries by error type: %w", err)

@@ -2,6 +2,9 @@
 // metadata is in PostgreSQL and that share one registry: the registry_
 // tables in the schema the URL's search_path names, beside the quarantine
 // tables if it is the same.
+//
+// Every method marks PostgreSQL's outages with retry.ErrUnavailable
+// (pgdb.Classify), so the resolver's callers retry them as outages.
 package postgres
 
 import (
@@ -15,6 +18,7 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/dataquarantine/dataquarantine/internal/pgdb"
 	"github.com/dataquarantine/dataquarantine/internal/registry"
 	"github.com/dataquarantine/dataquarantine/internal/schema"
 )
@@ -44,23 +48,18 @@ func New(ctx context.Context, opts Options) (*Store, error) {
 	if opts.MaxConns <= 0 {
 		opts.MaxConns = 4
 	}
-	cfg, err := pgxpool.ParseConfig(opts.URL)
+	cfg, err := pgdb.ParseURL(opts.URL)
 	if err != nil {
-		// pgx's message may quote the URL, password and all.
-		return nil, errors.New("postgres registry store: parsing the PostgreSQL URL: not a valid connection string")
+		return nil, fmt.Errorf("postgres registry store: %w", err)
 	}
 	cfg.MaxConns = opts.MaxConns
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("connecting to PostgreSQL: %w", err)
 	}
-	ms, err := loadMigrations(migrationFiles)
-	if err == nil {
-		err = migrate(ctx, pool, ms)
-	}
-	if err != nil {
+	if err := migrateTables(ctx, pool); err != nil {
 		pool.Close()
-		return nil, fmt.Errorf("migrating the registry tables: %w", err)
+		return nil, err
 	}
 	return &Store{pool: pool}, nil
 }
@@ -122,18 +121,21 @@ func (s *Store) querySchemas(ctx context.Context, doing, q string, args ...any) 
 }
 
 // SchemasByFingerprint implements registry.Store.
-func (s *Store) SchemasByFingerprint(ctx context.Context, fingerprint string) ([]registry.Schema, error) {
+func (s *Store) SchemasByFingerprint(ctx context.Context, fingerprint string) (_ []registry.Schema, err error) {
+	defer pgdb.Classify(&err)
 	return s.querySchemas(ctx, "finding schemas", `SELECT `+schemaColumns+` FROM registry_schemas WHERE fingerprint = $1 ORDER BY id`, fingerprint)
 }
 
 // SchemasWithoutKeys implements registry.Store.
-func (s *Store) SchemasWithoutKeys(ctx context.Context, limit int) ([]registry.Schema, error) {
+func (s *Store) SchemasWithoutKeys(ctx context.Context, limit int) (_ []registry.Schema, err error) {
+	defer pgdb.Classify(&err)
 	return s.querySchemas(ctx, "listing schemas without keys",
 		`SELECT `+schemaColumns+` FROM registry_schemas WHERE fingerprint = '' OR guid IS NULL ORDER BY id LIMIT $1`, limit)
 }
 
 // SetSchemaKeys implements registry.Store.
-func (s *Store) SetSchemaKeys(ctx context.Context, id int, fingerprint, guid string) error {
+func (s *Store) SetSchemaKeys(ctx context.Context, id int, fingerprint, guid string) (err error) {
+	defer pgdb.Classify(&err)
 	tag, err := s.pool.Exec(ctx, `UPDATE registry_schemas SET fingerprint = $1, guid = $2 WHERE id = $3`, fingerprint, guid, id)
 	if isUniqueViolation(err) {
 		return registry.ErrConflict
@@ -142,7 +144,8 @@ func (s *Store) SetSchemaKeys(ctx context.Context, id int, fingerprint, guid str
 }
 
 // SchemaByGUID implements registry.Store.
-func (s *Store) SchemaByGUID(ctx context.Context, guid string) (registry.Schema, error) {
+func (s *Store) SchemaByGUID(ctx context.Context, guid string) (_ registry.Schema, err error) {
+	defer pgdb.Classify(&err)
 	out, err := scanSchema(s.pool.QueryRow(ctx, `SELECT `+schemaColumns+` FROM registry_schemas WHERE guid = $1`, guid))
 	if errors.Is(err, pgx.ErrNoRows) {
 		return registry.Schema{}, registry.ErrNotFound
@@ -159,12 +162,13 @@ const idLock = `SELECT pg_advisory_xact_lock(hashtextextended('dataquarantine re
 // InsertSchema implements registry.Store. A new id is one more than the
 // largest so far, as in SQLite, so ids imported in IMPORT mode are never
 // handed out again.
-func (s *Store) InsertSchema(ctx context.Context, sc registry.Schema) (registry.Schema, error) {
+func (s *Store) InsertSchema(ctx context.Context, sc registry.Schema) (_ registry.Schema, err error) {
+	defer pgdb.Classify(&err)
 	var id *int
 	if sc.ID != 0 {
 		id = &sc.ID
 	}
-	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, idLock); err != nil {
 			return fmt.Errorf("locking id assignment: %w", err)
 		}
@@ -187,7 +191,8 @@ func (s *Store) InsertSchema(ctx context.Context, sc registry.Schema) (registry.
 }
 
 // Schema implements registry.Store.
-func (s *Store) Schema(ctx context.Context, id int) (registry.Schema, error) {
+func (s *Store) Schema(ctx context.Context, id int) (_ registry.Schema, err error) {
+	defer pgdb.Classify(&err)
 	out, err := scanSchema(s.pool.QueryRow(ctx, `SELECT `+schemaColumns+` FROM registry_schemas WHERE id = $1`, id))
 	if errors.Is(err, pgx.ErrNoRows) {
 		return registry.Schema{}, registry.ErrNotFound
@@ -199,7 +204,8 @@ func (s *Store) Schema(ctx context.Context, id int) (registry.Schema, error) {
 }
 
 // Versions implements registry.Store.
-func (s *Store) Versions(ctx context.Context, f registry.VersionFilter) ([]registry.Version, error) {
+func (s *Store) Versions(ctx context.Context, f registry.VersionFilter) (_ []registry.Version, err error) {
+	defer pgdb.Classify(&err)
 	rows, err := s.pool.Query(ctx, `SELECT subject, version, schema_id, label, state, deleted FROM registry_versions
 		WHERE ($1 = '' OR subject = $1) AND ($2 = 0 OR schema_id = $2)
 		ORDER BY subject COLLATE "C", version`, f.Subject, f.SchemaID)
@@ -222,8 +228,9 @@ func (s *Store) Versions(ctx context.Context, f registry.VersionFilter) ([]regis
 }
 
 // InsertVersion implements registry.Store.
-func (s *Store) InsertVersion(ctx context.Context, v registry.Version) error {
-	_, err := s.pool.Exec(ctx, `INSERT INTO registry_versions (subject, version, schema_id, label, state, deleted) VALUES ($1, $2, $3, $4, $5, $6)`,
+func (s *Store) InsertVersion(ctx context.Context, v registry.Version) (err error) {
+	defer pgdb.Classify(&err)
+	_, err = s.pool.Exec(ctx, `INSERT INTO registry_versions (subject, version, schema_id, label, state, deleted) VALUES ($1, $2, $3, $4, $5, $6)`,
 		v.Subject, v.Version, v.SchemaID, v.Label, string(v.State), v.Deleted)
 	if isUniqueViolation(err) {
 		return registry.ErrConflict
@@ -235,14 +242,16 @@ func (s *Store) InsertVersion(ctx context.Context, v registry.Version) error {
 }
 
 // UpdateVersion implements registry.Store.
-func (s *Store) UpdateVersion(ctx context.Context, v registry.Version) error {
+func (s *Store) UpdateVersion(ctx context.Context, v registry.Version) (err error) {
+	defer pgdb.Classify(&err)
 	tag, err := s.pool.Exec(ctx, `UPDATE registry_versions SET label = $1, state = $2, deleted = $3 WHERE subject = $4 AND version = $5`,
 		v.Label, string(v.State), v.Deleted, v.Subject, v.Version)
 	return affected(tag, err, "updating version")
 }
 
 // DeleteVersion implements registry.Store.
-func (s *Store) DeleteVersion(ctx context.Context, subject string, version int) error {
+func (s *Store) DeleteVersion(ctx context.Context, subject string, version int) (err error) {
+	defer pgdb.Classify(&err)
 	tag, err := s.pool.Exec(ctx, `DELETE FROM registry_versions WHERE subject = $1 AND version = $2`, subject, version)
 	return affected(tag, err, "deleting version")
 }
@@ -258,10 +267,11 @@ func affected(tag pgconn.CommandTag, err error, doing string) error {
 }
 
 // Config implements registry.Store.
-func (s *Store) Config(ctx context.Context, subject string) (registry.Config, error) {
+func (s *Store) Config(ctx context.Context, subject string) (_ registry.Config, err error) {
+	defer pgdb.Classify(&err)
 	c := registry.Config{Subject: subject}
 	var mode string
-	err := s.pool.QueryRow(ctx, `SELECT compatibility, mode, enforce_new FROM registry_config WHERE subject = $1`, subject).
+	err = s.pool.QueryRow(ctx, `SELECT compatibility, mode, enforce_new FROM registry_config WHERE subject = $1`, subject).
 		Scan(&c.Compatibility, &mode, &c.EnforceNew)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return registry.Config{}, registry.ErrNotFound
@@ -274,8 +284,9 @@ func (s *Store) Config(ctx context.Context, subject string) (registry.Config, er
 }
 
 // SetConfig implements registry.Store.
-func (s *Store) SetConfig(ctx context.Context, c registry.Config) error {
-	_, err := s.pool.Exec(ctx, `INSERT INTO registry_config (subject, compatibility, mode, enforce_new) VALUES ($1, $2, $3, $4)
+func (s *Store) SetConfig(ctx context.Context, c registry.Config) (err error) {
+	defer pgdb.Classify(&err)
+	_, err = s.pool.Exec(ctx, `INSERT INTO registry_config (subject, compatibility, mode, enforce_new) VALUES ($1, $2, $3, $4)
 		ON CONFLICT (subject) DO UPDATE SET compatibility = excluded.compatibility, mode = excluded.mode, enforce_new = excluded.enforce_new`,
 		c.Subject, c.Compatibility, string(c.Mode), c.EnforceNew)
 	if err != nil {
@@ -285,7 +296,8 @@ func (s *Store) SetConfig(ctx context.Context, c registry.Config) error {
 }
 
 // DeleteConfig implements registry.Store.
-func (s *Store) DeleteConfig(ctx context.Context, subject string) error {
+func (s *Store) DeleteConfig(ctx context.Context, subject string) (err error) {
+	defer pgdb.Classify(&err)
 	if _, err := s.pool.Exec(ctx, `DELETE FROM registry_config WHERE subject = $1`, subject); err != nil {
 		return fmt.Errorf("deleting configuration: %w", err)
 	}

@@ -2,9 +2,16 @@ package postgres_test
 
 import (
 	"context"
+	"database/sql"
+	"os"
+	"slices"
 	"strings"
 	"testing"
 
+	"github.com/jackc/pgx/v5"
+	_ "github.com/jackc/pgx/v5/stdlib" // the "pgx" database/sql driver
+
+	"github.com/dataquarantine/dataquarantine/internal/migrate/migratetest"
 	"github.com/dataquarantine/dataquarantine/internal/registry"
 	"github.com/dataquarantine/dataquarantine/internal/registry/postgres"
 	"github.com/dataquarantine/dataquarantine/internal/registry/registrytest"
@@ -57,4 +64,48 @@ func TestNewRefusesBadURL(t *testing.T) {
 			t.Errorf("New(%q) = %v, want an error without the password", u, err)
 		}
 	}
+}
+
+// TestEarlierReleaseDatabase: a database made by an earlier release, its
+// version table as that release's runner left it, opens with its rows.
+func TestEarlierReleaseDatabase(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	url := testbackend.Postgres(t)
+	dump, err := os.ReadFile("testdata/earlier_release.sql")
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn, err := pgx.Connect(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = conn.Close(ctx) }()
+	if _, err := conn.Exec(ctx, string(dump)); err != nil {
+		t.Fatal(err)
+	}
+	registrytest.CheckEarlierRelease(t, newStore(t, url))
+	var versions []int
+	rows, err := conn.Query(ctx, `SELECT version FROM registry_schema_version ORDER BY version`)
+	if err == nil {
+		versions, err = pgx.CollectRows(rows, pgx.RowTo[int])
+	}
+	if err != nil || !slices.Equal(versions, []int{1, 2, 3}) {
+		t.Fatalf("versions = %v, %v; want the release's history, then each new migration once", versions, err)
+	}
+}
+
+func TestMigrations(t *testing.T) {
+	t.Parallel()
+	migratetest.Exercise(t, postgres.Migrations(), func(t *testing.T) func() *sql.DB {
+		url := testbackend.Postgres(t)
+		return func() *sql.DB {
+			db, err := sql.Open("pgx", url)
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { _ = db.Close() })
+			return db
+		}
+	})
 }

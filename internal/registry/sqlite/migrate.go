@@ -1,9 +1,14 @@
 package sqlite
 
-import "embed"
+import (
+	"embed"
+	"io/fs"
 
-// migrationFiles are the registry tables' history (NNNN_description.sql),
-// applied by sqlitemigrate. Never edit a released file; add the next one.
+	"github.com/dataquarantine/dataquarantine/internal/migrate"
+)
+
+// migrationFiles are the registry tables' history (NNNN_description.sql).
+// Never edit a released file; add the next one.
 //
 //go:embed migrations/*.sql
 var migrationFiles embed.FS
@@ -12,3 +17,10 @@ var migrationFiles embed.FS
 // registry's tables could share a file with the quarantine metadata without
 // the two histories colliding.
 const versionTable = "registry_schema_version"
+
+// Migrations is the registry tables' history, for the migration runner:
+// New applies it, the conformance suite exercises it.
+func Migrations() migrate.Source {
+	files, _ := fs.Sub(migrationFiles, "migrations") // a valid path: no error
+	return migrate.Source{Files: files, Table: versionTable, Dialect: migrate.SQLite}
+}

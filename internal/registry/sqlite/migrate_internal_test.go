@@ -2,12 +2,19 @@ package sqlite
 
 import (
 	"context"
+	"database/sql"
 	"net/url"
+	"os"
 	"path/filepath"
+	"slices"
 	"testing"
+	"time"
 
+	"github.com/dataquarantine/dataquarantine/internal/migrate"
+	"github.com/dataquarantine/dataquarantine/internal/migrate/migratetest"
 	"github.com/dataquarantine/dataquarantine/internal/registry"
-	"github.com/dataquarantine/dataquarantine/internal/sqlitemigrate"
+	"github.com/dataquarantine/dataquarantine/internal/registry/registrytest"
+	"github.com/dataquarantine/dataquarantine/internal/sqlitedb"
 )
 
 // TestMigrateRuleSetsKeepsRows: 0002 rebuilds both tables (SQLite cannot
@@ -17,15 +24,11 @@ func TestMigrateRuleSetsKeepsRows(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "registry.db")
-	db, err := open(path, url.Values{"_pragma": {"foreign_keys(1)"}}, 1)
+	db, err := sqlitedb.Open(path, url.Values{"_pragma": {"foreign_keys(1)"}}, 1, 5*time.Second)
 	if err != nil {
 		t.Fatal(err)
 	}
-	ms, err := sqlitemigrate.Load(migrationFiles, "migrations")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := sqlitemigrate.Apply(ctx, db, versionTable, ms[:1]); err != nil {
+	if err := migrate.Up(ctx, db, migratetest.Through(t, Migrations(), 1), nil); err != nil {
 		t.Fatal(err)
 	}
 	for _, q := range []string{
@@ -87,4 +90,63 @@ func TestMigrateRuleSetsKeepsRows(t *testing.T) {
 	if err != nil || found.SchemaID != 7 || found.Version.Version != 1 {
 		t.Fatalf("the old schema by lookup = %+v, %v", found, err)
 	}
+}
+
+// TestEarlierReleaseDatabase: a database made by an earlier release, its
+// version table as that release's runner left it, opens with its rows.
+func TestEarlierReleaseDatabase(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "registry.db")
+	dump, err := os.ReadFile("testdata/earlier_release.sql")
+	if err != nil {
+		t.Fatal(err)
+	}
+	db, err := sqlitedb.Open(path, nil, 1, 5*time.Second)
+	if err == nil {
+		_, err = db.ExecContext(ctx, string(dump))
+	}
+	if err == nil {
+		err = db.Close()
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := New(Options{Path: path})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = s.Close() }()
+	registrytest.CheckEarlierRelease(t, s)
+	var versions []int
+	rows, err := s.r.QueryContext(ctx, `SELECT version FROM `+versionTable+` ORDER BY version`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var v int
+		if err := rows.Scan(&v); err != nil {
+			t.Fatal(err)
+		}
+		versions = append(versions, v)
+	}
+	if err := rows.Err(); err != nil || !slices.Equal(versions, []int{1, 2, 3}) {
+		t.Fatalf("versions = %v, %v; want the release's history, then each new migration once", versions, err)
+	}
+}
+
+func TestMigrations(t *testing.T) {
+	t.Parallel()
+	migratetest.Exercise(t, Migrations(), func(t *testing.T) func() *sql.DB {
+		path := filepath.Join(t.TempDir(), "registry.db")
+		return func() *sql.DB {
+			db, err := sqlitedb.Open(path, url.Values{"_txlock": {"immediate"}, "_pragma": {"busy_timeout(5000)", "journal_mode(WAL)", "foreign_keys(1)"}}, 1, 5*time.Second)
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { _ = db.Close() })
+			return db
+		}
+	})
 }

@@ -8,6 +8,10 @@
 // migration histories, and a registry file can be backed up or copied
 // between environments alone. The tables are prefixed registry_ so that
 // sharing one file stays possible.
+//
+// As in the quarantine store, every method marks the file's outages with
+// retry.ErrUnavailable (sqlitedb.Classify), so the resolver's callers
+// retry them as outages.
 package sqlite
 
 import (
@@ -21,13 +25,10 @@ import (
 	"sync"
 	"time"
 
-	"github.com/dataquarantine/dataquarantine/internal/sqlitemigrate"
-
-	"modernc.org/sqlite"
-	sqlite3 "modernc.org/sqlite/lib"
-
+	"github.com/dataquarantine/dataquarantine/internal/migrate"
 	"github.com/dataquarantine/dataquarantine/internal/registry"
 	"github.com/dataquarantine/dataquarantine/internal/schema"
+	"github.com/dataquarantine/dataquarantine/internal/sqlitedb"
 )
 
 // Options configure a Store.
@@ -69,42 +70,23 @@ func New(opts Options) (*Store, error) {
 		opts.MaxReaders = 4
 	}
 	busy := "busy_timeout(" + strconv.FormatInt(opts.BusyTimeout.Milliseconds(), 10) + ")"
-	w, err := open(opts.Path, url.Values{
+	w, err := sqlitedb.Open(opts.Path, url.Values{
 		"_txlock": {"immediate"},
 		"_pragma": {busy, "journal_mode(WAL)", "synchronous(FULL)", "foreign_keys(1)"},
-	}, 1)
+	}, 1, opts.BusyTimeout)
 	if err != nil {
 		return nil, err
 	}
-	ms, err := sqlitemigrate.Load(migrationFiles, "migrations")
-	if err == nil {
-		err = sqlitemigrate.Apply(context.Background(), w, versionTable, ms)
-	}
-	if err != nil {
+	if err := migrate.Up(context.Background(), w, Migrations(), nil); err != nil {
 		_ = w.Close()
 		return nil, fmt.Errorf("migrating %s: %w", opts.Path, err)
 	}
-	r, err := open(opts.Path, url.Values{"_pragma": {busy, "query_only(1)"}}, opts.MaxReaders)
+	r, err := sqlitedb.Open(opts.Path, url.Values{"_pragma": {busy, "query_only(1)"}}, opts.MaxReaders, opts.BusyTimeout)
 	if err != nil {
 		_ = w.Close()
 		return nil, err
 	}
 	return &Store{w: w, r: r}, nil
-}
-
-func open(path string, params url.Values, conns int) (*sql.DB, error) {
-	db, err := sql.Open("sqlite", path+"?"+params.Encode())
-	if err != nil {
-		return nil, fmt.Errorf("opening %s: %w", path, err)
-	}
-	db.SetMaxOpenConns(conns)
-	db.SetMaxIdleConns(conns)
-	db.SetConnMaxLifetime(0)
-	if err := db.Ping(); err != nil {
-		_ = db.Close()
-		return nil, fmt.Errorf("opening %s: %w", path, err)
-	}
-	return db, nil
 }
 
 // Close closes the database.
@@ -113,11 +95,6 @@ func (s *Store) Close() error {
 		s.closeErr = errors.Join(s.r.Close(), s.w.Close())
 	})
 	return s.closeErr
-}
-
-func isConstraint(err error) bool {
-	var se *sqlite.Error
-	return errors.As(err, &se) && se.Code()&0xff == sqlite3.SQLITE_CONSTRAINT
 }
 
 // schemaColumns are the columns scanSchema reads, in order.
@@ -157,36 +134,40 @@ func (s *Store) querySchemas(ctx context.Context, doing, q string, args ...any) 
 }
 
 // SchemasByFingerprint implements registry.Store.
-func (s *Store) SchemasByFingerprint(ctx context.Context, fingerprint string) ([]registry.Schema, error) {
+func (s *Store) SchemasByFingerprint(ctx context.Context, fingerprint string) (_ []registry.Schema, err error) {
+	defer sqlitedb.Classify(&err)
 	return s.querySchemas(ctx, "finding schemas", `SELECT `+schemaColumns+` FROM registry_schemas WHERE fingerprint = ? ORDER BY id`, fingerprint)
 }
 
 // SchemasWithoutKeys implements registry.Store.
-func (s *Store) SchemasWithoutKeys(ctx context.Context, limit int) ([]registry.Schema, error) {
+func (s *Store) SchemasWithoutKeys(ctx context.Context, limit int) (_ []registry.Schema, err error) {
+	defer sqlitedb.Classify(&err)
 	return s.querySchemas(ctx, "listing schemas without keys",
 		`SELECT `+schemaColumns+` FROM registry_schemas WHERE fingerprint = '' OR guid IS NULL ORDER BY id LIMIT ?`, limit)
 }
 
 // SetSchemaKeys implements registry.Store.
-func (s *Store) SetSchemaKeys(ctx context.Context, id int, fingerprint, guid string) error {
+func (s *Store) SetSchemaKeys(ctx context.Context, id int, fingerprint, guid string) (err error) {
+	defer sqlitedb.Classify(&err)
 	res, err := s.w.ExecContext(ctx, `UPDATE registry_schemas SET fingerprint = ?, guid = ? WHERE id = ?`, fingerprint, guid, id)
-	if isConstraint(err) {
+	if sqlitedb.IsConstraint(err) {
 		return registry.ErrConflict
 	}
 	return affected(res, err, "storing schema keys")
 }
 
 // InsertSchema implements registry.Store.
-func (s *Store) InsertSchema(ctx context.Context, sc registry.Schema) (registry.Schema, error) {
+func (s *Store) InsertSchema(ctx context.Context, sc registry.Schema) (_ registry.Schema, err error) {
+	defer sqlitedb.Classify(&err)
 	var id any
 	if sc.ID != 0 {
 		id = sc.ID
 	}
 	var got int64
-	err := s.w.QueryRowContext(ctx, `INSERT INTO registry_schemas (id, format, text, rule_set, metadata, fingerprint, guid)
+	err = s.w.QueryRowContext(ctx, `INSERT INTO registry_schemas (id, format, text, rule_set, metadata, fingerprint, guid)
 		VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id`,
 		id, string(sc.Format), sc.Text, sc.RuleSet, sc.Metadata, sc.Fingerprint, nullIfEmpty(sc.GUID)).Scan(&got)
-	if isConstraint(err) {
+	if sqlitedb.IsConstraint(err) {
 		return registry.Schema{}, registry.ErrConflict
 	}
 	if err != nil {
@@ -204,7 +185,8 @@ func nullIfEmpty(s string) any {
 }
 
 // Schema implements registry.Store.
-func (s *Store) Schema(ctx context.Context, id int) (registry.Schema, error) {
+func (s *Store) Schema(ctx context.Context, id int) (_ registry.Schema, err error) {
+	defer sqlitedb.Classify(&err)
 	out, err := scanSchema(s.r.QueryRowContext(ctx, `SELECT `+schemaColumns+` FROM registry_schemas WHERE id = ?`, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return registry.Schema{}, registry.ErrNotFound
@@ -216,7 +198,8 @@ func (s *Store) Schema(ctx context.Context, id int) (registry.Schema, error) {
 }
 
 // SchemaByGUID implements registry.Store.
-func (s *Store) SchemaByGUID(ctx context.Context, guid string) (registry.Schema, error) {
+func (s *Store) SchemaByGUID(ctx context.Context, guid string) (_ registry.Schema, err error) {
+	defer sqlitedb.Classify(&err)
 	out, err := scanSchema(s.r.QueryRowContext(ctx, `SELECT `+schemaColumns+` FROM registry_schemas WHERE guid = ?`, guid))
 	if errors.Is(err, sql.ErrNoRows) {
 		return registry.Schema{}, registry.ErrNotFound
@@ -229,6 +212,7 @@ func (s *Store) SchemaByGUID(ctx context.Context, guid string) (registry.Schema,
 
 // Versions implements registry.Store.
 func (s *Store) Versions(ctx context.Context, f registry.VersionFilter) (_ []registry.Version, err error) {
+	defer sqlitedb.Classify(&err)
 	q := `SELECT subject, version, schema_id, label, state, deleted FROM registry_versions WHERE 1=1`
 	var args []any
 	if f.Subject != "" {
@@ -263,10 +247,11 @@ func (s *Store) Versions(ctx context.Context, f registry.VersionFilter) (_ []reg
 }
 
 // InsertVersion implements registry.Store.
-func (s *Store) InsertVersion(ctx context.Context, v registry.Version) error {
-	_, err := s.w.ExecContext(ctx, `INSERT INTO registry_versions (subject, version, schema_id, label, state, deleted) VALUES (?, ?, ?, ?, ?, ?)`,
+func (s *Store) InsertVersion(ctx context.Context, v registry.Version) (err error) {
+	defer sqlitedb.Classify(&err)
+	_, err = s.w.ExecContext(ctx, `INSERT INTO registry_versions (subject, version, schema_id, label, state, deleted) VALUES (?, ?, ?, ?, ?, ?)`,
 		v.Subject, v.Version, v.SchemaID, v.Label, string(v.State), v.Deleted)
-	if isConstraint(err) {
+	if sqlitedb.IsConstraint(err) {
 		return registry.ErrConflict
 	}
 	if err != nil {
@@ -276,14 +261,16 @@ func (s *Store) InsertVersion(ctx context.Context, v registry.Version) error {
 }
 
 // UpdateVersion implements registry.Store.
-func (s *Store) UpdateVersion(ctx context.Context, v registry.Version) error {
+func (s *Store) UpdateVersion(ctx context.Context, v registry.Version) (err error) {
+	defer sqlitedb.Classify(&err)
 	res, err := s.w.ExecContext(ctx, `UPDATE registry_versions SET label = ?, state = ?, deleted = ? WHERE subject = ? AND version = ?`,
 		v.Label, string(v.State), v.Deleted, v.Subject, v.Version)
 	return affected(res, err, "updating version")
 }
 
 // DeleteVersion implements registry.Store.
-func (s *Store) DeleteVersion(ctx context.Context, subject string, version int) error {
+func (s *Store) DeleteVersion(ctx context.Context, subject string, version int) (err error) {
+	defer sqlitedb.Classify(&err)
 	res, err := s.w.ExecContext(ctx, `DELETE FROM registry_versions WHERE subject = ? AND version = ?`, subject, version)
 	return affected(res, err, "deleting version")
 }
@@ -303,10 +290,11 @@ func affected(res sql.Result, err error, doing string) error {
 }
 
 // Config implements registry.Store.
-func (s *Store) Config(ctx context.Context, subject string) (registry.Config, error) {
+func (s *Store) Config(ctx context.Context, subject string) (_ registry.Config, err error) {
+	defer sqlitedb.Classify(&err)
 	c := registry.Config{Subject: subject}
 	var mode string
-	err := s.r.QueryRowContext(ctx, `SELECT compatibility, mode, enforce_new FROM registry_config WHERE subject = ?`, subject).
+	err = s.r.QueryRowContext(ctx, `SELECT compatibility, mode, enforce_new FROM registry_config WHERE subject = ?`, subject).
 		Scan(&c.Compatibility, &mode, &c.EnforceNew)
 	if errors.Is(err, sql.ErrNoRows) {
 		return registry.Config{}, registry.ErrNotFound
@@ -319,8 +307,9 @@ func (s *Store) Config(ctx context.Context, subject string) (registry.Config, er
 }
 
 // SetConfig implements registry.Store.
-func (s *Store) SetConfig(ctx context.Context, c registry.Config) error {
-	_, err := s.w.ExecContext(ctx, `INSERT INTO registry_config (subject, compatibility, mode, enforce_new) VALUES (?, ?, ?, ?)
+func (s *Store) SetConfig(ctx context.Context, c registry.Config) (err error) {
+	defer sqlitedb.Classify(&err)
+	_, err = s.w.ExecContext(ctx, `INSERT INTO registry_config (subject, compatibility, mode, enforce_new) VALUES (?, ?, ?, ?)
 		ON CONFLICT (subject) DO UPDATE SET compatibility = excluded.compatibility, mode = excluded.mode, enforce_new = excluded.enforce_new`,
 		c.Subject, c.Compatibility, string(c.Mode), c.EnforceNew)
 	if err != nil {
@@ -330,7 +319,8 @@ func (s *Store) SetConfig(ctx context.Context, c registry.Config) error {
 }
 
 // DeleteConfig implements registry.Store.
-func (s *Store) DeleteConfig(ctx context.Context, subject string) error {
+func (s *Store) DeleteConfig(ctx context.Context, subject string) (err error) {
+	defer sqlitedb.Classify(&err)
 	if _, err := s.w.ExecContext(ctx, `DELETE FROM registry_config WHERE subject = ?`, subject); err != nil {
 		return fmt.Errorf("deleting configuration: %w", err)
 	}

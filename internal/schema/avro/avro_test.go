@@ -12,6 +12,7 @@ import (
 	"github.com/dataquarantine/dataquarantine/internal/rules"
 	"github.com/dataquarantine/dataquarantine/internal/schema"
 	"github.com/dataquarantine/dataquarantine/internal/schema/avro"
+	"github.com/dataquarantine/dataquarantine/internal/schema/formats"
 	"github.com/dataquarantine/dataquarantine/internal/schema/wire"
 )
 
@@ -230,7 +231,7 @@ func TestCheckWithIncompatibleWriter(t *testing.T) {
 
 func jsonValidator(t *testing.T) schema.Validator {
 	t.Helper()
-	v, err := schema.CompileJSON("j", 1, []byte(`{}`), schema.JSONOptions{})
+	v, err := formats.Compile(schema.FormatJSON, "j", 1, []byte(`{}`), formats.Options{})
 	require.NoError(t, err)
 	return v.Validator
 }

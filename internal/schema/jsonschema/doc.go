@@ -4,6 +4,11 @@
 // validating that value against a compiled JSON Schema (drafts 4, 6, 7,
 // 2019-09 and 2020-12, formats asserted).
 //
+// It is the JSON Schema adapter of package schema: CompileVersion makes a
+// schema.Version whose Validator runs both layers (and runs them apart, as
+// schema.Layered, for the per-layer timings); formats.Compile is how the
+// gateway calls it.
+//
 // Both layers report problems as record.Violation values, never as Go
 // errors: a decode failure is one PARSE_ERROR, a schema failure is one
 // violation per problem, each mapped to the product's error types with a JSON

@@ -5,11 +5,13 @@ import (
 	"fmt"
 	"net/netip"
 	"regexp"
+	"slices"
 	"strings"
 	"unicode"
 	"unicode/utf8"
 
 	jsv "github.com/santhosh-tekuri/jsonschema/v6"
+	"golang.org/x/net/idna"
 	"golang.org/x/text/unicode/norm"
 )
 
@@ -503,7 +505,7 @@ func checkEmail(s string) error {
 // checkHostname checks an RFC 1123 host name: dot-separated labels of
 // letters, digits and inner hyphens, 63 bytes at most each, 253 in all, no
 // empty label (so no leading or trailing dot). An A-label ("xn--...") must
-// decode to a valid IDNA2008 U-label (see checkULabel).
+// decode to a valid IDNA2008 U-label (see checkALabel).
 func checkHostname(s string) error {
 	if s == "" {
 		return errors.New("empty")
@@ -530,11 +532,7 @@ func checkHostname(s string) error {
 			}
 		}
 		if len(label) >= 4 && label[2:4] == "--" && strings.EqualFold(label[:2], "xn") {
-			u, err := punyDecode(label[4:])
-			if err != nil {
-				return fmt.Errorf("label %q: %w", label, err)
-			}
-			if err := checkULabel(u); err != nil {
+			if err := checkALabel(label); err != nil {
 				return fmt.Errorf("label %q: %w", label, err)
 			}
 		}
@@ -542,34 +540,33 @@ func checkHostname(s string) error {
 	return nil
 }
 
-// checkULabel applies the rules of RFC 5891 §4.2.3 and RFC 5892 to the
-// decoded form of an A-label. Two approximations, for want of Unicode data
-// Go does not ship: code points are PVALID when they are lowercase letters,
-// other letters, marks or decimal digits that NFKC leaves alone (the
-// derivation of RFC 5892 §2 without its exception lists for unassigned and
-// ignorable code points), and a ZERO WIDTH NON-JOINER that does not follow a
-// virama must sit between letters of a joining script (Arabic, Syriac, N'Ko,
-// Mongolian...) instead of matching Unicode's joining types. The Bidi rule
-// (RFC 5893) is not checked.
-func checkULabel(u []rune) error {
-	switch {
-	case len(u) == 0:
-		return errors.New("empty U-label")
-	case len(u) >= 4 && u[2] == '-' && u[3] == '-':
-		return errors.New(`the U-label has "--" in the 3rd and 4th positions`)
-	case u[0] == '-' || u[len(u)-1] == '-':
-		return errors.New("the U-label starts or ends with a hyphen")
-	case unicode.Is(unicode.M, u[0]):
-		return fmt.Errorf("the U-label starts with the combining mark %U", u[0])
-	case !norm.NFC.IsNormalString(string(u)):
-		return errors.New("the U-label is not in NFC")
+// registration decodes an A-label and checks the U-label as RFC 5891 §4
+// registers names, with Unicode's tables: Punycode, NFC, code points valid
+// in UTS #46 (so no unassigned or ignorable one), the hyphen positions, no
+// leading combining mark, the CONTEXTJ rules of RFC 5892 (joiners, by
+// Unicode's joining types) and the Bidi rule (RFC 5893).
+var registration = idna.New(idna.ValidateForRegistration())
+
+// checkALabel checks an A-label with registration, then applies what
+// golang.org/x/net/idna leaves out of IDNA2008 (it follows UTS #46, which
+// is more permissive): the derivation of RFC 5892 §2 (letters, marks and
+// digits that NFKC with case folding leaves alone; UTS #46 also takes the
+// symbols it marks NV8), its exception lists (§2.6), and the CONTEXTO
+// rules of its appendix A.
+func checkALabel(label string) error {
+	decoded, err := registration.ToUnicode(strings.ToLower(label))
+	if err != nil {
+		return err
 	}
+	u := []rune(decoded)
 	for i, r := range u {
 		switch r {
 		case 0xdf, 0x3c2, 0x6fd, 0x6fe, 0xf0b, 0x3007, '-': // PVALID exceptions
 			continue
 		case 0x640, 0x7fa, 0x302e, 0x302f, 0x3031, 0x3032, 0x3033, 0x3034, 0x3035, 0x303b: // DISALLOWED exceptions
 			return fmt.Errorf("disallowed character %U", r)
+		case 0x200c, 0x200d: // CONTEXTJ: checked by registration
+			continue
 		case 0xb7: // MIDDLE DOT: between two 'l'
 			if i == 0 || i == len(u)-1 || u[i-1] != 'l' || u[i+1] != 'l' {
 				return errors.New("MIDDLE DOT not between two 'l'")
@@ -586,30 +583,20 @@ func checkULabel(u []rune) error {
 			}
 			continue
 		case 0x30fb: // KATAKANA MIDDLE DOT: in a label with Hiragana, Katakana or Han
-			if !containsFunc(u, func(c rune) bool {
+			if !slices.ContainsFunc(u, func(c rune) bool {
 				return c != 0x30fb && (unicode.Is(unicode.Hiragana, c) || unicode.Is(unicode.Katakana, c) || unicode.Is(unicode.Han, c))
 			}) {
 				return errors.New("KATAKANA MIDDLE DOT without Hiragana, Katakana or Han")
 			}
 			continue
-		case 0x200d: // ZERO WIDTH JOINER: after a virama
-			if i == 0 || !isVirama(u[i-1]) {
-				return errors.New("ZERO WIDTH JOINER not after a virama")
-			}
-			continue
-		case 0x200c: // ZERO WIDTH NON-JOINER
-			if (i == 0 || !isVirama(u[i-1])) && !betweenJoiningLetters(u, i) {
-				return errors.New("ZERO WIDTH NON-JOINER in an invalid context")
-			}
-			continue
 		}
 		switch {
 		case 0x660 <= r && r <= 0x669:
-			if containsFunc(u, func(c rune) bool { return 0x6f0 <= c && c <= 0x6f9 }) {
+			if slices.ContainsFunc(u, func(c rune) bool { return 0x6f0 <= c && c <= 0x6f9 }) {
 				return errors.New("Arabic-Indic digits mixed with Extended Arabic-Indic digits")
 			}
 		case 0x6f0 <= r && r <= 0x6f9:
-			if containsFunc(u, func(c rune) bool { return 0x660 <= c && c <= 0x669 }) {
+			if slices.ContainsFunc(u, func(c rune) bool { return 0x660 <= c && c <= 0x669 }) {
 				return errors.New("Arabic-Indic digits mixed with Extended Arabic-Indic digits")
 			}
 		case !unicode.In(r, unicode.Ll, unicode.Lo, unicode.Lm, unicode.Mn, unicode.Mc, unicode.Nd),
@@ -618,119 +605,4 @@ func checkULabel(u []rune) error {
 		}
 	}
 	return nil
-}
-
-func containsFunc(u []rune, f func(rune) bool) bool {
-	for _, r := range u {
-		if f(r) {
-			return true
-		}
-	}
-	return false
-}
-
-// isVirama reports whether r has canonical combining class 9 (Virama).
-func isVirama(r rune) bool {
-	return norm.NFC.PropertiesString(string(r)).CCC() == 9
-}
-
-// betweenJoiningLetters approximates RFC 5892 appendix A.1's joining-type
-// rule for the ZERO WIDTH NON-JOINER at u[i]: skipping transparent
-// characters (nonspacing marks), a letter of a joining script on both sides.
-func betweenJoiningLetters(u []rune, i int) bool {
-	joining := func(r rune) bool {
-		return unicode.IsLetter(r) && unicode.In(r, unicode.Arabic, unicode.Syriac, unicode.Nko, unicode.Mongolian,
-			unicode.Mandaic, unicode.Manichaean, unicode.Psalter_Pahlavi, unicode.Adlam, unicode.Hanifi_Rohingya, unicode.Sogdian)
-	}
-	before, after := false, false
-	for j := i - 1; j >= 0; j-- {
-		if !unicode.Is(unicode.Mn, u[j]) {
-			before = joining(u[j])
-			break
-		}
-	}
-	for j := i + 1; j < len(u); j++ {
-		if !unicode.Is(unicode.Mn, u[j]) {
-			after = joining(u[j])
-			break
-		}
-	}
-	return before && after
-}
-
-// punyDecode decodes the Punycode (RFC 3492) of an A-label without its
-// "xn--" prefix.
-func punyDecode(s string) ([]rune, error) {
-	const (
-		base, tmin, tmax, skew, damp = 36, 1, 26, 38, 700
-		maxRune                      = 0x10ffff
-	)
-	errInvalid := errors.New("invalid Punycode")
-	var out []rune
-	pos := 0
-	if b := strings.LastIndexByte(s, '-'); b >= 0 {
-		for i := 0; i < b; i++ {
-			out = append(out, rune(s[i]))
-		}
-		pos = b + 1
-	}
-	n, i, bias := 128, 0, 72
-	for pos < len(s) {
-		oldi, w := i, 1
-		for k := base; ; k += base {
-			if pos >= len(s) {
-				return nil, errInvalid
-			}
-			c := s[pos]
-			pos++
-			var digit int
-			switch {
-			case 'a' <= c && c <= 'z':
-				digit = int(c - 'a')
-			case 'A' <= c && c <= 'Z':
-				digit = int(c - 'A')
-			case isDigit(c):
-				digit = int(c-'0') + 26
-			default:
-				return nil, errInvalid
-			}
-			if digit > (maxRune*len(s)-i)/w {
-				return nil, errInvalid
-			}
-			i += digit * w
-			t := min(max(k-bias, tmin), tmax)
-			if digit < t {
-				break
-			}
-			w *= base - t
-			if w > maxRune*len(s) {
-				return nil, errInvalid
-			}
-		}
-		// adapt the bias
-		delta := i - oldi
-		if oldi == 0 {
-			delta /= damp
-		} else {
-			delta /= 2
-		}
-		delta += delta / (len(out) + 1)
-		k := 0
-		for delta > ((base-tmin)*tmax)/2 {
-			delta /= base - tmin
-			k += base
-		}
-		bias = k + (base-tmin+1)*delta/(delta+skew)
-
-		n += i / (len(out) + 1)
-		i %= len(out) + 1
-		if n > maxRune || 0xd800 <= n && n <= 0xdfff {
-			return nil, errInvalid
-		}
-		out = append(out, 0)
-		copy(out[i+1:], out[i:])
-		out[i] = rune(n)
-		i++
-	}
-	return out, nil
 }
