@@ -409,6 +409,11 @@ func TestEventsRenderFragments(t *testing.T) {
 	}
 	require.Equal(t, dashboardParts, names)
 	require.Contains(t, evs[0].Data, `id="processed-total">1,234<`)
+	require.Contains(t, evs[0].Data, `id="processed-rate">…<`, "the first snapshot has no interval to measure a rate over")
+
+	evs, err = u.renderEvents(Actions{}, live.Snapshot{Processed: 1234, Interval: 2, ProcessedRate: 50})
+	require.NoError(t, err)
+	require.Contains(t, evs[0].Data, `id="processed-rate">50<`)
 }
 
 func TestResumeCircuitOnlyWhenSetAndOpen(t *testing.T) {
