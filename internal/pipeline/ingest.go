@@ -150,41 +150,24 @@ func ingestSegmentName(entries []quarantine.Entry, payloads []quarantine.Payload
 // so a clean stop leaves nothing to redeliver. Run returns nil after a
 // clean stop, or the error that stopped it.
 func (in *Ingester) Run(ctx context.Context) error {
-	cl := in.p.cl
-	if cl == nil || in.convert == nil {
+	if in.p.cl == nil || in.convert == nil {
 		return errors.New("pipeline: an Ingester needs IngestOptions.Client and Convert to Run")
 	}
-	work, cancelWork := context.WithCancel(context.WithoutCancel(ctx))
-	defer cancelWork()
-	stop := context.AfterFunc(ctx, func() { time.AfterFunc(in.grace, cancelWork) })
-	defer stop()
-
 	entries := make([]quarantine.Entry, 0, in.p.opts.BatchSize)
 	payloads := make([]quarantine.Payload, 0, in.p.opts.BatchSize)
-	for {
-		fetches := cl.PollRecords(ctx, in.p.opts.BatchSize)
-		if fetches.IsClientClosed() || ctx.Err() != nil {
-			cl.AllowRebalance() // polled but not written: the group redelivers it
-			return nil
+	return in.p.follow(ctx, in.grace, func(work context.Context, recs []*kgo.Record) error {
+		entries, payloads = entries[:0], payloads[:0]
+		for _, kr := range recs {
+			e, p := in.convert(kr)
+			entries, payloads = append(entries, e), append(payloads, p)
 		}
-		fetches.EachError(func(topic string, partition int32, err error) {
-			in.p.log.Warn("fetch error; the client retries", "topic", topic, "partition", partition, "err", err)
-		})
-		if recs := fetches.Records(); len(recs) > 0 {
-			entries, payloads = entries[:0], payloads[:0]
-			for _, kr := range recs {
-				e, p := in.convert(kr)
-				entries, payloads = append(entries, e), append(payloads, p)
-			}
-			if err := in.Write(work, entries, payloads); err != nil {
-				cl.AllowRebalance()
-				return err
-			}
-			in.p.commit(work, recs)
-			if in.onCommit != nil {
-				in.onCommit(recs)
-			}
+		if err := in.Write(work, entries, payloads); err != nil {
+			return err
 		}
-		cl.AllowRebalance()
-	}
+		in.p.commit(work, recs)
+		if in.onCommit != nil {
+			in.onCommit(recs)
+		}
+		return nil
+	})
 }

@@ -177,35 +177,43 @@ func New(opts Options) (*Pipeline, error) {
 // nothing to redeliver. Run returns nil after a clean stop, or the error
 // that stopped it.
 func (p *Pipeline) Run(ctx context.Context) error {
+	return p.follow(ctx, p.opts.ShutdownGrace, func(work context.Context, recs []*kgo.Record) error {
+		p.m.progress.polled(time.Now())
+		err := p.process(work, recs)
+		if errors.Is(err, errReleased) && work.Err() == nil {
+			p.release(recs)
+			return nil
+		}
+		return err
+	})
+}
+
+// follow is the poll loop of Run and of the Ingester: it polls a batch of
+// the group's records and hands it to handle, under a work context that
+// outlives ctx by grace (the batch in flight when ctx ends may finish), with
+// the rebalance block held until handle returns. It returns nil when ctx
+// ends or the client closes (anything polled but not handled is simply not
+// committed: the group redelivers it), or the error of handle.
+func (p *Pipeline) follow(ctx context.Context, grace time.Duration, handle func(work context.Context, recs []*kgo.Record) error) error {
 	work, cancelWork := context.WithCancel(context.WithoutCancel(ctx))
 	defer cancelWork()
-	stop := context.AfterFunc(ctx, func() { time.AfterFunc(p.opts.ShutdownGrace, cancelWork) })
+	stop := context.AfterFunc(ctx, func() { time.AfterFunc(grace, cancelWork) })
 	defer stop()
 
 	for {
 		fetches := p.cl.PollRecords(ctx, p.opts.BatchSize)
 		if fetches.IsClientClosed() || ctx.Err() != nil {
-			// Anything polled but not processed is simply not committed:
-			// the group redelivers it.
 			p.cl.AllowRebalance()
 			return nil
 		}
 		fetches.EachError(func(topic string, partition int32, err error) {
 			p.log.Warn("fetch error; the client retries", "topic", topic, "partition", partition, "err", err)
 		})
-		recs := fetches.Records()
-		if len(recs) == 0 {
-			p.cl.AllowRebalance()
-			continue
-		}
-		p.m.progress.polled(time.Now())
-		err := p.process(work, recs)
-		switch {
-		case errors.Is(err, errReleased) && work.Err() == nil:
-			p.release(recs)
-		case err != nil:
-			p.cl.AllowRebalance()
-			return err
+		if recs := fetches.Records(); len(recs) > 0 {
+			if err := handle(work, recs); err != nil {
+				p.cl.AllowRebalance()
+				return err
+			}
 		}
 		p.cl.AllowRebalance()
 	}
