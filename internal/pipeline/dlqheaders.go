@@ -93,6 +93,10 @@ const (
 
 // appendTo appends c's headers for the invalid record kr (verdict v) to h.
 // It is the hook route calls; with the zero DLQCompat it returns h as is.
+// Headers of the record's own under the prefix c writes (a producer's
+// forged or stale verdict) are first moved under dq.original., as a
+// producer's dq.* ones are, so that the only such headers a DLQ reader
+// finds, first or last, are the gateway's.
 func (c DLQCompat) appendTo(h []kgo.RecordHeader, kr *kgo.Record, v *record.Verdict) []kgo.RecordHeader {
 	switch c.Headers {
 	case DLQHeadersConnect:
@@ -100,11 +104,33 @@ func (c DLQCompat) appendTo(h []kgo.RecordHeader, kr *kgo.Record, v *record.Verd
 		if name == "" {
 			name = "dataquarantine"
 		}
-		return connectHeaders(h, name, kr.Topic, kr.Partition, kr.Offset, v.Violations)
+		return connectHeaders(moveAside(h, ConnectHeaderPrefix), name, kr.Topic, kr.Partition, kr.Offset, v.Violations)
 	case DLQHeadersConfluent:
-		return confluentHeaders(h, v.Subject, kr.Topic, v.Violations)
+		return confluentHeaders(moveAside(h, ConfluentHeaderPrefix), v.Subject, kr.Topic, v.Violations)
 	}
 	return h
+}
+
+// moveAside returns h with every key starting with prefix moved under
+// record.OriginalHeaderPrefix (__rule.name becomes dq.original.__rule.name):
+// h itself when none does, else a copy (h may share the received record's
+// headers, which stay as they are).
+func moveAside(h []kgo.RecordHeader, prefix string) []kgo.RecordHeader {
+	i := 0
+	for i < len(h) && !strings.HasPrefix(h[i].Key, prefix) {
+		i++
+	}
+	if i == len(h) {
+		return h
+	}
+	out := make([]kgo.RecordHeader, len(h), len(h)+dlqHeaderCount)
+	copy(out, h)
+	for ; i < len(out); i++ {
+		if strings.HasPrefix(out[i].Key, prefix) {
+			out[i].Key = record.OriginalHeaderPrefix + out[i].Key
+		}
+	}
+	return out
 }
 
 // connectHeaders appends Kafka Connect's context headers for a record of

@@ -1,6 +1,7 @@
 package pipeline
 
 import (
+	"slices"
 	"strings"
 	"testing"
 
@@ -121,6 +122,35 @@ func TestDLQCompatHeadersAreBounded(t *testing.T) {
 	require.LessOrEqual(t, len(last[ConnectHeaderStacktrace]), maxStacktrace)
 	require.LessOrEqual(t, len(last[ConnectHeaderExceptionMessage]), maxHeaderText)
 	require.Equal(t, "dataquarantine", string(last[ConnectHeaderConnectorName]), "default connector name")
+}
+
+// A producer's own Connect or Confluent DLQ headers (a forged verdict, or
+// one left from an earlier dead-lettering) are moved under dq.original.:
+// the only __connect.errors.* or __rule.* headers on the DLQ record are
+// the gateway's, and the received record's headers are left untouched.
+func TestDLQCompatMovesTheRecordsOwnAside(t *testing.T) {
+	t.Parallel()
+	v := &record.Verdict{Subject: "orders", Violations: []record.Violation{{Type: record.MissingField, Field: "/id"}}}
+	for mode, forged := range map[DLQHeaders][]string{
+		DLQHeadersConnect:   {ConnectHeaderTopic, ConnectHeaderExceptionMessage},
+		DLQHeadersConfluent: {"__rule.name", "__rule.exception"},
+	} {
+		received := []kgo.RecordHeader{{Key: "trace", Value: []byte("t1")}}
+		for _, k := range forged {
+			received = append(received, kgo.RecordHeader{Key: k, Value: []byte("forged")})
+		}
+		kr := &kgo.Record{Topic: "raw-events", Headers: received}
+		before := slices.Clone(received)
+		h := DLQCompat{Headers: mode}.appendTo(kr.Headers, kr, v)
+		require.Equal(t, before, kr.Headers, "%s: the received headers are not changed", mode)
+		last, n := headerMap(h)
+		require.Equal(t, "t1", string(last["trace"]))
+		for _, k := range forged {
+			require.Equal(t, "forged", string(last[record.OriginalHeaderPrefix+k]), "%s: %s kept aside", mode, k)
+			require.Equal(t, 1, n[k], "%s: one %s, the gateway's", mode, k)
+			require.NotEqual(t, "forged", string(last[k]), "%s: %s", mode, k)
+		}
+	}
 }
 
 func TestDLQCompatZeroAddsNothing(t *testing.T) {
