@@ -39,6 +39,7 @@ import (
 	"github.com/dataquarantine/dataquarantine/internal/retention"
 	"github.com/dataquarantine/dataquarantine/internal/schema"
 	"github.com/dataquarantine/dataquarantine/internal/shadow"
+	"github.com/dataquarantine/dataquarantine/internal/validate"
 	"github.com/dataquarantine/dataquarantine/internal/web"
 )
 
@@ -100,6 +101,41 @@ type App struct {
 // use or a bad schema fails here, before anything runs. Close releases what
 // New acquired; Run also does.
 func New(ctx context.Context, opts Options) (_ *App, err error) {
+	a := newApp(opts)
+	defer func() {
+		if err != nil {
+			a.Close()
+		}
+	}()
+	st, err := a.openBackends(ctx)
+	if err != nil {
+		return nil, err
+	}
+	reg := a.newMetricsRegistry()
+	if err := a.spoolStores(reg); err != nil {
+		return nil, err
+	}
+	if a.purge, err = a.newRetention(st, reg); err != nil {
+		return nil, err
+	}
+	engine, err := a.buildPipeline(ctx, reg)
+	if err != nil {
+		return nil, err
+	}
+	if err := a.followImports(reg); err != nil {
+		return nil, err
+	}
+	if err := a.buildReprocess(engine, reg); err != nil {
+		return nil, err
+	}
+	if err := a.listenHTTP(reg); err != nil {
+		return nil, err
+	}
+	return a, nil
+}
+
+// newApp is an App with opts' defaults filled in, nothing acquired yet.
+func newApp(opts Options) *App {
 	a := &App{opts: opts, cfg: opts.Config, log: opts.Logger, version: opts.Version, started: time.Now()}
 	if a.log == nil {
 		a.log = slog.Default()
@@ -107,28 +143,34 @@ func New(ctx context.Context, opts Options) (_ *App, err error) {
 	if a.version == "" {
 		a.version = "dev"
 	}
-	defer func() {
-		if err != nil {
-			a.Close()
-		}
-	}()
+	return a
+}
+
+// openBackends makes the data directory and connects what the gateway
+// stores in and reads from: the broker (or starts the embedded one), the
+// quarantine stores with their record lifecycle and audit log, and the
+// schema registry.
+func (a *App) openBackends(ctx context.Context) (stores, error) {
 	if err := os.MkdirAll(a.cfg.DataDir, 0o750); err != nil {
-		return nil, fmt.Errorf("creating data dir: %w", err)
+		return stores{}, fmt.Errorf("creating data dir: %w", err)
 	}
 	if err := a.startKafka(ctx); err != nil {
-		return nil, err
+		return stores{}, err
 	}
 	st, err := openStores(a.cfg, a.log)
 	if err != nil {
-		return nil, err
+		return st, err
 	}
 	a.meta, a.payloads, a.pg = st.meta, st.payloads, st.pg
 	if a.records, a.audit, err = lifecycleOf(st.meta); err != nil {
-		return nil, err
+		return st, err
 	}
-	if err := a.openRegistry(ctx); err != nil {
-		return nil, err
-	}
+	return st, a.openRegistry(ctx)
+}
+
+// newMetricsRegistry is the Prometheus registry every component registers
+// with, holding the process's own collectors and PostgreSQL's pool gauges.
+func (a *App) newMetricsRegistry() *prometheus.Registry {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(
 		collectors.NewGoCollector(),
@@ -138,13 +180,16 @@ func New(ctx context.Context, opts Options) (_ *App, err error) {
 	if a.pg != nil {
 		reg.MustRegister(poolGauges(a.pg)...)
 	}
-	if err := a.spoolStores(reg); err != nil {
-		return nil, err
-	}
-	if a.purge, err = a.newRetention(st, reg); err != nil {
-		return nil, err
-	}
+	return reg
+}
+
+// buildPipeline builds the pipeline and what it reports to and asks: its
+// metrics, the shadow evaluator, the validation engine (returned: the
+// replay validates with it too), the lag reporter and the circuit
+// breakers.
+func (a *App) buildPipeline(ctx context.Context, reg prometheus.Registerer) (*validate.Engine, error) {
 	a.metrics = pipeline.NewMetrics(reg)
+	var err error
 	if a.shadow, err = shadow.New(shadow.Options{Sample: a.cfg.Shadow.Sample, Registerer: reg}); err != nil {
 		return nil, err
 	}
@@ -159,25 +204,9 @@ func New(ctx context.Context, opts Options) (_ *App, err error) {
 	if err != nil {
 		return nil, err
 	}
-	var breaker pipeline.CircuitRecorder
-	if enforcing := a.enforcingTopics(); a.cfg.Circuit.Enabled && len(enforcing) > 0 {
-		a.circuit, err = circuit.NewSet(circuit.SetOptions{
-			Breaker: circuit.Options{
-				Threshold:  a.cfg.Circuit.Threshold,
-				Window:     a.cfg.Circuit.Window,
-				MinRecords: a.cfg.Circuit.MinRecords,
-				Cooldown:   a.cfg.Circuit.Cooldown,
-			},
-			Topics:     enforcing,
-			Pauser:     a.client,
-			Registerer: reg,
-			WebhookURL: a.cfg.Circuit.WebhookURL,
-			Logger:     a.log.With("component", "circuit"),
-		})
-		if err != nil {
-			return nil, err
-		}
-		breaker = a.circuit
+	breaker, err := a.newCircuit(reg)
+	if err != nil {
+		return nil, err
 	}
 	a.pipe, err = pipeline.New(pipeline.Options{
 		Client:          a.client,
@@ -203,12 +232,43 @@ func New(ctx context.Context, opts Options) (_ *App, err error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := a.followImports(reg); err != nil {
-		return nil, err
+	return engine, nil
+}
+
+// newCircuit builds the circuit breakers of the enforcing topics, kept as
+// a.circuit; none (a nil recorder) when the breaker is disabled or no
+// topic enforces.
+func (a *App) newCircuit(reg prometheus.Registerer) (pipeline.CircuitRecorder, error) {
+	enforcing := a.enforcingTopics()
+	if !a.cfg.Circuit.Enabled || len(enforcing) == 0 {
+		return nil, nil
 	}
-	publisher, err := a.replayPublisher()
+	var err error
+	a.circuit, err = circuit.NewSet(circuit.SetOptions{
+		Breaker: circuit.Options{
+			Threshold:  a.cfg.Circuit.Threshold,
+			Window:     a.cfg.Circuit.Window,
+			MinRecords: a.cfg.Circuit.MinRecords,
+			Cooldown:   a.cfg.Circuit.Cooldown,
+		},
+		Topics:     enforcing,
+		Pauser:     a.client,
+		Registerer: reg,
+		WebhookURL: a.cfg.Circuit.WebhookURL,
+		Logger:     a.log.With("component", "circuit"),
+	})
 	if err != nil {
 		return nil, err
+	}
+	return a.circuit, nil
+}
+
+// buildReprocess builds the replay of quarantined records, validating with
+// engine and publishing with the replay's own publisher.
+func (a *App) buildReprocess(engine *validate.Engine, reg prometheus.Registerer) error {
+	publisher, err := a.replayPublisher()
+	if err != nil {
+		return err
 	}
 	a.replay, err = reprocess.New(reprocess.Options{
 		Store:           a.records,
@@ -226,13 +286,7 @@ func New(ctx context.Context, opts Options) (_ *App, err error) {
 		Registerer:      reg,
 		Logger:          a.log,
 	})
-	if err != nil {
-		return nil, err
-	}
-	if err := a.listenHTTP(reg); err != nil {
-		return nil, err
-	}
-	return a, nil
+	return err
 }
 
 func (a *App) startKafka(ctx context.Context) error {

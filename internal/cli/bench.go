@@ -41,77 +41,22 @@ By default it drains a backlog of --records; with --rate it produces at a
 steady rate for --duration instead, the way to measure latency. Figures
 vary from run to run on a shared machine: use --rounds 3 or more and read
 the medians.`)
-	var (
-		cfgPath     = fs.String("config", "", "YAML config `file` (brokers, stores, limits, batch size, compression)")
-		records     = fs.Int("records", 1_000_000, "records to drain in a backlog run")
-		size        = fs.Int("size", 300, "approximate record size in `bytes`")
-		invalid     = fs.Float64("invalid", 0.1, "share of invalid records, 0..1")
-		format      = fs.String("format", bench.FormatJSON, "record format: json, avro or protobuf (raw binary)")
-		withRules   = fs.Bool("rules", false, "add a CEL business rule to the schema, and records that break it")
-		parts       = fs.Int("partitions", 6, "partitions of the benchmark topics")
-		seed        = fs.Uint64("seed", 1, "workload seed")
-		rounds      = fs.Int("rounds", 1, "rounds to run; the summary gives median, min and max")
-		baseline    = fs.String("baseline", "", "'copy': also drain each round with a bare consume-to-produce copy, and report ratios to it")
-		rate        = fs.Int("rate", 0, "produce at this many `records/s` while the gateway runs (latency run) instead of draining a backlog")
-		duration    = fs.Duration("duration", 30*time.Second, "length of a --rate run")
-		brokers     = fs.String("brokers", "", "external Kafka `host:port[,host:port]` instead of a broker process")
-		metadataURL = fs.String("metadata-url", "", "metadata store `URL` (sqlite://PATH or postgres://...; default SQLite in the data dir)")
-		payloadsURL = fs.String("payloads-url", "", "payload store `URL` (file://PATH or s3://BUCKET?endpoint=...; default files in the data dir)")
-		dataDir     = fs.String("data-dir", "", "data `dir` for the broker process and the default stores (default: a temporary dir, removed afterwards)")
-		batchSize   = fs.Int("batch-size", 0, "records per pipeline batch (default: the config's pipeline.batch_size)")
-		asJSON      = fs.Bool("json", false, "print the result as JSON")
-		cpuProf     = fs.String("cpuprofile", "", "write a CPU profile of the whole run to `file` (go tool pprof)")
-		memProf     = fs.String("memprofile", "", "write a heap profile to `file` when a gateway drain ends, before the stores close (go tool pprof; -sample_index=inuse_space for what is live, alloc_space for the churn)")
-	)
+	var f benchFlags
+	f.register(fs)
 	fs.exitStatus(`0  the run finished and every record went exactly where it belongs
 1  the run failed, or a record went astray (the report says which)
 2  bad flags or configuration`)
 	if code := fs.parse(); code >= 0 {
 		return code
 	}
-	cfg, err := config.Load(*cfgPath, env.Environ)
+	cfg, removeTmp, err := f.config(fs, env.Environ)
 	if err != nil {
 		fmt.Fprintf(env.Stderr, "bench: %v\n", err)
 		return exitUsage
 	}
-	if *dataDir == "" {
-		tmp, err := os.MkdirTemp("", "dataquarantine-bench-")
-		if err != nil {
-			fmt.Fprintf(env.Stderr, "bench: %v\n", err)
-			return exitUsage
-		}
-		defer func() { _ = os.RemoveAll(tmp) }() // best effort: it is a temporary dir
-		*dataDir = tmp
-	}
-	cfg.DataDir = *dataDir
-	fs.Visit(func(f *flag.Flag) {
-		switch f.Name {
-		case "brokers":
-			cfg.Kafka.Brokers = splitList(*brokers)
-		case "batch-size":
-			cfg.Pipeline.BatchSize = *batchSize
-		case "metadata-url":
-			cfg.Storage.Metadata.URL = *metadataURL
-		case "payloads-url":
-			cfg.Storage.Payloads.URL = *payloadsURL
-		}
-	})
-	if err := cfg.Validate(); err != nil {
-		fmt.Fprintf(env.Stderr, "bench: invalid configuration:\n%v\n", indent(err.Error()))
-		return exitUsage
-	}
-	switch {
-	case *records < 1, *size < 1, *parts < 1, *rounds < 1, *rate < 0, *invalid < 0, *invalid > 1:
-		fmt.Fprintln(env.Stderr, "bench: --records, --size, --partitions and --rounds must be positive, --rate not negative, --invalid within 0..1")
-		return exitUsage
-	case !slices.Contains(bench.Formats, *format):
-		fmt.Fprintf(env.Stderr, "bench: --format %q: want one of %s\n", *format, strings.Join(bench.Formats, ", "))
-		return exitUsage
-	case !slices.Contains(bench.Baselines, *baseline):
-		fmt.Fprintf(env.Stderr, "bench: --baseline %q: want copy (or nothing)\n", *baseline)
-		return exitUsage
-	case *baseline != "" && *rate > 0:
-		fmt.Fprintln(env.Stderr, "bench: --baseline is measured on backlog runs; drop --rate")
+	defer removeTmp()
+	if problem := f.check(); problem != "" {
+		fmt.Fprintln(env.Stderr, "bench: "+problem)
 		return exitUsage
 	}
 	logger, err := newLogger(env.Stderr, cfg.Log)
@@ -119,30 +64,23 @@ the medians.`)
 		fmt.Fprintf(env.Stderr, "bench: %v\n", err)
 		return exitUsage
 	}
-	if *cpuProf != "" {
-		f, err := os.Create(*cpuProf)
-		if err != nil {
-			fmt.Fprintf(env.Stderr, "bench: %v\n", err)
-			return exitUsage
-		}
-		defer f.Close() //nolint:errcheck // the profile is flushed by StopCPUProfile
-		if err := pprof.StartCPUProfile(f); err != nil {
-			fmt.Fprintf(env.Stderr, "bench: %v\n", err)
-			return exitUsage
-		}
-		defer pprof.StopCPUProfile()
+	stopProfile, err := startCPUProfile(f.cpuProf)
+	if err != nil {
+		fmt.Fprintf(env.Stderr, "bench: %v\n", err)
+		return exitUsage
 	}
+	defer stopProfile()
 	res, err := bench.Run(ctx, bench.Options{
-		Records: *records, Size: *size, InvalidShare: *invalid, Format: *format, Rules: *withRules,
-		Partitions: int32(*parts), Seed: *seed, Rounds: *rounds, Baseline: *baseline,
-		Rate: *rate, Duration: *duration, Config: cfg, Logger: logger,
-		AfterDrain: heapProfiler(*memProf, env.Stderr),
+		Records: f.records, Size: f.size, InvalidShare: f.invalid, Format: f.format, Rules: f.withRules,
+		Partitions: int32(f.parts), Seed: f.seed, Rounds: f.rounds, Baseline: f.baseline,
+		Rate: f.rate, Duration: f.duration, Config: cfg, Logger: logger,
+		AfterDrain: heapProfiler(f.memProf, env.Stderr),
 	})
 	if err != nil {
 		fmt.Fprintf(env.Stderr, "bench: %v\n", err)
 		return exitInvalid
 	}
-	if *asJSON {
+	if f.asJSON {
 		b, _ := json.MarshalIndent(res, "", "  ")
 		fmt.Fprintf(env.Stdout, "%s\n", b)
 	} else {
@@ -152,6 +90,114 @@ the medians.`)
 		return exitInvalid
 	}
 	return exitOK
+}
+
+// benchFlags are the bench command's flags.
+type benchFlags struct {
+	cfgPath, format, baseline                     string
+	brokers, metadataURL, payloadsURL, dataDir    string
+	cpuProf, memProf                              string
+	records, size, parts, rounds, rate, batchSize int
+	invalid                                       float64
+	withRules, asJSON                             bool
+	seed                                          uint64
+	duration                                      time.Duration
+}
+
+func (f *benchFlags) register(fs *flagSet) {
+	fs.StringVar(&f.cfgPath, "config", "", "YAML config `file` (brokers, stores, limits, batch size, compression)")
+	fs.IntVar(&f.records, "records", 1_000_000, "records to drain in a backlog run")
+	fs.IntVar(&f.size, "size", 300, "approximate record size in `bytes`")
+	fs.Float64Var(&f.invalid, "invalid", 0.1, "share of invalid records, 0..1")
+	fs.StringVar(&f.format, "format", bench.FormatJSON, "record format: json, avro or protobuf (raw binary)")
+	fs.BoolVar(&f.withRules, "rules", false, "add a CEL business rule to the schema, and records that break it")
+	fs.IntVar(&f.parts, "partitions", 6, "partitions of the benchmark topics")
+	fs.Uint64Var(&f.seed, "seed", 1, "workload seed")
+	fs.IntVar(&f.rounds, "rounds", 1, "rounds to run; the summary gives median, min and max")
+	fs.StringVar(&f.baseline, "baseline", "", "'copy': also drain each round with a bare consume-to-produce copy, and report ratios to it")
+	fs.IntVar(&f.rate, "rate", 0, "produce at this many `records/s` while the gateway runs (latency run) instead of draining a backlog")
+	fs.DurationVar(&f.duration, "duration", 30*time.Second, "length of a --rate run")
+	fs.StringVar(&f.brokers, "brokers", "", "external Kafka `host:port[,host:port]` instead of a broker process")
+	fs.StringVar(&f.metadataURL, "metadata-url", "", "metadata store `URL` (sqlite://PATH or postgres://...; default SQLite in the data dir)")
+	fs.StringVar(&f.payloadsURL, "payloads-url", "", "payload store `URL` (file://PATH or s3://BUCKET?endpoint=...; default files in the data dir)")
+	fs.StringVar(&f.dataDir, "data-dir", "", "data `dir` for the broker process and the default stores (default: a temporary dir, removed afterwards)")
+	fs.IntVar(&f.batchSize, "batch-size", 0, "records per pipeline batch (default: the config's pipeline.batch_size)")
+	fs.BoolVar(&f.asJSON, "json", false, "print the result as JSON")
+	fs.StringVar(&f.cpuProf, "cpuprofile", "", "write a CPU profile of the whole run to `file` (go tool pprof)")
+	fs.StringVar(&f.memProf, "memprofile", "", "write a heap profile to `file` when a gateway drain ends, before the stores close (go tool pprof; -sample_index=inuse_space for what is live, alloc_space for the churn)")
+}
+
+// config loads the config file and applies the flags given over it, in a
+// temporary data dir unless --data-dir names one; removeTmp removes that
+// dir (it does nothing when there is none, or with the error: the dir is
+// already removed).
+func (f *benchFlags) config(fs *flagSet, environ []string) (cfg config.Config, removeTmp func(), err error) {
+	removeTmp = func() {}
+	cfg, err = config.Load(f.cfgPath, environ)
+	if err != nil {
+		return cfg, removeTmp, err
+	}
+	if f.dataDir == "" {
+		tmp, err := os.MkdirTemp("", "dataquarantine-bench-")
+		if err != nil {
+			return cfg, removeTmp, err
+		}
+		removeTmp = func() { _ = os.RemoveAll(tmp) } // best effort: it is a temporary dir
+		f.dataDir = tmp
+	}
+	cfg.DataDir = f.dataDir
+	fs.Visit(func(fl *flag.Flag) {
+		switch fl.Name {
+		case "brokers":
+			cfg.Kafka.Brokers = splitList(f.brokers)
+		case "batch-size":
+			cfg.Pipeline.BatchSize = f.batchSize
+		case "metadata-url":
+			cfg.Storage.Metadata.URL = f.metadataURL
+		case "payloads-url":
+			cfg.Storage.Payloads.URL = f.payloadsURL
+		}
+	})
+	if err := cfg.Validate(); err != nil {
+		removeTmp()
+		return cfg, func() {}, fmt.Errorf("invalid configuration:\n%v", indent(err.Error()))
+	}
+	return cfg, removeTmp, nil
+}
+
+// check returns what is wrong with the workload flags, "" when nothing is.
+func (f *benchFlags) check() string {
+	switch {
+	case f.records < 1, f.size < 1, f.parts < 1, f.rounds < 1, f.rate < 0, f.invalid < 0, f.invalid > 1:
+		return "--records, --size, --partitions and --rounds must be positive, --rate not negative, --invalid within 0..1"
+	case !slices.Contains(bench.Formats, f.format):
+		return fmt.Sprintf("--format %q: want one of %s", f.format, strings.Join(bench.Formats, ", "))
+	case !slices.Contains(bench.Baselines, f.baseline):
+		return fmt.Sprintf("--baseline %q: want copy (or nothing)", f.baseline)
+	case f.baseline != "" && f.rate > 0:
+		return "--baseline is measured on backlog runs; drop --rate"
+	}
+	return ""
+}
+
+// startCPUProfile starts a CPU profile of the whole run into path; stop
+// ends it and closes the file. Without a path it does nothing.
+func startCPUProfile(path string) (stop func(), err error) {
+	if path == "" {
+		return func() {}, nil
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return func() {}, err
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		_ = f.Close()
+		return func() {}, err
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		_ = f.Close() // the profile is flushed by StopCPUProfile
+	}, nil
 }
 
 // heapProfiler returns the bench's AfterDrain hook writing a heap profile to

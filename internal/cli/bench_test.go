@@ -2,6 +2,8 @@ package cli
 
 import (
 	"encoding/json"
+	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -43,5 +45,38 @@ func TestBenchCommand(t *testing.T) {
 		code, _, errOut = runCLI(t, "", nil, append([]string{"bench"}, bad...)...)
 		require.Equal(t, 2, code, "%v", bad)
 		require.Contains(t, errOut, bad[0])
+	}
+}
+
+// TestBenchRefuses: what the bench says, and its exit status, for flags
+// and configuration it cannot run with, before anything starts.
+func TestBenchRefuses(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		name    string
+		environ []string
+		args    []string
+		stderr  string
+	}{
+		{"invalid share", nil, []string{"--invalid", "2"}, "bench: --records, --size, --partitions and --rounds must be positive, --rate not negative, --invalid within 0..1\n"},
+		{"rounds", nil, []string{"--rounds", "0"}, "bench: --records, --size, --partitions and --rounds must be positive, --rate not negative, --invalid within 0..1\n"},
+		{"format", nil, []string{"--format", "xml"}, `bench: --format "xml": want one of json, avro, protobuf` + "\n"},
+		{"baseline", nil, []string{"--baseline", "cat"}, `bench: --baseline "cat": want copy (or nothing)` + "\n"},
+		{"baseline with rate", nil, []string{"--baseline", "copy", "--rate", "10"}, "bench: --baseline is measured on backlog runs; drop --rate\n"},
+		{"config", nil, []string{"--config", filepath.Join(t.TempDir(), "missing.yaml")}, "bench: "},
+		{"invalid configuration", nil, []string{"--batch-size", "-1"}, "bench: invalid configuration:\n  "},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			code, out, errOut := runCLI(t, "", c.environ, append([]string{"bench"}, c.args...)...)
+			require.Equal(t, 2, code)
+			require.Empty(t, out)
+			if strings.HasSuffix(c.stderr, "\n") {
+				require.Equal(t, c.stderr, errOut)
+			} else {
+				require.True(t, strings.HasPrefix(errOut, c.stderr), "stderr %q, want it to begin %q", errOut, c.stderr)
+			}
+		})
 	}
 }

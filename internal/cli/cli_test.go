@@ -384,3 +384,40 @@ func TestServeRefusesOpenListenWithoutTokens(t *testing.T) {
 	require.Contains(t, errOut, `http.listen: "0.0.0.0:0" is reachable from other machines, and http.auth.tokens is empty`)
 	require.Contains(t, errOut, "DQ_HTTP_AUTH_TOKENS=")
 }
+
+// TestValidateRefuses pins what validate says, and its exit status, for
+// each thing that stops it before it reads a record.
+func TestValidateRefuses(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	schemaFile := writeFile(t, dir, "user_event.json", userEvent)
+	missing := filepath.Join(dir, "missing")
+	cases := []struct {
+		name   string
+		args   []string
+		stderr string // whole, when it ends in a newline; else its beginning
+	}{
+		{"no schema", nil, "validate: --schema is required\nUsage:\n  dataquarantine validate "},
+		{"two inputs", []string{"--schema", schemaFile, "a", "b"}, "validate: want at most one INPUT, got 2\n"},
+		{"wire with JSON", []string{"--schema", schemaFile, "--wire"}, "validate: --length-delimited and --wire apply to --type avro and protobuf only\n"},
+		{"unknown type", []string{"--schema", schemaFile, "--type", "xml"}, "validate: --type \"xml\": want json, avro or protobuf\n"},
+		{"message without protobuf", []string{"--schema", schemaFile, "--type", "avro", "--message", "p.M"}, "validate: --message applies to --type protobuf only\n"},
+		{"unreadable schema", []string{"--schema", missing}, "validate: reading schema: open " + missing + ": "},
+		{"schema of another format", []string{"--schema", schemaFile, "--type", "avro"}, "validate: " + schemaFile + ": "},
+		{"unreadable rules", []string{"--schema", schemaFile, "--rules", missing}, "validate: " + missing + ": "},
+		{"unreadable input", []string{"--schema", schemaFile, missing}, "validate: open " + missing + ": "},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			code, out, errOut := runCLI(t, "", nil, append([]string{"validate"}, c.args...)...)
+			require.Equal(t, 2, code, errOut)
+			require.Empty(t, out)
+			if strings.HasSuffix(c.stderr, "\n") {
+				require.Equal(t, c.stderr, errOut)
+			} else {
+				require.True(t, strings.HasPrefix(errOut, c.stderr), "stderr %q, want it to begin %q", errOut, c.stderr)
+			}
+		})
+	}
+}

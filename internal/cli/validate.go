@@ -26,7 +26,6 @@ import (
 )
 
 func runValidate(_ context.Context, env Env) int {
-	defaults := config.Default()
 	fs := newFlagSet(env, "validate", "--schema FILE [flags] [INPUT ...]", `
 Validate records offline with the same engine the gateway runs, business
 rules included, and print one result per record. Exits 0 when every record is
@@ -46,104 +45,129 @@ framing). --wire expects each record to start with the Confluent wire header
 the message indexes, which pick the message type), as Kafka consumers see
 records from Confluent serializers, and strips it; the schema is still
 --schema.`)
-	var (
-		schemaPath = fs.String("schema", "", "JSON Schema `file` (any draft; formats are asserted), Avro schema with --type avro, .proto with --type protobuf (required)")
-		rulesPath  = fs.String("rules", "", "YAML `file` of business rules, a list of {name, expr, message, field}, bare or under a rules: key (docs/rules.md)")
-		typ        = fs.String("type", "json", "record `format`: json (JSON lines), avro (Avro binary) or protobuf (Protobuf binary)")
-		message    = fs.String("message", "", "protobuf: the `message` type of records without message indexes, e.g. pkg.Msg (default: the first in the .proto)")
-		delimited  = fs.Bool("length-delimited", false, "avro, protobuf: each INPUT holds records, each preceded by its length as an unsigned varint")
-		wireHeader = fs.Bool("wire", false, "avro, protobuf: each record starts with a Confluent wire header, which is checked and stripped")
-		maxBytes   = fs.Int("max-bytes", defaults.Limits.MaxBytes, "largest record in `bytes`; larger is PAYLOAD_TOO_LARGE")
-		maxDepth   = fs.Int("max-depth", defaults.Limits.MaxDepth, "deepest nesting of objects and arrays (protobuf: of messages)")
-		dupKeys    = fs.Bool("allow-duplicate-keys", defaults.Limits.AllowDuplicateKeys, "accept objects with a repeated key (default: PARSE_ERROR)")
-		asJSON     = fs.Bool("json", false, "print one JSON object per line: {\"line\" (or \"input\" and \"record\"), \"valid\", \"errors\"}")
-		quiet      = fs.Bool("quiet", false, "print only invalid records")
-	)
+	var f validateFlags
+	f.register(fs, config.Default())
 	fs.exitStatus(`0  every record is valid
 1  at least one record is invalid (each is reported)
 2  bad flags, an unreadable or invalid schema or rules file, or unreadable input`)
 	if code := fs.parse(); code >= 0 {
 		return code
 	}
-	if *schemaPath == "" {
+	if f.schemaPath == "" {
 		fmt.Fprintln(env.Stderr, "validate: --schema is required")
 		fs.usage(env.Stderr)
 		return exitUsage
 	}
-	switch *typ {
-	case "json":
-		if fs.NArg() > 1 {
-			fmt.Fprintf(env.Stderr, "validate: want at most one INPUT, got %d\n", fs.NArg())
-			return exitUsage
-		}
-		if *delimited || *wireHeader {
-			fmt.Fprintln(env.Stderr, "validate: --length-delimited and --wire apply to --type avro and protobuf only")
-			return exitUsage
-		}
-	case "avro", "protobuf":
-	default:
-		fmt.Fprintf(env.Stderr, "validate: --type %q: want json, avro or protobuf\n", *typ)
+	if problem := f.check(fs.NArg()); problem != "" {
+		fmt.Fprintln(env.Stderr, "validate: "+problem)
 		return exitUsage
 	}
-	if *message != "" && *typ != "protobuf" {
-		fmt.Fprintln(env.Stderr, "validate: --message applies to --type protobuf only")
-		return exitUsage
-	}
-	src, err := os.ReadFile(*schemaPath)
-	if err != nil {
-		fmt.Fprintf(env.Stderr, "validate: reading schema: %v\n", err)
-		return exitUsage
-	}
-	lim := jsonschema.Limits{MaxDepth: *maxDepth, AllowDuplicateKeys: *dupKeys}
-	v, err := formats.Compile(schema.Format(strings.ToUpper(*typ)), "offline", 1, src, formats.Options{Limits: lim, Message: *message})
-	if err != nil {
-		fmt.Fprintf(env.Stderr, "validate: %s: %v\n", *schemaPath, err)
-		return exitUsage
-	}
-	if *rulesPath != "" {
-		if v.Rules, err = loadRules(*rulesPath); err != nil {
-			fmt.Fprintf(env.Stderr, "validate: %s: %v\n", *rulesPath, err)
-			return exitUsage
-		}
-	}
-	opts := validate.Options{Resolver: schema.Fixed{Version: v}, MaxBytes: *maxBytes}
-	isProto := *typ == "protobuf"
-	if isProto && *wireHeader {
-		// The engine reads the header itself, for the message indexes.
-		opts.IDs = anyID{v}
-	}
-	engine, err := validate.New(opts)
+	engine, err := f.engine()
 	if err != nil {
 		fmt.Fprintf(env.Stderr, "validate: %v\n", err)
 		return exitUsage
 	}
-	if *typ != "json" {
+	if f.typ != "json" {
 		return validateBinary(env, engine, fs.Args(), binaryOptions{
-			maxBytes: *maxBytes, delimited: *delimited, wire: *wireHeader, protobuf: isProto, asJSON: *asJSON, quiet: *quiet,
+			maxBytes: f.maxBytes, delimited: f.delimited, wire: f.wireHeader, protobuf: f.typ == "protobuf", asJSON: f.asJSON, quiet: f.quiet,
 		})
 	}
+	return validateLines(env, engine, fs.Arg(0), &f)
+}
+
+// validateFlags are the validate command's flags.
+type validateFlags struct {
+	schemaPath, rulesPath, typ, message string
+	delimited, wireHeader, dupKeys      bool
+	asJSON, quiet                       bool
+	maxBytes, maxDepth                  int
+}
+
+func (f *validateFlags) register(fs *flagSet, defaults config.Config) {
+	fs.StringVar(&f.schemaPath, "schema", "", "JSON Schema `file` (any draft; formats are asserted), Avro schema with --type avro, .proto with --type protobuf (required)")
+	fs.StringVar(&f.rulesPath, "rules", "", "YAML `file` of business rules, a list of {name, expr, message, field}, bare or under a rules: key (docs/rules.md)")
+	fs.StringVar(&f.typ, "type", "json", "record `format`: json (JSON lines), avro (Avro binary) or protobuf (Protobuf binary)")
+	fs.StringVar(&f.message, "message", "", "protobuf: the `message` type of records without message indexes, e.g. pkg.Msg (default: the first in the .proto)")
+	fs.BoolVar(&f.delimited, "length-delimited", false, "avro, protobuf: each INPUT holds records, each preceded by its length as an unsigned varint")
+	fs.BoolVar(&f.wireHeader, "wire", false, "avro, protobuf: each record starts with a Confluent wire header, which is checked and stripped")
+	fs.IntVar(&f.maxBytes, "max-bytes", defaults.Limits.MaxBytes, "largest record in `bytes`; larger is PAYLOAD_TOO_LARGE")
+	fs.IntVar(&f.maxDepth, "max-depth", defaults.Limits.MaxDepth, "deepest nesting of objects and arrays (protobuf: of messages)")
+	fs.BoolVar(&f.dupKeys, "allow-duplicate-keys", defaults.Limits.AllowDuplicateKeys, "accept objects with a repeated key (default: PARSE_ERROR)")
+	fs.BoolVar(&f.asJSON, "json", false, "print one JSON object per line: {\"line\" (or \"input\" and \"record\"), \"valid\", \"errors\"}")
+	fs.BoolVar(&f.quiet, "quiet", false, "print only invalid records")
+}
+
+// check returns what is wrong with the flags and the number of inputs
+// together, "" when nothing is.
+func (f *validateFlags) check(inputs int) string {
+	switch f.typ {
+	case "json":
+		if inputs > 1 {
+			return fmt.Sprintf("want at most one INPUT, got %d", inputs)
+		}
+		if f.delimited || f.wireHeader {
+			return "--length-delimited and --wire apply to --type avro and protobuf only"
+		}
+	case "avro", "protobuf":
+	default:
+		return fmt.Sprintf("--type %q: want json, avro or protobuf", f.typ)
+	}
+	if f.message != "" && f.typ != "protobuf" {
+		return "--message applies to --type protobuf only"
+	}
+	return ""
+}
+
+// engine compiles the schema, with the rules, into the engine the gateway
+// runs, resolving every record to it.
+func (f *validateFlags) engine() (*validate.Engine, error) {
+	src, err := os.ReadFile(f.schemaPath)
+	if err != nil {
+		return nil, fmt.Errorf("reading schema: %w", err)
+	}
+	lim := jsonschema.Limits{MaxDepth: f.maxDepth, AllowDuplicateKeys: f.dupKeys}
+	v, err := formats.Compile(schema.Format(strings.ToUpper(f.typ)), "offline", 1, src, formats.Options{Limits: lim, Message: f.message})
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", f.schemaPath, err)
+	}
+	if f.rulesPath != "" {
+		if v.Rules, err = loadRules(f.rulesPath); err != nil {
+			return nil, fmt.Errorf("%s: %w", f.rulesPath, err)
+		}
+	}
+	opts := validate.Options{Resolver: schema.Fixed{Version: v}, MaxBytes: f.maxBytes}
+	if f.typ == "protobuf" && f.wireHeader {
+		// The engine reads the header itself, for the message indexes.
+		opts.IDs = anyID{v}
+	}
+	return validate.New(opts)
+}
+
+// validateLines validates the JSON lines of path ("" or "-": standard
+// input), one record a line, and prints each result and the count.
+func validateLines(env Env, engine *validate.Engine, path string, f *validateFlags) int {
 	in := env.Stdin
 	name := "standard input"
-	if path := fs.Arg(0); path != "" && path != "-" {
-		f, err := os.Open(path)
+	if path != "" && path != "-" {
+		file, err := os.Open(path)
 		if err != nil {
 			fmt.Fprintf(env.Stderr, "validate: %v\n", err)
 			return exitUsage
 		}
-		defer f.Close() //nolint:errcheck // read-only: a close error loses nothing
-		in, name = f, path
+		defer file.Close() //nolint:errcheck // read-only: a close error loses nothing
+		in, name = file, path
 	}
 	out := bufio.NewWriter(env.Stdout)
 	var total, invalid int
 	var verdict record.Verdict
-	err = eachLine(in, *maxBytes, func(n int, line []byte) {
+	err := eachLine(in, f.maxBytes, func(n int, line []byte) {
 		total++
 		rec := record.Record{Value: line}
 		_ = engine.Validate(&rec, &verdict) // a Fixed resolver never fails
 		if !verdict.Valid() {
 			invalid++
 		}
-		printResult(out, position{Line: n}, &verdict, *asJSON, *quiet)
+		printResult(out, position{Line: n}, &verdict, f.asJSON, f.quiet)
 	})
 	if flushErr := out.Flush(); flushErr != nil {
 		fmt.Fprintf(env.Stderr, "validate: writing results: %v\n", flushErr)

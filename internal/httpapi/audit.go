@@ -8,6 +8,7 @@ import (
 	"net/url"
 
 	"github.com/dataquarantine/dataquarantine/internal/audit"
+	"github.com/dataquarantine/dataquarantine/internal/quarantine"
 )
 
 // AuditReader reads the audit trail; audit.Log satisfies it.
@@ -73,15 +74,21 @@ func (a *api) listAudit(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, resp)
 }
 
-// parseAuditFilter reads the audit query parameters, as parseFilter does
-// the quarantine list's.
+// parseAuditFilter reads the audit query parameters. Its page parameters
+// (since, until, limit, cursor) are the quarantine list's, read by the
+// same parser and worded the same; limit is at most 1000.
 func parseAuditFilter(q url.Values) (audit.Filter, string) {
-	var f audit.Filter
+	f := audit.Filter{Target: q.Get("target"), Action: q.Get("action"), Actor: q.Get("actor")}
 	if problem := repeatedParameter(q); problem != "" {
 		return f, problem
 	}
-	f.Target, f.Action, f.Actor = q.Get("target"), q.Get("action"), q.Get("actor")
-	var problem string
-	f.Since, f.Until, f.Limit, f.Cursor, problem = parsePage(q, 1000)
-	return f, problem
+	page := url.Values{}
+	for _, name := range []string{"since", "until", "limit", "cursor"} {
+		if v, ok := q[name]; ok {
+			page[name] = v
+		}
+	}
+	pf, err := quarantine.ParseQuery(page, quarantine.QueryOptions{MaxLimit: 1000})
+	f.Since, f.Until, f.Limit, f.Cursor = pf.Since, pf.Until, pf.Limit, pf.Cursor
+	return f, queryProblem(err)
 }

@@ -17,6 +17,7 @@ import (
 
 	"github.com/dataquarantine/dataquarantine/internal/quarantine"
 	"github.com/dataquarantine/dataquarantine/internal/record"
+	"github.com/dataquarantine/dataquarantine/internal/reprocess"
 )
 
 // QuarantineReader reads quarantine metadata; quarantine.MetadataStore
@@ -71,7 +72,7 @@ type Options struct {
 	Circuit CircuitControl
 	// Reprocess reprocesses, discards and corrects records. Default: none
 	// (the reprocessing endpoints answer 404).
-	Reprocess Reprocessor
+	Reprocess reprocess.Reprocessor
 	// Audit is the audit trail, served at /api/v1/audit and as each
 	// record's history. Default: none (404, and no history).
 	Audit AuditReader
@@ -88,7 +89,7 @@ type api struct {
 	log        *slog.Logger
 	mux        *routeMux
 	circuit    CircuitControl
-	reprocess  Reprocessor
+	reprocess  reprocess.Reprocessor
 	audit      AuditReader
 	shadow     ShadowControl
 }

@@ -10,7 +10,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/dataquarantine/dataquarantine/internal/audit"
 	"github.com/dataquarantine/dataquarantine/internal/quarantine"
@@ -189,32 +188,17 @@ func (a *api) listQuarantine(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, resp)
 }
 
-// parseFilter reads the list query parameters. It returns a message naming
-// the offending parameter, or "" when all are valid. An empty value is the
-// same as an absent one, as HTML forms send them.
+// parseFilter reads the list query parameters with quarantine.ParseQuery:
+// each at most once, RFC 3339 times, limit up to quarantine.MaxLimit. It
+// returns a message naming the offending parameter, or "" when all are
+// valid. An empty value is the same as an absent one, as HTML forms send
+// them.
 func parseFilter(q url.Values) (quarantine.Filter, string) {
-	var f quarantine.Filter
 	if problem := repeatedParameter(q); problem != "" {
-		return f, problem
+		return quarantine.Filter{}, problem
 	}
-	if v := q.Get("error_type"); v != "" {
-		f.ErrorType = record.ErrorType(v)
-		if !f.ErrorType.Known() {
-			return f, fmt.Sprintf("invalid error_type %q: must be one of %s", v, joinStrings(record.ErrorTypes))
-		}
-	}
-	if v := q.Get("status"); v != "" {
-		f.Status = quarantine.Status(v)
-		if !f.Status.Known() {
-			return f, fmt.Sprintf("invalid status %q: must be one of %s", v, joinStrings(quarantine.Statuses))
-		}
-	}
-	f.Field = q.Get("field")
-	f.Topic = q.Get("topic")
-	f.Subject = q.Get("subject")
-	var problem string
-	f.Since, f.Until, f.Limit, f.Cursor, problem = parsePage(q, quarantine.MaxLimit)
-	return f, problem
+	f, err := quarantine.ParseQuery(q, quarantine.QueryOptions{MaxLimit: quarantine.MaxLimit})
+	return f, queryProblem(err)
 }
 
 // repeatedParameter names the first parameter given more than once, or
@@ -228,35 +212,26 @@ func repeatedParameter(q url.Values) string {
 	return ""
 }
 
-// parsePage reads the parameters every list shares: the since (inclusive)
-// and until (exclusive) time bounds, limit (1 to maxLimit) and cursor. The
-// problem names the offending parameter, "" when all are valid.
-func parsePage(q url.Values, maxLimit int) (since, until time.Time, limit int, cursor, problem string) {
-	for _, p := range []struct {
-		name string
-		dst  *time.Time
-	}{{"since", &since}, {"until", &until}} {
-		v := q.Get(p.name)
-		if v == "" {
-			continue
-		}
-		t, err := time.Parse(time.RFC3339Nano, v)
-		if err != nil {
-			return since, until, 0, "", fmt.Sprintf("invalid %s %q: must be an RFC 3339 time such as 2026-11-03T10:00:00Z", p.name, v)
-		}
-		*p.dst = t
+// queryProblem words a quarantine.ParseQuery error for the API, naming
+// the offending parameter; "" for none.
+func queryProblem(err error) string {
+	var qe *quarantine.QueryError
+	if !errors.As(err, &qe) {
+		return ""
 	}
-	if !since.IsZero() && !until.IsZero() && since.After(until) {
-		return since, until, 0, "", "invalid since: it is after until"
-	}
-	if v := q.Get("limit"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > maxLimit {
-			return since, until, 0, "", fmt.Sprintf("invalid limit %q: must be an integer from 1 to %d", v, maxLimit)
+	switch qe.Reason {
+	case quarantine.QueryUnknown:
+		if qe.Param == "status" {
+			return fmt.Sprintf("invalid status %q: must be one of %s", qe.Value, joinStrings(quarantine.Statuses))
 		}
-		limit = n
+		return fmt.Sprintf("invalid error_type %q: must be one of %s", qe.Value, joinStrings(record.ErrorTypes))
+	case quarantine.QueryNotATime:
+		return fmt.Sprintf("invalid %s %q: must be an RFC 3339 time such as 2026-11-03T10:00:00Z", qe.Param, qe.Value)
+	case quarantine.QuerySinceAfterUntil:
+		return "invalid since: it is after until"
+	default:
+		return fmt.Sprintf("invalid limit %q: must be an integer from 1 to %d", qe.Value, qe.MaxLimit)
 	}
-	return since, until, limit, q.Get("cursor"), ""
 }
 
 func joinStrings[S ~string](ss []S) string {

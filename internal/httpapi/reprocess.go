@@ -1,7 +1,6 @@
 package httpapi
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -16,23 +15,6 @@ import (
 	"github.com/dataquarantine/dataquarantine/internal/record"
 	"github.com/dataquarantine/dataquarantine/internal/reprocess"
 )
-
-// Reprocessor reprocesses, discards and corrects quarantined records;
-// *reprocess.Service is one.
-type Reprocessor interface {
-	DryRunTo(ctx context.Context, f reprocess.Filter, target reprocess.Target) (reprocess.DryRunResult, error)
-	Start(ctx context.Context, req reprocess.Request) (string, error)
-	Job(ctx context.Context, id string) (quarantine.Job, error)
-	Jobs(ctx context.Context, f quarantine.JobFilter) (quarantine.JobPage, error)
-	Discard(ctx context.Context, id string, c quarantine.Change) error
-	DiscardMatching(ctx context.Context, f reprocess.Filter, c quarantine.Change, dryRun bool) (reprocess.DiscardResult, error)
-	Correct(ctx context.Context, id string, value []byte, c quarantine.Change) error
-	Correction(ctx context.Context, id string) ([]byte, error)
-	Check(ctx context.Context, id string, value []byte) (reprocess.Check, error)
-	MaxPayloadBytes() int
-}
-
-var _ Reprocessor = (*reprocess.Service)(nil)
 
 // Error codes of the reprocessing endpoints.
 const (

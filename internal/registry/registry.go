@@ -211,16 +211,8 @@ func contractOf(rs *RuleSet, md *Metadata, inherit Schema) (contract, error) {
 // order of a live schema is that schema. An incompatible schema is an
 // *IncompatibleError.
 func (r *Registry) Register(ctx context.Context, req RegisterRequest) (SubjectSchema, error) {
-	if req.Subject == "" {
-		return SubjectSchema{}, fmt.Errorf("%w: empty subject", ErrInvalidSchema)
-	}
-	if req.State != "" {
-		if _, err := ParseState(string(req.State)); err != nil {
-			return SubjectSchema{}, fmt.Errorf("%w %q", err, req.State)
-		}
-	}
-	if req.Label != "" && !semver.MatchString(req.Label) {
-		return SubjectSchema{}, fmt.Errorf("%w: %q", ErrInvalidLabel, req.Label)
+	if err := req.check(); err != nil {
+		return SubjectSchema{}, err
 	}
 	p, err := parse(req.Format, req.Schema, req.Normalize)
 	if err != nil {
@@ -233,28 +225,16 @@ func (r *Registry) Register(ctx context.Context, req RegisterRequest) (SubjectSc
 	defer r.changed(ctx, req.Subject) // after the deferred Unlock below
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	mode, err := r.effectiveMode(ctx, req.Subject)
+	mode, err := r.registerMode(ctx, req)
 	if err != nil {
 		return SubjectSchema{}, err
-	}
-	if mode == ModeReadOnly {
-		return SubjectSchema{}, fmt.Errorf("%w: subject %q is in read-only mode", ErrOperationNotPermitted, req.Subject)
-	}
-	if (req.ID != 0 || req.Version != 0) && mode != ModeImport {
-		return SubjectSchema{}, fmt.Errorf("%w: an id or version can be given only in IMPORT mode", ErrOperationNotPermitted)
 	}
 	rows, err := r.store.Versions(ctx, VersionFilter{Subject: req.Subject})
 	if err != nil {
 		return SubjectSchema{}, fmt.Errorf("listing versions of %s: %w", req.Subject, err)
 	}
 	live := liveOnly(rows)
-	var latest Schema
-	if len(live) > 0 && (req.RuleSet == nil || req.Metadata == nil) {
-		if latest, err = r.schema(ctx, live[len(live)-1].SchemaID); err != nil {
-			return SubjectSchema{}, err
-		}
-	}
-	c, err := contractOf(ruleSet, req.Metadata, latest)
+	c, err := r.contractFor(ctx, req, ruleSet, live)
 	if err != nil {
 		return SubjectSchema{}, err
 	}
@@ -262,47 +242,128 @@ func (r *Registry) Register(ctx context.Context, req RegisterRequest) (SubjectSc
 	if err != nil {
 		return SubjectSchema{}, err
 	}
-	if found && req.ID != 0 && req.ID != existing.ID {
-		return SubjectSchema{}, fmt.Errorf("%w: schema already registered with id %d, not %d", ErrOperationNotPermitted, existing.ID, req.ID)
-	}
 	if found {
-		for _, v := range live {
-			if v.SchemaID == existing.ID {
-				return SubjectSchema{Version: v, Schema: existing}, nil
-			}
+		if req.ID != 0 && req.ID != existing.ID {
+			return SubjectSchema{}, fmt.Errorf("%w: schema already registered with id %d, not %d", ErrOperationNotPermitted, existing.ID, req.ID)
+		}
+		if v, ok := versionOf(live, existing.ID); ok {
+			return SubjectSchema{Version: v, Schema: existing}, nil
 		}
 	}
 	if mode != ModeImport {
-		level, err := r.effectiveLevel(ctx, req.Subject)
-		if err != nil {
+		if err := r.checkCompatible(ctx, req.Subject, p, live); err != nil {
 			return SubjectSchema{}, err
-		}
-		res, err := r.check(ctx, level, p.format, p.text, live)
-		if err != nil {
-			return SubjectSchema{}, err
-		}
-		if !res.Compatible {
-			return SubjectSchema{}, &IncompatibleError{Subject: req.Subject, Level: level, Changes: res.Breaking()}
 		}
 	}
 	if !found {
-		s := Schema{
-			ID: req.ID, Format: p.format, Text: p.text, RuleSet: c.ruleSet, Metadata: c.metadata,
-			Fingerprint: p.fingerprint, GUID: GUID(p.format, p.text, c.ruleSet, c.metadata),
-		}
-		existing, err = r.store.InsertSchema(ctx, s)
-		if errors.Is(err, ErrConflict) && req.ID == 0 {
-			// Another process sharing the store registered the same
-			// schema (under another subject) since find: use its id.
-			existing, found, err = r.find(ctx, p, c)
-			if err == nil && !found {
-				err = fmt.Errorf("schema %s conflicts with a stored schema of another fingerprint", s.GUID)
-			}
-		}
-		if err != nil {
-			return SubjectSchema{}, fmt.Errorf("storing schema: %w", err)
+		if existing, err = r.storeSchema(ctx, req.ID, p, c); err != nil {
+			return SubjectSchema{}, err
 		}
 	}
+	return r.storeVersion(ctx, req, rows, existing)
+}
+
+// check refuses a request whose subject, state or label is not one.
+func (req *RegisterRequest) check() error {
+	if req.Subject == "" {
+		return fmt.Errorf("%w: empty subject", ErrInvalidSchema)
+	}
+	if req.State != "" {
+		if _, err := ParseState(string(req.State)); err != nil {
+			return fmt.Errorf("%w %q", err, req.State)
+		}
+	}
+	if req.Label != "" && !semver.MatchString(req.Label) {
+		return fmt.Errorf("%w: %q", ErrInvalidLabel, req.Label)
+	}
+	return nil
+}
+
+// registerMode returns the subject's effective mode, refusing a register
+// it does not permit: any in READONLY, an explicit id or version outside
+// IMPORT.
+func (r *Registry) registerMode(ctx context.Context, req RegisterRequest) (Mode, error) {
+	mode, err := r.effectiveMode(ctx, req.Subject)
+	if err != nil {
+		return mode, err
+	}
+	if mode == ModeReadOnly {
+		return mode, fmt.Errorf("%w: subject %q is in read-only mode", ErrOperationNotPermitted, req.Subject)
+	}
+	if (req.ID != 0 || req.Version != 0) && mode != ModeImport {
+		return mode, fmt.Errorf("%w: an id or version can be given only in IMPORT mode", ErrOperationNotPermitted)
+	}
+	return mode, nil
+}
+
+// contractFor is req's contract: its rule set (normalized: ruleSet) and
+// metadata, each one req leaves out inherited from the subject's latest
+// live version.
+func (r *Registry) contractFor(ctx context.Context, req RegisterRequest, ruleSet *RuleSet, live []Version) (contract, error) {
+	var latest Schema
+	if len(live) > 0 && (req.RuleSet == nil || req.Metadata == nil) {
+		var err error
+		if latest, err = r.schema(ctx, live[len(live)-1].SchemaID); err != nil {
+			return contract{}, err
+		}
+	}
+	return contractOf(ruleSet, req.Metadata, latest)
+}
+
+// versionOf returns the live version of schema id, if there is one.
+func versionOf(live []Version, id int) (Version, bool) {
+	for _, v := range live {
+		if v.SchemaID == id {
+			return v, true
+		}
+	}
+	return Version{}, false
+}
+
+// checkCompatible checks p against the subject's live versions under its
+// effective level; an incompatible schema is an *IncompatibleError.
+func (r *Registry) checkCompatible(ctx context.Context, subject string, p parsed, live []Version) error {
+	level, err := r.effectiveLevel(ctx, subject)
+	if err != nil {
+		return err
+	}
+	res, err := r.check(ctx, level, p.format, p.text, live)
+	if err != nil {
+		return err
+	}
+	if !res.Compatible {
+		return &IncompatibleError{Subject: subject, Level: level, Changes: res.Breaking()}
+	}
+	return nil
+}
+
+// storeSchema stores p with contract c as a new schema, under id (0: the
+// store's next) and returns it.
+func (r *Registry) storeSchema(ctx context.Context, id int, p parsed, c contract) (Schema, error) {
+	s := Schema{
+		ID: id, Format: p.format, Text: p.text, RuleSet: c.ruleSet, Metadata: c.metadata,
+		Fingerprint: p.fingerprint, GUID: GUID(p.format, p.text, c.ruleSet, c.metadata),
+	}
+	stored, err := r.store.InsertSchema(ctx, s)
+	if errors.Is(err, ErrConflict) && id == 0 {
+		// Another process sharing the store registered the same
+		// schema (under another subject) since find: use its id.
+		var found bool
+		stored, found, err = r.find(ctx, p, c)
+		if err == nil && !found {
+			err = fmt.Errorf("schema %s conflicts with a stored schema of another fingerprint", s.GUID)
+		}
+	}
+	if err != nil {
+		return Schema{}, fmt.Errorf("storing schema: %w", err)
+	}
+	return stored, nil
+}
+
+// storeVersion stores s as the subject's next version after rows (or
+// req.Version, in IMPORT mode), in req's state, else the state the
+// subject gives new versions.
+func (r *Registry) storeVersion(ctx context.Context, req RegisterRequest, rows []Version, s Schema) (SubjectSchema, error) {
 	next := req.Version
 	if next == 0 {
 		next = 1
@@ -322,11 +383,11 @@ func (r *Registry) Register(ctx context.Context, req RegisterRequest) (SubjectSc
 	default:
 		state = StateRegistered
 	}
-	v := Version{Subject: req.Subject, Version: next, SchemaID: existing.ID, Label: req.Label, State: state}
+	v := Version{Subject: req.Subject, Version: next, SchemaID: s.ID, Label: req.Label, State: state}
 	if err := r.store.InsertVersion(ctx, v); err != nil {
 		return SubjectSchema{}, fmt.Errorf("storing version %d of %s: %w", next, req.Subject, err)
 	}
-	return SubjectSchema{Version: v, Schema: existing}, nil
+	return SubjectSchema{Version: v, Schema: s}, nil
 }
 
 // find returns the stored schema with p's fingerprint and c's contract:

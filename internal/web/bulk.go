@@ -95,7 +95,7 @@ func (u *ui) bulkDryRun(w http.ResponseWriter, r *http.Request) {
 		res.Problem = "Choose where the records that pass go."
 	}
 	if res.Problem == "" {
-		dr, err := u.opts.Reprocess.DryRun(r.Context(), f)
+		dr, err := u.opts.Reprocess.DryRunTo(r.Context(), f, reprocess.TargetClean)
 		if !u.reprocessProblem(w, r, &res.Problem, "bulk reprocess dry run", err) {
 			return
 		}

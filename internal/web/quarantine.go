@@ -156,46 +156,38 @@ func withoutCursor(q url.Values) url.Values {
 	return out
 }
 
-// parseFilter reads the browser's query. Times are RFC 3339, or the
-// "2006-01-02T15:04" of a datetime-local input, taken as UTC.
+// browserTimeLayouts are the times the browser's filters take: RFC 3339,
+// or the "2006-01-02T15:04" of a datetime-local input (seconds optional),
+// taken as UTC.
+var browserTimeLayouts = []string{time.RFC3339Nano, "2006-01-02T15:04:05", "2006-01-02T15:04"}
+
+// parseFilter reads the browser's query with quarantine.ParseQuery: no
+// limit (a page is quarantine.DefaultLimit), the browser's time layouts,
+// and a problem worded for the page ("" when there is none).
 func parseFilter(q url.Values) (quarantine.Filter, string) {
-	f := quarantine.Filter{
-		ErrorType: record.ErrorType(q.Get("error_type")),
-		Topic:     q.Get("topic"),
-		Subject:   q.Get("subject"),
-		Status:    quarantine.Status(q.Get("status")),
-		Field:     q.Get("field"),
-		Cursor:    q.Get("cursor"),
-		Limit:     quarantine.DefaultLimit,
+	f, err := quarantine.ParseQuery(q, quarantine.QueryOptions{TimeLayouts: browserTimeLayouts})
+	var qe *quarantine.QueryError
+	if !errors.As(err, &qe) {
+		return f, ""
 	}
-	if f.ErrorType != "" && !f.ErrorType.Known() {
-		return f, fmt.Sprintf("Unknown error type %q.", f.ErrorType)
-	}
-	if f.Status != "" && !f.Status.Known() {
-		return f, fmt.Sprintf("Unknown status %q.", f.Status)
-	}
-	for _, p := range []struct {
-		name, label string
-		dst         *time.Time
-	}{{"since", "From", &f.Since}, {"until", "To", &f.Until}} {
-		v := q.Get(p.name)
-		if v == "" {
-			continue
+	switch qe.Reason {
+	case quarantine.QueryUnknown:
+		if qe.Param == "status" {
+			return f, fmt.Sprintf("Unknown status %q.", qe.Value)
 		}
-		t, err := parseTime(v)
-		if err != nil {
-			return f, fmt.Sprintf("%s: %q is not a time such as 2026-11-03T10:00 (UTC).", p.label, v)
-		}
-		*p.dst = t
-	}
-	if !f.Since.IsZero() && !f.Until.IsZero() && f.Since.After(f.Until) {
+		return f, fmt.Sprintf("Unknown error type %q.", qe.Value)
+	case quarantine.QueryNotATime:
+		label := map[string]string{"since": "From", "until": "To"}[qe.Param]
+		return f, fmt.Sprintf("%s: %q is not a time such as 2026-11-03T10:00 (UTC).", label, qe.Value)
+	case quarantine.QuerySinceAfterUntil:
 		return f, "From is after To."
+	default:
+		return f, qe.Error()
 	}
-	return f, ""
 }
 
 func parseTime(s string) (time.Time, error) {
-	for _, layout := range []string{time.RFC3339Nano, "2006-01-02T15:04:05", "2006-01-02T15:04"} {
+	for _, layout := range browserTimeLayouts {
 		if t, err := time.ParseInLocation(layout, s, time.UTC); err == nil {
 			return t, nil
 		}

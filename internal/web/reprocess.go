@@ -15,23 +15,6 @@ import (
 	"github.com/dataquarantine/dataquarantine/internal/reprocess"
 )
 
-// Reprocessor reprocesses, discards and corrects quarantined records;
-// *reprocess.Service is one.
-type Reprocessor interface {
-	DryRun(ctx context.Context, f reprocess.Filter) (reprocess.DryRunResult, error)
-	Start(ctx context.Context, req reprocess.Request) (string, error)
-	Job(ctx context.Context, id string) (quarantine.Job, error)
-	Jobs(ctx context.Context, f quarantine.JobFilter) (quarantine.JobPage, error)
-	Discard(ctx context.Context, id string, c quarantine.Change) error
-	DiscardMatching(ctx context.Context, f reprocess.Filter, c quarantine.Change, dryRun bool) (reprocess.DiscardResult, error)
-	Correct(ctx context.Context, id string, value []byte, c quarantine.Change) error
-	Correction(ctx context.Context, id string) ([]byte, error)
-	Check(ctx context.Context, id string, value []byte) (reprocess.Check, error)
-	MaxPayloadBytes() int
-}
-
-var _ Reprocessor = (*reprocess.Service)(nil)
-
 // reprocessForm is the reprocess page's form: the quarantine browser's
 // filters, a target and a reason.
 type reprocessForm struct {
@@ -95,7 +78,7 @@ func (u *ui) reprocessDryRun(w http.ResponseWriter, r *http.Request) {
 	form, f, _, problem := readReprocessForm(q)
 	d := reprocessData{Form: form, Problem: problem, Query: q}
 	if problem == "" {
-		res, err := u.opts.Reprocess.DryRun(r.Context(), f)
+		res, err := u.opts.Reprocess.DryRunTo(r.Context(), f, reprocess.TargetClean)
 		if !u.reprocessProblem(w, r, &d.Problem, "reprocess dry run", err) {
 			return
 		}

@@ -17,6 +17,7 @@ import (
 	"github.com/dataquarantine/dataquarantine/internal/live"
 	"github.com/dataquarantine/dataquarantine/internal/quarantine"
 	"github.com/dataquarantine/dataquarantine/internal/registry"
+	"github.com/dataquarantine/dataquarantine/internal/reprocess"
 	"github.com/dataquarantine/dataquarantine/internal/schema"
 	"github.com/dataquarantine/dataquarantine/internal/schema/compat"
 )
@@ -98,7 +99,7 @@ type Options struct {
 	// Reprocess reprocesses, discards and corrects records: with it the UI
 	// offers all three (Actions.Reprocess, Actions.Discard and
 	// Actions.EditPayload). Default: none (the UI only reads).
-	Reprocess Reprocessor
+	Reprocess reprocess.Reprocessor
 	// History feeds a record's history section. Default: none (no
 	// history shown).
 	History HistoryReader

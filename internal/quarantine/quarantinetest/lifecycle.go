@@ -493,141 +493,163 @@ func (l lifecycleSuite) leaseJob(t *testing.T) {
 	require.ErrorIs(t, err, quarantine.ErrConflict, "a finished job is never run again")
 }
 
+// auditSuite holds ExerciseAudit's subtests, one method each.
+type auditSuite struct {
+	newLog func(t *testing.T) audit.Log
+}
+
+// auditEvent is the i-th minute's event after base.
+func auditEvent(i int, actor, action, target string) audit.Event {
+	return audit.Event{At: base.Add(time.Duration(i) * time.Minute), Actor: actor, Action: action, Target: target}
+}
+
+// seed returns a fresh log holding eight events, ids ascending in this
+// order, and the events.
+func (a auditSuite) seed(t *testing.T) (audit.Log, []audit.Event) {
+	t.Helper()
+	ctx := context.Background()
+	l := a.newLog(t)
+	evs := []audit.Event{
+		auditEvent(0, "alice", "quarantine.discard", "quarantine/a"),
+		auditEvent(1, "bob", "quarantine.edit", "quarantine/b"),
+		auditEvent(2, "alice", "reprocess.start", "job/1"),
+		auditEvent(3, "system", "quarantine.reprocess", "quarantine/a"),
+		auditEvent(4, "alice", "circuit.resume", "circuit/orders"),
+		auditEvent(5, "bob", "quarantine.discard", "quarantine/ab"),
+		auditEvent(6, "carol", "schema.register", "schema/s/1"),
+		auditEvent(7, "alice", "quarantine.edit", "quarantinex/a"),
+	}
+	evs[1].Role, evs[1].Reason, evs[1].Details = "operator", "typo ✓", json.RawMessage(`{"size":3}`)
+	require.NoError(t, l.Append(ctx, evs[:3]...))
+	for _, e := range evs[3:] {
+		require.NoError(t, l.Append(ctx, e))
+	}
+	return l, evs
+}
+
+// auditTargets lists a page's events as target@actor.
+func auditTargets(p audit.Page) []string {
+	out := []string{}
+	for _, e := range p.Events {
+		out = append(out, e.Target+"@"+e.Actor)
+	}
+	return out
+}
+
 // ExerciseAudit runs the audit.Log conformance suite. newLog returns an
 // empty log private to the test.
 func ExerciseAudit(t *testing.T, newLog func(t *testing.T) audit.Log) {
 	t.Helper()
+	a := auditSuite{newLog: newLog}
+	t.Run("AppendAndList", a.appendAndList)
+	t.Run("AppendSetsTime", a.appendSetsTime)
+	t.Run("Filters", a.filters)
+	t.Run("Paging", a.paging)
+	t.Run("BadCursor", a.badCursor)
+}
+
+func (a auditSuite) appendAndList(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
-	ev := func(i int, actor, action, target string) audit.Event {
-		return audit.Event{At: base.Add(time.Duration(i) * time.Minute), Actor: actor, Action: action, Target: target}
+	l, evs := a.seed(t)
+	page, err := l.List(ctx, audit.Filter{})
+	require.NoError(t, err)
+	require.Len(t, page.Events, len(evs))
+	require.Empty(t, page.NextCursor)
+	for i, got := range page.Events {
+		want := evs[len(evs)-1-i]
+		require.Positive(t, got.ID)
+		if i > 0 {
+			require.Less(t, got.ID, page.Events[i-1].ID, "newest first")
+		}
+		want.ID = got.ID
+		if want.Details != nil {
+			require.JSONEq(t, string(want.Details), string(got.Details))
+			want.Details = got.Details
+		}
+		require.Equal(t, want, got)
 	}
-	// seed appends eight events, ids ascending in this order.
-	seed := func(t *testing.T) (audit.Log, []audit.Event) {
-		t.Helper()
-		l := newLog(t)
-		evs := []audit.Event{
-			ev(0, "alice", "quarantine.discard", "quarantine/a"),
-			ev(1, "bob", "quarantine.edit", "quarantine/b"),
-			ev(2, "alice", "reprocess.start", "job/1"),
-			ev(3, "system", "quarantine.reprocess", "quarantine/a"),
-			ev(4, "alice", "circuit.resume", "circuit/orders"),
-			ev(5, "bob", "quarantine.discard", "quarantine/ab"),
-			ev(6, "carol", "schema.register", "schema/s/1"),
-			ev(7, "alice", "quarantine.edit", "quarantinex/a"),
-		}
-		evs[1].Role, evs[1].Reason, evs[1].Details = "operator", "typo ✓", json.RawMessage(`{"size":3}`)
-		require.NoError(t, l.Append(ctx, evs[:3]...))
-		for _, e := range evs[3:] {
-			require.NoError(t, l.Append(ctx, e))
-		}
-		return l, evs
+	require.NoError(t, l.Append(ctx), "appending nothing")
+}
+
+func (a auditSuite) appendSetsTime(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	l := a.newLog(t)
+	before := time.Now()
+	require.NoError(t, l.Append(ctx, audit.Event{Actor: "x", Action: "a", Target: "t/1"}))
+	page, err := l.List(ctx, audit.Filter{})
+	require.NoError(t, err)
+	require.Len(t, page.Events, 1)
+	require.False(t, page.Events[0].At.Before(before.Add(-time.Second)))
+	require.Equal(t, time.UTC, page.Events[0].At.Location())
+}
+
+func (a auditSuite) filters(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	l, _ := a.seed(t)
+	cases := []struct {
+		name string
+		f    audit.Filter
+		want []string
+	}{
+		{"target exact", audit.Filter{Target: "quarantine/a"}, []string{"quarantine/a@system", "quarantine/a@alice"}},
+		{"target prefix", audit.Filter{Target: "quarantine/"}, []string{"quarantine/ab@bob", "quarantine/a@system", "quarantine/b@bob", "quarantine/a@alice"}},
+		{"target none", audit.Filter{Target: "quarantine"}, []string{}},
+		{"action", audit.Filter{Action: "quarantine.edit"}, []string{"quarantinex/a@alice", "quarantine/b@bob"}},
+		{"actor", audit.Filter{Actor: "bob"}, []string{"quarantine/ab@bob", "quarantine/b@bob"}},
+		{"since until", audit.Filter{Since: base.Add(2 * time.Minute), Until: base.Add(4 * time.Minute)}, []string{"quarantine/a@system", "job/1@alice"}},
+		{"combined", audit.Filter{Actor: "alice", Target: "quarantine/"}, []string{"quarantine/a@alice"}},
 	}
-	targets := func(p audit.Page) []string {
-		out := []string{}
-		for _, e := range p.Events {
-			out = append(out, e.Target+"@"+e.Actor)
-		}
-		return out
-	}
-
-	t.Run("AppendAndList", func(t *testing.T) {
-		t.Parallel()
-		l, evs := seed(t)
-		page, err := l.List(ctx, audit.Filter{})
-		require.NoError(t, err)
-		require.Len(t, page.Events, len(evs))
-		require.Empty(t, page.NextCursor)
-		for i, got := range page.Events {
-			want := evs[len(evs)-1-i]
-			require.Positive(t, got.ID)
-			if i > 0 {
-				require.Less(t, got.ID, page.Events[i-1].ID, "newest first")
-			}
-			want.ID = got.ID
-			if want.Details != nil {
-				require.JSONEq(t, string(want.Details), string(got.Details))
-				want.Details = got.Details
-			}
-			require.Equal(t, want, got)
-		}
-		require.NoError(t, l.Append(ctx), "appending nothing")
-	})
-
-	t.Run("AppendSetsTime", func(t *testing.T) {
-		t.Parallel()
-		l := newLog(t)
-		before := time.Now()
-		require.NoError(t, l.Append(ctx, audit.Event{Actor: "x", Action: "a", Target: "t/1"}))
-		page, err := l.List(ctx, audit.Filter{})
-		require.NoError(t, err)
-		require.Len(t, page.Events, 1)
-		require.False(t, page.Events[0].At.Before(before.Add(-time.Second)))
-		require.Equal(t, time.UTC, page.Events[0].At.Location())
-	})
-
-	t.Run("Filters", func(t *testing.T) {
-		t.Parallel()
-		l, _ := seed(t)
-		cases := []struct {
-			name string
-			f    audit.Filter
-			want []string
-		}{
-			{"target exact", audit.Filter{Target: "quarantine/a"}, []string{"quarantine/a@system", "quarantine/a@alice"}},
-			{"target prefix", audit.Filter{Target: "quarantine/"}, []string{"quarantine/ab@bob", "quarantine/a@system", "quarantine/b@bob", "quarantine/a@alice"}},
-			{"target none", audit.Filter{Target: "quarantine"}, []string{}},
-			{"action", audit.Filter{Action: "quarantine.edit"}, []string{"quarantinex/a@alice", "quarantine/b@bob"}},
-			{"actor", audit.Filter{Actor: "bob"}, []string{"quarantine/ab@bob", "quarantine/b@bob"}},
-			{"since until", audit.Filter{Since: base.Add(2 * time.Minute), Until: base.Add(4 * time.Minute)}, []string{"quarantine/a@system", "job/1@alice"}},
-			{"combined", audit.Filter{Actor: "alice", Target: "quarantine/"}, []string{"quarantine/a@alice"}},
-		}
-		for _, tc := range cases {
-			t.Run(tc.name, func(t *testing.T) {
-				t.Parallel()
-				page, err := l.List(ctx, tc.f)
-				require.NoError(t, err)
-				require.Equal(t, tc.want, targets(page))
-			})
-		}
-	})
-
-	t.Run("Paging", func(t *testing.T) {
-		t.Parallel()
-		l, evs := seed(t)
-		var got []string
-		f := audit.Filter{Limit: 3}
-		pages := 0
-		for {
-			page, err := l.List(ctx, f)
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			page, err := l.List(ctx, tc.f)
 			require.NoError(t, err)
-			pages++
-			got = append(got, targets(page)...)
-			if page.NextCursor == "" {
-				break
-			}
-			f.Cursor = page.NextCursor
-		}
-		require.Equal(t, 3, pages)
-		require.Len(t, got, len(evs))
-		all, err := l.List(ctx, audit.Filter{})
-		require.NoError(t, err)
-		require.Equal(t, targets(all), got)
+			require.Equal(t, tc.want, auditTargets(page))
+		})
+	}
+}
 
-		page, err := l.List(ctx, audit.Filter{Limit: 2, Target: "quarantine/"})
+func (a auditSuite) paging(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	l, evs := a.seed(t)
+	var got []string
+	f := audit.Filter{Limit: 3}
+	pages := 0
+	for {
+		page, err := l.List(ctx, f)
 		require.NoError(t, err)
-		require.NotEmpty(t, page.NextCursor)
-		page, err = l.List(ctx, audit.Filter{Limit: 2, Target: "quarantine/", Cursor: page.NextCursor})
-		require.NoError(t, err)
-		require.Equal(t, []string{"quarantine/b@bob", "quarantine/a@alice"}, targets(page))
-		require.Empty(t, page.NextCursor, "an exact fit has no next page")
-	})
-
-	t.Run("BadCursor", func(t *testing.T) {
-		t.Parallel()
-		l := newLog(t)
-		for _, c := range []string{"!", "AQ", "not-a-cursor", quarantine.EncodeCursor(1, "x")} {
-			_, err := l.List(ctx, audit.Filter{Cursor: c})
-			require.ErrorIs(t, err, audit.ErrBadCursor, "cursor %q", c)
+		pages++
+		got = append(got, auditTargets(page)...)
+		if page.NextCursor == "" {
+			break
 		}
-	})
+		f.Cursor = page.NextCursor
+	}
+	require.Equal(t, 3, pages)
+	require.Len(t, got, len(evs))
+	all, err := l.List(ctx, audit.Filter{})
+	require.NoError(t, err)
+	require.Equal(t, auditTargets(all), got)
+
+	page, err := l.List(ctx, audit.Filter{Limit: 2, Target: "quarantine/"})
+	require.NoError(t, err)
+	require.NotEmpty(t, page.NextCursor)
+	page, err = l.List(ctx, audit.Filter{Limit: 2, Target: "quarantine/", Cursor: page.NextCursor})
+	require.NoError(t, err)
+	require.Equal(t, []string{"quarantine/b@bob", "quarantine/a@alice"}, auditTargets(page))
+	require.Empty(t, page.NextCursor, "an exact fit has no next page")
+}
+
+func (a auditSuite) badCursor(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	l := a.newLog(t)
+	for _, c := range []string{"!", "AQ", "not-a-cursor", quarantine.EncodeCursor(1, "x")} {
+		_, err := l.List(ctx, audit.Filter{Cursor: c})
+		require.ErrorIs(t, err, audit.ErrBadCursor, "cursor %q", c)
+	}
 }
