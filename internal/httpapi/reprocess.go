@@ -351,25 +351,36 @@ func (a *api) putPayload(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	id := r.PathValue("id")
+	value, ok := a.payloadBody(w, r, "corrected payload")
+	if !ok {
+		return
+	}
+	actor, role := ActorFrom(r.Context())
+	err := a.reprocess.Correct(r.Context(), id, value, quarantine.Change{Actor: actor, Role: role, Reason: r.URL.Query().Get("reason")})
+	if a.lifecycleError(w, r, id, "correcting record", err) {
+		return
+	}
+	audit.Recorded(r.Context()) // the store records the change with the payload
+	a.getQuarantine(w, r)       // the updated record, as GET shows it
+}
+
+// payloadBody reads the request body, a payload for a quarantined record,
+// within the reprocessor's size limit; on a failure it answers the request
+// (413 naming what, or 400) and returns false.
+func (a *api) payloadBody(w http.ResponseWriter, r *http.Request, what string) ([]byte, bool) {
 	limit := a.reprocess.MaxPayloadBytes()
 	value, err := io.ReadAll(http.MaxBytesReader(w, r.Body, int64(limit)))
 	var mbe *http.MaxBytesError
 	switch {
 	case errors.As(err, &mbe):
 		writeError(w, http.StatusRequestEntityTooLarge, codePayloadTooLarge,
-			fmt.Sprintf("the corrected payload is over the %d-byte limit", limit))
-		return
+			fmt.Sprintf("the %s is over the %d-byte limit", what, limit))
+		return nil, false
 	case err != nil:
 		writeError(w, http.StatusBadRequest, codeInvalidBody, "reading the request body: "+err.Error())
-		return
+		return nil, false
 	}
-	actor, role := ActorFrom(r.Context())
-	err = a.reprocess.Correct(r.Context(), id, value, quarantine.Change{Actor: actor, Role: role, Reason: r.URL.Query().Get("reason")})
-	if a.lifecycleError(w, r, id, "correcting record", err) {
-		return
-	}
-	audit.Recorded(r.Context()) // the store records the change with the payload
-	a.getQuarantine(w, r)       // the updated record, as GET shows it
+	return value, true
 }
 
 // validatePayload validates the request body as record id's payload
@@ -381,16 +392,8 @@ func (a *api) validatePayload(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	id := r.PathValue("id")
-	limit := a.reprocess.MaxPayloadBytes()
-	value, err := io.ReadAll(http.MaxBytesReader(w, r.Body, int64(limit)))
-	var mbe *http.MaxBytesError
-	switch {
-	case errors.As(err, &mbe):
-		writeError(w, http.StatusRequestEntityTooLarge, codePayloadTooLarge,
-			fmt.Sprintf("the payload is over the %d-byte limit", limit))
-		return
-	case err != nil:
-		writeError(w, http.StatusBadRequest, codeInvalidBody, "reading the request body: "+err.Error())
+	value, ok := a.payloadBody(w, r, "payload")
+	if !ok {
 		return
 	}
 	c, err := a.reprocess.Check(r.Context(), id, value)

@@ -101,27 +101,36 @@ func (u *ui) editable(w http.ResponseWriter, r *http.Request) (editData, bool) {
 	return d, true
 }
 
-// editSave stores the form's payload as the record's corrected payload,
-// as PUT /api/v1/quarantine/{id}/payload does, and goes back to the
-// record.
-func (u *ui) editSave(w http.ResponseWriter, r *http.Request) {
+// editRequest reads an edit form's request (save or validate) for a
+// record the user may edit: the page's data and the payload as it would be
+// stored (on one line again when it came so). On a failure it answers the
+// request and returns false.
+func (u *ui) editRequest(w http.ResponseWriter, r *http.Request) (editData, []byte, bool) {
 	if !u.actions(r.Context()).EditPayload {
 		u.forbidden(w, r)
-		return
+		return editData{}, nil, false
 	}
 	d, ok := u.editable(w, r)
-	if !ok {
-		return
-	}
-	if !u.readEditForm(w, r, &d) {
-		return
+	if !ok || !u.readEditForm(w, r, &d) {
+		return editData{}, nil, false
 	}
 	value := d.Text
 	if d.Compact {
 		value = compactJSON(value)
 	}
+	return d, []byte(value), true
+}
+
+// editSave stores the form's payload as the record's corrected payload,
+// as PUT /api/v1/quarantine/{id}/payload does, and goes back to the
+// record.
+func (u *ui) editSave(w http.ResponseWriter, r *http.Request) {
+	d, value, ok := u.editRequest(w, r)
+	if !ok {
+		return
+	}
 	actor, role := u.actor(r.Context())
-	err := u.opts.Reprocess.Correct(r.Context(), d.Entry.ID, []byte(value), quarantine.Change{Actor: actor, Role: role, Reason: d.Reason})
+	err := u.opts.Reprocess.Correct(r.Context(), d.Entry.ID, value, quarantine.Change{Actor: actor, Role: role, Reason: d.Reason})
 	switch {
 	case errors.Is(err, quarantine.ErrNotFound):
 		u.errorPage(w, r, http.StatusNotFound, fmt.Sprintf("No quarantined record has the id %q.", d.Entry.ID))

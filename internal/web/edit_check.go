@@ -93,22 +93,11 @@ func newlineOffsets(text string) []int {
 // current schema and rules, as reprocessing would, and shows the verdict:
 // every violation with its line. Nothing is saved.
 func (u *ui) editValidate(w http.ResponseWriter, r *http.Request) {
-	if !u.actions(r.Context()).EditPayload {
-		u.forbidden(w, r)
-		return
-	}
-	d, ok := u.editable(w, r)
+	d, value, ok := u.editRequest(w, r)
 	if !ok {
 		return
 	}
-	if !u.readEditForm(w, r, &d) {
-		return
-	}
-	text := d.Text
-	if d.Compact {
-		text = compactJSON(text)
-	}
-	c, err := u.opts.Reprocess.Check(r.Context(), d.Entry.ID, []byte(text))
+	c, err := u.opts.Reprocess.Check(r.Context(), d.Entry.ID, value)
 	switch {
 	case errors.Is(err, quarantine.ErrNotFound):
 		u.errorPage(w, r, http.StatusNotFound, fmt.Sprintf("No quarantined record has the id %q.", d.Entry.ID))
