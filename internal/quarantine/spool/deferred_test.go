@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -97,6 +98,54 @@ func TestDeferredWritesAheadAndDrainsAtOnce(t *testing.T) {
 	cancel()
 	require.NoError(t, <-done)
 	requireExactlyOnce(t, primary, 20)
+}
+
+// countingPrimary counts the primary's Insert calls: its transactions.
+type countingPrimary struct {
+	quarantine.MetadataStore
+	inserts atomic.Int64
+}
+
+func (c *countingPrimary) Insert(ctx context.Context, entries []quarantine.Entry) error {
+	c.inserts.Add(1)
+	return c.MetadataStore.Insert(ctx, entries)
+}
+
+// At a steady rate the syncer lets spooled batches gather for the
+// IndexDelay, so they reach the primary in one Insert (one SQLite commit,
+// one fsync), not one each; a spool holding a full merge's rows is drained
+// without waiting.
+func TestDeferredGathersBatchesIntoOneInsert(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	dir := t.TempDir()
+	sq := newSQLite(t, dir)
+	primary := &countingPrimary{MetadataStore: sq}
+	m, err := spool.NewMetadata(spool.MetadataOptions{
+		Primary: primary, Dir: filepath.Join(dir, "spool"), Timeout: testTimeout, SyncInterval: time.Hour,
+		Deferred: true, IndexDelay: time.Hour, Logger: testLogger(t),
+	})
+	require.NoError(t, err)
+	defer m.Close()
+	runCtx, cancel := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- m.Run(runCtx) }()
+
+	for i := range int64(10) {
+		require.NoError(t, m.Insert(ctx, batch(i*10, i*10+10)))
+	}
+	require.Zero(t, primary.inserts.Load(), "an hour's delay: nothing indexed yet")
+	require.NoError(t, m.Insert(ctx, batch(100, 5000)), "the spool now holds a full merge")
+	testwait.For(t, 10*time.Second, "the gathered batches drained", func() error {
+		if _, rows, _ := m.Depth(); rows != 0 {
+			return fmt.Errorf("%d rows spooled", rows)
+		}
+		return nil
+	})
+	cancel()
+	require.NoError(t, <-done)
+	require.Equal(t, int64(1), primary.inserts.Load(), "eleven batches, one insert")
+	requireExactlyOnce(t, sq, 5000)
 }
 
 // A deferred spool holding MaxDeferredRows makes Insert wait for the

@@ -26,6 +26,7 @@ import (
 const (
 	DefaultTimeout      = 5 * time.Second
 	DefaultSyncInterval = time.Second
+	DefaultIndexDelay   = 250 * time.Millisecond
 )
 
 // MetadataOptions configure a Metadata.
@@ -47,6 +48,13 @@ type MetadataOptions struct {
 	// visible to List a moment later (Get finds them in the spool before).
 	// Default false: spool only while the primary is unavailable.
 	Deferred bool
+	// IndexDelay is how long a Deferred spool lets batches gather before
+	// the syncer indexes them, unless mergeRows rows are waiting already:
+	// at a steady rate many small batches then reach the primary in one
+	// transaction (one SQLite commit, one fsync) instead of one each. Rows
+	// are durable in the spool meanwhile and found by Get; List sees them
+	// up to this much later. Default 250ms; negative: index at once.
+	IndexDelay time.Duration
 	// MaxDeferredRows bounds the rows a Deferred spool holds: past it,
 	// Insert waits for the syncer to catch up (back-pressure), so a flood
 	// never outruns the primary by more than this. Default 200,000.
@@ -64,6 +72,7 @@ type Metadata struct {
 	syncInterval time.Duration
 	deferred     bool
 	maxRows      int64
+	indexDelay   time.Duration
 	logger       *slog.Logger
 	// wake nudges the syncer (Deferred: a batch was spooled).
 	wake chan struct{}
@@ -121,13 +130,17 @@ func NewMetadata(opts MetadataOptions) (*Metadata, error) {
 	if opts.MaxDeferredRows <= 0 {
 		opts.MaxDeferredRows = 200_000
 	}
+	if opts.IndexDelay == 0 {
+		opts.IndexDelay = DefaultIndexDelay
+	}
 	dir, err := openDir(opts.Dir)
 	if err != nil {
 		return nil, fmt.Errorf("metadata spool: %w", err)
 	}
 	m := &Metadata{
 		primary: opts.Primary, dir: dir, timeout: opts.Timeout,
-		syncInterval: opts.SyncInterval, deferred: opts.Deferred, maxRows: opts.MaxDeferredRows, logger: opts.Logger,
+		syncInterval: opts.SyncInterval, deferred: opts.Deferred, maxRows: opts.MaxDeferredRows,
+		indexDelay: opts.IndexDelay, logger: opts.Logger,
 		wake: make(chan struct{}, 1), drained: make(chan struct{}),
 		batches: map[string]fileInfo{}, nextSeq: 1,
 	}
@@ -360,7 +373,41 @@ func decodeBatch(data []byte) ([]quarantine.Entry, error) {
 // primary, oldest batch first, deleting each batch only once the primary has
 // accepted it. It returns nil when ctx ends.
 func (m *Metadata) Run(ctx context.Context) error {
-	return drainEvery(ctx, m.syncInterval, m.wake, m.Drain)
+	drain := m.Drain
+	if m.deferred && m.indexDelay > 0 {
+		drain = func(ctx context.Context) bool {
+			m.gather(ctx)
+			return m.Drain(ctx)
+		}
+	}
+	return drainEvery(ctx, m.syncInterval, m.wake, drain)
+}
+
+// gather waits, for at most the IndexDelay, while the spool holds some
+// rows but fewer than a merged drain takes, so that the batches spooled
+// meanwhile are indexed together.
+func (m *Metadata) gather(ctx context.Context) {
+	var deadline <-chan time.Time
+	for {
+		m.mu.Lock()
+		rows := m.rows
+		m.mu.Unlock()
+		if rows == 0 || rows >= mergeRows {
+			return
+		}
+		if deadline == nil {
+			t := time.NewTimer(m.indexDelay)
+			defer t.Stop()
+			deadline = t.C
+		}
+		select {
+		case <-deadline:
+			return
+		case <-ctx.Done():
+			return
+		case <-m.wake: // another batch: enough rows now?
+		}
+	}
 }
 
 // Drain drains the spool once, stopping at the first batch the primary
@@ -431,12 +478,17 @@ func (m *Metadata) drainMerged(ctx context.Context, names []string) bool {
 	if err != nil {
 		return false
 	}
+	// One directory fsync for the lot: a file that comes back after a
+	// crash would only be indexed again, harmlessly.
 	for _, name := range names {
-		if err := removeDurably(m.dir, name); err != nil {
+		if err := os.Remove(filepath.Join(m.dir, name)); err != nil && !os.IsNotExist(err) {
 			m.logger.Error("removing drained metadata spool file", "file", name, "err", err)
 			return false
 		}
 		m.forget(name)
+	}
+	if err := syncDir(m.dir); err != nil {
+		m.logger.Error("syncing the metadata spool dir", "err", err)
 	}
 	m.logger.Debug("drained spooled metadata batches", "files", len(names), "rows", len(entries))
 	return true
