@@ -290,6 +290,12 @@ func (s *Service) Start(ctx context.Context, req Request) (string, error) {
 	if stopped {
 		return "", ErrClosed
 	}
+	if len(req.Filter.IDs) == 0 && req.Filter.Until.IsZero() {
+		// The job takes the records quarantined before it started, so its
+		// count holds and it ends: later ones are another job's. Stored
+		// with the job, the bound survives a resume.
+		req.Filter.Until = time.Now().UTC()
+	}
 	filter, err := json.Marshal(req.Filter)
 	if err != nil {
 		return "", fmt.Errorf("encoding filter: %w", err)

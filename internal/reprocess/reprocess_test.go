@@ -2,6 +2,7 @@ package reprocess_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -491,6 +492,31 @@ func TestResumeAfterCrash(t *testing.T) {
 		seen[string(r.Key)]++
 	}
 	require.Len(t, seen, 10)
+}
+
+// A job selecting by filter takes the records quarantined before it
+// started: one quarantined meanwhile is left alone, so the job's count
+// (matched) holds and its progress never passes 100%.
+func TestJobTakesRecordsQuarantinedBeforeItStarted(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	ctx := context.Background()
+	old := e.seed([][]byte{good(1), good(2), good(3)})
+	s := e.service()
+	id, err := s.Start(ctx, reprocess.Request{Reason: "schema fixed"}) // stored; runs when s does
+	require.NoError(t, err)
+	late := old[0]
+	late.ID, late.SourceOffset, late.QuarantinedAt = record.ID(rawTopic, 0, 99), 99, time.Now().Add(time.Minute)
+	require.NoError(t, e.meta.Insert(ctx, []quarantine.Entry{late}))
+
+	run(t, s)
+	j := e.wait(s, id)
+	require.Equal(t, quarantine.JobDone, j.State, j.Error)
+	require.Equal(t, [3]int64{3, 3, 0}, [3]int64{j.Matched, j.Passed, j.Failed})
+	require.Equal(t, quarantine.StatusQuarantined, e.status(late.ID).Status, "quarantined after the job started")
+	var f reprocess.Filter
+	require.NoError(t, json.Unmarshal(j.Filter, &f))
+	require.False(t, f.Until.IsZero(), "the bound is stored with the job")
 }
 
 func TestLoopGuard(t *testing.T) {
