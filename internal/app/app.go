@@ -94,6 +94,7 @@ type App struct {
 	httpLn   net.Listener
 	httpSrv  *http.Server
 	ready    atomic.Bool
+	fenced   atomic.Bool    // another process took kafka.instance_id
 	recorder *live.Recorder // the dashboard's in-memory history; nil with ui.prometheus_url
 }
 
@@ -312,6 +313,9 @@ func (a *App) startKafka(ctx context.Context) error {
 		GroupID:  a.cfg.Kafka.GroupID,
 		Topics:   inputs,
 		OnAssigned: func(map[string][]int32) {
+			if a.fenced.Swap(false) {
+				a.log.Info("consuming again after being fenced", "instance_id", a.cfg.Kafka.InstanceID)
+			}
 			if !a.ready.Swap(true) {
 				a.log.Info("consuming", "topics", inputs, "group", a.cfg.Kafka.GroupID)
 				if id := a.cfg.Kafka.InstanceID; id != "" {
@@ -325,6 +329,11 @@ func (a *App) startKafka(ctx context.Context) error {
 		Compression:        a.cfg.Kafka.Compression,
 		Logger:             a.log,
 		InstanceID:         a.cfg.Kafka.InstanceID,
+		OnFenced: func(err error) {
+			a.fenced.Store(true)
+			a.log.Error("fenced: another process joined the consumer group with this kafka.instance_id, so this one consumes nothing; give every gateway its own id",
+				"instance_id", a.cfg.Kafka.InstanceID, "group", a.cfg.Kafka.GroupID, "err", err)
+		},
 	}
 	cl, err := a.newKafkaClient(ctx, gopts)
 	if err != nil {
@@ -739,7 +748,8 @@ func (a *App) openRegistry(ctx context.Context) error {
 }
 
 // health is what /healthz and /readyz report: ready once partitions are
-// assigned, unless the pipeline is stalled (pipeline.stall_timeout without
+// assigned, unless another process fenced this one (the same
+// kafka.instance_id) or the pipeline is stalled (pipeline.stall_timeout without
 // a commit while it has work: records it polled, or lag on a topic the
 // circuit breaker has not paused).
 func (a *App) health() httpapi.Health {
@@ -762,10 +772,13 @@ func (a *App) health() httpapi.Health {
 	if !pr.PendingSince.IsZero() {
 		ph.UncommittedSeconds = now.Sub(pr.PendingSince).Seconds()
 	}
-	h := httpapi.Health{Ready: a.ready.Load() && !ph.Stalled, Pipeline: ph}
+	fenced := a.fenced.Load()
+	h := httpapi.Health{Ready: a.ready.Load() && !ph.Stalled && !fenced, Pipeline: ph}
 	switch {
 	case !a.ready.Load():
 		h.Reason = "starting: no partitions assigned yet"
+	case fenced:
+		h.Reason = fmt.Sprintf("fenced: another process joined the group with kafka.instance_id %q; give every gateway its own id", a.cfg.Kafka.InstanceID)
 	case ph.Stalled:
 		h.Reason = fmt.Sprintf("stalled: no commit for %s while there is work; see the logs and pipeline_permanent_errors_total", now.Sub(pr.LastCommit).Round(time.Second))
 	}

@@ -3,11 +3,16 @@ package faulttest
 import (
 	"context"
 	"fmt"
+	"io"
+	"net/http"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/dataquarantine/dataquarantine/internal/testwait"
 )
 
 // A gateway with kafka.instance_id is a static group member (KIP-345):
@@ -40,7 +45,8 @@ func TestStaticMemberTakesPartitionsBack(t *testing.T) {
 }
 
 // Two processes given one instance id: the newer fences the older, which
-// can no longer commit; the newer consumes everything, and nothing is lost.
+// can no longer commit and says so (not ready, naming the id); the newer
+// consumes everything, and nothing is lost.
 func TestStaticMemberSharedID(t *testing.T) {
 	t.Parallel()
 	bin := buildBinary(t)
@@ -58,7 +64,22 @@ func TestStaticMemberSharedID(t *testing.T) {
 	k.produce(in, 500, 1000)
 	k.waitCommitted(1000, newer)
 	k.requireStaticMembers("twin")
-	t.Logf("older's log after the newer joined:\n%s", older.logTail(2048))
+	testwait.For(t, 30*time.Second, "the fenced gateway to say it is not ready", func() error {
+		resp, err := http.Get(older.base + "/readyz")
+		if err != nil {
+			return err
+		}
+		defer resp.Body.Close()
+		body, err := io.ReadAll(resp.Body)
+		if err != nil {
+			return err
+		}
+		if resp.StatusCode != http.StatusServiceUnavailable || !strings.Contains(string(body), `fenced: another process joined the group with kafka.instance_id \"twin\"`) {
+			return fmt.Errorf("/readyz answers %s: %s", resp.Status, body)
+		}
+		return nil
+	})
+	require.Contains(t, string(older.log()), "fenced: another process joined the consumer group with this kafka.instance_id")
 	newer.stop()
 	k.checkTopics(in)
 }

@@ -50,6 +50,10 @@ type GroupOptions struct {
 	// InstanceID makes the client a static group member (KIP-345; see
 	// staticMembership). Default "": dynamic.
 	InstanceID string
+	// OnFenced, with InstanceID, is called when the broker fences this
+	// member: another process joined the group with the same instance id.
+	// OnAssigned is called again if it rejoins.
+	OnFenced func(error)
 }
 
 // NewGroupClient returns a client that consumes opts.Topics in a consumer
@@ -148,7 +152,7 @@ func groupOpts(opts GroupOptions) ([]kgo.Opt, error) {
 		kgo.FetchMaxBytes(opts.FetchMaxBytes),
 	}
 	kopts = append(kopts, produce...)
-	kopts = append(kopts, staticMembership(opts.InstanceID)...)
+	kopts = append(kopts, staticMembership(opts.InstanceID, opts.OnFenced)...)
 	if opts.OnAssigned != nil {
 		kopts = append(kopts, kgo.OnPartitionsAssigned(func(_ context.Context, _ *kgo.Client, m map[string][]int32) {
 			opts.OnAssigned(m)
