@@ -209,7 +209,8 @@ func (s *statusRecorder) Write(b []byte) (int, error) {
 type Health struct {
 	// Ready is false until the gateway consumes, and while it is stalled.
 	Ready bool `json:"-"`
-	// Reason says why the gateway is not ready ("starting", "stalled").
+	// Reason says why the gateway is not ready ("starting", "stalled",
+	// "fenced").
 	Reason string `json:"reason,omitempty"`
 	// Pipeline is the pipeline's progress, when there is one.
 	Pipeline *PipelineHealth `json:"pipeline,omitempty"`
