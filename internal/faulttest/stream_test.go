@@ -348,9 +348,14 @@ func (k *cluster) killAtRequest(gw *gateway, key kmsg.Key, n int) {
 
 // waitGroupMembers waits until the group is stable with n members, each
 // assigned some input partitions.
+//
+// It waits past a rebalance timeout (franz-go's default, 60s): seen once
+// in CI on a loaded machine, a member's JoinGroup went unanswered until
+// that timeout (an i/o timeout at 60s, then a rejoin), the group Stable
+// with the other member alone meanwhile.
 func (k *cluster) waitGroupMembers(n int) {
 	k.t.Helper()
-	testwait.For(k.t, time.Minute, fmt.Sprintf("the group to have %d assigned members", n), func() error {
+	testwait.For(k.t, 150*time.Second, fmt.Sprintf("the group to have %d assigned members", n), func() error {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		groups, err := k.adm.DescribeGroups(ctx, group)
 		cancel()

@@ -63,11 +63,11 @@ func newJobView(j *quarantine.Job, now time.Time) jobView {
 	add("subject", "subject", f.Subject)
 	add("status", "status", string(f.Status))
 	if !f.Since.IsZero() {
-		add("from", "since", fmtTime(f.Since))
+		add("quarantined from", "since", fmtTime(f.Since))
 		q.Set("since", f.Since.UTC().Format(time.RFC3339Nano))
 	}
 	if !f.Until.IsZero() {
-		add("to", "until", fmtTime(f.Until))
+		add("quarantined before", "until", fmtTime(f.Until))
 		q.Set("until", f.Until.UTC().Format(time.RFC3339Nano))
 	}
 	switch len(f.IDs) {

@@ -59,7 +59,7 @@ func TestJobsPage(t *testing.T) {
 	require.NotContains(t, r.body, "<script>alert", "a reason is text")
 	require.Contains(t, r.body, "&lt;script&gt;alert(1)&lt;/script&gt;")
 	require.Contains(t, r.body, `<span>records <code>2 by id</code></span>`)
-	require.Contains(t, r.body, `<span>error type <code>MISSING_FIELD</code></span><span>topic <code>raw-events</code></span><span>from <code>2026-11-03 09:00:00Z</code></span>`)
+	require.Contains(t, r.body, `<span>error type <code>MISSING_FIELD</code></span><span>topic <code>raw-events</code></span><span>quarantined from <code>2026-11-03 09:00:00Z</code></span>`)
 	require.Contains(t, r.body, `ana <small>operator</small>`)
 
 	r = get(t, h, "/reprocess/jobs?state=done")

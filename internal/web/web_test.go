@@ -596,6 +596,8 @@ func TestReprocessFlow(t *testing.T) {
 	require.Equal(t, [4]string{"raw", "schema v2", "ana", "operator"}, [4]string{j.Target, j.Reason, j.Actor, j.Role})
 	var f reprocess.Filter
 	require.NoError(t, json.Unmarshal(j.Filter, &f))
+	require.WithinDuration(t, time.Now(), f.Until, time.Minute, "the job takes the records quarantined before it started")
+	f.Until = time.Time{}
 	require.Equal(t, reprocess.Filter{ErrorType: record.MissingField, Topic: rawTopic}, f)
 
 	// The job settles m1 (it fails again) and stops publishing m2: a third
