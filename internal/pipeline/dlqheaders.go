@@ -112,25 +112,9 @@ func (c DLQCompat) appendTo(h []kgo.RecordHeader, kr *kgo.Record, v *record.Verd
 }
 
 // moveAside returns h with every key starting with prefix moved under
-// record.OriginalHeaderPrefix (__rule.name becomes dq.original.__rule.name):
-// h itself when none does, else a copy (h may share the received record's
-// headers, which stay as they are).
+// record.OriginalHeaderPrefix (__rule.name becomes dq.original.__rule.name).
 func moveAside(h []kgo.RecordHeader, prefix string) []kgo.RecordHeader {
-	i := 0
-	for i < len(h) && !strings.HasPrefix(h[i].Key, prefix) {
-		i++
-	}
-	if i == len(h) {
-		return h
-	}
-	out := make([]kgo.RecordHeader, len(h), len(h)+dlqHeaderCount)
-	copy(out, h)
-	for ; i < len(out); i++ {
-		if strings.HasPrefix(out[i].Key, prefix) {
-			out[i].Key = record.OriginalHeaderPrefix + out[i].Key
-		}
-	}
-	return out
+	return renamePrefixed(h, prefix, func(k string) string { return record.OriginalHeaderPrefix + k })
 }
 
 // connectHeaders appends Kafka Connect's context headers for a record of

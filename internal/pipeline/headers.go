@@ -38,8 +38,15 @@ const (
 // dq.original.X): hs itself when it holds no dq.* key, the common case,
 // which allocates nothing.
 func outgoingHeaders(hs []kgo.RecordHeader) []kgo.RecordHeader {
+	return renamePrefixed(hs, record.HeaderPrefix, record.OutgoingHeaderKey)
+}
+
+// renamePrefixed returns hs with every key starting with prefix renamed by
+// to: hs itself when no key does (no allocation), else a copy, since hs
+// may be the received record's own headers, which stay as they are.
+func renamePrefixed(hs []kgo.RecordHeader, prefix string, to func(string) string) []kgo.RecordHeader {
 	i := 0
-	for i < len(hs) && !strings.HasPrefix(hs[i].Key, record.HeaderPrefix) {
+	for i < len(hs) && !strings.HasPrefix(hs[i].Key, prefix) {
 		i++
 	}
 	if i == len(hs) {
@@ -48,7 +55,9 @@ func outgoingHeaders(hs []kgo.RecordHeader) []kgo.RecordHeader {
 	out := make([]kgo.RecordHeader, len(hs), len(hs)+dlqHeaderCount)
 	copy(out, hs)
 	for ; i < len(out); i++ {
-		out[i].Key = record.OutgoingHeaderKey(out[i].Key)
+		if strings.HasPrefix(out[i].Key, prefix) {
+			out[i].Key = to(out[i].Key)
+		}
 	}
 	return out
 }
