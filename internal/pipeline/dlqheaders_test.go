@@ -183,3 +183,18 @@ func TestHeaderText(t *testing.T) {
 	require.LessOrEqual(t, len(got), 11)
 	require.True(t, strings.HasSuffix(got, "…"))
 }
+
+// A record without a dq.* header leaves with its own header slice, no
+// copy (the common case, once per record); one with a dq.* header gets a
+// copy, renamed, and its own headers stay as received.
+func TestOutgoingHeadersCopyOnlyWhenRenaming(t *testing.T) {
+	// Not parallel: AllocsPerRun.
+	plain := []kgo.RecordHeader{{Key: "trace", Value: []byte("t")}, {Key: "__value_schema_id", Value: []byte("7")}}
+	require.Zero(t, testing.AllocsPerRun(100, func() { _ = outgoingHeaders(plain) }))
+	require.Same(t, &plain[0], &outgoingHeaders(plain)[0])
+
+	forged := []kgo.RecordHeader{{Key: "trace"}, {Key: "dq.error.type", Value: []byte("NONE")}}
+	out := outgoingHeaders(forged)
+	require.Equal(t, []string{"trace", "dq.original.error.type"}, []string{out[0].Key, out[1].Key})
+	require.Equal(t, "dq.error.type", forged[1].Key, "the received headers are not changed")
+}
