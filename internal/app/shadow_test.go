@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
-	"github.com/twmb/avro"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/sr"
 
@@ -372,19 +371,7 @@ func TestShadowWireFormat(t *testing.T) {
 	require.NoError(t, err)
 	gw.setState("payments", 2, "shadow")
 
-	type paymentV1Datum struct {
-		ID     string  `avro:"id"`
-		Amount float64 `avro:"amount"`
-	}
-	type paymentV2Datum struct {
-		ID       string  `avro:"id"`
-		Amount   float64 `avro:"amount"`
-		Currency string  `avro:"currency"`
-	}
-	s1, s2 := avro.MustParse(paymentV1), avro.MustParse(strictV2)
-	var serde sr.Serde
-	serde.Register(v1.ID, paymentV1Datum{}, sr.AppendEncodeFn(func(b []byte, v any) ([]byte, error) { return s1.AppendEncode(b, v) }))
-	serde.Register(v2.ID, paymentV2Datum{}, sr.AppendEncodeFn(func(b []byte, v any) ([]byte, error) { return s2.AppendEncode(b, v) }))
+	serde := paymentSerde(v1.ID, v2.ID, strictV2)
 	var recs []*kgo.Record
 	for i := range 5 {
 		var value []byte

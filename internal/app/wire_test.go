@@ -48,24 +48,12 @@ func TestWireFormatThroughPipeline(t *testing.T) {
 	require.NoError(t, err)
 	gw.setState("payments", 2, "enforced")
 
-	type paymentV1Datum struct {
-		ID     string  `avro:"id"`
-		Amount float64 `avro:"amount"`
-	}
-	type paymentV2Datum struct {
-		ID       string  `avro:"id"`
-		Amount   float64 `avro:"amount"`
-		Currency string  `avro:"currency"`
-	}
-	s1, s2 := avro.MustParse(paymentV1), avro.MustParse(paymentV2)
-	var serde sr.Serde
-	serde.Register(v1.ID, paymentV1Datum{}, sr.AppendEncodeFn(func(b []byte, v any) ([]byte, error) { return s1.AppendEncode(b, v) }))
-	serde.Register(v2.ID, paymentV2Datum{}, sr.AppendEncodeFn(func(b []byte, v any) ([]byte, error) { return s2.AppendEncode(b, v) }))
+	serde := paymentSerde(v1.ID, v2.ID, paymentV2)
 	oldWriter, err := serde.Encode(paymentV1Datum{ID: "p-1", Amount: 9.5})
 	require.NoError(t, err)
 	current, err := serde.Encode(paymentV2Datum{ID: "p-2", Amount: 1, Currency: "USD"})
 	require.NoError(t, err)
-	rawV1, err := s1.Encode(paymentV1Datum{ID: "p-3", Amount: 2})
+	rawV1, err := avro.MustParse(paymentV1).Encode(paymentV1Datum{ID: "p-3", Amount: 2})
 	require.NoError(t, err)
 	unknownID := binary.BigEndian.AppendUint32([]byte{0}, 999)
 	unknownID = append(unknownID, rawV1...)
@@ -97,4 +85,28 @@ func TestWireFormatThroughPipeline(t *testing.T) {
 	require.Equal(t, "2", header(dlq[0], pipeline.HeaderSchemaVersion), "checked against the version its id names")
 	require.Equal(t, "SCHEMA_NOT_FOUND", header(dlq[1], pipeline.HeaderErrorType))
 	require.Equal(t, "schema id 999 is not registered", header(dlq[1], pipeline.HeaderErrorMessage))
+}
+
+// paymentV1Datum and paymentV2Datum are records of the payments subject's
+// v1 and of a v2 that adds currency.
+type paymentV1Datum struct {
+	ID     string  `avro:"id"`
+	Amount float64 `avro:"amount"`
+}
+
+type paymentV2Datum struct {
+	ID       string  `avro:"id"`
+	Amount   float64 `avro:"amount"`
+	Currency string  `avro:"currency"`
+}
+
+// paymentSerde encodes paymentV1Datum under schema id v1 (paymentV1) and
+// paymentV2Datum under v2 (the Avro schema v2Schema), in Confluent's wire
+// format, as franz-go's sr serde does for a producer.
+func paymentSerde(v1, v2 int, v2Schema string) *sr.Serde {
+	s1, s2 := avro.MustParse(paymentV1), avro.MustParse(v2Schema)
+	var serde sr.Serde
+	serde.Register(v1, paymentV1Datum{}, sr.AppendEncodeFn(func(b []byte, v any) ([]byte, error) { return s1.AppendEncode(b, v) }))
+	serde.Register(v2, paymentV2Datum{}, sr.AppendEncodeFn(func(b []byte, v any) ([]byte, error) { return s2.AppendEncode(b, v) }))
+	return &serde
 }
