@@ -104,39 +104,40 @@ func (e *Engine) Validate(rec *record.Record, v *record.Verdict) error {
 // "retry", never "invalid". A tombstone (nil value) is valid by
 // definition: it carries no data to check.
 func (e *Engine) ValidateContext(ctx context.Context, rec *record.Record, v *record.Verdict) error {
-	_, _, err := e.validate(ctx, rec, v)
+	_, _, _, err := e.validate(ctx, rec, v)
 	return err
 }
 
 // validate is ValidateContext, also returning the version that judged rec
 // (nil when none could be resolved) and the value its schema layer decoded
 // (nil when the payload was not decoded, or named its schema).
-func (e *Engine) validate(ctx context.Context, rec *record.Record, v *record.Verdict) (*schema.Version, any, error) {
+func (e *Engine) validate(ctx context.Context, rec *record.Record, v *record.Verdict) (sv *schema.Version, decoded any, named bool, err error) {
 	v.Reset()
-	sv, err := e.resolver.Resolve(rec.Topic)
+	sv, err = e.resolver.Resolve(rec.Topic)
 	if err != nil {
 		var nf *schema.NotFoundError
 		if !errors.As(err, &nf) {
-			return nil, nil, fmt.Errorf("resolving schema for topic %s: %w", rec.Topic, err)
+			return nil, nil, false, fmt.Errorf("resolving schema for topic %s: %w", rec.Topic, err)
 		}
 		v.Subject = nf.Subject
 		v.Violations = append(v.Violations, record.Violation{
 			Type:    record.SchemaNotFound,
 			Message: nf.Error(),
 		})
-		return nil, nil, nil
+		return nil, nil, false, nil
 	}
-	decoded, err := e.judge(ctx, rec, sv, v, true)
-	return sv, decoded, err
+	decoded, named, err = e.judge(ctx, rec, sv, v, true)
+	return sv, decoded, named, err
 }
 
 // judge fills v with sv's verdict on rec, its fallbacks included, and
-// returns the value sv decoded (see validate). timed lets the layers be
-// timed (Options.Layers).
-func (e *Engine) judge(ctx context.Context, rec *record.Record, sv *schema.Version, v *record.Verdict, timed bool) (any, error) {
+// returns the value sv decoded (see validate), or named when rec names its
+// schema in a wire header (then checked against that version, nothing
+// decoded is returned). timed lets the layers be timed (Options.Layers).
+func (e *Engine) judge(ctx context.Context, rec *record.Record, sv *schema.Version, v *record.Verdict, timed bool) (decoded any, named bool, err error) {
 	v.Subject, v.Version = sv.Subject, sv.Version
 	if rec.Value == nil {
-		return nil, nil
+		return nil, false, nil
 	}
 	if len(rec.Value) > e.maxBytes {
 		v.Violations = append(v.Violations, record.Violation{
@@ -144,7 +145,7 @@ func (e *Engine) judge(ctx context.Context, rec *record.Record, sv *schema.Versi
 			Keyword: "max_bytes",
 			Message: fmt.Sprintf("payload is %d bytes, the limit is %d", len(rec.Value), e.maxBytes),
 		})
-		return nil, nil
+		return nil, false, nil
 	}
 	if e.ids != nil && e.ids.Wire(rec.Topic) {
 		// Protobuf records carry message indexes after the schema id.
@@ -154,12 +155,11 @@ func (e *Engine) judge(ctx context.Context, rec *record.Record, sv *schema.Versi
 			v.Violations = append(v.Violations, record.Violation{
 				Type: record.DecodeError, Keyword: "wire_header", Message: err.Error(),
 			})
-			return nil, nil
+			return nil, false, nil
 		case ok:
-			return nil, e.validateWritten(ctx, rec.Topic, sv, h, payload, v)
+			return nil, true, e.validateWritten(ctx, rec.Topic, sv, h, payload, v)
 		}
 	}
-	var decoded any
 	// Sampled by offset: no state shared by the goroutines validating a
 	// batch, and an even spread over each partition.
 	if timed && e.layers != nil && rec.Offset%e.every == 0 {
@@ -168,7 +168,7 @@ func (e *Engine) judge(ctx context.Context, rec *record.Record, sv *schema.Versi
 		decoded, v.Violations = e.check(sv, rec.Value, v.Violations)
 	}
 	if len(v.Violations) == 0 || len(sv.Fallback) == 0 {
-		return decoded, nil
+		return decoded, false, nil
 	}
 	// A rollout fallback: an older version still accepted may take the
 	// record. If none does, the errors stay those of the enforced version.
@@ -177,10 +177,10 @@ func (e *Engine) judge(ctx context.Context, rec *record.Record, sv *schema.Versi
 		if _, scratch = e.check(fb, rec.Value, scratch[:0]); len(scratch) == 0 {
 			v.Version, v.FallbackFrom = fb.Version, sv.Version
 			v.Violations = v.Violations[:0]
-			return decoded, nil
+			return decoded, false, nil
 		}
 	}
-	return decoded, nil
+	return decoded, false, nil
 }
 
 // check runs sv's schema layer, then its rules on a record that passed it,

@@ -2,6 +2,7 @@ package validate_test
 
 import (
 	"context"
+	"encoding/binary"
 	"strings"
 	"testing"
 	"time"
@@ -186,5 +187,28 @@ func BenchmarkEngineShadow(b *testing.B) {
 				b.Fatal("candidate verdict", v.Shadow)
 			}
 		})
+	}
+}
+
+// A JSON record that names its schema in a wire header is checked against
+// the version it names whichever version is enforced, so a candidate in
+// shadow agrees with the enforced verdict, and the engine says so without
+// resolving the id and decoding the record a second time.
+func TestEngineShadowOfARecordNamingItsSchema(t *testing.T) {
+	t.Parallel()
+	v1 := compile(t, 1, ordersV1, jsonschema.Limits{})
+	v2 := compile(t, 2, ordersV2, jsonschema.Limits{})
+	ids := &lookups{oneVersion: oneVersion{v1}}
+	e, err := validate.New(validate.Options{Resolver: ids, IDs: ids, Shadows: shadows{v2}})
+	require.NoError(t, err)
+	for _, payload := range []string{`{"id": 1}`, `{"qty": 1}`} {
+		ids.ids = nil
+		var v record.Verdict
+		value := append(binary.BigEndian.AppendUint32([]byte{0}, 1), payload...)
+		require.NoError(t, e.ValidateShadow(context.Background(), &record.Record{Topic: "t", Value: value}, &v))
+		require.Equal(t, []int{1}, ids.ids, "%s: one lookup of the id", payload)
+		require.Len(t, v.Shadow, 1)
+		require.Equal(t, 2, v.Shadow[0].Version)
+		sameViolations(t, v.Violations, v.Shadow[0].Violations, "%s: v2 would judge it as v1 does", payload)
 	}
 }
