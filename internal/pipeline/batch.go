@@ -201,7 +201,7 @@ func (p *Pipeline) route(b *batch, i int) {
 	out.Headers = append(out.Headers[:len(out.Headers):len(out.Headers)], dlqHeaders(kr, v, id, b.now)...)
 	out.Headers = p.opts.DLQCompat.appendTo(out.Headers, kr, v)
 	if detoured && d.omit > 0 {
-		omit(out, d.omit, d.cause)
+		omit(out, d.omit, d.cause, p.opts.DLQCompat.written)
 	}
 	b.store(i, id, quarantine.StatusQuarantined)
 }

@@ -164,7 +164,7 @@ func (p *Pipeline) detour(b *batch, rejected []rejection) []int {
 		if clean {
 			p.route(b, i) // now invalid: a DLQ record, and queued for the stores
 		} else {
-			omit(&b.out[i], d.omit, d.cause)
+			omit(&b.out[i], d.omit, d.cause, p.opts.DLQCompat.written)
 		}
 		again = append(again, i)
 	}
@@ -194,8 +194,9 @@ func isTooLarge(err error) bool {
 	return errors.Is(err, kerr.MessageTooLarge) || errors.Is(err, kerr.RecordListTooLarge)
 }
 
-// omit leaves parts of a DLQ record out, up to level, and says so.
-func omit(r *kgo.Record, level int, cause error) {
+// omit leaves parts of a DLQ record out, up to level, and says so. At
+// omitHeaders it keeps only the gateway's own headers (gateway).
+func omit(r *kgo.Record, level int, cause error, gateway func(key string) bool) {
 	var left []string
 	if r.Value != nil {
 		left = append(left, fmt.Sprintf("value (%d bytes)", len(r.Value)))
@@ -209,7 +210,7 @@ func omit(r *kgo.Record, level int, cause error) {
 		kept := r.Headers[:0:0]
 		n := 0
 		for _, h := range r.Headers {
-			if strings.HasPrefix(h.Key, record.HeaderPrefix) && !strings.HasPrefix(h.Key, record.OriginalHeaderPrefix) {
+			if gateway(h.Key) {
 				kept = append(kept, h)
 			} else {
 				n++

@@ -111,6 +111,22 @@ func (c DLQCompat) appendTo(h []kgo.RecordHeader, kr *kgo.Record, v *record.Verd
 	return h
 }
 
+// written reports whether key names a header the gateway writes on a DLQ
+// record in c's mode: its dq.* headers (not a producer's, moved under
+// dq.original.) and, in a compat mode, the headers under that mode's
+// prefix (a producer's own were moved aside by appendTo).
+func (c DLQCompat) written(key string) bool {
+	switch {
+	case strings.HasPrefix(key, record.HeaderPrefix):
+		return !strings.HasPrefix(key, record.OriginalHeaderPrefix)
+	case c.Headers == DLQHeadersConnect:
+		return strings.HasPrefix(key, ConnectHeaderPrefix)
+	case c.Headers == DLQHeadersConfluent:
+		return strings.HasPrefix(key, ConfluentHeaderPrefix)
+	}
+	return false
+}
+
 // moveAside returns h with every key starting with prefix moved under
 // record.OriginalHeaderPrefix (__rule.name becomes dq.original.__rule.name).
 func moveAside(h []kgo.RecordHeader, prefix string) []kgo.RecordHeader {

@@ -198,3 +198,40 @@ func TestOutgoingHeadersCopyOnlyWhenRenaming(t *testing.T) {
 	require.Equal(t, []string{"trace", "dq.original.error.type"}, []string{out[0].Key, out[1].Key})
 	require.Equal(t, "dq.error.type", forged[1].Key, "the received headers are not changed")
 }
+
+// Shrinking a DLQ record to its headers keeps every header the gateway
+// wrote in its mode (dq.*, and Connect's or Confluent's in the compat
+// modes) and leaves out the record's own, forged ones moved aside
+// included, counting only those.
+func TestOmitKeepsTheGatewaysHeaders(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		mode DLQHeaders
+		kept []string
+	}{
+		{DLQHeadersDQ, []string{HeaderErrorType}},
+		{DLQHeadersConnect, []string{HeaderErrorType, ConnectHeaderTopic}},
+		{DLQHeadersConfluent, []string{HeaderErrorType, "__rule.name"}},
+	} {
+		r := &kgo.Record{Key: []byte("k"), Value: []byte("v"), Headers: []kgo.RecordHeader{
+			{Key: "trace", Value: []byte("big")},
+			{Key: "dq.original.error.type", Value: []byte("NONE")},
+			{Key: HeaderErrorType, Value: []byte("MISSING_FIELD")},
+		}}
+		switch tc.mode {
+		case DLQHeadersConnect:
+			r.Headers = append(r.Headers, kgo.RecordHeader{Key: ConnectHeaderTopic, Value: []byte("raw")})
+		case DLQHeadersConfluent:
+			r.Headers = append(r.Headers, kgo.RecordHeader{Key: "__rule.name", Value: []byte("r")})
+		}
+		omit(r, omitHeaders, nil, DLQCompat{Headers: tc.mode}.written)
+		var keys []string
+		for _, h := range r.Headers {
+			keys = append(keys, h.Key)
+		}
+		require.Equal(t, append(tc.kept, HeaderPayloadOmitted), keys, tc.mode)
+		require.Contains(t, string(r.Headers[len(r.Headers)-1].Value), "2 headers of its own", tc.mode)
+		require.Nil(t, r.Key, tc.mode)
+		require.Nil(t, r.Value, tc.mode)
+	}
+}
