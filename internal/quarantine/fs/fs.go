@@ -35,16 +35,17 @@ type Options struct {
 	// Dir is the directory segments are kept in. Required; created (with
 	// its parents) if missing.
 	Dir string
-	// Now is the clock a segment's write time is read from: WriteSegment
-	// sets the file's modification time to it, and DeleteSegmentsBefore
-	// compares that time. Default time.Now.
+	// Now is the clock a segment's write time is read from: when set,
+	// WriteSegment sets the file's modification time to it (tests), and
+	// DeleteSegmentsBefore compares that time. Default: the filesystem's
+	// own modification time, set by the write itself (no extra call).
 	Now func() time.Time
 }
 
 // Store is a quarantine.PayloadStore on a local filesystem.
 type Store struct {
 	dir    string
-	now    func() time.Time
+	now    func() time.Time // nil: the filesystem's clock
 	closed atomic.Bool
 	// shards records which shard directories are known to exist durably,
 	// so WriteSegment creates and syncs each one only once.
@@ -76,9 +77,6 @@ func New(opts Options) (*Store, error) {
 	}
 	if err := removeTemps(dir); err != nil {
 		return nil, err
-	}
-	if opts.Now == nil {
-		opts.Now = time.Now
 	}
 	return &Store{dir: dir, now: opts.Now}, nil
 }
@@ -148,7 +146,11 @@ func (s *Store) WriteSegment(ctx context.Context, name string, payloads []quaran
 		return nil, err
 	}
 	dir := s.shardDir(shard)
-	if err := writeFileAtomic(dir, name, data, s.now()); err != nil {
+	var written time.Time
+	if s.now != nil {
+		written = s.now()
+	}
+	if err := writeFileAtomic(dir, name, data, written); err != nil {
 		return nil, fmt.Errorf("writing segment %s: %w", name, err)
 	}
 	for i := range refs {
@@ -173,9 +175,12 @@ func writeFileAtomic(dir, name string, data []byte, written time.Time) (err erro
 		return err
 	}
 	// The modification time is the segment's write time for retention;
-	// the rename keeps it, the fsync makes it durable.
-	if err := os.Chtimes(tmp, time.Time{}, written); err != nil {
-		return err
+	// the rename keeps it, the fsync makes it durable. The write set it
+	// already unless a clock other than the filesystem's is given.
+	if !written.IsZero() {
+		if err := os.Chtimes(tmp, time.Time{}, written); err != nil {
+			return err
+		}
 	}
 	if err := f.Sync(); err != nil {
 		return err
