@@ -3,6 +3,7 @@ package pipeline
 import (
 	"context"
 	"runtime"
+	"slices"
 	"strconv"
 	"time"
 
@@ -27,8 +28,10 @@ type batch struct {
 	quarantined []int
 	entries     []quarantine.Entry
 	payloads    []quarantine.Payload
-	// now stamps the batch's quarantined records; started times the walk.
+	// now stamps the batch's quarantined records (nowText: as their
+	// dq.quarantined.at header); started times the walk.
 	now, started time.Time
+	nowText      []byte
 }
 
 // newBatch returns a batch for recs, reusing the storage of the previous
@@ -45,6 +48,7 @@ func (p *Pipeline) newBatch(recs []*kgo.Record) *batch {
 	b.quarantined, b.entries, b.payloads = b.quarantined[:0], b.entries[:0], b.payloads[:0]
 	b.started = time.Now()
 	b.now = p.opts.Now().UTC()
+	b.nowText = b.now.AppendFormat(b.nowText[:0:0], time.RFC3339Nano)
 	return b
 }
 
@@ -198,7 +202,7 @@ func (p *Pipeline) route(b *batch, i int) {
 	}
 	out.Topic = p.opts.DLQTopic
 	id := record.ID(kr.Topic, kr.Partition, kr.Offset)
-	out.Headers = append(out.Headers[:len(out.Headers):len(out.Headers)], dlqHeaders(kr, v, id, b.now)...)
+	out.Headers = appendDLQHeaders(out.Headers[:len(out.Headers):len(out.Headers)], kr, v, id, b.nowText)
 	out.Headers = p.opts.DLQCompat.appendTo(out.Headers, kr, v)
 	if detoured && d.omit > 0 {
 		omit(out, d.omit, d.cause, p.opts.DLQCompat.written)
@@ -235,11 +239,12 @@ func (b *batch) store(i int, id string, status quarantine.Status) {
 	})
 }
 
-// dlqHeaders are the gateway's headers on a quarantined record (PRODUCT.md
-// §8), after the record's own.
-func dlqHeaders(kr *kgo.Record, v *record.Verdict, id string, now time.Time) []kgo.RecordHeader {
+// appendDLQHeaders appends the gateway's headers on a quarantined record
+// (PRODUCT.md §8) to h, the record's own; at is the quarantine time,
+// formatted once per batch.
+func appendDLQHeaders(h []kgo.RecordHeader, kr *kgo.Record, v *record.Verdict, id string, at []byte) []kgo.RecordHeader {
 	primary := v.Primary()
-	h := make([]kgo.RecordHeader, 0, dlqHeaderCount)
+	h = slices.Grow(h, dlqHeaderCount)
 	h = append(h,
 		kgo.RecordHeader{Key: HeaderErrorType, Value: []byte(primary.Type)},
 		kgo.RecordHeader{Key: HeaderErrorField, Value: []byte(truncate(primary.Field, maxHeaderText))},
@@ -251,7 +256,7 @@ func dlqHeaders(kr *kgo.Record, v *record.Verdict, id string, now time.Time) []k
 		kgo.RecordHeader{Key: HeaderSourcePartition, Value: []byte(strconv.FormatInt(int64(kr.Partition), 10))},
 		kgo.RecordHeader{Key: HeaderSourceOffset, Value: []byte(strconv.FormatInt(kr.Offset, 10))},
 		kgo.RecordHeader{Key: HeaderQuarantineID, Value: []byte(id)},
-		kgo.RecordHeader{Key: HeaderQuarantinedAt, Value: []byte(now.Format(time.RFC3339Nano))},
+		kgo.RecordHeader{Key: HeaderQuarantinedAt, Value: at},
 	)
 	if len(v.Violations) > maxHeaderErrors {
 		h = append(h, kgo.RecordHeader{Key: HeaderErrorsTotal, Value: []byte(strconv.Itoa(len(v.Violations)))})
@@ -259,7 +264,7 @@ func dlqHeaders(kr *kgo.Record, v *record.Verdict, id string, now time.Time) []k
 	return h
 }
 
-// dlqHeaderCount is the most headers dlqHeaders and a detour add.
+// dlqHeaderCount is the most headers appendDLQHeaders and a detour add.
 const dlqHeaderCount = 13
 
 // count adds a committed batch's verdicts to the metrics and the circuit

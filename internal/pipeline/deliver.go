@@ -1,6 +1,7 @@
 package pipeline
 
 import (
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -75,7 +76,7 @@ func (p *Pipeline) produce(ctx context.Context, recs []*kgo.Record) (rejected []
 				refused = append(refused, rejection{r.Record, r.Err})
 			default:
 				failed = append(failed, r.Record)
-				first = cmpErr(first, r.Err)
+				first = cmp.Or(first, r.Err)
 			}
 		}
 		if len(refused) > 1 {
@@ -98,13 +99,6 @@ func (p *Pipeline) produce(ctx context.Context, recs []*kgo.Record) (rejected []
 		return rejected, pending, err
 	}
 	return rejected, nil, nil
-}
-
-func cmpErr(first, err error) error {
-	if first == nil {
-		return err
-	}
-	return first
 }
 
 // isolate produces each of several refused records on its own: a broker

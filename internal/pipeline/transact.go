@@ -1,6 +1,7 @@
 package pipeline
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"sync"
@@ -77,7 +78,7 @@ func (p *Pipeline) produceOnce(ctx context.Context, recs []*kgo.Record) ([]rejec
 			rejected = append(rejected, rejection{r.Record, r.Err})
 		default:
 			failed++
-			first = cmpErr(first, r.Err)
+			first = cmp.Or(first, r.Err)
 		}
 	}
 	if first != nil {
