@@ -2,6 +2,7 @@ package spool_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -16,6 +17,7 @@ import (
 	"github.com/dataquarantine/dataquarantine/internal/quarantine/spool"
 	"github.com/dataquarantine/dataquarantine/internal/quarantine/sqlite"
 	"github.com/dataquarantine/dataquarantine/internal/record"
+	"github.com/dataquarantine/dataquarantine/internal/retry"
 	"github.com/dataquarantine/dataquarantine/internal/testwait"
 )
 
@@ -100,15 +102,46 @@ func TestDeferredWritesAheadAndDrainsAtOnce(t *testing.T) {
 	requireExactlyOnce(t, primary, 20)
 }
 
-// countingPrimary counts the primary's Insert calls: its transactions.
+// countingPrimary counts the primary's Insert calls (its transactions);
+// while down, each fails as an outage.
 type countingPrimary struct {
 	quarantine.MetadataStore
 	inserts atomic.Int64
+	down    atomic.Bool
 }
 
 func (c *countingPrimary) Insert(ctx context.Context, entries []quarantine.Entry) error {
 	c.inserts.Add(1)
+	if c.down.Load() {
+		return retry.Unavailable(errors.New("primary down"))
+	}
 	return c.MetadataStore.Insert(ctx, entries)
+}
+
+// While the primary is down a drain makes one attempt and stops (not a
+// merge, then the oldest batch alone); once it is back, one merged insert
+// takes every batch.
+func TestDeferredDrainStopsWhileThePrimaryIsDown(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	dir := t.TempDir()
+	sq := newSQLite(t, dir)
+	primary := &countingPrimary{MetadataStore: sq}
+	m := newDeferred(t, primary, filepath.Join(dir, "spool"), 0)
+	defer m.Close()
+	for i := range int64(3) {
+		require.NoError(t, m.Insert(ctx, batch(i*10, i*10+10)))
+	}
+	primary.down.Store(true)
+	require.False(t, m.Drain(ctx))
+	require.Equal(t, int64(1), primary.inserts.Load(), "one attempt per drain while down")
+	_, rows, _ := m.Depth()
+	require.Equal(t, int64(30), rows, "nothing lost")
+
+	primary.down.Store(false)
+	require.True(t, m.Drain(ctx))
+	require.Equal(t, int64(2), primary.inserts.Load(), "then one merged insert")
+	requireExactlyOnce(t, sq, 30)
 }
 
 // At a steady rate the syncer lets spooled batches gather for the
@@ -197,7 +230,8 @@ func TestDeferredDrainMergesBatches(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	dir := t.TempDir()
-	primary := newSQLite(t, dir)
+	sq := newSQLite(t, dir)
+	primary := &countingPrimary{MetadataStore: sq}
 	spoolDir := filepath.Join(dir, "spool")
 	m := newDeferred(t, primary, spoolDir, 0)
 	defer m.Close()
@@ -213,7 +247,8 @@ func TestDeferredDrainMergesBatches(t *testing.T) {
 	set, err := filepath.Glob(filepath.Join(spoolDir, "*~corrupt"))
 	require.NoError(t, err)
 	require.Len(t, set, 1, "the damaged batch is set aside")
-	page, err := primary.List(ctx, quarantine.Filter{Limit: quarantine.MaxLimit})
+	require.Equal(t, int64(1), primary.inserts.Load(), "the five others in one insert")
+	page, err := sq.List(ctx, quarantine.Filter{Limit: quarantine.MaxLimit})
 	require.NoError(t, err)
 	require.Len(t, page.Entries, 50, "every other batch reached the primary")
 }

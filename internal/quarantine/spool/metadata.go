@@ -418,16 +418,23 @@ func (m *Metadata) Drain(ctx context.Context) bool {
 	defer m.drainMu.Unlock()
 	for ctx.Err() == nil && !m.closed.Load() {
 		names := m.oldestRows(mergeRows)
-		switch {
-		case len(names) == 0:
+		if len(names) == 0 {
 			return true
-		case len(names) > 1 && m.drainMerged(ctx, names):
-			continue
+		}
+		if len(names) > 1 {
+			switch m.drainMerged(ctx, names) {
+			case merged:
+				continue
+			case mergeUnavailable:
+				return false
+			}
 		}
 		// One batch, or a merge the primary refused: one at a time, which
 		// salvages row by row what the primary refuses.
-		if !m.drainOne(ctx, names[0]) {
-			return false
+		for _, name := range names {
+			if !m.drainOne(ctx, name) {
+				return false
+			}
 		}
 	}
 	return false
@@ -456,42 +463,68 @@ func (m *Metadata) oldestRows(rows int64) []string {
 	return names
 }
 
-// drainMerged moves several batches to the primary in one Insert; false
-// means it did nothing (a batch unreadable or damaged, the primary refusing
-// or unavailable), and the caller goes on one batch at a time.
-func (m *Metadata) drainMerged(ctx context.Context, names []string) bool {
+// mergeResult is what drainMerged did.
+type mergeResult int
+
+const (
+	merged           mergeResult = iota // every batch is in the primary
+	mergeUnavailable                    // the primary cannot take rows now (or a file could not be removed): stop this drain
+	mergeOneByOne                       // the primary refused the merge, or a file is unreadable: drain the batches one at a time
+)
+
+// drainMerged moves several batches to the primary in one Insert. A batch
+// that does not decode is set aside as drainOne would, and the others are
+// merged without it.
+func (m *Metadata) drainMerged(ctx context.Context, names []string) mergeResult {
 	var entries []quarantine.Entry
+	kept := names[:0:0]
 	for _, name := range names {
 		data, err := os.ReadFile(filepath.Join(m.dir, name))
 		if err != nil {
-			return false
+			return mergeOneByOne // drainOne says what is wrong
 		}
 		batch, err := decodeBatch(data)
 		if err != nil {
-			return false
+			m.logger.Error("metadata spool file is damaged, setting it aside", "file", name+corruptSuffix, "err", err)
+			if !m.setAside(name, corruptSuffix) {
+				return mergeOneByOne
+			}
+			continue
 		}
 		entries = append(entries, batch...)
+		kept = append(kept, name)
+	}
+	if len(kept) == 0 {
+		return merged
 	}
 	actx, cancel := context.WithTimeout(ctx, m.timeout)
 	err := m.primary.Insert(actx, entries)
 	cancel()
-	if err != nil {
-		return false
+	switch {
+	case err == nil:
+	case ctx.Err() != nil || m.closed.Load() || retry.Transient(err):
+		m.logger.Debug("metadata primary unavailable", "err", err)
+		return mergeUnavailable
+	default:
+		return mergeOneByOne
 	}
-	// One directory fsync for the lot: a file that comes back after a
-	// crash would only be indexed again, harmlessly.
-	for _, name := range names {
+	// The rows are in the primary: a file that cannot be removed, or comes
+	// back after a crash (one directory fsync for the lot), is only
+	// indexed again, harmlessly.
+	result := merged
+	for _, name := range kept {
 		if err := os.Remove(filepath.Join(m.dir, name)); err != nil && !os.IsNotExist(err) {
 			m.logger.Error("removing drained metadata spool file", "file", name, "err", err)
-			return false
+			result = mergeUnavailable // not again in this drain: the next tick retries
+			continue
 		}
 		m.forget(name)
 	}
 	if err := syncDir(m.dir); err != nil {
 		m.logger.Error("syncing the metadata spool dir", "err", err)
 	}
-	m.logger.Debug("drained spooled metadata batches", "files", len(names), "rows", len(entries))
-	return true
+	m.logger.Debug("drained spooled metadata batches", "files", len(kept), "rows", len(entries))
+	return result
 }
 
 // drainOne moves one batch to the primary; false means stop for now.
