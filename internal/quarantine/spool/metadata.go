@@ -1,6 +1,7 @@
 package spool
 
 import (
+	"bytes"
 	"context"
 	"encoding/binary"
 	"encoding/json"
@@ -633,6 +634,9 @@ func (m *Metadata) Get(ctx context.Context, id string) (quarantine.Entry, error)
 		data, rerr := os.ReadFile(filepath.Join(m.dir, name))
 		if rerr != nil {
 			continue // drained meanwhile: the primary has it now
+		}
+		if len(data) > len(metaMagic) && data[len(metaMagic)] == metaVersion && !bytes.Contains(data, []byte(id)) {
+			continue // the binary encoding holds the id's bytes as they are: not in this batch
 		}
 		entries, derr := decodeBatch(data)
 		if derr != nil {
