@@ -113,16 +113,6 @@ func windowLabel(d time.Duration) string {
 	return fmt.Sprintf("%d minutes", d/time.Minute)
 }
 
-// isAdmin reports whether the request's user may change rollout states:
-// an admin, or anyone when auth is off.
-func (u *ui) isAdmin(ctx context.Context) bool {
-	if u.opts.Principal == nil {
-		return true
-	}
-	_, role := u.opts.Principal(ctx)
-	return role == "admin"
-}
-
 // shadowPanel serves the panel: alone for htmx (the subject page loads it
 // so), else as a page of its own.
 func (u *ui) shadowPanel(w http.ResponseWriter, r *http.Request) {
@@ -144,7 +134,7 @@ func (u *ui) renderShadow(w http.ResponseWriter, r *http.Request, d shadowData, 
 		u.internalError(w, r, "reading the shadow report", err)
 		return
 	}
-	d.Subject, d.Report, d.Admin = subject, rep, u.isAdmin(r.Context())
+	d.Subject, d.Report, d.Admin = subject, rep, u.mayAdminister(r)
 	for _, v := range rep.Versions {
 		d.Versions = append(d.Versions, newShadowVersionView(v))
 	}
@@ -159,7 +149,7 @@ func (u *ui) renderShadow(w http.ResponseWriter, r *http.Request, d shadowData, 
 // the user is not one or the form is unreadable; it also returns the
 // version of the path.
 func (u *ui) shadowForm(w http.ResponseWriter, r *http.Request) (url.Values, int, bool) {
-	if !u.isAdmin(r.Context()) {
+	if !u.mayAdminister(r) {
 		u.errorPage(w, r, http.StatusForbidden, "This needs the admin role.")
 		return nil, 0, false
 	}
