@@ -44,7 +44,7 @@ func (a *App) followImports(reg prometheus.Registerer) error {
 	a.imports, err = dlqimport.NewFollower(dlqimport.FollowerOptions{
 		Client: cl, Follows: follows, Metadata: a.meta, Payloads: a.payloads, Metrics: a.metrics,
 		RetryBackoffMin: a.cfg.Pipeline.RetryBackoffMin, RetryBackoffMax: a.cfg.Pipeline.RetryBackoffMax,
-		Registerer: reg, Logger: a.log,
+		MaxBatchHold: a.cfg.Pipeline.MaxBatchHold, Registerer: reg, Logger: a.log,
 	})
 	if err != nil {
 		return err

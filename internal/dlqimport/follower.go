@@ -41,6 +41,10 @@ type FollowerOptions struct {
 	// retries of a failed write. Defaults 100ms and 10s.
 	RetryBackoffMin time.Duration
 	RetryBackoffMax time.Duration
+	// MaxBatchHold bounds how long a batch whose writes fail holds the
+	// group's rebalance block before it is released and polled again.
+	// Default 30s.
+	MaxBatchHold time.Duration
 	// Registerer receives dlq_import_records_total. Default: none.
 	Registerer prometheus.Registerer
 	// Now is Convert's clock. Default time.Now.
@@ -87,6 +91,7 @@ func NewFollower(opts FollowerOptions) (*Follower, error) {
 		},
 		Metadata: opts.Metadata, Payloads: opts.Payloads, Metrics: opts.Metrics,
 		BatchSize: opts.BatchSize, RetryBackoffMin: opts.RetryBackoffMin, RetryBackoffMax: opts.RetryBackoffMax,
+		MaxBatchHold: opts.MaxBatchHold,
 		OnCommit: func(recs []*kgo.Record) {
 			for _, kr := range recs {
 				records.WithLabelValues(kr.Topic, string(byTopic[kr.Topic].Format)).Inc()

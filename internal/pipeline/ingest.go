@@ -41,6 +41,11 @@ type IngestOptions struct {
 	// ShutdownGrace is how long the batch in flight may take to finish its
 	// writes and commit after Run's context ends. Default 30s.
 	ShutdownGrace time.Duration
+	// MaxBatchHold bounds how long Run's batch may hold the group's
+	// rebalance block while its writes fail (a store outage): it is then
+	// released, uncommitted, and polled again, as the pipeline's are.
+	// Default 30s.
+	MaxBatchHold time.Duration
 	// OnCommit, when set, is called after each batch Run wrote is durable
 	// and its offsets committed, with the batch's records. It must not
 	// retain recs.
@@ -85,7 +90,8 @@ func NewIngester(opts IngestOptions) (*Ingester, error) {
 			Metadata: opts.Metadata, Payloads: opts.Payloads, Metrics: opts.Metrics,
 			BatchSize:       cmp.Or(max(opts.BatchSize, 0), 500),
 			RetryBackoffMin: minWait, RetryBackoffMax: maxWait,
-			Logger: opts.Logger,
+			MaxBatchHold: cmp.Or(max(opts.MaxBatchHold, 0), 30*time.Second),
+			Logger:       opts.Logger,
 		},
 		cl:  opts.Client,
 		log: opts.Logger.With("component", "ingest"),
@@ -155,13 +161,13 @@ func (in *Ingester) Run(ctx context.Context) error {
 	}
 	entries := make([]quarantine.Entry, 0, in.p.opts.BatchSize)
 	payloads := make([]quarantine.Payload, 0, in.p.opts.BatchSize)
-	return in.p.follow(ctx, in.grace, func(work context.Context, recs []*kgo.Record) error {
+	return in.p.follow(ctx, in.grace, func(work, hold context.Context, recs []*kgo.Record) error {
 		entries, payloads = entries[:0], payloads[:0]
 		for _, kr := range recs {
 			e, p := in.convert(kr)
 			entries, payloads = append(entries, e), append(payloads, p)
 		}
-		if err := in.Write(work, entries, payloads); err != nil {
+		if err := in.Write(hold, entries, payloads); err != nil {
 			return err
 		}
 		in.p.commit(work, recs)

@@ -2,12 +2,15 @@ package pipeline_test
 
 import (
 	"context"
+	"fmt"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/stretchr/testify/require"
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
@@ -16,6 +19,7 @@ import (
 	"github.com/dataquarantine/dataquarantine/internal/pipeline"
 	"github.com/dataquarantine/dataquarantine/internal/quarantine"
 	"github.com/dataquarantine/dataquarantine/internal/record"
+	"github.com/dataquarantine/dataquarantine/internal/testwait"
 )
 
 // convertAsIs makes a row for each record, as an importer would.
@@ -168,4 +172,49 @@ func TestIngesterWriteNeverOverwritesAnotherBatchesPayload(t *testing.T) {
 	// Nor can it collide with the pipeline's segment for the same id
 	// (seg-...): a record the gateway quarantined, read back from a DLQ.
 	require.True(t, strings.HasPrefix(first.Payload.Segment, "imp-"), first.Payload.Segment)
+}
+
+// An imported batch whose writes fail for good holds the group's rebalance
+// block for at most MaxBatchHold, as the pipeline's do: it is released,
+// uncommitted, polled again, and once the store heals every record is
+// written and committed.
+func TestIngesterReleasesABatchItCannotMakeDurable(t *testing.T) {
+	e := newEnv(t)
+	var recs []*kgo.Record
+	for i := range 12 {
+		recs = append(recs, &kgo.Record{Partition: int32(i % 3), Key: []byte("k" + strconv.Itoa(i)), Value: []byte("v")})
+	}
+	e.produce(recs...)
+	stuck := &stuckPayloads{PayloadStore: e.payloads}
+	reg := prometheus.NewRegistry()
+	cl, err := kafka.NewGroupClient(kafka.GroupOptions{Brokers: []string{e.addr}, GroupID: "imports", Topics: []string{rawTopic}})
+	require.NoError(t, err)
+	defer cl.Close()
+	var committed atomic.Int64
+	in, err := pipeline.NewIngester(pipeline.IngestOptions{
+		Client: cl, Convert: convertAsIs, Metadata: e.meta, Payloads: stuck, Metrics: pipeline.NewMetrics(reg),
+		RetryBackoffMin: time.Millisecond, RetryBackoffMax: 5 * time.Millisecond, MaxBatchHold: 200 * time.Millisecond,
+		OnCommit: func(rs []*kgo.Record) { committed.Add(int64(len(rs))) },
+	})
+	require.NoError(t, err)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- in.Run(ctx) }()
+	testwait.For(t, 20*time.Second, "the stuck batch to be released, again and again", func() error {
+		if n := value(t, reg, "pipeline_batches_released_total"); n < 2 {
+			return fmt.Errorf("released %v times", n)
+		}
+		return nil
+	})
+	require.Zero(t, committed.Load(), "nothing committed while the store fails")
+
+	stuck.healed.Store(true)
+	testwait.For(t, 20*time.Second, "every record written and committed", func() error {
+		if n := committed.Load(); n != 12 {
+			return fmt.Errorf("%d committed", n)
+		}
+		return nil
+	})
+	cancel()
+	require.NoError(t, <-done)
 }

@@ -123,10 +123,6 @@ type Pipeline struct {
 	observed []shadow.Observed
 }
 
-// errReleased: the batch held the rebalance block for MaxBatchHold without
-// becoming durable, and was released to be polled again.
-var errReleased = errors.New("batch released")
-
 // New returns a Pipeline.
 func New(opts Options) (*Pipeline, error) {
 	if opts.Transact != nil {
@@ -177,24 +173,22 @@ func New(opts Options) (*Pipeline, error) {
 // nothing to redeliver. Run returns nil after a clean stop, or the error
 // that stopped it.
 func (p *Pipeline) Run(ctx context.Context) error {
-	return p.follow(ctx, p.opts.ShutdownGrace, func(work context.Context, recs []*kgo.Record) error {
+	return p.follow(ctx, p.opts.ShutdownGrace, func(work, hold context.Context, recs []*kgo.Record) error {
 		p.m.progress.polled(time.Now())
-		err := p.process(work, recs)
-		if errors.Is(err, errReleased) && work.Err() == nil {
-			p.release(recs)
-			return nil
-		}
-		return err
+		return p.process(work, hold, recs)
 	})
 }
 
 // follow is the poll loop of Run and of the Ingester: it polls a batch of
-// the group's records and hands it to handle, under a work context that
-// outlives ctx by grace (the batch in flight when ctx ends may finish), with
-// the rebalance block held until handle returns. It returns nil when ctx
-// ends or the client closes (anything polled but not handled is simply not
-// committed: the group redelivers it), or the error of handle.
-func (p *Pipeline) follow(ctx context.Context, grace time.Duration, handle func(work context.Context, recs []*kgo.Record) error) error {
+// the group's records and hands it to handle, with the rebalance block held
+// until handle returns. handle gets two contexts: work, which outlives ctx
+// by grace (the batch in flight when ctx ends may finish), and hold, which
+// also ends MaxBatchHold after the poll. A batch handle gives up on while
+// work is alive (its hold ran out) is released (see release) and polled
+// again. follow returns nil when ctx ends or the client closes (anything
+// polled but not handled is simply not committed: the group redelivers
+// it), or the error of handle when work ended first.
+func (p *Pipeline) follow(ctx context.Context, grace time.Duration, handle func(work, hold context.Context, recs []*kgo.Record) error) error {
 	work, cancelWork := context.WithCancel(context.WithoutCancel(ctx))
 	defer cancelWork()
 	stop := context.AfterFunc(ctx, func() { time.AfterFunc(grace, cancelWork) })
@@ -210,7 +204,13 @@ func (p *Pipeline) follow(ctx context.Context, grace time.Duration, handle func(
 			p.log.Warn("fetch error; the client retries", "topic", topic, "partition", partition, "err", err)
 		})
 		if recs := fetches.Records(); len(recs) > 0 {
-			if err := handle(work, recs); err != nil {
+			hold, cancel := context.WithTimeout(work, p.opts.MaxBatchHold)
+			err := handle(work, hold, recs)
+			cancel()
+			switch {
+			case err != nil && work.Err() == nil:
+				p.release(recs)
+			case err != nil:
 				p.cl.AllowRebalance()
 				return err
 			}
@@ -219,38 +219,26 @@ func (p *Pipeline) follow(ctx context.Context, grace time.Duration, handle func(
 	}
 }
 
-// process walks one batch: validate, route, deliver, commit. It returns
-// errReleased when the batch could not become durable within MaxBatchHold,
-// or an error when ctx ends first; the batch is then left uncommitted.
-func (p *Pipeline) process(ctx context.Context, recs []*kgo.Record) error {
+// process walks one batch: validate, route, deliver, commit. The writes
+// run under hold, the commit under ctx; an error means the batch was left
+// uncommitted (hold or ctx ended first).
+func (p *Pipeline) process(ctx, hold context.Context, recs []*kgo.Record) error {
 	b := p.newBatch(recs)
-	hold, cancel := context.WithTimeout(ctx, p.opts.MaxBatchHold)
-	defer cancel()
 	if err := p.validateAll(hold, b); err != nil {
-		return p.unfinished(ctx, err)
+		return err
 	}
 	for i := range b.recs {
 		p.route(b, i)
 	}
 	if p.txn != nil {
-		return p.unfinished(ctx, p.deliverTransaction(ctx, hold, b))
+		return p.deliverTransaction(ctx, hold, b)
 	}
 	if err := p.deliver(hold, b); err != nil {
-		return p.unfinished(ctx, err)
+		return err
 	}
 	p.commit(ctx, b.recs)
 	p.done(b)
 	return nil
-}
-
-// unfinished tells apart the two ways a batch's walk is cut short: the
-// work context ended (shutdown: err is returned) or the batch's hold ran
-// out (errReleased).
-func (p *Pipeline) unfinished(ctx context.Context, err error) error {
-	if err == nil || ctx.Err() != nil {
-		return err
-	}
-	return fmt.Errorf("%w: %w", errReleased, err)
 }
 
 // release gives up a batch that held the rebalance block for MaxBatchHold:
