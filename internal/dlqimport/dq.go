@@ -80,7 +80,7 @@ func dqErrors(hs []kgo.RecordHeader) []record.Violation {
 	}
 	for i := range errs {
 		e := &errs[i]
-		e.Field = truncateBytes(e.Field, maxText)
+		e.Field = record.Truncate(e.Field, maxText)
 		e.Keyword = pipeline.HeaderText([]byte(e.Keyword), maxText)
 		e.Message = pipeline.HeaderText([]byte(e.Message), maxMessage)
 		if !e.Type.Known() {
@@ -89,13 +89,4 @@ func dqErrors(hs []kgo.RecordHeader) []record.Violation {
 		}
 	}
 	return errs
-}
-
-// truncateBytes cuts a field pointer to n bytes: it is kept as the bytes
-// it is (the stores keep any bytes in it), only bounded.
-func truncateBytes(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return s[:n]
 }

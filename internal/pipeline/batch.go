@@ -247,8 +247,8 @@ func appendDLQHeaders(h []kgo.RecordHeader, kr *kgo.Record, v *record.Verdict, i
 	h = slices.Grow(h, dlqHeaderCount)
 	h = append(h,
 		kgo.RecordHeader{Key: HeaderErrorType, Value: []byte(primary.Type)},
-		kgo.RecordHeader{Key: HeaderErrorField, Value: []byte(truncate(primary.Field, maxHeaderText))},
-		kgo.RecordHeader{Key: HeaderErrorMessage, Value: []byte(truncate(primary.Message, maxHeaderText))},
+		kgo.RecordHeader{Key: HeaderErrorField, Value: []byte(record.Truncate(primary.Field, maxHeaderText))},
+		kgo.RecordHeader{Key: HeaderErrorMessage, Value: []byte(record.Truncate(primary.Message, maxHeaderText))},
 		kgo.RecordHeader{Key: HeaderErrors, Value: errorsHeader(v.Violations)},
 		kgo.RecordHeader{Key: HeaderSchemaSubject, Value: []byte(v.Subject)},
 		kgo.RecordHeader{Key: HeaderSchemaVersion, Value: []byte(strconv.Itoa(v.Version))},

@@ -235,7 +235,7 @@ func omit(r *kgo.Record, level int, cause error, gateway func(key string) bool) 
 			break
 		}
 	}
-	r.Headers = append(r.Headers, kgo.RecordHeader{Key: HeaderPayloadOmitted, Value: []byte(truncate(note, maxHeaderText))})
+	r.Headers = append(r.Headers, kgo.RecordHeader{Key: HeaderPayloadOmitted, Value: []byte(record.Truncate(note, maxHeaderText))})
 }
 
 func header(r *kgo.Record, key string) string {

@@ -169,7 +169,7 @@ func confluentHeaders(h []kgo.RecordHeader, subject, topic string, errs []record
 		subj = []byte(subject)
 	}
 	return append(h,
-		kgo.RecordHeader{Key: ConfluentHeaderName, Value: []byte(truncate(name, maxHeaderText))},
+		kgo.RecordHeader{Key: ConfluentHeaderName, Value: []byte(record.Truncate(name, maxHeaderText))},
 		kgo.RecordHeader{Key: ConfluentHeaderMode, Value: []byte(confluentMode)},
 		kgo.RecordHeader{Key: ConfluentHeaderSubject, Value: subj},
 		kgo.RecordHeader{Key: ConfluentHeaderTopic, Value: []byte(topic)},
@@ -204,9 +204,9 @@ func firstViolation(errs []record.Violation) record.Violation {
 func exceptionMessage(v record.Violation) string {
 	msg := v.Message
 	if v.Field != "" {
-		msg = truncate(v.Field, maxHeaderText) + ": " + msg
+		msg = record.Truncate(v.Field, maxHeaderText) + ": " + msg
 	}
-	return truncate(msg, maxHeaderText)
+	return record.Truncate(msg, maxHeaderText)
 }
 
 // stacktrace is __connect.errors.exception.stacktrace. Connect writes the
@@ -231,21 +231,21 @@ func stacktrace(class, msg string, errs []record.Violation) string {
 			field = "(whole payload)"
 		}
 		b.WriteString("\n\tat ")
-		b.WriteString(truncate(field, maxHeaderText))
+		b.WriteString(record.Truncate(field, maxHeaderText))
 		if e.Keyword != "" {
 			b.WriteString(" (")
-			b.WriteString(truncate(e.Keyword, maxHeaderText))
+			b.WriteString(record.Truncate(e.Keyword, maxHeaderText))
 			b.WriteString(")")
 		}
 		b.WriteString(": ")
 		b.WriteString(string(e.Type))
 		b.WriteString(": ")
-		b.WriteString(truncate(e.Message, maxHeaderText))
+		b.WriteString(record.Truncate(e.Message, maxHeaderText))
 		if b.Len() > maxStacktrace {
 			break
 		}
 	}
-	return truncate(b.String(), maxStacktrace)
+	return record.Truncate(b.String(), maxStacktrace)
 }
 
 // dlqHeaderKeys are the dq.* headers the pipeline adds to DLQ records.
@@ -273,5 +273,5 @@ func DLQContextHeader(key string) bool {
 func HeaderText(b []byte, n int) string {
 	s := strings.ToValidUTF8(string(b), "\uFFFD")
 	s = strings.ReplaceAll(s, "\x00", "")
-	return truncate(s, n)
+	return record.Truncate(s, n)
 }

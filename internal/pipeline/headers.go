@@ -3,7 +3,6 @@ package pipeline
 import (
 	"encoding/json"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/twmb/franz-go/pkg/kgo"
 
@@ -76,23 +75,10 @@ func errorsHeader(errs []record.Violation) []byte {
 	capped := make([]record.Violation, min(len(errs), maxHeaderErrors))
 	for i := range capped {
 		e := errs[i]
-		e.Field = truncate(e.Field, maxHeaderText)
-		e.Message = truncate(e.Message, maxHeaderText)
+		e.Field = record.Truncate(e.Field, maxHeaderText)
+		e.Message = record.Truncate(e.Message, maxHeaderText)
 		capped[i] = e
 	}
 	b, _ := json.Marshal(capped) // []Violation of strings always marshals
 	return b
-}
-
-// truncate cuts s to at most n bytes on a rune boundary, marking the cut.
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	const mark = "…"
-	cut := n - len(mark)
-	for cut > 0 && !utf8.RuneStart(s[cut]) {
-		cut--
-	}
-	return s[:cut] + mark
 }

@@ -42,8 +42,8 @@ func (p *Pipeline) markObserved(b *batch, i int) {
 	h := make([]kgo.RecordHeader, 0, 8)
 	h = append(h,
 		kgo.RecordHeader{Key: HeaderObservedErrorType, Value: []byte(primary.Type)},
-		kgo.RecordHeader{Key: HeaderObservedErrorField, Value: []byte(truncate(primary.Field, maxHeaderText))},
-		kgo.RecordHeader{Key: HeaderObservedErrorMessage, Value: []byte(truncate(primary.Message, maxHeaderText))},
+		kgo.RecordHeader{Key: HeaderObservedErrorField, Value: []byte(record.Truncate(primary.Field, maxHeaderText))},
+		kgo.RecordHeader{Key: HeaderObservedErrorMessage, Value: []byte(record.Truncate(primary.Message, maxHeaderText))},
 		kgo.RecordHeader{Key: HeaderObservedErrors, Value: errorsHeader(v.Violations)},
 		kgo.RecordHeader{Key: HeaderSchemaSubject, Value: []byte(v.Subject)},
 		kgo.RecordHeader{Key: HeaderSchemaVersion, Value: []byte(strconv.Itoa(v.Version))},

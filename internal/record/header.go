@@ -1,6 +1,9 @@
 package record
 
-import "strings"
+import (
+	"strings"
+	"unicode/utf8"
+)
 
 // Header hygiene: the gateway owns the dq. prefix on everything it
 // produces. A producer can send any header, including dq.* ones that would
@@ -22,4 +25,19 @@ func OutgoingHeaderKey(key string) string {
 		return OriginalHeaderPrefix + key[len(HeaderPrefix):]
 	}
 	return key
+}
+
+// Truncate cuts s to at most n bytes on a rune boundary, marking the cut
+// with "…": how a text taken from a record (a field pointer, a message) is
+// bounded wherever the gateway stores or sends it.
+func Truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	const mark = "…"
+	cut := max(n-len(mark), 0)
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + mark
 }

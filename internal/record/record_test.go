@@ -3,6 +3,7 @@ package record_test
 import (
 	"fmt"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/stretchr/testify/require"
 
@@ -72,4 +73,22 @@ func TestVerdict(t *testing.T) {
 	require.Empty(t, v.Subject)
 	require.Zero(t, v.Version)
 	require.Equal(t, 2, cap(v.Violations), "Reset keeps the backing array")
+}
+
+func TestTruncate(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		s    string
+		n    int
+		want string
+	}{
+		{"short", 10, "short"},
+		{"exactly10!", 10, "exactly10!"},
+		{"abcdefghijk", 10, "abcdefg…"},
+		{"ééééé", 6, "é…"}, // a cut inside é moves back to its start
+	} {
+		got := record.Truncate(tc.s, tc.n)
+		require.Equal(t, tc.want, got, "%q to %d", tc.s, tc.n)
+		require.True(t, utf8.ValidString(got))
+	}
 }

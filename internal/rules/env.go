@@ -3,6 +3,7 @@ package rules
 import (
 	"encoding/json"
 	"errors"
+	"github.com/dataquarantine/dataquarantine/internal/record"
 	"math"
 	"math/big"
 	"strconv"
@@ -96,7 +97,7 @@ func numberValue(s string) ref.Val {
 	}
 	f, err := strconv.ParseFloat(s, 64)
 	if err != nil && !errors.Is(err, strconv.ErrRange) {
-		return types.NewErr("invalid number %q", truncate(s))
+		return types.NewErr("invalid number %q", record.Truncate(s, maxMessageLen))
 	}
 	if f == math.Trunc(f) && math.Abs(f) <= maxExactInt {
 		return types.Int(int64(f))

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"cel.dev/cel-go/cel"
 	"cel.dev/cel-go/common/types"
@@ -93,7 +92,7 @@ func Compile(specs []Spec, opts Options) (*Set, error) {
 			seen[spec.Name] = i
 		}
 		if spec.Field != "" && !strings.HasPrefix(spec.Field, "/") {
-			bad("field", "%q is not a JSON pointer (it must start with /, e.g. /timestamp)", truncate(spec.Field))
+			bad("field", "%q is not a JSON pointer (it must start with /, e.g. /timestamp)", record.Truncate(spec.Field, maxMessageLen))
 		}
 		if len(spec.Message) > maxMessageLen {
 			bad("message", "is %d bytes long, at most %d are allowed", len(spec.Message), maxMessageLen)
@@ -105,7 +104,7 @@ func Compile(specs []Spec, opts Options) (*Set, error) {
 		}
 		message := spec.Message
 		if message == "" {
-			message = truncate("failed rule " + spec.Name + ": " + spec.Expr)
+			message = record.Truncate("failed rule "+spec.Name+": "+spec.Expr, maxMessageLen)
 		}
 		s.rules = append(s.rules, rule{name: spec.Name, message: message, field: spec.Field, prg: prg})
 	}
@@ -125,7 +124,7 @@ func checkName(name string) string {
 	for i, r := range name {
 		letter := r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r == '_'
 		if !letter && (i == 0 || !(r >= '0' && r <= '9' || r == '.' || r == '-')) {
-			return fmt.Sprintf("%q: use letters, digits, '_', '.' and '-', starting with a letter or '_'", truncate(name))
+			return fmt.Sprintf("%q: use letters, digits, '_', '.' and '-', starting with a letter or '_'", record.Truncate(name, maxMessageLen))
 		}
 	}
 	return ""
@@ -247,17 +246,5 @@ func (s *Set) evalError(err error) string {
 	}
 	// Runtime errors may quote the record ("invalid RFC 3339 timestamp
 	// ..."), so they are cut to a size fit for a header.
-	return truncate("rule could not be evaluated: " + err.Error())
-}
-
-// truncate cuts s to maxMessageLen bytes on a rune boundary.
-func truncate(s string) string {
-	if len(s) <= maxMessageLen {
-		return s
-	}
-	cut := maxMessageLen - len("...")
-	for cut > 0 && !utf8.RuneStart(s[cut]) {
-		cut--
-	}
-	return s[:cut] + "..."
+	return record.Truncate("rule could not be evaluated: "+err.Error(), maxMessageLen)
 }

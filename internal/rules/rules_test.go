@@ -279,7 +279,7 @@ func TestRuntimeErrorsAreTruncated(t *testing.T) {
 	got := s.Eval(map[string]any{"ts": strings.Repeat("é", 10000)}, now, nil)
 	require.Len(t, got, 1)
 	require.LessOrEqual(t, len(got[0].Message), 256)
-	require.True(t, strings.HasSuffix(got[0].Message, "..."))
+	require.True(t, strings.HasSuffix(got[0].Message, "…"))
 	require.True(t, strings.HasPrefix(got[0].Message, `rule could not be evaluated: invalid RFC 3339 timestamp "éé`))
 }
 

@@ -306,21 +306,10 @@ func capErrors(errs []record.Violation) []record.Violation {
 	out := make([]record.Violation, min(len(errs), MaxSampleErrors))
 	for i := range out {
 		e := errs[i]
-		e.Field, e.Message = truncate(e.Field), truncate(e.Message)
+		e.Field, e.Message = record.Truncate(e.Field, maxMessage), record.Truncate(e.Message, maxMessage)
 		out[i] = e
 	}
 	return out
-}
-
-func truncate(s string) string {
-	if len(s) <= maxMessage {
-		return s
-	}
-	cut := maxMessage
-	for cut > 0 && s[cut]&0xC0 == 0x80 { // not inside a UTF-8 sequence
-		cut--
-	}
-	return s[:cut] + "…"
 }
 
 // Track keeps the reports of subject's versions in shadow and drops the
