@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"fmt"
+	"github.com/dataquarantine/dataquarantine/internal/httpapi"
 	"io"
 	"net/http"
 	"net/url"
@@ -26,7 +27,7 @@ prints the --cursor that goes on.`+quarantineHelp)
 	filters := addFilterFlags(fs)
 	format := fs.String("format", "jsonl", "`jsonl` or csv")
 	output := fs.String("o", "", "write to this `file` (written whole or not at all) instead of standard output")
-	limit := fs.Int("limit", 0, "export at most this many records, 1 to 1000000 (default: the gateway's cap, 1000000)")
+	limit := fs.Int("limit", 0, fmt.Sprintf("export at most this many records, 1 to %d (default: the gateway's cap, %[1]d)", httpapi.MaxExport))
 	cursor := fs.String("cursor", "", "go on from where an export stopped at its limit (the `cursor` it printed)")
 	search := fs.String("search", "", "only records whose key or payload contains this `text`, ignoring case")
 	if code := fs.parse(); code >= 0 {
@@ -41,6 +42,9 @@ prints the --cursor that goes on.`+quarantineHelp)
 	q, err := filters.values(time.Now())
 	if err != nil {
 		return usageError(fs, err.Error())
+	}
+	if *limit < 0 || *limit > httpapi.MaxExport {
+		return usageError(fs, fmt.Sprintf("--limit must be from 1 to %d, got %d", httpapi.MaxExport, *limit))
 	}
 	params := url.Values{}
 	for k, v := range q {

@@ -58,8 +58,8 @@ func TestQuarantineExport(t *testing.T) {
 		require.Equal(t, 2, code, "%v: %s", args, errOut)
 	}
 	code, _, errOut = runCLI(t, "", env, "quarantine", "export", "--server", server, "--limit", "-1")
-	require.Equal(t, 1, code, "the gateway refuses limit -1")
-	require.Contains(t, errOut, "invalid limit")
+	require.Equal(t, 2, code, "a bad flag, refused before asking the gateway")
+	require.Contains(t, errOut, "--limit must be from 1 to 1000000, got -1")
 }
 
 // A transfer that breaks off is a failure, and leaves no file behind. No

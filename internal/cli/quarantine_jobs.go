@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/dataquarantine/dataquarantine/internal/quarantine"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -39,7 +40,7 @@ func runQuarantineJobs(ctx context.Context, env Env) int {
 	fs.exitStatus(exitsClient)
 	gw := gatewayFlags(fs)
 	state := fs.String("state", "", "only jobs in this `state`: running, done or failed")
-	limit := fs.Int("limit", 20, "jobs per page, 1 to 500")
+	limit := fs.Int("limit", 20, fmt.Sprintf("jobs per page, 1 to %d", quarantine.MaxJobsLimit))
 	cursor := fs.String("cursor", "", "the `cursor` printed after the previous page")
 	asJSON := fs.Bool("json", false, "print the API's JSON answer")
 	if code := fs.parse(); code >= 0 {
@@ -53,8 +54,8 @@ func runQuarantineJobs(ctx context.Context, env Env) int {
 	default:
 		return usageError(fs, fmt.Sprintf("--state must be running, done or failed, got %q", *state))
 	}
-	if *limit < 1 || *limit > 500 {
-		return usageError(fs, fmt.Sprintf("--limit must be from 1 to 500, got %d", *limit))
+	if *limit < 1 || *limit > quarantine.MaxJobsLimit {
+		return usageError(fs, fmt.Sprintf("--limit must be from 1 to %d, got %d", quarantine.MaxJobsLimit, *limit))
 	}
 	params := url.Values{"limit": {strconv.Itoa(*limit)}}
 	if *state != "" {

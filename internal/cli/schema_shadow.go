@@ -89,7 +89,7 @@ enforce it with 'dataquarantine schema promote'.`)
 	fs.exitStatus(exitsClient)
 	gw := gatewayFlags(fs)
 	window := fs.String("window", "1h", "the recent `window`: whole minutes from 1m to 1h")
-	samples := fs.Int("samples", 3, "how many newly rejected and newly accepted records to show per version (`N`, at most 10)")
+	samples := fs.Int("samples", 3, "how many newly rejected and newly accepted records to show per version (`N`, 0 to 10)")
 	asJSON := fs.Bool("json", false, "print the gateway's JSON report as it is")
 	if code := fs.parse(); code >= 0 {
 		return code
@@ -97,6 +97,9 @@ enforce it with 'dataquarantine schema promote'.`)
 	if fs.NArg() != 1 {
 		fmt.Fprintln(env.Stderr, "schema shadow: want SUBJECT")
 		return exitUsage
+	}
+	if *samples < 0 || *samples > shadow.SamplesPerOutcome {
+		return usageError(fs, fmt.Sprintf("--samples must be from 0 to %d, got %d", shadow.SamplesPerOutcome, *samples))
 	}
 	var raw json.RawMessage
 	if err := gw.call(ctx, http.MethodGet, shadowPath(fs.Arg(0))+"/shadow?window="+url.QueryEscape(*window), nil, &raw); err != nil {
@@ -116,7 +119,7 @@ enforce it with 'dataquarantine schema promote'.`)
 		fmt.Fprintf(env.Stderr, "schema shadow: unexpected answer: %v\n", err)
 		return exitInvalid
 	}
-	printShadow(env.Stdout, rep, min(max(*samples, 0), shadow.SamplesPerOutcome))
+	printShadow(env.Stdout, rep, *samples)
 	return exitOK
 }
 

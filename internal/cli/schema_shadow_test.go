@@ -76,6 +76,10 @@ func TestSchemaShadowCommands(t *testing.T) {
 	code, _, errOut = run("schema", "promote", "orders", "2", "--max-newly-rejected", "5%")
 	require.Equal(t, 1, code)
 	require.Contains(t, errOut, "version 2 of orders would newly reject 20% of records (2 of 10 evaluated in the last 1h), above the 5% allowed; top: MISSING_FIELD at /sku (2 records)")
+	code, _, errOut = run("schema", "shadow", "orders", "--samples", "99")
+	require.Equal(t, 2, code)
+	require.Contains(t, errOut, "--samples must be from 0 to 10, got 99")
+
 	code, _, errOut = run("schema", "promote", "orders", "2", "--max-newly-rejected", "150%")
 	require.Equal(t, 2, code)
 	require.Contains(t, errOut, "is not a share")
