@@ -3,13 +3,14 @@ package cli
 import (
 	"context"
 	"fmt"
-	"github.com/dataquarantine/dataquarantine/internal/httpapi"
 	"io"
 	"net/http"
 	"net/url"
 	"os"
 	"path/filepath"
 	"time"
+
+	"github.com/dataquarantine/dataquarantine/internal/httpapi"
 )
 
 func runQuarantineExport(ctx context.Context, env Env) int {

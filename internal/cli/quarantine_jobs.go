@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"github.com/dataquarantine/dataquarantine/internal/quarantine"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -12,6 +11,8 @@ import (
 	"text/tabwriter"
 	"time"
 	"unicode"
+
+	"github.com/dataquarantine/dataquarantine/internal/quarantine"
 )
 
 // jobItem is a reprocess job as the API lists it.

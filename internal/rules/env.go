@@ -3,7 +3,6 @@ package rules
 import (
 	"encoding/json"
 	"errors"
-	"github.com/dataquarantine/dataquarantine/internal/record"
 	"math"
 	"math/big"
 	"strconv"
@@ -18,6 +17,8 @@ import (
 	"cel.dev/cel-go/common/types"
 	"cel.dev/cel-go/common/types/ref"
 	"cel.dev/cel-go/interpreter"
+
+	"github.com/dataquarantine/dataquarantine/internal/record"
 )
 
 // The variables a rule sees.
