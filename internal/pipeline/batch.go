@@ -69,14 +69,15 @@ func (b *batch) outPointers(idx []int) []*kgo.Record {
 	return ptrs
 }
 
-// indexOf returns the index of the output record r points at.
-func (b *batch) indexOf(r *kgo.Record) int {
+// positions maps each output record to its index: one pass, so finding
+// every record of a flood the broker refused costs the batch's length, not
+// its square.
+func (b *batch) positions() map[*kgo.Record]int {
+	pos := make(map[*kgo.Record]int, len(b.out))
 	for i := range b.out {
-		if &b.out[i] == r {
-			return i
-		}
+		pos[&b.out[i]] = i
 	}
-	panic("pipeline: a produced record that is not the batch's")
+	return pos
 }
 
 // minPerValidator is the fewest records worth a validating goroutine of

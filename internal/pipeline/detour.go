@@ -133,8 +133,12 @@ type rejection struct {
 // and logged: its payload and row are durable).
 func (p *Pipeline) detour(b *batch, rejected []rejection) []int {
 	var again []int
+	pos := b.positions()
 	for _, r := range rejected {
-		i := b.indexOf(r.rec)
+		i, ok := pos[r.rec]
+		if !ok {
+			panic("pipeline: a produced record that is not the batch's")
+		}
 		kr := b.recs[i]
 		c := coord{kr.Topic, kr.Partition, kr.Offset}
 		d := p.detours[c]

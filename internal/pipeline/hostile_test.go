@@ -77,6 +77,39 @@ func TestPipelineQuarantinesARecordTheCleanTopicRefuses(t *testing.T) {
 	require.Equal(t, int64(1), tot.InvalidByErrorType[record.PayloadTooLarge], "counted as what happened to it")
 }
 
+// A flood of records the clean topic refuses, interleaved with good ones in
+// the same batch: each refused one is quarantined, once, and every good one
+// is delivered, in order.
+func TestPipelineQuarantinesAFloodTheCleanTopicRefuses(t *testing.T) {
+	e := newSizedEnv(t, 1<<20)
+	const n = 40
+	big := validOfSize(t, 1_000_100)
+	var recs []*kgo.Record
+	for i := range n {
+		recs = append(recs,
+			&kgo.Record{Key: []byte(fmt.Sprintf("big-%d", i)), Value: big, Partition: 0},
+			&kgo.Record{Key: []byte(fmt.Sprintf("ok-%d", i)), Value: []byte(valid(i)), Partition: 0})
+	}
+	e.produce(recs...)
+	reg := prometheus.NewRegistry()
+	stop := e.run("g", pipeline.NewMetrics(reg), nil)
+	clean := e.consume(cleanTopic, n)
+	dlq := e.consume(dlqTopic, n)
+	require.NoError(t, stop())
+
+	for i, r := range clean {
+		require.Equal(t, fmt.Sprintf("ok-%d", i), string(r.Key), "delivered in order")
+	}
+	seen := map[string]bool{}
+	for _, r := range dlq {
+		require.Equal(t, string(record.PayloadTooLarge), header(r, pipeline.HeaderErrorType))
+		require.False(t, seen[string(r.Key)], "%s quarantined twice", r.Key)
+		seen[string(r.Key)] = true
+	}
+	require.Len(t, seen, n)
+	require.Equal(t, float64(n), testutil.ToFloat64(counter(t, reg, "records_detoured_total", "clean_refused")))
+}
+
 // An invalid record whose key or one header is too large for the DLQ topic
 // leaves on the DLQ without them (dq.payload.omitted says so); the payload
 // store and the row keep everything, and the next record flows.
