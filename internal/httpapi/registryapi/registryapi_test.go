@@ -355,6 +355,7 @@ func TestWire(t *testing.T) {
 		{"missing subject", "GET", "/subjects/zz/versions", "", "", 404, `{"error_code":40401}`},
 		{"invalid schema", "POST", "/subjects/a/versions", registryapi.ContentType, `{"schema":"{"}`, 422, `{"error_code":42201}`},
 		{"not json body", "POST", "/subjects/a/versions", registryapi.ContentType, `nope`, 422, `{"error_code":42201}`},
+		{"body over 4 MiB", "POST", "/subjects/a/versions", registryapi.ContentType, `{"schema":"` + strings.Repeat(" ", 4<<20) + `{}","schemaType":"JSON"}`, 422, `{"error_code":42201,"message":"request body over 4194304 bytes"}`},
 		{"references refused", "POST", "/subjects/a/versions", registryapi.ContentType, `{"schema":"{}","schemaType":"JSON","references":[{"name":"x","subject":"y","version":1}]}`, 422, `{"error_code":42201}`},
 		{"bad level", "PUT", "/config", registryapi.ContentType, `{"compatibility":"SIDEWAYS"}`, 422, `{"error_code":42203}`},
 		{"put config echoes", "PUT", "/config/a", registryapi.ContentType, `{"compatibility":"full"}`, 200, `{"compatibility":"FULL"}`},
@@ -390,6 +391,9 @@ func TestWire(t *testing.T) {
 			must(t, json.Unmarshal([]byte(tc.wantBody), &want))
 			if got["error_code"] != want["error_code"] || got["message"] == "" {
 				t.Errorf("%s: body %s, want error_code %v and a message", tc.name, b, want["error_code"])
+			}
+			if msg, ok := want["message"].(string); ok && !strings.Contains(got["message"].(string), msg) {
+				t.Errorf("%s: message %q, want it to say %q", tc.name, got["message"], msg)
 			}
 			continue
 		}
