@@ -58,29 +58,46 @@ type detour struct {
 	at    time.Time
 }
 
-type detours map[coord]detour
+// detours holds the detours of records not yet committed.
+type detours struct {
+	m map[coord]detour
+	// sweptAt is when forget last looked for forgotten detours: it looks
+	// once a minute, not on every batch (the map can hold whole released
+	// batches).
+	sweptAt time.Time
+}
 
-func (ds detours) of(kr *kgo.Record) (detour, bool) {
-	if len(ds) == 0 {
+// detourTTL is how long a detour is kept for a batch that does not come
+// back (it went to another member after a rebalance).
+const detourTTL = time.Hour
+
+func newDetours() detours { return detours{m: make(map[coord]detour)} }
+
+func (ds *detours) of(kr *kgo.Record) (detour, bool) {
+	if len(ds.m) == 0 {
 		return detour{}, false
 	}
-	d, ok := ds[coord{kr.Topic, kr.Partition, kr.Offset}]
+	d, ok := ds.m[coord{kr.Topic, kr.Partition, kr.Offset}]
 	return d, ok
 }
 
-// forget drops the detours of a committed batch, and any older than an
-// hour (their batch went to another member after a rebalance).
-func (ds detours) forget(b *batch) {
-	if len(ds) == 0 {
+// forget drops the detours of a committed batch, and any older than
+// detourTTL.
+func (ds *detours) forget(b *batch, now time.Time) {
+	if len(ds.m) == 0 {
 		return
 	}
 	for _, kr := range b.recs {
-		delete(ds, coord{kr.Topic, kr.Partition, kr.Offset})
+		delete(ds.m, coord{kr.Topic, kr.Partition, kr.Offset})
 	}
-	old := time.Now().Add(-time.Hour)
-	for c, d := range ds {
+	if now.Sub(ds.sweptAt) < time.Minute {
+		return
+	}
+	ds.sweptAt = now
+	old := now.Add(-detourTTL)
+	for c, d := range ds.m {
 		if d.at.Before(old) {
-			delete(ds, c)
+			delete(ds.m, c)
 		}
 	}
 }
@@ -88,7 +105,7 @@ func (ds detours) forget(b *batch) {
 // markDelivered remembers which of a batch's outputs were acknowledged
 // (all but unacked) when the batch could not be finished, so that the batch,
 // polled again after its release, does not produce them twice.
-func (ds detours) markDelivered(b *batch, unacked []*kgo.Record) {
+func (ds *detours) markDelivered(b *batch, unacked []*kgo.Record) {
 	pending := make(map[*kgo.Record]bool, len(unacked))
 	for _, r := range unacked {
 		pending[r] = true
@@ -99,16 +116,16 @@ func (ds detours) markDelivered(b *batch, unacked []*kgo.Record) {
 			continue
 		}
 		c := coord{b.recs[i].Topic, b.recs[i].Partition, b.recs[i].Offset}
-		d := ds[c]
+		d := ds.m[c]
 		d.delivered, d.at = true, now
-		ds[c] = d
+		ds.m[c] = d
 	}
 }
 
 // undelivered returns pointers to the batch's outputs still to produce:
 // all, less those acknowledged before the batch was last released.
-func (ds detours) undelivered(b *batch) []*kgo.Record {
-	if len(ds) == 0 {
+func (ds *detours) undelivered(b *batch) []*kgo.Record {
+	if len(ds.m) == 0 {
 		return b.outPointers(nil)
 	}
 	ptrs := make([]*kgo.Record, 0, len(b.out))
@@ -141,7 +158,7 @@ func (p *Pipeline) detour(b *batch, rejected []rejection) []int {
 		}
 		kr := b.recs[i]
 		c := coord{kr.Topic, kr.Partition, kr.Offset}
-		d := p.detours[c]
+		d := p.detours.m[c]
 		d.at, d.cause = time.Now(), r.err
 		clean := r.rec.Topic == p.opts.CleanTopic
 		switch {
@@ -156,13 +173,13 @@ func (p *Pipeline) detour(b *batch, rejected []rejection) []int {
 			p.m.detours.WithLabelValues("dlq_dropped").Inc()
 			p.log.Error("the DLQ topic refused a record even with only the gateway's headers left; it is not on the DLQ topic, but its payload and metadata row are stored",
 				"quarantine_id", header(r.rec, HeaderQuarantineID), "err", r.err)
-			p.detours[c] = d
+			p.detours.m[c] = d
 			continue
 		default:
 			d.omit++
 			p.m.detours.WithLabelValues("dlq_shrunk").Inc()
 		}
-		p.detours[c] = d
+		p.detours.m[c] = d
 		p.log.Warn("the broker refused a record; it takes a detour", "topic", r.rec.Topic,
 			"source", fmt.Sprintf("%s/%d@%d", kr.Topic, kr.Partition, kr.Offset), "err", r.err)
 		if clean {

@@ -163,7 +163,7 @@ func New(opts Options) (*Pipeline, error) {
 		log:       opts.Logger.With("component", "pipeline"),
 		m:         opts.Metrics,
 		backoff:   retry.Backoff{Min: opts.RetryBackoffMin, Max: opts.RetryBackoffMax},
-		detours:   make(detours),
+		detours:   newDetours(),
 		observers: make(map[string]prometheus.Observer),
 	}, nil
 }
@@ -290,8 +290,9 @@ func (p *Pipeline) commit(ctx context.Context, recs []*kgo.Record) {
 // done finishes a committed batch: its counts reach the metrics and the
 // circuit breaker, its detours are forgotten, and OnCommit is told.
 func (p *Pipeline) done(b *batch) {
-	p.m.progress.committed(time.Now())
-	p.detours.forget(b)
+	now := time.Now()
+	p.m.progress.committed(now)
+	p.detours.forget(b, now)
 	p.count(b)
 	if p.opts.OnCommit != nil {
 		p.opts.OnCommit(b.recs)
