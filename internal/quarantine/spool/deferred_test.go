@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -251,4 +252,55 @@ func TestDeferredDrainMergesBatches(t *testing.T) {
 	page, err := sq.List(ctx, quarantine.Filter{Limit: quarantine.MaxLimit})
 	require.NoError(t, err)
 	require.Len(t, page.Entries, 50, "every other batch reached the primary")
+}
+
+// orderedPrimary records the offsets of the rows it is given, in order.
+type orderedPrimary struct {
+	quarantine.MetadataStore
+	mu      sync.Mutex
+	offsets []int64
+}
+
+func (o *orderedPrimary) Insert(ctx context.Context, entries []quarantine.Entry) error {
+	o.mu.Lock()
+	for i := range entries {
+		o.offsets = append(o.offsets, entries[i].SourceOffset)
+	}
+	o.mu.Unlock()
+	return o.MetadataStore.Insert(ctx, entries)
+}
+
+// Writers spooling at once (the pipeline and a DLQ import) write their
+// files side by side: every row arrives once, and each writer's batches
+// reach the primary in the order it wrote them.
+func TestDeferredConcurrentWriters(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	dir := t.TempDir()
+	primary := &orderedPrimary{MetadataStore: newSQLite(t, dir)}
+	m := newDeferred(t, primary, filepath.Join(dir, "spool"), 0)
+	defer m.Close()
+	const writers, batches, size = 4, 25, 10
+	var wg sync.WaitGroup
+	for w := range int64(writers) {
+		wg.Go(func() {
+			for b := range int64(batches) {
+				from := (b*writers + w) * size // writer w's batches: every writers-th block of offsets
+				if err := m.Insert(ctx, batch(from, from+size)); err != nil {
+					t.Error(err)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	require.True(t, m.Drain(ctx))
+	requireExactlyOnce(t, primary, writers*batches*size)
+	last := map[int64]int64{}
+	for _, off := range primary.offsets {
+		w := off / size % writers
+		if prev, ok := last[w]; ok {
+			require.Greater(t, off, prev, "writer %d's rows out of order", w)
+		}
+		last[w] = off
+	}
 }

@@ -174,10 +174,12 @@ func NewMetadata(opts MetadataOptions) (*Metadata, error) {
 	return m, nil
 }
 
-// addLocked records a batch; names are added in increasing order.
+// addLocked records a batch, keeping the queue in name (write) order: a
+// writer that finishes after a later-named one still goes before it.
 func (m *Metadata) addLocked(name string, info fileInfo) {
 	m.batches[name] = info
-	m.queue = append(m.queue, name)
+	i, _ := slices.BinarySearch(m.queue, name)
+	m.queue = slices.Insert(m.queue, i, name)
 	m.rows += info.rows
 	m.bytes += info.bytes
 }
@@ -291,15 +293,20 @@ func (m *Metadata) spool(entries []quarantine.Entry) error {
 	if err != nil {
 		return fmt.Errorf("encoding spooled batch: %w", err)
 	}
-	// Held across the write so that names are assigned in write order and
-	// Depth never counts a file that is not yet durable.
+	// The name is taken under the lock, the file written and fsync'd
+	// outside it (readers, Depth and the syncer do not wait for the disk),
+	// and the batch counted once durable. One writer's batches keep their
+	// order; concurrent writers' batches hold different records.
 	m.mu.Lock()
-	defer m.mu.Unlock()
-	name := fmt.Sprintf("%020d%s", m.nextSeq, metaSuffix)
+	seq := m.nextSeq
+	m.nextSeq++
+	m.mu.Unlock()
+	name := fmt.Sprintf("%020d%s", seq, metaSuffix)
 	if err := writeFileAtomic(m.dir, name, data); err != nil {
 		return fmt.Errorf("writing metadata spool file %s: %w", filepath.Join(m.dir, name), err)
 	}
-	m.nextSeq++
+	m.mu.Lock()
+	defer m.mu.Unlock()
 	m.addLocked(name, fileInfo{rows: int64(len(entries)), bytes: int64(len(data))})
 	return nil
 }
