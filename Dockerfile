@@ -28,6 +28,9 @@ WORKDIR /home/nonroot
 # embedded broker (used when DQ_KAFKA_BROKERS is empty) has no
 # authentication: publish its port only where you trust every client
 # (the gateway warns at start); with DQ_KAFKA_BROKERS it is not started.
+# It advertises localhost:9092, right for clients on the host of
+# `docker run -p 9092:9092`; clients elsewhere need
+# DQ_KAFKA_EMBEDDED_ADVERTISE=<a name they reach>:9092.
 ENV DQ_DATA_DIR=/home/nonroot/data \
     DQ_HTTP_LISTEN=0.0.0.0:8080 \
     DQ_KAFKA_EMBEDDED_LISTEN=0.0.0.0:9092 \

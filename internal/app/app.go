@@ -297,6 +297,7 @@ func (a *App) startKafka(ctx context.Context) error {
 			Listen:      a.cfg.Kafka.Embedded.Listen,
 			DataDir:     filepath.Join(a.cfg.DataDir, "kafka"),
 			AllowRemote: a.cfg.Kafka.Embedded.AllowRemote,
+			Advertise:   a.cfg.Kafka.Embedded.Advertise,
 			Logger:      a.log,
 		})
 		if err != nil {

@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"net"
 
 	"github.com/dataquarantine/dataquarantine/internal/kafka"
@@ -24,6 +25,7 @@ replication and no quotas: not for production data.`)
 		listen      = fs.String("listen", kafka.DefaultEmbeddedListen, "`host:port` to listen on (port 0 picks a free one)")
 		dataDir     = fs.String("data-dir", "./data/kafka", "`dir` where the log and the group offsets persist across restarts")
 		allowRemote = fs.Bool("allow-remote", false, "listen on a non-loopback address (anyone who reaches it can read and write every topic)")
+		advertise   = fs.String("advertise", "", "`host:port` clients are told to connect to after bootstrapping (default: the listen address, 0.0.0.0 as localhost; port 0: the port bound)")
 	)
 	fs.exitStatus(`0  stopped by an interrupt
 2  bad flags, or the broker could not start (the address in use, the data dir not writable)`)
@@ -39,7 +41,10 @@ replication and no quotas: not for production data.`)
 		fmt.Fprintf(env.Stderr, "broker: --listen %s is not a loopback address; the broker has no authentication, so pass --allow-remote to listen there anyway\n", *listen)
 		return exitUsage
 	}
-	b, err := kafka.StartEmbedded(kafka.EmbeddedOptions{Listen: *listen, DataDir: *dataDir})
+	b, err := kafka.StartEmbedded(kafka.EmbeddedOptions{
+		Listen: *listen, DataDir: *dataDir, AllowRemote: *allowRemote, Advertise: *advertise,
+		Logger: slog.New(slog.NewTextHandler(env.Stderr, nil)),
+	})
 	if err != nil {
 		fmt.Fprintf(env.Stderr, "broker: %v\n", err)
 		return exitUsage

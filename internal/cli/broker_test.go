@@ -53,3 +53,29 @@ func TestBrokerRefusesARemoteListenWithoutConsent(t *testing.T) {
 	require.Equal(t, exitUsage, code)
 	require.Contains(t, errOut, "--allow-remote")
 }
+
+// --advertise is the address printed and told to clients.
+func TestBrokerAdvertise(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithCancel(context.Background())
+	outR, outW := io.Pipe()
+	done := make(chan int, 1)
+	go func() {
+		done <- Run(ctx, Env{Args: []string{"broker", "--listen", "127.0.0.1:0", "--advertise", "localhost:0", "--data-dir", t.TempDir()}, Stdout: outW, Stderr: io.Discard})
+		_ = outW.Close()
+	}()
+	line, err := bufio.NewReader(outR).ReadString('\n')
+	require.NoError(t, err)
+	go func() { _, _ = io.Copy(io.Discard, outR) }()
+	addr, ok := strings.CutPrefix(strings.TrimSpace(line), "broker listening on localhost:")
+	require.True(t, ok, "first line: %q", line)
+	cl, err := kgo.NewClient(kgo.SeedBrokers("127.0.0.1:" + addr))
+	require.NoError(t, err)
+	defer cl.Close()
+	meta, err := kadm.NewClient(cl).BrokerMetadata(ctx)
+	require.NoError(t, err)
+	require.Equal(t, "localhost", meta.Brokers[0].Host)
+
+	cancel()
+	require.Equal(t, exitOK, <-done)
+}

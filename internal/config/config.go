@@ -116,6 +116,12 @@ type Embedded struct {
 	// read every topic and write to any, the clean topic included; the
 	// gateway logs a warning at start. Default false.
 	AllowRemote bool `yaml:"allow_remote"`
+	// Advertise is the host:port the embedded broker tells clients to
+	// connect to once they have bootstrapped (Kafka's
+	// advertised.listeners). Default "": the listen address, a wildcard
+	// host (0.0.0.0) advertised as localhost; port 0 advertises the port
+	// bound.
+	Advertise string `yaml:"advertise"`
 }
 
 // Topics names the gateway's topics.

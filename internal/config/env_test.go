@@ -96,7 +96,7 @@ func TestEnvSetsEveryKey(t *testing.T) {
 func TestKeys(t *testing.T) {
 	t.Parallel()
 	keys := Keys()
-	require.Len(t, keys, 57)
+	require.Len(t, keys, 58)
 	seen := map[string]bool{}
 	for _, k := range keys {
 		require.False(t, seen[k.Env], "duplicate variable %s", k.Env)

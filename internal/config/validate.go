@@ -175,6 +175,14 @@ func (c *Config) validateKafka(p *problems) {
 		p.hostPort(fmt.Sprintf("kafka.brokers[%d]", i), b, false)
 	}
 	p.hostPort("kafka.embedded.listen", c.Kafka.Embedded.Listen, true)
+	if a := c.Kafka.Embedded.Advertise; a != "" {
+		p.hostPort("kafka.embedded.advertise", a, true)
+		if host, _, err := net.SplitHostPort(a); err == nil {
+			if ip := net.ParseIP(host); host == "" || (ip != nil && ip.IsUnspecified()) {
+				p.add("kafka.embedded.advertise", "%s is not an address a client can connect to: name this machine as clients reach it (broker.example:9092)", quoteValue(a))
+			}
+		}
+	}
 	if len(c.Kafka.Brokers) == 0 && !c.Kafka.Embedded.AllowRemote && !IsLoopbackListen(c.Kafka.Embedded.Listen) {
 		p.add("kafka.embedded.listen", "%s is reachable from other machines, and the embedded broker has no authentication: "+
 			"anyone who can reach it could read every topic and write straight into the clean topic, bypassing validation. "+

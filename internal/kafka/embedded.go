@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net"
 	"os"
+	"strconv"
 
 	"github.com/twmb/franz-go/pkg/kfake"
 )
@@ -26,6 +27,15 @@ type EmbeddedOptions struct {
 	// topic and writes to any, the clean topic included. Default false:
 	// StartEmbedded refuses a listener that is not on a loopback address.
 	AllowRemote bool
+	// Advertise is the host:port the broker tells clients to connect to
+	// (Kafka's advertised.listeners): a client bootstraps from any address
+	// that reaches the broker, then connects to this one. Default: the
+	// address bound, with a wildcard host (0.0.0.0, ::) advertised as
+	// localhost, as Apache Kafka's container image does, which suits
+	// clients on the same machine or behind a published container port;
+	// clients on other machines need a name or address they can reach.
+	// Port 0 advertises the port bound.
+	Advertise string
 	// Logger receives the warning of a remote listener. Default
 	// slog.Default().
 	Logger *slog.Logger
@@ -62,7 +72,12 @@ func StartEmbedded(opts EmbeddedOptions) (*Embedded, error) {
 			_ = ln.Close()
 			return nil, err
 		}
-		return ln, nil
+		adv, err := advertised(ln.Addr(), opts.Advertise)
+		if err != nil {
+			_ = ln.Close()
+			return nil, err
+		}
+		return advertisingListener{ln, adv}, nil
 	}
 	c, err := kfake.NewCluster(
 		kfake.NumBrokers(1),
@@ -74,6 +89,49 @@ func StartEmbedded(opts EmbeddedOptions) (*Embedded, error) {
 		return nil, fmt.Errorf("starting embedded kafka on %s: %w", opts.Listen, err)
 	}
 	return &Embedded{c: c, addr: c.ListenAddrs()[0]}, nil
+}
+
+// advertisingListener reports the advertised address as its own: kfake
+// tells clients the address of its listener.
+type advertisingListener struct {
+	net.Listener
+	addr net.Addr
+}
+
+func (l advertisingListener) Addr() net.Addr { return l.addr }
+
+// hostPort is a net.Addr of a host name and port.
+type hostPort string
+
+func (h hostPort) Network() string { return "tcp" }
+func (h hostPort) String() string  { return string(h) }
+
+// advertised returns the address to advertise for a listener bound to
+// bound: advertise, its port 0 the bound port, or by default the bound
+// address with a wildcard host as localhost.
+func advertised(bound net.Addr, advertise string) (net.Addr, error) {
+	t, ok := bound.(*net.TCPAddr)
+	if !ok {
+		return bound, nil
+	}
+	port := strconv.Itoa(t.Port)
+	if advertise == "" {
+		if t.IP.IsUnspecified() {
+			return hostPort(net.JoinHostPort("localhost", port)), nil
+		}
+		return bound, nil
+	}
+	host, p, err := net.SplitHostPort(advertise)
+	if err != nil || host == "" {
+		return nil, fmt.Errorf("advertised address %q: want host:port", advertise)
+	}
+	if ip := net.ParseIP(host); ip != nil && ip.IsUnspecified() {
+		return nil, fmt.Errorf("advertised address %q: %s is not an address a client can connect to", advertise, host)
+	}
+	if p != "0" {
+		port = p
+	}
+	return hostPort(net.JoinHostPort(host, port)), nil
 }
 
 // checkReach refuses a bound address other machines can reach unless
