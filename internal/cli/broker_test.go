@@ -17,18 +17,8 @@ import (
 // and consumes through the address it prints.
 func TestBrokerCommand(t *testing.T) {
 	t.Parallel()
-	ctx, cancel := context.WithCancel(context.Background())
-	outR, outW := io.Pipe()
-	done := make(chan int, 1)
-	go func() {
-		done <- Run(ctx, Env{Args: []string{"broker", "--listen", "127.0.0.1:0", "--data-dir", t.TempDir()}, Stdout: outW, Stderr: io.Discard})
-		_ = outW.Close()
-	}()
-	line, err := bufio.NewReader(outR).ReadString('\n')
-	require.NoError(t, err)
-	addr, ok := strings.CutPrefix(strings.TrimSpace(line), "broker listening on ")
-	require.True(t, ok, "first line: %q", line)
-	go func() { _, _ = io.Copy(io.Discard, outR) }()
+	ctx := context.Background()
+	addr, stop := startBroker(t, "--listen", "127.0.0.1:0")
 
 	cl, err := kgo.NewClient(kgo.SeedBrokers(addr), kgo.DefaultProduceTopic("t"),
 		kgo.ConsumeTopics("t"), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
@@ -42,9 +32,26 @@ func TestBrokerCommand(t *testing.T) {
 	recs := cl.PollFetches(pctx).Records()
 	require.Len(t, recs, 1)
 	require.Equal(t, "hello", string(recs[0].Value))
+	require.Equal(t, exitOK, stop())
+}
 
-	cancel()
-	require.Equal(t, exitOK, <-done)
+// startBroker runs 'broker' with args until stop, which returns its exit
+// code; addr is the address it printed.
+func startBroker(t *testing.T, args ...string) (addr string, stop func() int) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	outR, outW := io.Pipe()
+	done := make(chan int, 1)
+	go func() {
+		done <- Run(ctx, Env{Args: append([]string{"broker", "--data-dir", t.TempDir()}, args...), Stdout: outW, Stderr: io.Discard})
+		_ = outW.Close()
+	}()
+	line, err := bufio.NewReader(outR).ReadString('\n')
+	require.NoError(t, err)
+	go func() { _, _ = io.Copy(io.Discard, outR) }()
+	addr, ok := strings.CutPrefix(strings.TrimSpace(line), "broker listening on ")
+	require.True(t, ok, "first line: %q", line)
+	return addr, func() int { cancel(); return <-done }
 }
 
 func TestBrokerRefusesARemoteListenWithoutConsent(t *testing.T) {
@@ -57,25 +64,14 @@ func TestBrokerRefusesARemoteListenWithoutConsent(t *testing.T) {
 // --advertise is the address printed and told to clients.
 func TestBrokerAdvertise(t *testing.T) {
 	t.Parallel()
-	ctx, cancel := context.WithCancel(context.Background())
-	outR, outW := io.Pipe()
-	done := make(chan int, 1)
-	go func() {
-		done <- Run(ctx, Env{Args: []string{"broker", "--listen", "127.0.0.1:0", "--advertise", "localhost:0", "--data-dir", t.TempDir()}, Stdout: outW, Stderr: io.Discard})
-		_ = outW.Close()
-	}()
-	line, err := bufio.NewReader(outR).ReadString('\n')
-	require.NoError(t, err)
-	go func() { _, _ = io.Copy(io.Discard, outR) }()
-	addr, ok := strings.CutPrefix(strings.TrimSpace(line), "broker listening on localhost:")
-	require.True(t, ok, "first line: %q", line)
-	cl, err := kgo.NewClient(kgo.SeedBrokers("127.0.0.1:" + addr))
+	addr, stop := startBroker(t, "--listen", "127.0.0.1:0", "--advertise", "localhost:0")
+	port, ok := strings.CutPrefix(addr, "localhost:")
+	require.True(t, ok, "printed %q", addr)
+	cl, err := kgo.NewClient(kgo.SeedBrokers("127.0.0.1:" + port))
 	require.NoError(t, err)
 	defer cl.Close()
-	meta, err := kadm.NewClient(cl).BrokerMetadata(ctx)
+	meta, err := kadm.NewClient(cl).BrokerMetadata(context.Background())
 	require.NoError(t, err)
 	require.Equal(t, "localhost", meta.Brokers[0].Host)
-
-	cancel()
-	require.Equal(t, exitOK, <-done)
+	require.Equal(t, exitOK, stop())
 }
