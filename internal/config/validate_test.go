@@ -29,10 +29,14 @@ func TestValidateEdges(t *testing.T) {
 		}, ""},
 		{"embedded broker advertising a name", func(c *Config) { c.Kafka.Embedded.Advertise = "broker.example:9092" }, ""},
 		{"embedded broker advertising its bound port", func(c *Config) { c.Kafka.Embedded.Advertise = "10.0.0.5:0" }, ""},
-		{"embedded broker advertising a wildcard", func(c *Config) { c.Kafka.Embedded.Advertise = "0.0.0.0:9092" },
-			`kafka.embedded.advertise: "0.0.0.0:9092" is not an address a client can connect to: name this machine as clients reach it (broker.example:9092)`},
-		{"embedded broker advertising no host", func(c *Config) { c.Kafka.Embedded.Advertise = ":9092" },
-			`kafka.embedded.advertise: ":9092" is not an address a client can connect to: name this machine as clients reach it (broker.example:9092)`},
+		{
+			"embedded broker advertising a wildcard", func(c *Config) { c.Kafka.Embedded.Advertise = "0.0.0.0:9092" },
+			`kafka.embedded.advertise: "0.0.0.0:9092" is not an address a client can connect to: name this machine as clients reach it (broker.example:9092)`,
+		},
+		{
+			"embedded broker advertising no host", func(c *Config) { c.Kafka.Embedded.Advertise = ":9092" },
+			`kafka.embedded.advertise: ":9092" is not an address a client can connect to: name this machine as clients reach it (broker.example:9092)`,
+		},
 		{"auth off on IPv6 loopback", func(c *Config) { c.HTTP.Listen = "[::1]:8080" }, ""},
 		{"auth off on localhost", func(c *Config) { c.HTTP.Listen = "localhost:8080" }, ""},
 		{"auth off on 127.0.0.2", func(c *Config) { c.HTTP.Listen = "127.0.0.2:8080" }, ""},
