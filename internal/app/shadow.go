@@ -28,9 +28,9 @@ type shadowControl struct {
 	sample   float64
 }
 
-var _ httpapi.ShadowControl = (*shadowControl)(nil)
+var _ shadow.Control = (*shadowControl)(nil)
 
-// ShadowReport implements httpapi.ShadowControl.
+// ShadowReport implements shadow.Control.
 func (c *shadowControl) ShadowReport(ctx context.Context, subject string, window time.Duration) (shadow.SubjectReport, error) {
 	vs, err := c.registry.Versions(ctx, subject, false)
 	if err != nil {
@@ -63,7 +63,7 @@ func reportOf(counted []shadow.Report, subject string, version int, window time.
 	return shadow.Report{Subject: subject, Version: version, Window: window, Samples: map[shadow.Outcome][]shadow.Sample{}}
 }
 
-// Promote implements httpapi.ShadowControl: the version must be in shadow,
+// Promote implements shadow.Control: the version must be in shadow,
 // and its report over the guard's window must allow it.
 func (c *shadowControl) Promote(ctx context.Context, subject string, version int, g shadow.Guard) (shadow.Report, error) {
 	if g.Window == 0 {

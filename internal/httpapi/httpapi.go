@@ -18,6 +18,7 @@ import (
 	"github.com/dataquarantine/dataquarantine/internal/quarantine"
 	"github.com/dataquarantine/dataquarantine/internal/record"
 	"github.com/dataquarantine/dataquarantine/internal/reprocess"
+	"github.com/dataquarantine/dataquarantine/internal/shadow"
 )
 
 // QuarantineReader reads quarantine metadata; quarantine.MetadataStore
@@ -78,7 +79,7 @@ type Options struct {
 	Audit AuditReader
 	// Shadow reports the schema versions in shadow and promotes them.
 	// Default: none (the shadow endpoints answer 404).
-	Shadow ShadowControl
+	Shadow shadow.Control
 }
 
 type api struct {
@@ -91,7 +92,7 @@ type api struct {
 	circuit    CircuitControl
 	reprocess  reprocess.Reprocessor
 	audit      AuditReader
-	shadow     ShadowControl
+	shadow     shadow.Control
 }
 
 // New returns the HTTP handler for every endpoint.

@@ -1,7 +1,6 @@
 package httpapi
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -11,20 +10,6 @@ import (
 	"github.com/dataquarantine/dataquarantine/internal/record"
 	"github.com/dataquarantine/dataquarantine/internal/shadow"
 )
-
-// ShadowControl reports what the schema versions in shadow would change
-// and promotes one to enforced when its report allows it.
-type ShadowControl interface {
-	// ShadowReport returns subject's versions in shadow with this
-	// gateway's counts over the last window; shadow.ErrNotFound when there
-	// is no such subject.
-	ShadowReport(ctx context.Context, subject string, window time.Duration) (shadow.SubjectReport, error)
-	// Promote enforces version of subject when the guard allows its
-	// report (a *shadow.RefusedError otherwise; shadow.ErrWrongState,
-	// shadow.ErrNotFound, shadow.ErrNotPermitted when it cannot be), and
-	// audits it. It returns the report the guard judged.
-	Promote(ctx context.Context, subject string, version int, g shadow.Guard) (shadow.Report, error)
-}
 
 // codePromotionRefused answers a promotion the guard refused.
 const codePromotionRefused = "promotion_refused"
