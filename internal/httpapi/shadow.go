@@ -128,17 +128,17 @@ func formatWindow(d time.Duration) string {
 
 func (a *api) getShadow(w http.ResponseWriter, r *http.Request) {
 	if a.shadow == nil {
-		writeError(w, http.StatusNotFound, codeNotFound, shadowDisabled)
+		WriteError(w, http.StatusNotFound, codeNotFound, shadowDisabled)
 		return
 	}
 	window, msg := parseWindow(r.URL.Query().Get("window"))
 	if msg != "" {
-		writeError(w, http.StatusBadRequest, codeInvalidParameter, msg)
+		WriteError(w, http.StatusBadRequest, codeInvalidParameter, msg)
 		return
 	}
 	rep, err := a.shadow.ShadowReport(r.Context(), r.PathValue("subject"), window)
 	if errors.Is(err, shadow.ErrNotFound) {
-		writeError(w, http.StatusNotFound, codeNotFound, err.Error())
+		WriteError(w, http.StatusNotFound, codeNotFound, err.Error())
 		return
 	}
 	if err != nil {
@@ -168,7 +168,7 @@ func (a *api) getShadow(w http.ResponseWriter, r *http.Request) {
 		}
 		out.Versions = append(out.Versions, vj)
 	}
-	writeJSON(w, http.StatusOK, out)
+	WriteJSON(w, http.StatusOK, out)
 }
 
 type promoteBody struct {
@@ -193,12 +193,12 @@ type promotionJSON struct {
 
 func (a *api) promote(w http.ResponseWriter, r *http.Request) {
 	if a.shadow == nil {
-		writeError(w, http.StatusNotFound, codeNotFound, shadowDisabled)
+		WriteError(w, http.StatusNotFound, codeNotFound, shadowDisabled)
 		return
 	}
 	version, err := strconv.Atoi(r.PathValue("version"))
 	if err != nil || version < 1 {
-		writeError(w, http.StatusBadRequest, codeInvalidParameter,
+		WriteError(w, http.StatusBadRequest, codeInvalidParameter,
 			fmt.Sprintf("invalid version %q: want a version number (1, 2, ...)", r.PathValue("version")))
 		return
 	}
@@ -212,11 +212,11 @@ func (a *api) promote(w http.ResponseWriter, r *http.Request) {
 	}
 	var msg string
 	if g.Window, msg = parseWindow(body.Window); msg != "" {
-		writeError(w, http.StatusBadRequest, codeInvalidParameter, msg)
+		WriteError(w, http.StatusBadRequest, codeInvalidParameter, msg)
 		return
 	}
 	if err := g.Validate(); err != nil {
-		writeError(w, http.StatusBadRequest, codeInvalidParameter, "invalid max_newly_rejected: "+err.Error())
+		WriteError(w, http.StatusBadRequest, codeInvalidParameter, "invalid max_newly_rejected: "+err.Error())
 		return
 	}
 	subject := r.PathValue("subject")
@@ -230,18 +230,18 @@ func (a *api) promote(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case err == nil:
 		figures.State = "enforced"
-		writeJSON(w, http.StatusOK, figures)
+		WriteJSON(w, http.StatusOK, figures)
 	case errors.As(err, &refused):
-		writeJSON(w, http.StatusConflict, struct {
+		WriteJSON(w, http.StatusConflict, struct {
 			errorBody
 			Figures promotionJSON `json:"figures"`
 		}{errorBody{errorDetail{Code: codePromotionRefused, Message: err.Error()}}, figures})
 	case errors.Is(err, shadow.ErrWrongState):
-		writeError(w, http.StatusConflict, codeConflict, err.Error())
+		WriteError(w, http.StatusConflict, codeConflict, err.Error())
 	case errors.Is(err, shadow.ErrNotFound):
-		writeError(w, http.StatusNotFound, codeNotFound, err.Error())
+		WriteError(w, http.StatusNotFound, codeNotFound, err.Error())
 	case errors.Is(err, shadow.ErrNotPermitted):
-		writeError(w, http.StatusForbidden, "forbidden", err.Error())
+		WriteError(w, http.StatusForbidden, "forbidden", err.Error())
 	default:
 		a.internalError(w, r, "promoting a schema version", err)
 	}
