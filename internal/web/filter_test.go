@@ -14,10 +14,10 @@ import (
 	"github.com/dataquarantine/dataquarantine/internal/reprocess"
 )
 
-// TestParseFilter pins what the browser's query parser reads and the
+// TestReadFilter pins what the browser's query parser reads and the
 // messages it gives, the filter it returns with a problem included (the
-// list page's "filtered" note reads it).
-func TestParseFilter(t *testing.T) {
+// list page's "filtered" note reads it), and the form it shows again.
+func TestReadFilter(t *testing.T) {
 	t.Parallel()
 	at := func(s string) time.Time {
 		tm, err := time.Parse(time.RFC3339Nano, s)
@@ -69,7 +69,8 @@ func TestParseFilter(t *testing.T) {
 			t.Parallel()
 			q, err := url.ParseQuery(c.query)
 			require.NoError(t, err)
-			f, problem := parseFilter(q)
+			fq := readFilter(q)
+			f, problem := fq.Filter, fq.Problem
 			require.Equal(t, c.problem, problem)
 			require.True(t, c.want.Since.Equal(f.Since), "since %v, want %v", f.Since, c.want.Since)
 			require.True(t, c.want.Until.Equal(f.Until), "until %v, want %v", f.Until, c.want.Until)
@@ -77,6 +78,15 @@ func TestParseFilter(t *testing.T) {
 			require.Equal(t, c.want, f)
 		})
 	}
+	t.Run("the form as sent, refused or not", func(t *testing.T) {
+		t.Parallel()
+		q, err := url.ParseQuery("q=bob&error_type=NOPE&status=gone&topic=t&subject=s&field=/a&since=yesterday&until=2026-11-03T11:00&cursor=c")
+		require.NoError(t, err)
+		require.Equal(t, listForm{
+			Search: "bob", ErrorType: "NOPE", Status: "gone", Topic: "t", Subject: "s", Field: "/a",
+			Since: "yesterday", Until: "2026-11-03T11:00",
+		}, readFilter(q).Form)
+	})
 }
 
 // TestFilterFormsEcho pins what the browser's filter forms show again: the
