@@ -374,6 +374,11 @@ func (a *App) startKafka(ctx context.Context) error {
 }
 
 func (a *App) listenHTTP(reg *prometheus.Registry) error {
+	regAPI, err := registryapi.New(registryapi.Options{Registry: a.registry, Logger: a.log, Audit: a.audit})
+	if err != nil {
+		return err
+	}
+	shadows := a.shadowControl(regAPI)
 	h, err := httpapi.New(httpapi.Options{
 		Quarantine: a.meta,
 		Payloads:   a.payloads,
@@ -384,7 +389,7 @@ func (a *App) listenHTTP(reg *prometheus.Registry) error {
 		Metrics:    promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}),
 		Health:     a.health,
 		Logger:     a.log,
-		Shadow:     a.shadowControl(),
+		Shadow:     shadows,
 	})
 	if err != nil {
 		return err
@@ -394,11 +399,7 @@ func (a *App) listenHTTP(reg *prometheus.Registry) error {
 		return fmt.Errorf("listening on http.listen %s: %w", a.cfg.HTTP.Listen, err)
 	}
 	a.httpLn = ln
-	regAPI, err := registryapi.New(registryapi.Options{Registry: a.registry, Logger: a.log, Audit: a.audit})
-	if err != nil {
-		return err
-	}
-	ui, stats, err := a.newUI(reg, regAPI)
+	ui, stats, err := a.newUI(reg, regAPI, shadows)
 	if err != nil {
 		return err
 	}
@@ -687,9 +688,10 @@ func (a *App) observedTopics(rows bool) map[string]bool {
 	return out
 }
 
-// shadowControl is the API's and the UI's view of shadow evaluation.
-func (a *App) shadowControl() *shadowControl {
-	return &shadowControl{registry: a.registry, tally: a.shadow, audit: a.audit, log: a.log, sample: a.cfg.Shadow.Sample}
+// shadowControl is the API's and the UI's view of shadow evaluation; it
+// changes rollout states through changes, the registry API's audited way.
+func (a *App) shadowControl(changes *registryapi.Handler) *shadowControl {
+	return &shadowControl{registry: a.registry, changes: changes, tally: a.shadow, audit: a.audit, log: a.log, sample: a.cfg.Shadow.Sample}
 }
 
 // circuitControl is the breaker set for the API, or nil (a typed nil

@@ -11,6 +11,7 @@ import (
 
 	"github.com/dataquarantine/dataquarantine/internal/audit"
 	"github.com/dataquarantine/dataquarantine/internal/httpapi"
+	"github.com/dataquarantine/dataquarantine/internal/httpapi/registryapi"
 	"github.com/dataquarantine/dataquarantine/internal/registry"
 	"github.com/dataquarantine/dataquarantine/internal/shadow"
 )
@@ -19,18 +20,19 @@ import (
 // versions are in shadow) and the tally (what this gateway counted): the
 // report of a subject, guarded promotion, and starting or stopping a
 // version's shadow from the UI. Each change is audited like a state change
-// through the API.
+// through the API (starting and stopping a shadow are such changes).
 type shadowControl struct {
 	registry *registry.Registry
+	changes  *registryapi.Handler // the registry's audited changes
 	tally    *shadow.Tally
 	audit    audit.Log // nil: none
 	log      *slog.Logger
 	sample   float64
 }
 
-var _ httpapi.ShadowControl = (*shadowControl)(nil)
+var _ shadow.Control = (*shadowControl)(nil)
 
-// ShadowReport implements httpapi.ShadowControl.
+// ShadowReport implements shadow.Control.
 func (c *shadowControl) ShadowReport(ctx context.Context, subject string, window time.Duration) (shadow.SubjectReport, error) {
 	vs, err := c.registry.Versions(ctx, subject, false)
 	if err != nil {
@@ -63,7 +65,7 @@ func reportOf(counted []shadow.Report, subject string, version int, window time.
 	return shadow.Report{Subject: subject, Version: version, Window: window, Samples: map[shadow.Outcome][]shadow.Sample{}}
 }
 
-// Promote implements httpapi.ShadowControl: the version must be in shadow,
+// Promote implements shadow.Control: the version must be in shadow,
 // and its report over the guard's window must allow it.
 func (c *shadowControl) Promote(ctx context.Context, subject string, version int, g shadow.Guard) (shadow.Report, error) {
 	if g.Window == 0 {
@@ -95,27 +97,17 @@ func (c *shadowControl) Promote(ctx context.Context, subject string, version int
 	return r, nil
 }
 
-// SetShadow puts a registered version in shadow (on) or takes one out of
-// shadow, back to registered (off); the web UI's control. Any other move
-// is the state API's.
+// SetShadow implements shadow.Control: a registered version into shadow
+// (on) or one in shadow back to registered (off), the web UI's control, as
+// the registry API's audited change from that state; any other move is the
+// state API's.
 func (c *shadowControl) SetShadow(ctx context.Context, subject string, version int, on bool) error {
-	v, err := c.registry.Get(ctx, subject, version, false)
-	if err != nil {
-		return c.registryError(err)
-	}
 	from, to := registry.StateRegistered, registry.StateShadow
 	if !on {
 		from, to = to, from
 	}
-	if v.State != from {
-		return fmt.Errorf("%w: version %d of %s is %s, not %s", shadow.ErrWrongState, version, subject, v.State, from)
-	}
-	if _, err := c.registry.SetState(ctx, subject, version, to); err != nil {
-		return c.registryError(err)
-	}
-	c.log.InfoContext(ctx, "schema version rollout state changed", "subject", subject, "version", version, "from", from, "to", to)
-	c.record(ctx, "schema.state", subject, version, map[string]any{"from": from, "to": to})
-	return nil
+	_, err := c.changes.ChangeState(ctx, subject, version, from, to)
+	return c.registryError(err)
 }
 
 // record appends an audit event for a change by ctx's principal, as the
@@ -136,7 +128,10 @@ func (c *shadowControl) record(ctx context.Context, action, subject string, vers
 
 // registryError maps the registry's errors to the shadow controls'.
 func (c *shadowControl) registryError(err error) error {
+	var wrong *registry.WrongStateError
 	switch {
+	case errors.As(err, &wrong):
+		return fmt.Errorf("%w: %w", shadow.ErrWrongState, err)
 	case errors.Is(err, registry.ErrSubjectNotFound), errors.Is(err, registry.ErrVersionNotFound):
 		return fmt.Errorf("%w: %w", shadow.ErrNotFound, err)
 	case errors.Is(err, registry.ErrOperationNotPermitted):

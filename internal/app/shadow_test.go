@@ -3,7 +3,9 @@ package app_test
 import (
 	"context"
 	"fmt"
+	"io"
 	"net/http"
+	"net/url"
 	"slices"
 	"testing"
 	"time"
@@ -402,4 +404,90 @@ func TestShadowWireFormat(t *testing.T) {
 	require.Equal(t, int64(2), c.AgreePass, "v2's records")
 	require.Len(t, c.NewlyRejectedBy, 1)
 	require.Equal(t, "/currency", c.NewlyRejectedBy[0].Field)
+}
+
+// TestShadowStartAndStopFromTheUI: the subject page's shadow control moves
+// a registered version into shadow and back, each change audited as the
+// state API's are (schema.state, with the state it left); a change that
+// does not start from the state it needs is refused with the reason, and
+// changes nothing.
+func TestShadowStartAndStopFromTheUI(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	cfg := config.Default()
+	cfg.Topics.Inputs = []config.Input{{Topic: "raw-events", Subject: "orders"}}
+	cfg.Schemas = []config.Schema{{Subject: "orders", Type: config.SchemaTypeJSON, Version: 1, Schema: ordersV1}}
+	gw := startWith(t, cfg)
+	cl, err := sr.NewClient(sr.URLs(gw.base + "/registry"))
+	require.NoError(t, err)
+	for _, res := range cl.SetCompatibility(ctx, sr.SetCompatibility{Level: sr.CompatNone}, "orders") {
+		require.NoError(t, res.Err)
+	}
+	_, err = cl.CreateSchema(ctx, "orders", sr.Schema{Type: sr.TypeJSON, Schema: ordersV2})
+	require.NoError(t, err)
+
+	noRedirect := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	set := func(version int, on string) (int, string, string) {
+		t.Helper()
+		resp, err := noRedirect.PostForm(fmt.Sprintf("%s/schemas/orders/versions/%d/shadow", gw.base, version), url.Values{"on": {on}})
+		require.NoError(t, err)
+		defer resp.Body.Close()
+		b, err := io.ReadAll(resp.Body)
+		require.NoError(t, err)
+		return resp.StatusCode, resp.Header.Get("Location"), string(b)
+	}
+	// state is v2's, as the shadow report lists it.
+	state := func() string {
+		t.Helper()
+		var rep struct {
+			Versions []struct {
+				Version int `json:"version"`
+			} `json:"versions"`
+			Registered []int `json:"registered_versions"`
+		}
+		require.Equal(t, http.StatusOK, gw.getJSON("/api/v1/schemas/orders/shadow", &rep))
+		switch {
+		case len(rep.Versions) == 1 && rep.Versions[0].Version == 2 && len(rep.Registered) == 0:
+			return "shadow"
+		case len(rep.Versions) == 0 && slices.Equal(rep.Registered, []int{2}):
+			return "registered"
+		}
+		return fmt.Sprintf("%+v", rep)
+	}
+	type change struct{ From, To string }
+	changes := func() []change {
+		t.Helper()
+		var events struct {
+			Events []struct {
+				Target  string            `json:"target"`
+				Details map[string]string `json:"details"`
+			} `json:"events"`
+		}
+		require.Equal(t, http.StatusOK, gw.getJSON("/api/v1/audit?action=schema.state", &events))
+		var out []change
+		for _, e := range slices.Backward(events.Events) { // newest first
+			require.Equal(t, "schema/orders/2", e.Target)
+			out = append(out, change{e.Details["from"], e.Details["to"]})
+		}
+		return out
+	}
+
+	status, to, _ := set(2, "1")
+	require.Equal(t, [2]any{http.StatusSeeOther, "/schemas/orders"}, [2]any{status, to})
+	require.Equal(t, "shadow", state())
+	status, _, body := set(2, "1")
+	require.Equal(t, http.StatusOK, status)
+	require.Contains(t, body, "Not changed: wrong rollout state: version 2 of orders is shadow, not registered.")
+
+	status, to, _ = set(2, "0")
+	require.Equal(t, [2]any{http.StatusSeeOther, "/schemas/orders"}, [2]any{status, to})
+	require.Equal(t, "registered", state())
+	status, _, body = set(2, "0")
+	require.Equal(t, http.StatusOK, status)
+	require.Contains(t, body, "Not changed: wrong rollout state: version 2 of orders is registered, not shadow.")
+	status, _, body = set(9, "1")
+	require.Equal(t, http.StatusOK, status)
+	require.Contains(t, body, "Not changed: not found: version not found: 9.")
+
+	require.Equal(t, []change{{"registered", "shadow"}, {"shadow", "registered"}}, changes(), "each change audited once, the refusals not at all")
 }

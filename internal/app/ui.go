@@ -9,17 +9,18 @@ import (
 	"github.com/dataquarantine/dataquarantine/internal/httpapi"
 	"github.com/dataquarantine/dataquarantine/internal/httpapi/auth"
 	"github.com/dataquarantine/dataquarantine/internal/live"
+	"github.com/dataquarantine/dataquarantine/internal/shadow"
 	"github.com/dataquarantine/dataquarantine/internal/web"
 )
 
 // newUI builds the live statistics over the gateway's registry and the web
 // UI showing them, with reprocessing (and discarding and editing payloads),
 // resuming an open circuit breaker, registering and rolling out schema
-// versions (schemaChanges), and each record's history from the audit
-// trail. With tokens, only operators and admins are offered the actions,
+// versions (schemaChanges), shadow evaluation (shadows), and each
+// record's history from the audit trail. With tokens, only operators and admins are offered the actions,
 // and only admins the schema changes; the auth middleware refuses them to
 // the others anyway.
-func (a *App) newUI(reg *prometheus.Registry, schemaChanges web.SchemaWriter) (http.Handler, *live.Sampler, error) {
+func (a *App) newUI(reg *prometheus.Registry, schemaChanges web.SchemaWriter, shadows shadow.Control) (http.Handler, *live.Sampler, error) {
 	stats, err := live.New(live.Options{Gatherer: reg, Recent: a.meta, Logger: a.log})
 	if err != nil {
 		return nil, nil, err
@@ -34,7 +35,7 @@ func (a *App) newUI(reg *prometheus.Registry, schemaChanges web.SchemaWriter) (h
 		Payloads:   a.payloads,
 		Live:       stats,
 		Schemas:    a.registry,
-		Shadow:     a.shadowControl(),
+		Shadow:     shadows,
 		Actions:    web.Actions{ResumeCircuit: true},
 		Logger:     a.log,
 	}

@@ -43,17 +43,17 @@ func newEventJSON(e *audit.Event) eventJSON {
 
 func (a *api) listAudit(w http.ResponseWriter, r *http.Request) {
 	if a.audit == nil {
-		writeError(w, http.StatusNotFound, codeNotFound, "the audit log is not enabled")
+		WriteError(w, http.StatusNotFound, codeNotFound, "the audit log is not enabled")
 		return
 	}
 	f, msg := parseAuditFilter(r.URL.Query())
 	if msg != "" {
-		writeError(w, http.StatusBadRequest, codeInvalidParameter, msg)
+		WriteError(w, http.StatusBadRequest, codeInvalidParameter, msg)
 		return
 	}
 	page, err := a.audit.List(r.Context(), f)
 	if errors.Is(err, audit.ErrBadCursor) {
-		writeError(w, http.StatusBadRequest, codeInvalidParameter,
+		WriteError(w, http.StatusBadRequest, codeInvalidParameter,
 			"invalid cursor: use the next_cursor of a previous page")
 		return
 	}
@@ -71,7 +71,7 @@ func (a *api) listAudit(w http.ResponseWriter, r *http.Request) {
 	if page.NextCursor != "" {
 		resp.NextCursor = &page.NextCursor
 	}
-	writeJSON(w, http.StatusOK, resp)
+	WriteJSON(w, http.StatusOK, resp)
 }
 
 // parseAuditFilter reads the audit query parameters. Its page parameters

@@ -27,7 +27,7 @@ type circuitJSON struct {
 
 func (a *api) listCircuit(w http.ResponseWriter, _ *http.Request) {
 	if a.circuit == nil {
-		writeError(w, http.StatusNotFound, codeNotFound, "the circuit breaker is disabled (circuit.enabled: false)")
+		WriteError(w, http.StatusNotFound, codeNotFound, "the circuit breaker is disabled (circuit.enabled: false)")
 		return
 	}
 	snaps := a.circuit.Snapshots()
@@ -41,18 +41,18 @@ func (a *api) listCircuit(w http.ResponseWriter, _ *http.Request) {
 		}
 		out = append(out, c)
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"topics": out})
+	WriteJSON(w, http.StatusOK, map[string]any{"topics": out})
 }
 
 func (a *api) resumeCircuit(w http.ResponseWriter, r *http.Request) {
 	if a.circuit == nil {
-		writeError(w, http.StatusNotFound, codeNotFound, "the circuit breaker is disabled (circuit.enabled: false)")
+		WriteError(w, http.StatusNotFound, codeNotFound, "the circuit breaker is disabled (circuit.enabled: false)")
 		return
 	}
 	topic := r.PathValue("topic")
 	st, err := a.circuit.Resume(topic)
 	if errors.Is(err, circuit.ErrUnknownTopic) {
-		writeError(w, http.StatusNotFound, codeNotFound, "no input topic "+topic)
+		WriteError(w, http.StatusNotFound, codeNotFound, "no input topic "+topic)
 		return
 	}
 	if err != nil {
@@ -60,5 +60,5 @@ func (a *api) resumeCircuit(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	a.log.Info("circuit resumed over the API", "topic", topic, "remote", r.RemoteAddr)
-	writeJSON(w, http.StatusOK, map[string]string{"topic": topic, "state": st.String()})
+	WriteJSON(w, http.StatusOK, map[string]string{"topic": topic, "state": st.String()})
 }

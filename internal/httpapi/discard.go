@@ -12,7 +12,7 @@ import (
 // audited; a dry run only counts them.
 func (a *api) discardMatching(w http.ResponseWriter, r *http.Request) {
 	if a.reprocess == nil {
-		writeError(w, http.StatusNotFound, codeNotFound, reprocessDisabled)
+		WriteError(w, http.StatusNotFound, codeNotFound, reprocessDisabled)
 		return
 	}
 	var body struct {
@@ -25,7 +25,7 @@ func (a *api) discardMatching(w http.ResponseWriter, r *http.Request) {
 	}
 	f, msg := body.Filter.filter()
 	if msg != "" {
-		writeError(w, http.StatusBadRequest, codeInvalidParameter, msg)
+		WriteError(w, http.StatusBadRequest, codeInvalidParameter, msg)
 		return
 	}
 	actor, role := ActorFrom(r.Context())
@@ -34,5 +34,5 @@ func (a *api) discardMatching(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	audit.Recorded(r.Context()) // the store records each record's change; a dry run changes nothing
-	writeJSON(w, http.StatusOK, res)
+	WriteJSON(w, http.StatusOK, res)
 }

@@ -42,7 +42,7 @@ var csvColumns = []string{
 func (a *api) exportQuarantine(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	if problem := repeatedParameter(q); problem != "" {
-		writeError(w, http.StatusBadRequest, codeInvalidParameter, problem)
+		WriteError(w, http.StatusBadRequest, codeInvalidParameter, problem)
 		return
 	}
 	format := q.Get("format")
@@ -50,7 +50,7 @@ func (a *api) exportQuarantine(w http.ResponseWriter, r *http.Request) {
 		format = formatJSONL
 	}
 	if format != formatJSONL && format != formatCSV {
-		writeError(w, http.StatusBadRequest, codeInvalidParameter,
+		WriteError(w, http.StatusBadRequest, codeInvalidParameter,
 			fmt.Sprintf("invalid format %q: must be jsonl or csv", format))
 		return
 	}
@@ -58,7 +58,7 @@ func (a *api) exportQuarantine(w http.ResponseWriter, r *http.Request) {
 	if v := q.Get("limit"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 1 || n > MaxExport {
-			writeError(w, http.StatusBadRequest, codeInvalidParameter,
+			WriteError(w, http.StatusBadRequest, codeInvalidParameter,
 				fmt.Sprintf("invalid limit %q: must be an integer from 1 to %d", v, MaxExport))
 			return
 		}
@@ -72,12 +72,12 @@ func (a *api) exportQuarantine(w http.ResponseWriter, r *http.Request) {
 	}
 	f, msg := parseFilter(listQuery)
 	if msg != "" {
-		writeError(w, http.StatusBadRequest, codeInvalidParameter, msg)
+		WriteError(w, http.StatusBadRequest, codeInvalidParameter, msg)
 		return
 	}
 	if f.Cursor != "" {
 		if _, _, err := quarantine.DecodeCursor(f.Cursor); err != nil {
-			writeError(w, http.StatusBadRequest, codeInvalidParameter,
+			WriteError(w, http.StatusBadRequest, codeInvalidParameter,
 				"invalid cursor: use the X-Next-Cursor of a previous export")
 			return
 		}

@@ -18,6 +18,7 @@ import (
 	"github.com/dataquarantine/dataquarantine/internal/quarantine"
 	"github.com/dataquarantine/dataquarantine/internal/record"
 	"github.com/dataquarantine/dataquarantine/internal/reprocess"
+	"github.com/dataquarantine/dataquarantine/internal/shadow"
 )
 
 // QuarantineReader reads quarantine metadata; quarantine.MetadataStore
@@ -78,7 +79,7 @@ type Options struct {
 	Audit AuditReader
 	// Shadow reports the schema versions in shadow and promotes them.
 	// Default: none (the shadow endpoints answer 404).
-	Shadow ShadowControl
+	Shadow shadow.Control
 }
 
 type api struct {
@@ -91,7 +92,7 @@ type api struct {
 	circuit    CircuitControl
 	reprocess  reprocess.Reprocessor
 	audit      AuditReader
-	shadow     ShadowControl
+	shadow     shadow.Control
 }
 
 // New returns the HTTP handler for every endpoint.
@@ -158,7 +159,7 @@ func (a *api) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			}
 			a.log.ErrorContext(r.Context(), "panic serving HTTP request",
 				"method", r.Method, "path", r.URL.Path, "panic", v, "stack", string(debug.Stack()))
-			writeError(w, http.StatusInternalServerError, codeInternal, "internal server error")
+			WriteError(w, http.StatusInternalServerError, codeInternal, "internal server error")
 		}
 	}()
 	w.Header().Set("X-Content-Type-Options", "nosniff")
@@ -178,10 +179,10 @@ func (a *api) unrouted(w http.ResponseWriter, r *http.Request, h http.Handler) {
 	switch rec.status {
 	case http.StatusMethodNotAllowed:
 		w.Header().Set("Allow", rec.header.Get("Allow"))
-		writeError(w, http.StatusMethodNotAllowed, codeMethodNotAllowed,
+		WriteError(w, http.StatusMethodNotAllowed, codeMethodNotAllowed,
 			"method "+r.Method+" is not allowed on "+r.URL.Path)
 	case http.StatusNotFound:
-		writeError(w, http.StatusNotFound, codeNotFound, "no such endpoint: "+r.URL.Path)
+		WriteError(w, http.StatusNotFound, codeNotFound, "no such endpoint: "+r.URL.Path)
 	default:
 		h.ServeHTTP(w, r)
 	}
@@ -234,16 +235,16 @@ type healthBody struct {
 }
 
 func (a *api) healthz(w http.ResponseWriter, _ *http.Request) {
-	writeJSON(w, http.StatusOK, healthBody{"ok", a.health()})
+	WriteJSON(w, http.StatusOK, healthBody{"ok", a.health()})
 }
 
 func (a *api) readyz(w http.ResponseWriter, _ *http.Request) {
 	h := a.health()
 	if !h.Ready {
-		writeJSON(w, http.StatusServiceUnavailable, healthBody{"not ready", h})
+		WriteJSON(w, http.StatusServiceUnavailable, healthBody{"not ready", h})
 		return
 	}
-	writeJSON(w, http.StatusOK, healthBody{"ready", h})
+	WriteJSON(w, http.StatusOK, healthBody{"ready", h})
 }
 
 func (a *api) getStats(w http.ResponseWriter, _ *http.Request) {
@@ -257,7 +258,7 @@ func (a *api) getStats(w http.ResponseWriter, _ *http.Request) {
 	for t, n := range s.InvalidByErrorType {
 		byType[t] = n
 	}
-	writeJSON(w, http.StatusOK, struct {
+	WriteJSON(w, http.StatusOK, struct {
 		Since              *string                    `json:"since"`
 		Processed          int64                      `json:"processed"`
 		Valid              int64                      `json:"valid"`
@@ -275,5 +276,5 @@ func (a *api) getStats(w http.ResponseWriter, _ *http.Request) {
 // internalError logs err once and answers 500 without its details.
 func (a *api) internalError(w http.ResponseWriter, r *http.Request, what string, err error) {
 	a.log.ErrorContext(r.Context(), what, "method", r.Method, "path", r.URL.Path, "err", err)
-	writeError(w, http.StatusInternalServerError, codeInternal, "internal server error")
+	WriteError(w, http.StatusInternalServerError, codeInternal, "internal server error")
 }

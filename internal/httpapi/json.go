@@ -35,13 +35,18 @@ type errorDetail struct {
 	Message string `json:"message"`
 }
 
-func writeError(w http.ResponseWriter, status int, code, message string) {
-	writeJSON(w, status, errorBody{errorDetail{Code: code, Message: message}})
+// WriteError answers with the gateway's error shape,
+// {"error": {"code", "message"}}: the REST API's, and that of the other
+// JSON the gateway serves beside it (the rollout-state extension of the
+// registry API, the dashboard's history).
+func WriteError(w http.ResponseWriter, status int, code, message string) {
+	WriteJSON(w, status, errorBody{errorDetail{Code: code, Message: message}})
 }
 
-// writeJSON writes v as the response. Encoding happens before the status is
+// WriteJSON writes v as the response, the one JSON writer of the gateway's
+// own API and of the UI's JSON. Encoding happens before the status is
 // sent, so a value that fails to encode still gets a proper 500.
-func writeJSON(w http.ResponseWriter, status int, v any) {
+func WriteJSON(w http.ResponseWriter, status int, v any) {
 	b, err := json.Marshal(v)
 	if err != nil {
 		status = http.StatusInternalServerError

@@ -141,14 +141,14 @@ type listResponse struct {
 func (a *api) listQuarantine(w http.ResponseWriter, r *http.Request) {
 	f, msg := parseFilter(r.URL.Query())
 	if msg != "" {
-		writeError(w, http.StatusBadRequest, codeInvalidParameter, msg)
+		WriteError(w, http.StatusBadRequest, codeInvalidParameter, msg)
 		return
 	}
 	withTotal := false
 	if v := r.URL.Query().Get("total"); v != "" {
 		b, err := strconv.ParseBool(v)
 		if err != nil {
-			writeError(w, http.StatusBadRequest, codeInvalidParameter, fmt.Sprintf("invalid total %q: must be true or false", v))
+			WriteError(w, http.StatusBadRequest, codeInvalidParameter, fmt.Sprintf("invalid total %q: must be true or false", v))
 			return
 		}
 		withTotal = b
@@ -170,7 +170,7 @@ func (a *api) listQuarantine(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	if errors.Is(err, quarantine.ErrBadCursor) {
-		writeError(w, http.StatusBadRequest, codeInvalidParameter,
+		WriteError(w, http.StatusBadRequest, codeInvalidParameter,
 			"invalid cursor: use the next_cursor of a previous page")
 		return
 	}
@@ -185,7 +185,7 @@ func (a *api) listQuarantine(w http.ResponseWriter, r *http.Request) {
 	if page.NextCursor != "" {
 		resp.NextCursor = &page.NextCursor
 	}
-	writeJSON(w, http.StatusOK, resp)
+	WriteJSON(w, http.StatusOK, resp)
 }
 
 // parseFilter reads the list query parameters with quarantine.ParseQuery:
@@ -249,7 +249,7 @@ func (a *api) getQuarantine(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
 	e, err := a.quarantine.Get(r.Context(), id)
 	if errors.Is(err, quarantine.ErrNotFound) {
-		writeError(w, http.StatusNotFound, codeNotFound, fmt.Sprintf("no quarantined record with id %q", id))
+		WriteError(w, http.StatusNotFound, codeNotFound, fmt.Sprintf("no quarantined record with id %q", id))
 		return
 	}
 	if err != nil {
@@ -283,5 +283,5 @@ func (a *api) getQuarantine(w http.ResponseWriter, r *http.Request) {
 		}
 		d.History = &h
 	}
-	writeJSON(w, http.StatusOK, d)
+	WriteJSON(w, http.StatusOK, d)
 }

@@ -92,17 +92,17 @@ func decodeBody(w http.ResponseWriter, r *http.Request, v any) bool {
 	case err == nil, errors.Is(err, io.EOF):
 		return true
 	case errors.As(err, &mbe):
-		writeError(w, http.StatusRequestEntityTooLarge, codePayloadTooLarge,
+		WriteError(w, http.StatusRequestEntityTooLarge, codePayloadTooLarge,
 			fmt.Sprintf("the request body is over %d bytes", maxRequestBody))
 	default:
-		writeError(w, http.StatusBadRequest, codeInvalidBody, "invalid JSON body: "+err.Error())
+		WriteError(w, http.StatusBadRequest, codeInvalidBody, "invalid JSON body: "+err.Error())
 	}
 	return false
 }
 
 func (a *api) startReprocess(w http.ResponseWriter, r *http.Request) {
 	if a.reprocess == nil {
-		writeError(w, http.StatusNotFound, codeNotFound, reprocessDisabled)
+		WriteError(w, http.StatusNotFound, codeNotFound, reprocessDisabled)
 		return
 	}
 	var body reprocessBody
@@ -111,7 +111,7 @@ func (a *api) startReprocess(w http.ResponseWriter, r *http.Request) {
 	}
 	f, msg := body.Filter.filter()
 	if msg != "" {
-		writeError(w, http.StatusBadRequest, codeInvalidParameter, msg)
+		WriteError(w, http.StatusBadRequest, codeInvalidParameter, msg)
 		return
 	}
 	if body.DryRun {
@@ -120,7 +120,7 @@ func (a *api) startReprocess(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		audit.Recorded(r.Context()) // a dry run changes nothing: no audit event
-		writeJSON(w, http.StatusOK, res)
+		WriteJSON(w, http.StatusOK, res)
 		return
 	}
 	a.start(w, r, f, body.Target, body.Reason)
@@ -137,7 +137,7 @@ func (a *api) start(w http.ResponseWriter, r *http.Request, f reprocess.Filter, 
 	}
 	audit.Recorded(r.Context()) // the service records reprocess.start, each record's change its own
 	w.Header().Set("Location", "/api/v1/reprocess/"+id)
-	writeJSON(w, http.StatusAccepted, map[string]string{"job": id})
+	WriteJSON(w, http.StatusAccepted, map[string]string{"job": id})
 }
 
 // reprocessError answers err, if any, and reports whether it did.
@@ -147,9 +147,9 @@ func (a *api) reprocessError(w http.ResponseWriter, r *http.Request, what string
 		return false
 	case errors.Is(err, reprocess.ErrInvalidRequest):
 		msg := strings.TrimSuffix(err.Error(), ": "+reprocess.ErrInvalidRequest.Error())
-		writeError(w, http.StatusBadRequest, codeInvalidParameter, msg)
+		WriteError(w, http.StatusBadRequest, codeInvalidParameter, msg)
 	case errors.Is(err, reprocess.ErrClosed):
-		writeError(w, http.StatusServiceUnavailable, codeUnavailable, "the gateway is shutting down")
+		WriteError(w, http.StatusServiceUnavailable, codeUnavailable, "the gateway is shutting down")
 	default:
 		a.internalError(w, r, what, err)
 	}
@@ -195,26 +195,26 @@ func newJobJSON(j *quarantine.Job, now time.Time) jobJSON {
 // and paged.
 func (a *api) listJobs(w http.ResponseWriter, r *http.Request) {
 	if a.reprocess == nil {
-		writeError(w, http.StatusNotFound, codeNotFound, reprocessDisabled)
+		WriteError(w, http.StatusNotFound, codeNotFound, reprocessDisabled)
 		return
 	}
 	q := r.URL.Query()
 	if problem := repeatedParameter(q); problem != "" {
-		writeError(w, http.StatusBadRequest, codeInvalidParameter, problem)
+		WriteError(w, http.StatusBadRequest, codeInvalidParameter, problem)
 		return
 	}
 	f := quarantine.JobFilter{State: quarantine.JobState(q.Get("state")), Cursor: q.Get("cursor")}
 	switch f.State {
 	case "", quarantine.JobRunning, quarantine.JobDone, quarantine.JobFailed:
 	default:
-		writeError(w, http.StatusBadRequest, codeInvalidParameter,
+		WriteError(w, http.StatusBadRequest, codeInvalidParameter,
 			fmt.Sprintf("invalid state %q: must be one of running, done, failed", f.State))
 		return
 	}
 	if v := q.Get("limit"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 1 || n > quarantine.MaxJobsLimit {
-			writeError(w, http.StatusBadRequest, codeInvalidParameter,
+			WriteError(w, http.StatusBadRequest, codeInvalidParameter,
 				fmt.Sprintf("invalid limit %q: must be an integer from 1 to %d", v, quarantine.MaxJobsLimit))
 			return
 		}
@@ -222,7 +222,7 @@ func (a *api) listJobs(w http.ResponseWriter, r *http.Request) {
 	}
 	page, err := a.reprocess.Jobs(r.Context(), f)
 	if errors.Is(err, quarantine.ErrBadCursor) {
-		writeError(w, http.StatusBadRequest, codeInvalidParameter, "invalid cursor: use the next_cursor of a previous page")
+		WriteError(w, http.StatusBadRequest, codeInvalidParameter, "invalid cursor: use the next_cursor of a previous page")
 		return
 	}
 	if err != nil {
@@ -240,25 +240,25 @@ func (a *api) listJobs(w http.ResponseWriter, r *http.Request) {
 	if page.NextCursor != "" {
 		resp.NextCursor = &page.NextCursor
 	}
-	writeJSON(w, http.StatusOK, resp)
+	WriteJSON(w, http.StatusOK, resp)
 }
 
 func (a *api) getJob(w http.ResponseWriter, r *http.Request) {
 	if a.reprocess == nil {
-		writeError(w, http.StatusNotFound, codeNotFound, reprocessDisabled)
+		WriteError(w, http.StatusNotFound, codeNotFound, reprocessDisabled)
 		return
 	}
 	id := r.PathValue("job")
 	j, err := a.reprocess.Job(r.Context(), id)
 	if errors.Is(err, quarantine.ErrNotFound) {
-		writeError(w, http.StatusNotFound, codeNotFound, fmt.Sprintf("no reprocess job %q", id))
+		WriteError(w, http.StatusNotFound, codeNotFound, fmt.Sprintf("no reprocess job %q", id))
 		return
 	}
 	if err != nil {
 		a.internalError(w, r, "getting reprocess job", err)
 		return
 	}
-	writeJSON(w, http.StatusOK, newJobJSON(&j, time.Now()))
+	WriteJSON(w, http.StatusOK, newJobJSON(&j, time.Now()))
 }
 
 // actionable answers 404 or 409 unless record id may be reprocessed,
@@ -267,11 +267,11 @@ func (a *api) actionable(w http.ResponseWriter, r *http.Request, id string) bool
 	e, err := a.quarantine.Get(r.Context(), id)
 	switch {
 	case errors.Is(err, quarantine.ErrNotFound):
-		writeError(w, http.StatusNotFound, codeNotFound, fmt.Sprintf("no quarantined record with id %q", id))
+		WriteError(w, http.StatusNotFound, codeNotFound, fmt.Sprintf("no quarantined record with id %q", id))
 	case err != nil:
 		a.internalError(w, r, "getting quarantine entry", err)
 	case !e.Status.Actionable():
-		writeError(w, http.StatusConflict, codeConflict, conflictMessage(id, e.Status))
+		WriteError(w, http.StatusConflict, codeConflict, conflictMessage(id, e.Status))
 	default:
 		return true
 	}
@@ -289,13 +289,13 @@ func (a *api) lifecycleError(w http.ResponseWriter, r *http.Request, id, what st
 	case err == nil:
 		return false
 	case errors.Is(err, quarantine.ErrNotFound):
-		writeError(w, http.StatusNotFound, codeNotFound, fmt.Sprintf("no quarantined record with id %q", id))
+		WriteError(w, http.StatusNotFound, codeNotFound, fmt.Sprintf("no quarantined record with id %q", id))
 	case errors.Is(err, quarantine.ErrConflict):
 		st := quarantine.Status("no longer quarantined")
 		if e, gerr := a.quarantine.Get(r.Context(), id); gerr == nil {
 			st = e.Status
 		}
-		writeError(w, http.StatusConflict, codeConflict, conflictMessage(id, st))
+		WriteError(w, http.StatusConflict, codeConflict, conflictMessage(id, st))
 	default:
 		a.reprocessError(w, r, what, err)
 	}
@@ -304,7 +304,7 @@ func (a *api) lifecycleError(w http.ResponseWriter, r *http.Request, id, what st
 
 func (a *api) reprocessOne(w http.ResponseWriter, r *http.Request) {
 	if a.reprocess == nil {
-		writeError(w, http.StatusNotFound, codeNotFound, reprocessDisabled)
+		WriteError(w, http.StatusNotFound, codeNotFound, reprocessDisabled)
 		return
 	}
 	var body struct {
@@ -323,7 +323,7 @@ func (a *api) reprocessOne(w http.ResponseWriter, r *http.Request) {
 
 func (a *api) discard(w http.ResponseWriter, r *http.Request) {
 	if a.reprocess == nil {
-		writeError(w, http.StatusNotFound, codeNotFound, reprocessDisabled)
+		WriteError(w, http.StatusNotFound, codeNotFound, reprocessDisabled)
 		return
 	}
 	var body struct {
@@ -339,7 +339,7 @@ func (a *api) discard(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	audit.Recorded(r.Context()) // the store records the change with the status
-	writeJSON(w, http.StatusOK, map[string]string{"id": id, "status": string(quarantine.StatusDiscarded)})
+	WriteJSON(w, http.StatusOK, map[string]string{"id": id, "status": string(quarantine.StatusDiscarded)})
 }
 
 // putPayload stores the request body, as is, as the record's corrected
@@ -347,7 +347,7 @@ func (a *api) discard(w http.ResponseWriter, r *http.Request) {
 // query parameter.
 func (a *api) putPayload(w http.ResponseWriter, r *http.Request) {
 	if a.reprocess == nil {
-		writeError(w, http.StatusNotFound, codeNotFound, reprocessDisabled)
+		WriteError(w, http.StatusNotFound, codeNotFound, reprocessDisabled)
 		return
 	}
 	id := r.PathValue("id")
@@ -373,11 +373,11 @@ func (a *api) payloadBody(w http.ResponseWriter, r *http.Request, what string) (
 	var mbe *http.MaxBytesError
 	switch {
 	case errors.As(err, &mbe):
-		writeError(w, http.StatusRequestEntityTooLarge, codePayloadTooLarge,
+		WriteError(w, http.StatusRequestEntityTooLarge, codePayloadTooLarge,
 			fmt.Sprintf("the %s is over the %d-byte limit", what, limit))
 		return nil, false
 	case err != nil:
-		writeError(w, http.StatusBadRequest, codeInvalidBody, "reading the request body: "+err.Error())
+		WriteError(w, http.StatusBadRequest, codeInvalidBody, "reading the request body: "+err.Error())
 		return nil, false
 	}
 	return value, true
@@ -388,7 +388,7 @@ func (a *api) payloadBody(w http.ResponseWriter, r *http.Request, what string) (
 // nothing: a check before PUT .../payload.
 func (a *api) validatePayload(w http.ResponseWriter, r *http.Request) {
 	if a.reprocess == nil {
-		writeError(w, http.StatusNotFound, codeNotFound, reprocessDisabled)
+		WriteError(w, http.StatusNotFound, codeNotFound, reprocessDisabled)
 		return
 	}
 	id := r.PathValue("id")
@@ -398,14 +398,14 @@ func (a *api) validatePayload(w http.ResponseWriter, r *http.Request) {
 	}
 	c, err := a.reprocess.Check(r.Context(), id, value)
 	if errors.Is(err, quarantine.ErrNotFound) {
-		writeError(w, http.StatusNotFound, codeNotFound, fmt.Sprintf("no quarantined record with id %q", id))
+		WriteError(w, http.StatusNotFound, codeNotFound, fmt.Sprintf("no quarantined record with id %q", id))
 		return
 	}
 	if a.reprocessError(w, r, "validating a payload", err) {
 		return
 	}
 	audit.Recorded(r.Context()) // a check changes nothing: no audit event
-	writeJSON(w, http.StatusOK, struct {
+	WriteJSON(w, http.StatusOK, struct {
 		Valid   bool               `json:"valid"`
 		Subject string             `json:"subject"`
 		Version int                `json:"version"`

@@ -1,7 +1,6 @@
 package httpapi
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -11,20 +10,6 @@ import (
 	"github.com/dataquarantine/dataquarantine/internal/record"
 	"github.com/dataquarantine/dataquarantine/internal/shadow"
 )
-
-// ShadowControl reports what the schema versions in shadow would change
-// and promotes one to enforced when its report allows it.
-type ShadowControl interface {
-	// ShadowReport returns subject's versions in shadow with this
-	// gateway's counts over the last window; shadow.ErrNotFound when there
-	// is no such subject.
-	ShadowReport(ctx context.Context, subject string, window time.Duration) (shadow.SubjectReport, error)
-	// Promote enforces version of subject when the guard allows its
-	// report (a *shadow.RefusedError otherwise; shadow.ErrWrongState,
-	// shadow.ErrNotFound, shadow.ErrNotPermitted when it cannot be), and
-	// audits it. It returns the report the guard judged.
-	Promote(ctx context.Context, subject string, version int, g shadow.Guard) (shadow.Report, error)
-}
 
 // codePromotionRefused answers a promotion the guard refused.
 const codePromotionRefused = "promotion_refused"
@@ -143,17 +128,17 @@ func formatWindow(d time.Duration) string {
 
 func (a *api) getShadow(w http.ResponseWriter, r *http.Request) {
 	if a.shadow == nil {
-		writeError(w, http.StatusNotFound, codeNotFound, shadowDisabled)
+		WriteError(w, http.StatusNotFound, codeNotFound, shadowDisabled)
 		return
 	}
 	window, msg := parseWindow(r.URL.Query().Get("window"))
 	if msg != "" {
-		writeError(w, http.StatusBadRequest, codeInvalidParameter, msg)
+		WriteError(w, http.StatusBadRequest, codeInvalidParameter, msg)
 		return
 	}
 	rep, err := a.shadow.ShadowReport(r.Context(), r.PathValue("subject"), window)
 	if errors.Is(err, shadow.ErrNotFound) {
-		writeError(w, http.StatusNotFound, codeNotFound, err.Error())
+		WriteError(w, http.StatusNotFound, codeNotFound, err.Error())
 		return
 	}
 	if err != nil {
@@ -183,7 +168,7 @@ func (a *api) getShadow(w http.ResponseWriter, r *http.Request) {
 		}
 		out.Versions = append(out.Versions, vj)
 	}
-	writeJSON(w, http.StatusOK, out)
+	WriteJSON(w, http.StatusOK, out)
 }
 
 type promoteBody struct {
@@ -208,12 +193,12 @@ type promotionJSON struct {
 
 func (a *api) promote(w http.ResponseWriter, r *http.Request) {
 	if a.shadow == nil {
-		writeError(w, http.StatusNotFound, codeNotFound, shadowDisabled)
+		WriteError(w, http.StatusNotFound, codeNotFound, shadowDisabled)
 		return
 	}
 	version, err := strconv.Atoi(r.PathValue("version"))
 	if err != nil || version < 1 {
-		writeError(w, http.StatusBadRequest, codeInvalidParameter,
+		WriteError(w, http.StatusBadRequest, codeInvalidParameter,
 			fmt.Sprintf("invalid version %q: want a version number (1, 2, ...)", r.PathValue("version")))
 		return
 	}
@@ -227,11 +212,11 @@ func (a *api) promote(w http.ResponseWriter, r *http.Request) {
 	}
 	var msg string
 	if g.Window, msg = parseWindow(body.Window); msg != "" {
-		writeError(w, http.StatusBadRequest, codeInvalidParameter, msg)
+		WriteError(w, http.StatusBadRequest, codeInvalidParameter, msg)
 		return
 	}
 	if err := g.Validate(); err != nil {
-		writeError(w, http.StatusBadRequest, codeInvalidParameter, "invalid max_newly_rejected: "+err.Error())
+		WriteError(w, http.StatusBadRequest, codeInvalidParameter, "invalid max_newly_rejected: "+err.Error())
 		return
 	}
 	subject := r.PathValue("subject")
@@ -245,18 +230,18 @@ func (a *api) promote(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case err == nil:
 		figures.State = "enforced"
-		writeJSON(w, http.StatusOK, figures)
+		WriteJSON(w, http.StatusOK, figures)
 	case errors.As(err, &refused):
-		writeJSON(w, http.StatusConflict, struct {
+		WriteJSON(w, http.StatusConflict, struct {
 			errorBody
 			Figures promotionJSON `json:"figures"`
 		}{errorBody{errorDetail{Code: codePromotionRefused, Message: err.Error()}}, figures})
 	case errors.Is(err, shadow.ErrWrongState):
-		writeError(w, http.StatusConflict, codeConflict, err.Error())
+		WriteError(w, http.StatusConflict, codeConflict, err.Error())
 	case errors.Is(err, shadow.ErrNotFound):
-		writeError(w, http.StatusNotFound, codeNotFound, err.Error())
+		WriteError(w, http.StatusNotFound, codeNotFound, err.Error())
 	case errors.Is(err, shadow.ErrNotPermitted):
-		writeError(w, http.StatusForbidden, "forbidden", err.Error())
+		WriteError(w, http.StatusForbidden, "forbidden", err.Error())
 	default:
 		a.internalError(w, r, "promoting a schema version", err)
 	}

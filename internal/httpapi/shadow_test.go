@@ -3,6 +3,7 @@ package httpapi_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -52,6 +53,11 @@ func (f *fakeShadow) Promote(_ context.Context, subject string, version int, g s
 	}
 	f.promoted = append(f.promoted, version)
 	return r, nil
+}
+
+// SetShadow is the browser's control; the API has no route to it.
+func (f *fakeShadow) SetShadow(context.Context, string, int, bool) error {
+	return errors.New("the API does not start or stop shadows")
 }
 
 func shadowServer(t *testing.T) (*httptest.Server, *fakeShadow) {

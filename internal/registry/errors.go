@@ -51,6 +51,19 @@ func (e *IncompatibleError) Error() string {
 // Is makes errors.Is(err, ErrIncompatible) true.
 func (e *IncompatibleError) Is(target error) bool { return target == ErrIncompatible }
 
+// WrongStateError is a rollout-state change refused because the version
+// is not in the state the change starts from (Registry.ChangeState).
+type WrongStateError struct {
+	Subject string
+	Version int
+	// State is the version's; From the one the change needed.
+	State, From State
+}
+
+func (e *WrongStateError) Error() string {
+	return fmt.Sprintf("version %d of %s is %s, not %s", e.Version, e.Subject, e.State, e.From)
+}
+
 // Messages explains changes one line each, in Confluent's verbose style:
 // errorType and path as Confluent names them, for clients that parse them;
 // the description in the user's terms (compat.Change.Summary).

@@ -738,28 +738,42 @@ func (r *Registry) DeleteSubject(ctx context.Context, subject string, permanent 
 
 // SetState moves version of subject to a rollout state.
 func (r *Registry) SetState(ctx context.Context, subject string, version int, state State) (Version, error) {
-	if _, err := ParseState(string(state)); err != nil {
-		return Version{}, fmt.Errorf("%w %q (want registered, shadow, enforced or deprecated)", err, state)
+	v, _, err := r.ChangeState(ctx, subject, version, "", state)
+	return v, err
+}
+
+// ChangeState moves version of subject from the rollout state from (any
+// when "") to the state to, returning the version in its new state and the
+// state it left. A version not in from is a *WrongStateError, and stays as
+// it is. The check and the change are made under one lock, so of two
+// changes that start from the same state only one is made.
+func (r *Registry) ChangeState(ctx context.Context, subject string, version int, from, to State) (Version, State, error) {
+	if _, err := ParseState(string(to)); err != nil {
+		return Version{}, "", fmt.Errorf("%w %q (want registered, shadow, enforced or deprecated)", err, to)
 	}
 	defer r.changed(ctx, subject) // after the deferred Unlock below
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if err := r.writable(ctx, subject); err != nil {
-		return Version{}, err
+		return Version{}, "", err
 	}
 	rows, err := r.subjectRows(ctx, subject, false)
 	if err != nil {
-		return Version{}, err
+		return Version{}, "", err
 	}
 	v, err := pick(rows, version)
 	if err != nil {
-		return Version{}, err
+		return Version{}, "", err
 	}
-	v.State = state
+	left := v.State
+	if from != "" && left != from {
+		return Version{}, "", &WrongStateError{Subject: subject, Version: v.Version, State: left, From: from}
+	}
+	v.State = to
 	if err := r.store.UpdateVersion(ctx, v); err != nil {
-		return Version{}, fmt.Errorf("setting state of version %d of %s: %w", v.Version, subject, err)
+		return Version{}, "", fmt.Errorf("setting state of version %d of %s: %w", v.Version, subject, err)
 	}
-	return v, nil
+	return v, left, nil
 }
 
 // Config returns the configuration set for subject ("" is global);

@@ -487,6 +487,57 @@ func TestRolloutState(t *testing.T) {
 	}
 }
 
+// TestChangeState: a change from a given state is made only from it,
+// returning the state it left; from another it is a *WrongStateError and
+// changes nothing; of concurrent changes from the same state, one is made.
+func TestChangeState(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	r := newRegistry(t)
+	reg(t, r, "s", "AVRO", avroV1)
+
+	v, left, err := r.ChangeState(ctx, "s", 1, registry.StateRegistered, registry.StateShadow)
+	if err != nil || v.State != registry.StateShadow || left != registry.StateRegistered {
+		t.Fatalf("ChangeState(registered -> shadow) = %+v, %q, %v", v, left, err)
+	}
+	_, _, err = r.ChangeState(ctx, "s", 1, registry.StateRegistered, registry.StateShadow)
+	var wrong *registry.WrongStateError
+	if !errors.As(err, &wrong) || err.Error() != "version 1 of s is shadow, not registered" {
+		t.Fatalf("from the wrong state: %v, want a WrongStateError", err)
+	}
+	if got, _ := r.Get(ctx, "s", 1, false); got.State != registry.StateShadow {
+		t.Fatalf("stored state %q after a refused change, want shadow", got.State)
+	}
+	if _, left, err = r.ChangeState(ctx, "s", registry.Latest, "", registry.StateEnforced); err != nil || left != registry.StateShadow {
+		t.Fatalf("ChangeState(any -> enforced) left %q, %v; want shadow", left, err)
+	}
+
+	// Concurrent stops of one shadow: one is made, the others refused.
+	if _, err := r.SetState(ctx, "s", 1, registry.StateShadow); err != nil {
+		t.Fatal(err)
+	}
+	const n = 8
+	errs := make(chan error, n)
+	for range n {
+		go func() {
+			_, _, err := r.ChangeState(ctx, "s", 1, registry.StateShadow, registry.StateRegistered)
+			errs <- err
+		}()
+	}
+	made := 0
+	for range n {
+		switch err := <-errs; {
+		case err == nil:
+			made++
+		case !errors.As(err, &wrong):
+			t.Fatalf("concurrent change: %v", err)
+		}
+	}
+	if made != 1 {
+		t.Fatalf("%d of %d concurrent changes from shadow made, want 1", made, n)
+	}
+}
+
 // TestConcurrentRegistration: writers racing to register one schema make
 // one version and agree on its id.
 func TestConcurrentRegistration(t *testing.T) {

@@ -8,7 +8,8 @@
 // by error type and field, and the last few records of each outcome. It
 // exports schema_shadow_verdicts_total, picks the records evaluated when
 // only a share is (Sampled: deterministic per record), and judges a
-// promotion against a report (Guard).
+// promotion against a report (Guard). Control is what the API and the UI
+// ask of the gateway's shadow evaluation, declared here once for both.
 //
 // Everything is in this process's memory, bounded, and lost on restart:
 // when several gateways share the input topics, each reports its own

@@ -56,20 +56,18 @@ func bulkSelection(form url.Values) (reprocess.Filter, bool, string) {
 		if form.Get("q") != "" {
 			return reprocess.Filter{}, true, "“All that match” cannot include a text search: tick the records instead."
 		}
-		lf, problem := parseFilter(form)
-		if problem != "" {
-			return reprocess.Filter{}, true, problem
+		fq := readFilter(form)
+		if fq.Problem != "" {
+			return reprocess.Filter{}, true, fq.Problem
 		}
-		if lf.Status != "" && !lf.Status.Actionable() {
-			return reprocess.Filter{}, true, fmt.Sprintf("This filter selects %s records: only quarantined or failed_again ones can be reprocessed or discarded.", lf.Status)
+		if st := fq.Filter.Status; st != "" && !st.Actionable() {
+			return reprocess.Filter{}, true, fmt.Sprintf("This filter selects %s records: only quarantined or failed_again ones can be reprocessed or discarded.", st)
 		}
-		if pin, err := time.Parse(time.RFC3339Nano, form.Get("pinned_until")); err == nil && (lf.Until.IsZero() || pin.Before(lf.Until)) {
-			lf.Until = pin
+		f := fq.selection()
+		if pin, err := time.Parse(time.RFC3339Nano, form.Get("pinned_until")); err == nil && (f.Until.IsZero() || pin.Before(f.Until)) {
+			f.Until = pin
 		}
-		return reprocess.Filter{
-			ErrorType: lf.ErrorType, Field: lf.Field, Topic: lf.Topic, Subject: lf.Subject,
-			Status: lf.Status, Since: lf.Since, Until: lf.Until,
-		}, true, ""
+		return f, true, ""
 	}
 	ids := form["id"]
 	switch {

@@ -1,12 +1,12 @@
 package web
 
 import (
-	"encoding/json"
 	"net/http"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/dataquarantine/dataquarantine/internal/httpapi"
 	"github.com/dataquarantine/dataquarantine/internal/live"
 	"github.com/dataquarantine/dataquarantine/internal/record"
 )
@@ -59,7 +59,8 @@ func newHistoryView(rg live.Range, topic string) *historyView {
 	return v
 }
 
-// historyJSON answers the series of one range and topic.
+// historyJSON answers the series of one range and topic, as the API
+// answers: its JSON writer, its error shape.
 func (u *ui) historyJSON(w http.ResponseWriter, r *http.Request) {
 	rg, topic, ok := historyForm(r)
 	if !ok {
@@ -67,7 +68,7 @@ func (u *ui) historyJSON(w http.ResponseWriter, r *http.Request) {
 		for i, x := range live.Ranges {
 			names[i] = x.Name
 		}
-		writeJSONError(w, http.StatusBadRequest, "invalid_parameter",
+		httpapi.WriteError(w, http.StatusBadRequest, "invalid_parameter",
 			"range must be one of "+strings.Join(names, ", ")+", and topic at most "+strconv.Itoa(maxTopicLen)+" characters")
 		return
 	}
@@ -76,35 +77,14 @@ func (u *ui) historyJSON(w http.ResponseWriter, r *http.Request) {
 		u.log.ErrorContext(r.Context(), "reading the dashboard's history", "err", err)
 		// The message names the source (a Prometheus URL has its password
 		// redacted) so the operator sees why the charts are empty.
-		writeJSONError(w, http.StatusBadGateway, "history_unavailable", err.Error())
+		httpapi.WriteError(w, http.StatusBadGateway, "history_unavailable", err.Error())
 		return
 	}
-	writeJSON(w, http.StatusOK, h)
+	httpapi.WriteJSON(w, http.StatusOK, h)
 }
 
 // historyTick is the history event's data: the start of the newest 10 s
 // step, which changes when the history has a new point to fetch.
 func historyTick(at time.Time) string {
 	return strconv.FormatInt(at.Truncate(live.Resolution).Unix(), 10)
-}
-
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	b, err := json.Marshal(v)
-	if err != nil {
-		status, b = http.StatusInternalServerError, []byte(`{"error":{"code":"internal","message":"internal server error"}}`)
-	}
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Cache-Control", "no-store")
-	w.WriteHeader(status)
-	_, _ = w.Write(append(b, '\n'))
-}
-
-func writeJSONError(w http.ResponseWriter, status int, code, msg string) {
-	type body struct {
-		Code    string `json:"code"`
-		Message string `json:"message"`
-	}
-	writeJSON(w, status, struct {
-		Error body `json:"error"`
-	}{body{code, msg}})
 }

@@ -62,7 +62,8 @@ func TestHistoryJSON(t *testing.T) {
 
 	r := get(t, h, HistoryPath+"?range=1h&topic=raw-events")
 	require.Equal(t, http.StatusOK, r.status, r.body)
-	require.Equal(t, "application/json", r.header.Get("Content-Type"))
+	require.Equal(t, "application/json; charset=utf-8", r.header.Get("Content-Type"), "the API's JSON writer")
+	require.Equal(t, "no-store", r.header.Get("Cache-Control"))
 	var got struct {
 		Source  string   `json:"source"`
 		Range   string   `json:"range"`
@@ -95,7 +96,12 @@ func TestHistoryJSON(t *testing.T) {
 	for _, bad := range []string{"?range=2m", "?range=%00", "?topic=" + strings.Repeat("t", 250)} {
 		r = get(t, h, HistoryPath+bad)
 		require.Equal(t, http.StatusBadRequest, r.status, bad)
-		require.Contains(t, r.body, `"code":"invalid_parameter"`)
+		var e struct {
+			Error struct{ Code, Message string } `json:"error"`
+		}
+		require.NoError(t, json.Unmarshal([]byte(r.body), &e), "the API's error shape: %s", r.body)
+		require.Equal(t, "invalid_parameter", e.Error.Code)
+		require.Equal(t, "range must be one of 15m, 1h, 6h, 24h, and topic at most 249 characters", e.Error.Message)
 		require.Equal(t, http.StatusBadRequest, get(t, h, "/"+bad).status, "the dashboard refuses it too: %s", bad)
 	}
 }

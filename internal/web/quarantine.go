@@ -10,6 +10,7 @@ import (
 
 	"github.com/dataquarantine/dataquarantine/internal/quarantine"
 	"github.com/dataquarantine/dataquarantine/internal/record"
+	"github.com/dataquarantine/dataquarantine/internal/reprocess"
 )
 
 // listForm is the quarantine browser's filter form, as submitted.
@@ -71,13 +72,13 @@ func (u *ui) quarantineList(w http.ResponseWriter, r *http.Request) {
 // cursor), with the rows of selected ticked.
 func (u *ui) listPage(r *http.Request, q url.Values, selected map[string]bool) (listData, error) {
 	ctx := r.Context()
+	fq := readFilter(q)
+	f := fq.Filter
 	d := listData{
-		Form: listForm{
-			Search: q.Get("q"), ErrorType: q.Get("error_type"), Topic: q.Get("topic"), Subject: q.Get("subject"),
-			Status: q.Get("status"), Field: q.Get("field"), Since: q.Get("since"), Until: q.Get("until"),
-		},
+		Form:       fq.Form,
 		ErrorTypes: record.ErrorTypes,
 		Statuses:   quarantine.Statuses,
+		Problem:    fq.Problem,
 		Query:      url.Values{},
 	}
 	for _, p := range append(filterParams, "cursor") {
@@ -85,11 +86,9 @@ func (u *ui) listPage(r *http.Request, q url.Values, selected map[string]bool) (
 			d.Query.Set(p, v)
 		}
 	}
-	f, problem := parseFilter(q)
-	d.Problem = problem
 	d.Filtered = q.Get("q") != "" || f.ErrorType != "" || f.Topic != "" || f.Subject != "" || f.Status != "" || f.Field != "" ||
 		!f.Since.IsZero() || !f.Until.IsZero()
-	if problem != "" {
+	if d.Problem != "" {
 		return d, nil
 	}
 	var page quarantine.Page
@@ -113,7 +112,7 @@ func (u *ui) listPage(r *http.Request, q url.Values, selected map[string]bool) (
 		return d, err
 	}
 	d.Rows = u.previewRows(ctx, page.Entries, selected)
-	d.ExportJSONL, d.ExportCSV = exportURL(q, "jsonl"), exportURL(q, "csv")
+	d.ExportJSONL, d.ExportCSV = exportURL(q, f, "jsonl"), exportURL(q, f, "csv")
 	acts := u.actions(ctx)
 	d.Bulk = acts.Reprocess
 	d.AllMatching = acts.Reprocess && q.Get("q") == ""
@@ -161,38 +160,65 @@ func withoutCursor(q url.Values) url.Values {
 // taken as UTC.
 var browserTimeLayouts = []string{time.RFC3339Nano, "2006-01-02T15:04:05", "2006-01-02T15:04"}
 
-// parseFilter reads the browser's query with quarantine.ParseQuery: no
-// limit (a page is quarantine.DefaultLimit), the browser's time layouts,
-// and a problem worded for the page ("" when there is none).
-func parseFilter(q url.Values) (quarantine.Filter, string) {
-	f, err := quarantine.ParseQuery(q, quarantine.QueryOptions{TimeLayouts: browserTimeLayouts})
+// filterQuery is a quarantine filter as the browser's forms send it: the
+// quarantine browser's query, the reprocess form, the bulk form.
+type filterQuery struct {
+	// Form is the filters as sent, for the form to show again.
+	Form listForm
+	// Filter is what they select, every text filter set even with a
+	// Problem (the list page's "filtered" note reads it).
+	Filter quarantine.Filter
+	// Problem says, in the page's words, why the filters were refused; ""
+	// when they were not.
+	Problem string
+}
+
+// readFilter is the browser's one reader of a quarantine filter from a
+// query or form, with quarantine.ParseQuery: no limit (a page is
+// quarantine.DefaultLimit), the browser's time layouts, and a problem
+// worded for the page.
+func readFilter(q url.Values) filterQuery {
+	fq := filterQuery{Form: listForm{
+		Search: q.Get("q"), ErrorType: q.Get("error_type"), Topic: q.Get("topic"), Subject: q.Get("subject"),
+		Status: q.Get("status"), Field: q.Get("field"), Since: q.Get("since"), Until: q.Get("until"),
+	}}
+	var err error
+	fq.Filter, err = quarantine.ParseQuery(q, quarantine.QueryOptions{TimeLayouts: browserTimeLayouts})
+	fq.Problem = filterProblem(err)
+	return fq
+}
+
+// selection is the filter as what a reprocess or a discard acts on (which
+// has no search, cursor or limit).
+func (fq filterQuery) selection() reprocess.Filter {
+	f := fq.Filter
+	return reprocess.Filter{
+		ErrorType: f.ErrorType, Field: f.Field, Topic: f.Topic, Subject: f.Subject,
+		Status: f.Status, Since: f.Since, Until: f.Until,
+	}
+}
+
+// filterProblem words quarantine.ParseQuery's error for the page; "" for
+// none.
+func filterProblem(err error) string {
 	var qe *quarantine.QueryError
 	if !errors.As(err, &qe) {
-		return f, ""
+		return ""
 	}
 	switch qe.Reason {
 	case quarantine.QueryUnknown:
 		if qe.Param == "status" {
-			return f, fmt.Sprintf("Unknown status %q.", qe.Value)
+			return fmt.Sprintf("Unknown status %q.", qe.Value)
 		}
-		return f, fmt.Sprintf("Unknown error type %q.", qe.Value)
+		return fmt.Sprintf("Unknown error type %q.", qe.Value)
 	case quarantine.QueryNotATime:
 		label := map[string]string{"since": "From", "until": "To"}[qe.Param]
-		return f, fmt.Sprintf("%s: %q is not a time such as 2026-11-03T10:00 (UTC).", label, qe.Value)
+		return fmt.Sprintf("%s: %q is not a time such as 2026-11-03T10:00 (UTC).", label, qe.Value)
 	case quarantine.QuerySinceAfterUntil:
-		return f, "From is after To."
+		return "From is after To."
 	default:
-		return f, qe.Error()
+		return qe.Error()
 	}
-}
-
-func parseTime(s string) (time.Time, error) {
-	for _, layout := range browserTimeLayouts {
-		if t, err := time.ParseInLocation(layout, s, time.UTC); err == nil {
-			return t, nil
-		}
-	}
-	return time.Time{}, errors.New("not a time")
 }
 
 type errorView struct {

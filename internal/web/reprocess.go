@@ -36,25 +36,13 @@ type reprocessData struct {
 var actionableStatuses = []quarantine.Status{quarantine.StatusQuarantined, quarantine.StatusFailedAgain}
 
 func readReprocessForm(q url.Values) (reprocessForm, reprocess.Filter, reprocess.Target, string) {
-	form := reprocessForm{
-		listForm: listForm{
-			ErrorType: q.Get("error_type"), Topic: q.Get("topic"), Subject: q.Get("subject"),
-			Status: q.Get("status"), Field: q.Get("field"), Since: q.Get("since"), Until: q.Get("until"),
-		},
-		Target: q.Get("target"), Reason: q.Get("reason"),
-	}
-	lf, problem := parseFilter(q)
-	f := reprocess.Filter{
-		ErrorType: lf.ErrorType, Field: lf.Field, Topic: lf.Topic, Subject: lf.Subject,
-		Status: lf.Status, Since: lf.Since, Until: lf.Until,
-	}
-	target := reprocess.Target(form.Target)
-	switch {
-	case problem != "":
-	case target != reprocess.TargetClean && target != reprocess.TargetRaw:
+	fq := readFilter(q)
+	form := reprocessForm{listForm: fq.Form, Target: q.Get("target"), Reason: q.Get("reason")}
+	target, problem := reprocess.Target(form.Target), fq.Problem
+	if problem == "" && target != reprocess.TargetClean && target != reprocess.TargetRaw {
 		problem = "Choose where the records that pass go."
 	}
-	return form, f, target, problem
+	return form, fq.selection(), target, problem
 }
 
 func (u *ui) reprocessPage(w http.ResponseWriter, r *http.Request) {

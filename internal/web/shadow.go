@@ -1,7 +1,6 @@
 package web
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"math"
@@ -14,15 +13,6 @@ import (
 
 	"github.com/dataquarantine/dataquarantine/internal/shadow"
 )
-
-// ShadowControl reports what a subject's versions in shadow would change,
-// promotes one to enforced when its report allows it, and puts versions in
-// and out of shadow; the gateway's is one.
-type ShadowControl interface {
-	ShadowReport(ctx context.Context, subject string, window time.Duration) (shadow.SubjectReport, error)
-	Promote(ctx context.Context, subject string, version int, g shadow.Guard) (shadow.Report, error)
-	SetShadow(ctx context.Context, subject string, version int, on bool) error
-}
 
 // shadowData is the shadow panel of a subject's page.
 type shadowData struct {

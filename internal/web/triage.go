@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"time"
 	"unicode"
 	"unicode/utf8"
 
@@ -193,8 +194,8 @@ func (e *errorOnce) get() error {
 }
 
 // exportURL is the API's export of the records q's filters (and search)
-// select, in format.
-func exportURL(q url.Values, format string) string {
+// select, in format; f is q's filter as readFilter read it.
+func exportURL(q url.Values, f quarantine.Filter, format string) string {
 	out := url.Values{}
 	for _, p := range filterParams {
 		if v := q.Get(p); v != "" {
@@ -202,11 +203,9 @@ func exportURL(q url.Values, format string) string {
 		}
 	}
 	// The browser's times are datetime-local values; the API takes RFC 3339.
-	for _, p := range []string{"since", "until"} {
-		if v := out.Get(p); v != "" {
-			if t, err := parseTime(v); err == nil {
-				out.Set(p, t.UTC().Format("2006-01-02T15:04:05.999999999Z07:00"))
-			}
+	for p, t := range map[string]time.Time{"since": f.Since, "until": f.Until} {
+		if !t.IsZero() {
+			out.Set(p, t.UTC().Format("2006-01-02T15:04:05.999999999Z07:00"))
 		}
 	}
 	out.Set("format", format)

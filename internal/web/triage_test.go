@@ -64,13 +64,15 @@ func TestQuarantineColumns(t *testing.T) {
 	require.Contains(t, cellOf(t, r.body, "lost", "preview"), "payload not stored")
 
 	// Export links carry the filters, the search and the times as RFC 3339.
-	r = get(t, h, "/quarantine?error_type=PARSE_ERROR&since=2026-11-03T09:00&q=x")
+	r = get(t, h, "/quarantine?error_type=PARSE_ERROR&since=2026-11-03T09:00&until=2026-11-03T11:00:30.5&q=x")
 	m := regexp.MustCompile(`id="export-csv" href="([^"]+)"`).FindStringSubmatch(r.body)
 	require.NotNil(t, m, r.body)
 	u, err := url.Parse(html.UnescapeString(m[1]))
 	require.NoError(t, err)
 	require.Equal(t, "/api/v1/quarantine/export", u.Path)
-	require.Equal(t, url.Values{"error_type": {"PARSE_ERROR"}, "since": {"2026-11-03T09:00:00Z"}, "q": {"x"}, "format": {"csv"}}, u.Query())
+	require.Equal(t, url.Values{
+		"error_type": {"PARSE_ERROR"}, "since": {"2026-11-03T09:00:00Z"}, "until": {"2026-11-03T11:00:30.5Z"}, "q": {"x"}, "format": {"csv"},
+	}, u.Query())
 	require.Contains(t, r.body, "1 found in 3 records searched", "a search is not counted")
 }
 

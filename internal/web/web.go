@@ -20,6 +20,7 @@ import (
 	"github.com/dataquarantine/dataquarantine/internal/reprocess"
 	"github.com/dataquarantine/dataquarantine/internal/schema"
 	"github.com/dataquarantine/dataquarantine/internal/schema/compat"
+	"github.com/dataquarantine/dataquarantine/internal/shadow"
 )
 
 //go:embed templates/*.html
@@ -108,7 +109,7 @@ type Options struct {
 	// Shadow feeds the shadow panel of a subject's page (what its versions
 	// in shadow would change, promotion, starting and stopping shadows),
 	// with Schemas. Default: none (no panel).
-	Shadow ShadowControl
+	Shadow shadow.Control
 	// Principal names who is logged in (a token's name and role), shown
 	// with a "Log out" button (POST /logout). Default: none (auth is off).
 	Principal func(ctx context.Context) (name, role string)

@@ -26,16 +26,26 @@ func (h *Handler) Register(ctx context.Context, req registry.RegisterRequest) (r
 // and logs and audits it (schema.state, with the state it left) as ctx's
 // principal.
 func (h *Handler) SetState(ctx context.Context, subject string, version int, state registry.State) (registry.Version, error) {
+	return h.ChangeState(ctx, subject, version, "", state)
+}
+
+// ChangeState is SetState for a change that starts from the state from
+// ("" is any): a version in another is a *registry.WrongStateError,
+// unchanged and not audited. The UI's shadow controls (start and stop a
+// shadow) are such changes.
+func (h *Handler) ChangeState(ctx context.Context, subject string, version int, from, to registry.State) (registry.Version, error) {
+	// A missing version is not found whatever else is wrong with the
+	// change (a bad state, a read-only subject), as the API has answered.
 	before, err := h.reg.Get(ctx, subject, version, false)
 	if err != nil {
 		return registry.Version{}, err
 	}
-	v, err := h.reg.SetState(ctx, subject, before.Version.Version, state)
+	v, left, err := h.reg.ChangeState(ctx, subject, before.Version.Version, from, to)
 	if err != nil {
 		return registry.Version{}, err
 	}
 	h.log.InfoContext(ctx, "schema version rollout state changed", "subject", subject,
-		"version", v.Version, "from", before.State, "to", v.State)
-	h.recordCtx(ctx, "schema.state", schemaTarget(subject, v.Version), map[string]any{"from": before.State, "to": v.State})
+		"version", v.Version, "from", left, "to", v.State)
+	h.recordCtx(ctx, "schema.state", schemaTarget(subject, v.Version), map[string]any{"from": left, "to": v.State})
 	return v, nil
 }

@@ -2,6 +2,7 @@ package registryapi_test
 
 import (
 	"context"
+	"errors"
 	"path/filepath"
 	"strconv"
 	"testing"
@@ -14,7 +15,8 @@ import (
 )
 
 // TestChangesAreAudited: registering and rolling out through the Go API
-// (as the web UI does) is audited as the API's calls are, as the caller.
+// (as the web UI does) is audited as the API's calls are, as the caller; a
+// change refused is not.
 func TestChangesAreAudited(t *testing.T) {
 	t.Parallel()
 	_, reg := serve(t)
@@ -32,6 +34,10 @@ func TestChangesAreAudited(t *testing.T) {
 	equal(t, "state", v.State, registry.StateEnforced)
 	if _, err := h.SetState(ctx, "s", 9, registry.StateEnforced); err == nil {
 		t.Fatal("a missing version changed state")
+	}
+	var wrong *registry.WrongStateError
+	if _, err := h.ChangeState(ctx, "s", 1, registry.StateShadow, registry.StateRegistered); !errors.As(err, &wrong) {
+		t.Fatalf("a change from shadow of an enforced version: %v, want a WrongStateError", err)
 	}
 	if !recorded() {
 		t.Fatal("the changes did not tell the audit scope they were recorded")

@@ -1,10 +1,10 @@
 package registryapi
 
 import (
-	"encoding/json"
 	"errors"
 	"net/http"
 
+	"github.com/dataquarantine/dataquarantine/internal/httpapi"
 	"github.com/dataquarantine/dataquarantine/internal/registry"
 )
 
@@ -28,12 +28,12 @@ type stateBody struct {
 	State   string `json:"state"`
 }
 
+// putState answers as the gateway's API does (httpapi.WriteJSON, its
+// media type and error shape), not with this package's writeJSON: the
+// route is the gateway's, and Confluent's media type and error shape are
+// for the Confluent-compatible routes only.
 func (h *Handler) putState(w http.ResponseWriter, r *http.Request) {
-	fail := func(status int, code, msg string) {
-		w.Header().Set("Content-Type", "application/json; charset=utf-8")
-		w.WriteHeader(status)
-		_ = json.NewEncoder(w).Encode(map[string]map[string]string{"error": {"code": code, "message": msg}})
-	}
+	fail := func(status int, code, msg string) { httpapi.WriteError(w, status, code, msg) }
 	var req stateBody
 	if err := decode(r, &req); err != nil {
 		fail(http.StatusBadRequest, "invalid_parameter", err.Error())
@@ -47,8 +47,7 @@ func (h *Handler) putState(w http.ResponseWriter, r *http.Request) {
 	subject := r.PathValue("subject")
 	v, err := h.SetState(r.Context(), subject, version, registry.State(req.State))
 	if err == nil {
-		w.Header().Set("Content-Type", "application/json; charset=utf-8")
-		_ = json.NewEncoder(w).Encode(stateBody{Subject: v.Subject, Version: v.Version, State: string(v.State)})
+		httpapi.WriteJSON(w, http.StatusOK, stateBody{Subject: v.Subject, Version: v.Version, State: string(v.State)})
 		return
 	}
 	switch {

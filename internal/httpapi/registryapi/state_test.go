@@ -46,6 +46,10 @@ func TestState(t *testing.T) {
 		if resp.StatusCode != tc.wantStatus || !strings.Contains(string(b), tc.want) || !json.Valid(b) {
 			t.Errorf("%s: %d %s, want %d with %s", tc.name, resp.StatusCode, b, tc.wantStatus, tc.want)
 		}
+		// The gateway's API, not the Confluent-compatible one: its media type.
+		if ct := resp.Header.Get("Content-Type"); ct != "application/json; charset=utf-8" {
+			t.Errorf("%s: Content-Type %q, want the gateway API's", tc.name, ct)
+		}
 	}
 	got, err := reg.Get(context.Background(), "s", 1, false)
 	must(t, err)
