@@ -84,7 +84,9 @@ func (c *shadowControl) Promote(ctx context.Context, subject string, version int
 		c.log.InfoContext(ctx, "schema promotion refused", "subject", subject, "version", version, "reason", err)
 		return r, err
 	}
-	if _, err := c.registry.SetState(ctx, subject, version, registry.StateEnforced); err != nil {
+	// From shadow only: a stop between the check above and this change
+	// makes the promotion fail instead of enforcing an unevaluated version.
+	if _, _, err := c.registry.ChangeState(ctx, subject, version, registry.StateShadow, registry.StateEnforced); err != nil {
 		return r, c.registryError(err)
 	}
 	c.log.InfoContext(ctx, "schema version promoted from shadow", "subject", subject, "version", version,
