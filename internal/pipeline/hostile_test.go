@@ -3,6 +3,7 @@ package pipeline_test
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"strings"
@@ -14,7 +15,10 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 	"github.com/stretchr/testify/require"
 	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/dataquarantine/dataquarantine/internal/live"
 	"github.com/dataquarantine/dataquarantine/internal/pipeline"
@@ -380,4 +384,180 @@ func TestProgressStalled(t *testing.T) {
 	for _, c := range cases {
 		require.Equal(t, c.want, c.p.Stalled(now, timeout, c.lagging), c.name)
 	}
+}
+
+// refuseMarked makes the broker answer INVALID_RECORD for every batch
+// produced to topic that carries a record keyed marker, and only for that
+// batch: the other partitions of the same produce request are appended as
+// usual. That is what a broker does with a record its topic's settings
+// refuse (a record without a key on a compacted topic, say): it validates
+// batch by batch and refuses the whole batch for one record. The returned
+// counts are the batches refused and the records they carried.
+//
+// A ControlKey function answering the request itself would have to answer
+// every partition in it, and could not append the good batches; so a
+// fault per partition answers only that partition, and its When decodes
+// the partition's batch (kfake checks faults after controls, per
+// partition, on its own goroutine).
+func (e *env) refuseMarked(topic, marker string) (batches, records *atomic.Int64) {
+	e.t.Helper()
+	cl, err := kgo.NewClient(kgo.SeedBrokers(e.addr))
+	require.NoError(e.t, err)
+	defer cl.Close()
+	details, err := kadm.NewClient(cl).ListTopics(context.Background(), topic)
+	require.NoError(e.t, err)
+	d, ok := details[topic]
+	require.True(e.t, ok && d.Err == nil, "topic %s: %v", topic, d.Err)
+	batches, records = new(atomic.Int64), new(atomic.Int64)
+	for p := range int32(len(d.Partitions)) {
+		e.cluster.Fault(kfake.Fault{
+			Keys: []kmsg.Key{kmsg.Produce}, Topic: topic, Partitions: []int32{p},
+			Err: kerr.InvalidRecord, Count: -1,
+			When: func(req kmsg.Request) bool {
+				n := markedBatch(req.(*kmsg.ProduceRequest), topic, d.ID, p, []byte(marker))
+				if n > 0 {
+					batches.Add(1)
+					records.Add(int64(n))
+				}
+				return n > 0
+			},
+		})
+	}
+	return batches, records
+}
+
+// markedBatch returns the number of records in req's batch for
+// topic/partition (the request names the topic, or from Produce v13 its id)
+// when one of them is keyed marker, else 0.
+func markedBatch(req *kmsg.ProduceRequest, topic string, id [16]byte, partition int32, marker []byte) int {
+	for _, t := range req.Topics {
+		if t.Topic != topic && t.TopicID != id {
+			continue
+		}
+		for _, p := range t.Partitions {
+			if p.Partition != partition {
+				continue
+			}
+			var b kmsg.RecordBatch
+			if b.ReadFrom(p.Records) != nil {
+				return 0
+			}
+			recs, err := kgo.DefaultDecompressor().Decompress(b.Records, kgo.CompressionCodecType(b.Attributes&0x7))
+			if err != nil {
+				return 0
+			}
+			found := false
+			for range b.NumRecords {
+				n, w := binary.Varint(recs) // each record is prefixed by its length
+				if w <= 0 || n < 0 || n > int64(len(recs)-w) {
+					return 0
+				}
+				var r kmsg.Record
+				if r.ReadFrom(recs[:w+int(n)]) != nil {
+					return 0
+				}
+				found = found || bytes.Equal(r.Key, marker)
+				recs = recs[w+int(n):]
+			}
+			if found {
+				return int(b.NumRecords)
+			}
+		}
+	}
+	return 0
+}
+
+// markerInput is the input of the INVALID_RECORD tests: markerBefore valid
+// records, the marker, markerAfter more in partition 0, and markerOthers
+// in partition 1, produced in one go so the gateway produces the marker
+// with its neighbours.
+const markerBefore, markerAfter, markerOthers = 7, 12, 5
+
+func (e *env) produceMarkerInput() {
+	e.t.Helper()
+	var recs []*kgo.Record
+	for i := range markerBefore + 1 + markerAfter {
+		key := fmt.Sprintf("p0-%02d", i)
+		if i == markerBefore {
+			key = "marker"
+		}
+		recs = append(recs, &kgo.Record{Key: []byte(key), Value: []byte(valid(i)), Partition: 0})
+	}
+	for i := range markerOthers {
+		recs = append(recs, &kgo.Record{Key: []byte(fmt.Sprintf("p1-%02d", i)), Value: []byte(valid(i)), Partition: 1})
+	}
+	e.produce(recs...)
+}
+
+// checkMarkerRouted checks what the INVALID_RECORD tests expect of the
+// outputs: the marker alone quarantined, as a SCHEMA_VIOLATION naming the
+// broker's error, and every other record on the clean topic once, in its
+// partition's order, the canary last in partition 0.
+func (e *env) checkMarkerRouted(clean, dlq []*kgo.Record) {
+	t := e.t
+	t.Helper()
+	var want0, want1, got0, got1 []string
+	for i := range markerBefore + 1 + markerAfter {
+		if i != markerBefore {
+			want0 = append(want0, fmt.Sprintf("p0-%02d", i))
+		}
+	}
+	want0 = append(want0, "canary")
+	for i := range markerOthers {
+		want1 = append(want1, fmt.Sprintf("p1-%02d", i))
+	}
+	for _, r := range clean {
+		switch r.Partition {
+		case 0:
+			got0 = append(got0, string(r.Key))
+		case 1:
+			got1 = append(got1, string(r.Key))
+		default:
+			t.Fatalf("record %s in clean partition %d", r.Key, r.Partition)
+		}
+	}
+	require.Equal(t, want0, got0, "partition 0 of the clean topic: each record once, in order, the canary last")
+	require.Equal(t, want1, got1, "partition 1, in the same produce requests, is untouched")
+
+	require.Len(t, dlq, 1)
+	r := dlq[0]
+	require.Equal(t, "marker", string(r.Key))
+	require.Equal(t, string(record.SchemaViolation), header(r, pipeline.HeaderErrorType))
+	msg := header(r, pipeline.HeaderErrorMessage)
+	require.Contains(t, msg, "the clean topic validated-events refused the record")
+	require.Contains(t, msg, "INVALID_RECORD")
+	require.Equal(t, "<missing>", header(r, pipeline.HeaderPayloadOmitted), "the DLQ took the whole record")
+	entry, p := e.storedPayload(header(r, pipeline.HeaderQuarantineID))
+	require.Equal(t, record.SchemaViolation, entry.ErrorType)
+	require.Equal(t, "kafka", entry.Errors[0].Keyword)
+	require.Equal(t, int64(markerBefore), entry.SourceOffset)
+	require.Equal(t, valid(markerBefore), string(p.Value))
+}
+
+// The broker refuses with INVALID_RECORD the batch that carries one
+// record, with the records around it: the record is quarantined, every
+// other record of its batch and partition reaches the clean topic once and
+// in order, and the partition moves on (a canary behind it is delivered
+// and committed).
+func TestPipelineQuarantinesARecordTheBrokerRefusesAsInvalid(t *testing.T) {
+	e := newEnv(t)
+	batches, records := e.refuseMarked(cleanTopic, "marker")
+	e.produceMarkerInput()
+	reg := prometheus.NewRegistry()
+	stop := e.run("g", pipeline.NewMetrics(reg), nil)
+	const in = markerBefore + 1 + markerAfter + markerOthers
+	e.waitCommitted("g", in)
+	e.produce(&kgo.Record{Key: []byte("canary"), Value: []byte(valid(99)), Partition: 0})
+	e.waitCommitted("g", in+1)
+	clean := e.consume(cleanTopic, in)
+	dlq := e.consume(dlqTopic, 1)
+	require.NoError(t, stop())
+
+	e.checkMarkerRouted(clean, dlq)
+	require.GreaterOrEqual(t, batches.Load(), int64(2), "refused with its batch, then alone")
+	require.Greater(t, records.Load(), batches.Load(), "a refused batch carried records besides the marker")
+	require.Equal(t, 1.0, testutil.ToFloat64(counter(t, reg, "records_detoured_total", "clean_refused")))
+	tot := totals(t, reg)
+	require.Equal(t, int64(in+1), tot.Valid+tot.Invalid, "the canary counted too")
+	require.Equal(t, int64(1), tot.InvalidByErrorType[record.SchemaViolation])
 }
