@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/binary"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -24,7 +25,11 @@ import (
 	"github.com/dataquarantine/dataquarantine/internal/pipeline"
 	"github.com/dataquarantine/dataquarantine/internal/quarantine"
 	"github.com/dataquarantine/dataquarantine/internal/record"
+	"github.com/dataquarantine/dataquarantine/internal/schema"
+	"github.com/dataquarantine/dataquarantine/internal/schema/formats"
+	"github.com/dataquarantine/dataquarantine/internal/schema/jsonschema"
 	"github.com/dataquarantine/dataquarantine/internal/testwait"
+	"github.com/dataquarantine/dataquarantine/internal/validate"
 )
 
 // validOfSize is a valid event padded to exactly n bytes.
@@ -560,4 +565,151 @@ func TestPipelineQuarantinesARecordTheBrokerRefusesAsInvalid(t *testing.T) {
 	tot := totals(t, reg)
 	require.Equal(t, int64(in+1), tot.Valid+tot.Invalid, "the canary counted too")
 	require.Equal(t, int64(1), tot.InvalidByErrorType[record.SchemaViolation])
+}
+
+// deepJSON is an object nested depth levels deep through "a", the
+// innermost holding "leaf": 1, a number.
+func deepJSON(depth int) []byte {
+	return []byte(strings.Repeat(`{"a":`, depth-1) + `{"leaf":1}` + strings.Repeat("}", depth-1))
+}
+
+// deepAvro is the Avro binary of a Node (deepAvroSchema) nested depth
+// levels deep whose innermost next holds union index 2, which the union
+// does not have: the record breaks at its bottom.
+func deepAvro(depth int) []byte {
+	b := bytes.Repeat([]byte{2}, depth-1) // next: a Node (index 1, zigzag)
+	b = append(b, 4)                      // next: index 2, out of range
+	return append(b, bytes.Repeat([]byte{0}, depth)...)
+}
+
+const deepAvroSchema = `{"type":"record","name":"Node","fields":[{"name":"next","type":["null","Node"]},{"name":"leaf","type":"int"}]}`
+
+// recursiveJSONSchema nests objects through "a" and wants "leaf" a string.
+const recursiveJSONSchema = `{"$defs":{"n":{"type":"object","properties":{"a":{"$ref":"#/$defs/n"},"leaf":{"type":"string"}}}},"$ref":"#/$defs/n"}`
+
+// useSchema makes e validate the input topic against src.
+func (e *env) useSchema(f schema.Format, src string, limits jsonschema.Limits) {
+	e.t.Helper()
+	v, err := formats.Compile(f, "deep", 1, []byte(src), formats.Options{Limits: limits})
+	require.NoError(e.t, err)
+	res, err := schema.NewStatic(map[string]string{rawTopic: "deep"}, []*schema.Version{v})
+	require.NoError(e.t, err)
+	e.engine, err = validate.New(validate.Options{Resolver: res, MaxBytes: 1 << 20})
+	require.NoError(e.t, err)
+}
+
+// The documented bound of the dq.* error headers (api.md): field and
+// message cut to 512 bytes, dq.errors the first 32 violations with their
+// field and message cut so; its whole size, when the texts need no JSON
+// escaping, is under 32 × (512 + 512 + 256 for the type, the keyword and
+// the punctuation).
+const (
+	maxHeaderText   = 512
+	maxHeaderErrors = 32
+	maxErrorsHeader = maxHeaderErrors * (2*maxHeaderText + 256)
+)
+
+// A producer nests records as deep as it likes, with the violation at the
+// bottom, where its JSON pointer is longest: the gateway quarantines each
+// (at the depth limit, a PARSE_ERROR or DECODE_ERROR), its DLQ headers
+// within the documented bound, its row keeping the whole pointer; and the
+// valid record behind each is delivered.
+func TestPipelineDeeplyNestedRecords(t *testing.T) {
+	type deep struct {
+		key   string
+		value []byte
+		want  record.ErrorType
+		// field is the length of the primary violation's whole field
+		// (the row keeps it), -1 not to check it.
+		field int
+	}
+	cases := []struct {
+		name   string
+		format schema.Format
+		schema string
+		limits jsonschema.Limits
+		ok     []byte
+		deep   []deep
+	}{
+		{
+			name: "json, default depth limit", format: schema.FormatJSON, schema: recursiveJSONSchema,
+			ok: []byte(`{"a":{"leaf":"ok"}}`),
+			deep: []deep{
+				{"json-1000", deepJSON(1000), record.ParseError, -1},
+				{"json-10000", deepJSON(10_000), record.ParseError, -1},
+			},
+		},
+		{
+			// Not 10,000 levels with the type error at the bottom: the
+			// library's error tree would hold ~800 MB (8·depth² bytes)
+			// while the record is validated. 10,001 levels breaks the
+			// limit at the bottom, which makes the pointer as long.
+			name: "json, depth limit at its most", format: schema.FormatJSON, schema: recursiveJSONSchema,
+			limits: jsonschema.Limits{MaxDepth: 10_000}, ok: []byte(`{"a":{"leaf":"ok"}}`),
+			deep: []deep{
+				{"json-1000", deepJSON(1000), record.TypeMismatch, len("/a")*999 + len("/leaf")},
+				{"json-2000", deepJSON(2000), record.TypeMismatch, len("/a")*1999 + len("/leaf")},
+				{"json-10001", deepJSON(10_001), record.ParseError, len("/a") * 10_000},
+			},
+		},
+		{
+			// twmb/avro decodes 1,000 levels of schema nodes: 499 of
+			// these records (each a record and a union).
+			name: "avro", format: schema.FormatAvro, schema: deepAvroSchema,
+			ok: []byte{0, 2}, // next null, leaf 1
+			deep: []deep{
+				{"avro-499", deepAvro(499), record.DecodeError, len("/next") * 499},
+				{"avro-10000", deepAvro(10_000), record.DecodeError, -1},
+			},
+		},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			e := newEnv(t)
+			e.useSchema(c.format, c.schema, c.limits)
+			var recs []*kgo.Record
+			for i, d := range c.deep {
+				recs = append(recs,
+					&kgo.Record{Key: []byte(d.key), Value: d.value},
+					&kgo.Record{Key: []byte(fmt.Sprintf("ok-%d", i)), Value: c.ok})
+			}
+			e.produce(recs...)
+			stop := e.run("g", nil, nil)
+			e.waitCommitted("g", int64(len(recs)))
+			clean := e.consume(cleanTopic, len(c.deep))
+			dlq := e.consume(dlqTopic, len(c.deep))
+			require.NoError(t, stop())
+
+			for i, r := range clean {
+				require.Equal(t, fmt.Sprintf("ok-%d", i), string(r.Key))
+			}
+			for i, r := range dlq {
+				d := c.deep[i]
+				require.Equal(t, d.key, string(r.Key))
+				require.Equal(t, string(d.want), header(r, pipeline.HeaderErrorType), d.key)
+				field, msg := header(r, pipeline.HeaderErrorField), header(r, pipeline.HeaderErrorMessage)
+				require.LessOrEqual(t, len(field), maxHeaderText, d.key)
+				require.LessOrEqual(t, len(msg), maxHeaderText, d.key)
+				errs := header(r, pipeline.HeaderErrors)
+				require.LessOrEqual(t, len(errs), maxErrorsHeader, d.key)
+				var vs []record.Violation
+				require.NoError(t, json.Unmarshal([]byte(errs), &vs), d.key)
+				require.NotEmpty(t, vs)
+				require.LessOrEqual(t, len(vs), maxHeaderErrors)
+				for _, v := range vs {
+					require.LessOrEqual(t, len(v.Field), maxHeaderText, d.key)
+					require.LessOrEqual(t, len(v.Message), maxHeaderText, d.key)
+				}
+				entry, p := e.storedPayload(header(r, pipeline.HeaderQuarantineID))
+				require.Equal(t, d.want, entry.ErrorType)
+				require.Equal(t, d.value, p.Value, "the payload store keeps the record")
+				if d.field >= 0 {
+					require.Len(t, entry.ErrorField, d.field, "%s: the row keeps the whole field", d.key)
+					require.Greater(t, d.field, maxHeaderText, "%s: the header had to cut it", d.key)
+					require.True(t, strings.HasSuffix(field, "…"), field)
+					require.True(t, strings.HasPrefix(entry.ErrorField, strings.TrimSuffix(field, "…")))
+				}
+			}
+		})
+	}
 }
