@@ -81,8 +81,10 @@ func (p *Pipeline) produce(ctx context.Context, recs []*kgo.Record) (rejected []
 		}
 		if len(refused) > 1 {
 			var more []*kgo.Record
-			refused, more = p.isolate(ctx, refused)
+			var err error
+			refused, more, err = p.isolate(ctx, refused)
 			failed = append(failed, more...)
+			first = cmp.Or(first, err)
 		}
 		rejected = append(rejected, refused...)
 		if len(failed) == 0 {
@@ -90,9 +92,6 @@ func (p *Pipeline) produce(ctx context.Context, recs []*kgo.Record) (rejected []
 		}
 		n := len(pending)
 		pending = failed
-		if first == nil {
-			first = errors.New("refused again when produced alone")
-		}
 		return fmt.Errorf("%d of %d records not acknowledged: %w", len(failed), n, first)
 	})
 	if err != nil {
@@ -102,10 +101,12 @@ func (p *Pipeline) produce(ctx context.Context, recs []*kgo.Record) (rejected []
 }
 
 // isolate produces each of several refused records on its own: a broker
-// refuses the whole batch a bad record travels in, so only the records it
-// refuses alone are rejected. It returns those, and the records that failed
-// for another reason (to retry).
-func (p *Pipeline) isolate(ctx context.Context, refused []rejection) (rejected []rejection, failed []*kgo.Record) {
+// refuses the whole batch a bad record travels in (and franz-go fails the
+// records queued behind it in the partition with the same error), so only
+// the records it refuses alone are rejected. It returns those, and the
+// records that failed for another reason (to retry) with the first such
+// error.
+func (p *Pipeline) isolate(ctx context.Context, refused []rejection) (rejected []rejection, failed []*kgo.Record, first error) {
 	for _, r := range refused {
 		err := p.cl.ProduceSync(ctx, r.rec).FirstErr()
 		switch {
@@ -114,9 +115,10 @@ func (p *Pipeline) isolate(ctx context.Context, refused []rejection) (rejected [
 			rejected = append(rejected, rejection{r.rec, err})
 		default:
 			failed = append(failed, r.rec)
+			first = cmp.Or(first, err)
 		}
 	}
-	return rejected, failed
+	return rejected, failed, first
 }
 
 // writeQuarantine writes payloads as one segment named after their ids,

@@ -66,7 +66,10 @@ func (p *Pipeline) deliverTransaction(ctx, hold context.Context, b *batch) error
 // produceOnce produces recs in the open transaction and waits for them; a
 // failure is returned, not retried (the client already retried what can be
 // retried; the transaction must abort). Records the broker refused for what
-// they are are returned apart.
+// they are are returned apart: of several refused, only those it refuses
+// alone (isolate), since it refuses a whole batch for one record (the
+// others, produced again, are aborted with the transaction that a
+// rejection ends).
 func (p *Pipeline) produceOnce(ctx context.Context, recs []*kgo.Record) ([]rejection, error) {
 	var rejected []rejection
 	var first error
@@ -80,6 +83,13 @@ func (p *Pipeline) produceOnce(ctx context.Context, recs []*kgo.Record) ([]rejec
 			failed++
 			first = cmp.Or(first, r.Err)
 		}
+	}
+	if len(rejected) > 1 {
+		var more []*kgo.Record
+		var err error
+		rejected, more, err = p.isolate(ctx, rejected)
+		failed += len(more)
+		first = cmp.Or(first, err)
 	}
 	if first != nil {
 		p.m.storeErrors.WithLabelValues("kafka_produce").Inc()

@@ -182,3 +182,44 @@ func TestPipelineExactlyOnceQuarantinesARecordTheCleanTopicRefuses(t *testing.T)
 	require.Nil(t, dlq[0].Value)
 	require.GreaterOrEqual(t, testutil.ToFloat64(counter(t, reg, "store_write_errors_total", "kafka_transaction")), 1.0)
 }
+
+// Exactly-once: the broker refuses with INVALID_RECORD the batch that
+// carries one record. The transaction aborts; the batch, delivered again,
+// quarantines that record alone, and read_committed consumers see every
+// other record of its batch and partition once, in order, and a canary
+// behind it.
+func TestPipelineExactlyOnceQuarantinesARecordTheBrokerRefusesAsInvalid(t *testing.T) {
+	e := newEnv(t)
+	batches, records := e.refuseMarked(cleanTopic, "marker")
+	e.produceMarkerInput()
+	s, err := kafka.NewTransactSession(kafka.GroupOptions{Brokers: []string{e.addr}, GroupID: "eos", Topics: []string{rawTopic}}, "eos-invalid")
+	require.NoError(t, err)
+	reg := prometheus.NewRegistry()
+	p, err := pipeline.New(pipeline.Options{
+		Transact: s, Engine: e.engine, Metadata: e.meta, Payloads: e.payloads,
+		CleanTopic: cleanTopic, DLQTopic: dlqTopic, Metrics: pipeline.NewMetrics(reg), BatchSize: 50,
+		RetryBackoffMin: time.Millisecond, RetryBackoffMax: 5 * time.Millisecond,
+	})
+	require.NoError(t, err)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- p.Run(ctx) }()
+	const in = markerBefore + 1 + markerAfter + markerOthers
+	e.waitCommitted("eos", in)
+	e.produce(&kgo.Record{Key: []byte("canary"), Value: []byte(valid(99)), Partition: 0})
+	e.waitCommitted("eos", in+1)
+	cancel()
+	require.NoError(t, <-done)
+	s.Close()
+
+	e.checkMarkerRouted(readCommitted(t, e.addr, cleanTopic), readCommitted(t, e.addr, dlqTopic))
+	require.GreaterOrEqual(t, batches.Load(), int64(1))
+	require.Greater(t, records.Load(), batches.Load(), "a refused batch carried records besides the marker")
+	require.GreaterOrEqual(t, testutil.ToFloat64(counter(t, reg, "store_write_errors_total", "kafka_transaction")), 1.0)
+	page, err := e.meta.List(context.Background(), quarantine.Filter{Limit: quarantine.MaxLimit})
+	require.NoError(t, err)
+	require.Len(t, page.Entries, 1, "only the marker is quarantined")
+	tot := totals(t, reg)
+	require.Equal(t, int64(in+1), tot.Processed, "each record counted once, the canary too")
+	require.Equal(t, int64(1), tot.Invalid)
+}

@@ -55,6 +55,12 @@
 // and never deadlock. Insert returns once the statement has committed
 // (synchronous_commit as configured on the server, on by default).
 //
+// The error_field column holds at most 2 KiB of Entry.ErrorField: it is
+// indexed, a btree entry holds at most 2704 bytes, and a producer makes the
+// field as long as it likes. A longer field is cut there, read back whole
+// from the errors column, and matched by List's Field filter on its first
+// 2 KiB.
+//
 // # Outages
 //
 // Every method marks the errors of PostgreSQL's outages (a connection

@@ -13,6 +13,7 @@ import (
 
 	"github.com/dataquarantine/dataquarantine/internal/pgdb"
 	"github.com/dataquarantine/dataquarantine/internal/quarantine"
+	"github.com/dataquarantine/dataquarantine/internal/record"
 	"github.com/dataquarantine/dataquarantine/internal/retry"
 )
 
@@ -116,7 +117,7 @@ func newBatch(entries []quarantine.Entry) (*batch, error) {
 		b.subjects = append(b.subjects, e.Subject)
 		b.versions = append(b.versions, int64(e.SchemaVersion))
 		b.errTypes = append(b.errTypes, string(e.ErrorType))
-		b.fields = append(b.fields, append([]byte{}, e.ErrorField...)) // never nil: NOT NULL
+		b.fields = append(b.fields, indexedField(e.ErrorField))
 		b.errs = append(b.errs, string(errs))
 		b.segments = append(b.segments, e.Payload.Segment)
 		b.payOffs = append(b.payOffs, e.Payload.Offset)
@@ -125,6 +126,22 @@ func newBatch(entries []quarantine.Entry) (*batch, error) {
 		b.statuses = append(b.statuses, string(e.Status))
 	}
 	return b, nil
+}
+
+// maxIndexedField is the most of Entry.ErrorField the error_field column
+// holds. The column is indexed for List's Field filter, and a btree index
+// entry holds at most 2704 bytes; the field is a JSON pointer a producer
+// makes as long as it likes (a key of any length, a value nested deep), and
+// one over the limit failed its whole batch's insert, for good, stopping the
+// pipeline's partition. A longer field is cut as the DLQ headers cut theirs;
+// errors keeps every violation whole, and scanEntry gives the whole field
+// back from it.
+const maxIndexedField = 2048
+
+// indexedField is what the error_field column holds of field: field, cut to
+// maxIndexedField bytes (never nil: the column is NOT NULL).
+func indexedField(field string) []byte {
+	return append([]byte{}, record.Truncate(field, maxIndexedField)...)
 }
 
 func validate(e *quarantine.Entry) error {

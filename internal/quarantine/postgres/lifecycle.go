@@ -118,7 +118,7 @@ func (s *Store) Finish(ctx context.Context, id, job string, o quarantine.Outcome
 			typ, field = string(o.Errors[0].Type), o.Errors[0].Field
 		}
 		set += `, errors = $8, error_type = $9, error_field = $10`
-		args = append(args, string(errs), typ, []byte(field))
+		args = append(args, string(errs), typ, indexedField(field))
 		details["errors"] = o.Errors
 	}
 	return s.inTx(ctx, "finishing entry "+id, func(tx pgx.Tx) error {

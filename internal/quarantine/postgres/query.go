@@ -54,6 +54,9 @@ func scanEntry(row pgx.Row) (quarantine.Entry, error) {
 	if err := json.Unmarshal([]byte(errs), &e.Errors); err != nil {
 		return quarantine.Entry{}, fmt.Errorf("entry %s: decoding errors: %w", e.ID, err)
 	}
+	if len(e.Errors) > 0 && len(e.Errors[0].Field) > maxIndexedField && string(indexedField(e.Errors[0].Field)) == e.ErrorField {
+		e.ErrorField = e.Errors[0].Field // the whole of a field cut to fit the index
+	}
 	return e, nil
 }
 
@@ -92,7 +95,7 @@ func where(f quarantine.Filter, cursor bool) (string, []any, error) {
 	}
 	eq("error_type", string(f.ErrorType))
 	if f.Field != "" {
-		conds = append(conds, "error_field = "+arg([]byte(f.Field)))
+		conds = append(conds, "error_field = "+arg(indexedField(f.Field))) // a long one by its first 2 KiB
 	}
 	eq("source_topic", f.Topic)
 	eq("subject", f.Subject)

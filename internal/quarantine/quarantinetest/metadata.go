@@ -12,8 +12,10 @@ package quarantinetest
 
 import (
 	"context"
+	"encoding/hex"
 	"fmt"
 	"math"
+	"math/rand/v2"
 	"slices"
 	"sync"
 	"testing"
@@ -80,6 +82,7 @@ func ExerciseMetadata(t *testing.T, newStore func(t *testing.T) quarantine.Metad
 	t.Run("Idempotent", m.idempotent)
 	t.Run("GetNotFound", m.getNotFound)
 	t.Run("ListFilters", m.listFilters)
+	t.Run("LongErrorField", m.longErrorField)
 	t.Run("ListOrderTiesByID", m.listOrderTiesByID)
 	t.Run("Paging", m.paging)
 	t.Run("Limit", m.limit)
@@ -325,6 +328,37 @@ func (m metadataSuite) listFilters(t *testing.T) {
 			require.Equal(t, int64(len(tc.want)), n, "Count")
 		})
 	}
+}
+
+// longErrorField: the primary violation's field is a JSON pointer a
+// producer makes as long as it likes (a key of any length, a value nested
+// thousands of levels deep). A 100 KB one, of random characters no
+// compression shrinks, is stored, read back whole and filtered on, and does
+// not fail the batch it came in.
+func (m metadataSuite) longErrorField(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	rnd := rand.New(rand.NewPCG(1, 2))
+	raw := make([]byte, 50_000)
+	for i := range raw {
+		raw[i] = byte(rnd.Uint32())
+	}
+	field := "/" + hex.EncodeToString(raw)
+	long := NewEntry("t", 0, 1, base)
+	long.ErrorType, long.ErrorField = record.ParseError, field
+	long.Errors = []record.Violation{{Type: record.ParseError, Field: field, Message: "invalid character 'x' looking for beginning of value"}}
+	short := NewEntry("t", 0, 2, base.Add(time.Second))
+	s := m.setup(t, long, short)
+
+	got, err := s.Get(ctx, long.ID)
+	require.NoError(t, err)
+	require.Equal(t, long, got)
+	page, err := s.List(ctx, quarantine.Filter{Field: field})
+	require.NoError(t, err)
+	require.Equal(t, []quarantine.Entry{long}, page.Entries)
+	page, err = s.List(ctx, quarantine.Filter{})
+	require.NoError(t, err)
+	require.Equal(t, []quarantine.Entry{short, long}, page.Entries)
 }
 
 func (m metadataSuite) listOrderTiesByID(t *testing.T) {

@@ -94,12 +94,17 @@ func (m *mapper) add(t record.ErrorType, field, keyword, msg string) {
 // walk maps e and its causes. anc is the instance location of the nearest
 // ancestor in the tree, a prefix of e's.
 func (m *mapper) walk(e *jsv.ValidationError, anc []string) {
-	ptr := pointer(e.InstanceLocation)
-	switch k := e.ErrorKind.(type) {
+	switch e.ErrorKind.(type) {
 	case *kind.Schema, *kind.Group, *kind.Reference, *kind.AllOf:
+		// Grouping nodes need no pointer: a tree as deep as the value (a
+		// recursive schema) would build one per level, the depth squared.
 		for _, c := range e.Causes {
 			m.walk(c, e.InstanceLocation)
 		}
+		return
+	}
+	ptr := pointer(e.InstanceLocation)
+	switch k := e.ErrorKind.(type) {
 	case *kind.AnyOf:
 		m.alternatives(e, "anyOf")
 	case *kind.OneOf:
