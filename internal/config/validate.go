@@ -19,7 +19,7 @@ const (
 	maxPartitions   = 10000
 	maxTopicNameLen = 249
 	maxMaxBytes     = 64 << 20
-	maxMaxDepth     = 10000
+	maxMaxDepth     = 1000
 	maxBatchSize    = 100000
 	maxDemoRate     = 100000
 )

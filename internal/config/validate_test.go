@@ -68,7 +68,7 @@ func TestValidateEdges(t *testing.T) {
 		{"topic with non-ASCII letter", func(c *Config) { c.Topics.DLQ = "quarantäne" }, `topics.dlq: "quarantäne" is not a legal topic name: use only letters, digits, '.', '_' and '-'`},
 		{"single dot", func(c *Config) { c.Topics.DLQ = "." }, `topics.dlq: "." is not a legal topic name`},
 		{"max bytes at limit", func(c *Config) { c.Limits.MaxBytes = 64 << 20 }, ""},
-		{"max depth over", func(c *Config) { c.Limits.MaxDepth = 10001 }, "limits.max_depth: must be at most 10000, got 10001"},
+		{"max depth over", func(c *Config) { c.Limits.MaxDepth = 1001 }, "limits.max_depth: must be at most 1000, got 1001"},
 		{"equal backoffs", func(c *Config) { c.Pipeline.RetryBackoffMax = c.Pipeline.RetryBackoffMin }, ""},
 		{"negative backoff", func(c *Config) { c.Pipeline.RetryBackoffMin = -1 }, "pipeline.retry_backoff_min: must be positive, got -1ns"},
 		{"invalid share bounds", func(c *Config) { c.Demo.InvalidShare = 1 }, ""},

@@ -20,8 +20,10 @@ const (
 )
 
 // maxMaxDepth caps MaxDepth: the decoder and the validator recurse once per
-// level, and a goroutine that overflows its stack kills the process.
-const maxMaxDepth = 10000
+// level (a goroutine that overflows its stack kills the process), and the
+// validator's errors for an invalid record under a recursive schema take
+// ~8·depth² bytes (8 MB at this cap).
+const maxMaxDepth = 1000
 
 // Limits bound what Decode accepts. Zero values mean the defaults.
 type Limits struct {

@@ -115,9 +115,9 @@ func TestDecodeErrors(t *testing.T) {
 			"nesting deeper than 64 levels at byte offset 64",
 		},
 		{
-			"MaxDepth is capped", strings.Repeat("[", 10001) + strings.Repeat("]", 10001),
+			"MaxDepth is capped", strings.Repeat("[", 1001) + strings.Repeat("]", 1001),
 			Limits{MaxDepth: 1 << 30},
-			strings.Repeat("/0", 10000), "nesting deeper than 10000 levels at byte offset 10000",
+			strings.Repeat("/0", 1000), "nesting deeper than 1000 levels at byte offset 1000",
 		},
 		{"bad literal", `[tru]`, Limits{}, "/0", "unexpected character ']' in literal true at byte offset 4 (in /0)"},
 		{"truncated literal", `nul`, Limits{}, "", "unexpected end of input in literal null at byte offset 3"},
