@@ -402,6 +402,8 @@ func TestValidateRefuses(t *testing.T) {
 		{"wire with JSON", []string{"--schema", schemaFile, "--wire"}, "validate: --length-delimited and --wire apply to --type avro and protobuf only\n"},
 		{"unknown type", []string{"--schema", schemaFile, "--type", "xml"}, "validate: --type \"xml\": want json, avro or protobuf\n"},
 		{"message without protobuf", []string{"--schema", schemaFile, "--type", "avro", "--message", "p.M"}, "validate: --message applies to --type protobuf only\n"},
+		{"depth over the cap", []string{"--schema", schemaFile, "--max-depth", "1001"}, "validate: --max-depth 1001: want 1 to 1000\n"},
+		{"depth zero", []string{"--schema", schemaFile, "--max-depth", "0"}, "validate: --max-depth 0: want 1 to 1000\n"},
 		{"unreadable schema", []string{"--schema", missing}, "validate: reading schema: open " + missing + ": "},
 		{"schema of another format", []string{"--schema", schemaFile, "--type", "avro"}, "validate: " + schemaFile + ": "},
 		{"unreadable rules", []string{"--schema", schemaFile, "--rules", missing}, "validate: " + missing + ": "},

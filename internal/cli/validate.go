@@ -91,7 +91,7 @@ func (f *validateFlags) register(fs *flagSet, defaults config.Config) {
 	fs.BoolVar(&f.delimited, "length-delimited", false, "avro, protobuf: each INPUT holds records, each preceded by its length as an unsigned varint")
 	fs.BoolVar(&f.wireHeader, "wire", false, "avro, protobuf: each record starts with a Confluent wire header, which is checked and stripped")
 	fs.IntVar(&f.maxBytes, "max-bytes", defaults.Limits.MaxBytes, "largest record in `bytes`; larger is PAYLOAD_TOO_LARGE")
-	fs.IntVar(&f.maxDepth, "max-depth", defaults.Limits.MaxDepth, "deepest nesting of objects and arrays (protobuf: of messages)")
+	fs.IntVar(&f.maxDepth, "max-depth", defaults.Limits.MaxDepth, "deepest nesting of objects and arrays (protobuf: of messages), 1 to 1000")
 	fs.BoolVar(&f.dupKeys, "allow-duplicate-keys", defaults.Limits.AllowDuplicateKeys, "accept objects with a repeated key (default: PARSE_ERROR)")
 	fs.BoolVar(&f.asJSON, "json", false, "print one JSON object per line: {\"line\" (or \"input\" and \"record\"), \"valid\", \"errors\"}")
 	fs.BoolVar(&f.quiet, "quiet", false, "print only invalid records")
@@ -114,6 +114,9 @@ func (f *validateFlags) check(inputs int) string {
 	}
 	if f.message != "" && f.typ != "protobuf" {
 		return "--message applies to --type protobuf only"
+	}
+	if f.maxDepth < 1 || f.maxDepth > jsonschema.MaxDepthCap {
+		return fmt.Sprintf("--max-depth %d: want 1 to %d", f.maxDepth, jsonschema.MaxDepthCap)
 	}
 	return ""
 }

@@ -19,7 +19,6 @@ const (
 	maxPartitions   = 10000
 	maxTopicNameLen = 249
 	maxMaxBytes     = 64 << 20
-	maxMaxDepth     = 1000
 	maxBatchSize    = 100000
 	maxDemoRate     = 100000
 )
@@ -97,7 +96,7 @@ func (c *Config) Validate() error {
 	c.validateStorage(&p)
 
 	p.between("limits.max_bytes", int64(c.Limits.MaxBytes), 1, maxMaxBytes)
-	p.between("limits.max_depth", int64(c.Limits.MaxDepth), 1, maxMaxDepth)
+	p.between("limits.max_depth", int64(c.Limits.MaxDepth), 1, jsonschema.MaxDepthCap)
 
 	if a := c.Retention.MaxAge; a != 0 && a < time.Hour {
 		p.add("retention.max_age", "must be 0 (keep forever) or at least 1h, got %s", a)

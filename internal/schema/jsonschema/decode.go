@@ -19,11 +19,11 @@ const (
 	DefaultMaxNumberExponent = 1000
 )
 
-// maxMaxDepth caps MaxDepth: the decoder and the validator recurse once per
+// MaxDepthCap caps MaxDepth: the decoder and the validator recurse once per
 // level (a goroutine that overflows its stack kills the process), and the
 // validator's errors for an invalid record under a recursive schema take
 // ~8·depth² bytes (8 MB at this cap).
-const maxMaxDepth = 1000
+const MaxDepthCap = 1000
 
 // Limits bound what Decode accepts. Zero values mean the defaults.
 type Limits struct {
@@ -49,7 +49,7 @@ func (l Limits) withDefaults() Limits {
 	if l.MaxDepth <= 0 {
 		l.MaxDepth = DefaultMaxDepth
 	}
-	l.MaxDepth = min(l.MaxDepth, maxMaxDepth)
+	l.MaxDepth = min(l.MaxDepth, MaxDepthCap)
 	if l.MaxNumberLen <= 0 {
 		l.MaxNumberLen = DefaultMaxNumberLen
 	}
