@@ -6,6 +6,8 @@ import (
 	"crypto/rand"
 	"encoding/binary"
 	"fmt"
+	"maps"
+	mathrand "math/rand/v2"
 	"strconv"
 	"strings"
 	"testing"
@@ -15,6 +17,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 
+	"github.com/dataquarantine/dataquarantine/internal/testbackend"
 	"github.com/dataquarantine/dataquarantine/internal/testwait"
 )
 
@@ -123,6 +126,21 @@ var hostileCases = []hostileCase{
 		topic: dlqTopic, errorType: "SCHEMA_NOT_FOUND",
 	},
 	{"deeply nested", func() *kgo.Record { return &kgo.Record{Value: bytes.Repeat([]byte("["), 100_000)} }, dlqTopic, "PARSE_ERROR", nil},
+	// Random letters: PostgreSQL compresses a repeated one below its index
+	// entry limit (2,704 bytes), which this must exceed.
+	{"a property name of 3,000 random letters", func() *kgo.Record {
+		return &kgo.Record{Value: []byte(`{"` + randomLetters(3000) + `":x}`)}
+	}, dlqTopic, "PARSE_ERROR", func(t *testing.T, out *kgo.Record) {
+		require.LessOrEqual(t, len(header(out, "dq.error.field")), 512, "the header's field is cut")
+	}},
+	{"a NUL in a property name", func() *kgo.Record {
+		return &kgo.Record{Value: []byte(`{"a\u0000b":x}`)}
+	}, dlqTopic, "PARSE_ERROR", func(t *testing.T, out *kgo.Record) {
+		require.Equal(t, "/a\x00b", header(out, "dq.error.field"))
+	}},
+	{"a NUL in a key and a header name", func() *kgo.Record {
+		return &kgo.Record{Key: []byte("k\x00ey"), Value: []byte(event("scroll", "")), Headers: []kgo.RecordHeader{{Key: "h\x00", Value: []byte("\x00")}}}
+	}, dlqTopic, "ENUM_VIOLATION", nil},
 	{"invalid UTF-8", func() *kgo.Record { return &kgo.Record{Value: []byte(event("view\xff\xfe", ""))} }, dlqTopic, "PARSE_ERROR", nil},
 	{"binary", func() *kgo.Record { return &kgo.Record{Value: []byte{0x02, 0xff, 0x00, 0x10}} }, dlqTopic, "PARSE_ERROR", nil},
 	{"empty value", func() *kgo.Record { return &kgo.Record{Value: []byte{}} }, dlqTopic, "PARSE_ERROR", nil},
@@ -146,6 +164,15 @@ var hostileCases = []hostileCase{
 	}, dlqTopic, "ENUM_VIOLATION", nil},
 }
 
+func randomLetters(n int) string {
+	const letters = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	b := make([]byte, n)
+	for i := range b {
+		b[i] = letters[mathrand.IntN(len(letters))]
+	}
+	return string(b)
+}
+
 func forgedHeaders() []kgo.RecordHeader {
 	return []kgo.RecordHeader{
 		{Key: "dq.error.type", Value: []byte("NONE")},
@@ -154,15 +181,37 @@ func forgedHeaders() []kgo.RecordHeader {
 	}
 }
 
-// The hostile-world suite: a real gateway process (SQLite and files, the
-// clean and DLQ topics tighter than the input) fed, one case at a time,
-// what a hostile or careless producer can send, each followed in the same
-// partition by a valid canary. Each case asserts the record's route and
-// error type, and that the canary behind it is committed within a bound:
-// no input stalls a partition. The gateway survives them all.
+// The hostile-world suite: a real gateway process (the clean and DLQ
+// topics tighter than the input) fed, one case at a time, what a hostile or
+// careless producer can send, each followed in the same partition by a
+// valid canary. Each case asserts the record's route and error type, and
+// that the canary behind it is committed within a bound: no input stalls a
+// partition. The gateway survives them all, with each pair of stores: what
+// one database refuses (an index entry too long, a byte it cannot hold)
+// stalls only there.
 func TestHostileInputs(t *testing.T) {
 	t.Parallel()
 	bin := buildBinary(t)
+	t.Run("sqlite and files", func(t *testing.T) {
+		t.Parallel()
+		runHostile(t, bin, nil)
+	})
+	t.Run("postgres and minio", func(t *testing.T) {
+		t.Parallel()
+		pgURL := testbackend.Postgres(t)
+		bucket := testbackend.S3(t)
+		runHostile(t, bin, map[string]string{
+			"DQ_STORAGE_METADATA_URL":        pgURL,
+			"DQ_STORAGE_PAYLOADS_URL":        fmt.Sprintf("s3://%s?endpoint=%s&secure=false", bucket.Bucket, bucket.Endpoint),
+			"DQ_STORAGE_PAYLOADS_ACCESS_KEY": bucket.AccessKey,
+			"DQ_STORAGE_PAYLOADS_SECRET_KEY": bucket.SecretKey,
+		})
+	})
+}
+
+// runHostile runs every hostile case through a gateway with stores, the
+// environment added to the suite's.
+func runHostile(t *testing.T, bin string, stores map[string]string) {
 	k := newCluster(t)
 	ctx := context.Background()
 	for _, topic := range []string{cleanTopic, dlqTopic} {
@@ -172,6 +221,7 @@ func TestHostileInputs(t *testing.T) {
 	}
 	env := k.gatewayEnv(t.TempDir())
 	env["DQ_LIMITS_MAX_BYTES"] = "700000"
+	maps.Copy(env, stores)
 	gw := startGateway(t, bin, "gateway", env)
 
 	producer, err := kgo.NewClient(kgo.SeedBrokers(k.addr), kgo.DefaultProduceTopic(rawTopic),
@@ -192,7 +242,7 @@ func TestHostileInputs(t *testing.T) {
 			// The canary behind it is committed: the partition flows.
 			testwait.For(t, 30*time.Second, "the canary behind the hostile record committed", func() error {
 				if at := k.committedAt(hostile.Partition); at <= canary.Offset {
-					return fmt.Errorf("committed up to %d, the canary is at %d", at, canary.Offset)
+					return fmt.Errorf("committed up to %d, the canary is at %d; the gateway's log ends:\n%s", at, canary.Offset, gw.logTail(2000))
 				}
 				return nil
 			})
