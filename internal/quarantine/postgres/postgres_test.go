@@ -543,7 +543,12 @@ func TestQueryPlans(t *testing.T) {
 	ctx := context.Background()
 	url := testbackend.Postgres(t)
 	s := newStore(t, url)
-	base := time.Now().Add(-48 * time.Hour)
+	// The rows (30,000, 5 s apart: 41.7 hours) fill two whole days'
+	// partitions, from 01:00 three days ago, whatever the time now: a
+	// partition holding a few rows at the end would rightly be scanned
+	// sequentially (the test failed so at 06:22 UTC, when 40 rows fell
+	// into today's).
+	base := time.Now().UTC().Truncate(24 * time.Hour).Add(-71 * time.Hour)
 	types := []record.ErrorType{record.MissingField, record.TypeMismatch, record.PatternMismatch, record.ParseError}
 	topics := []string{"topic-0", "topic-1", "topic-2", "topic-3"}
 	batch := make([]quarantine.Entry, 1000)
