@@ -145,7 +145,10 @@ func seqOf(t testing.TB, key []byte) int {
 
 // committed returns the sum of the group's committed offsets on the input
 // topic: the number of input records whose every write is durable.
-func (k *cluster) committed() int64 {
+func (k *cluster) committed() int64 { return k.committedIn(group, rawTopic) }
+
+// committedIn sums what group has committed on topic's partitions.
+func (k *cluster) committedIn(group, topic string) int64 {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	resp, err := k.adm.FetchOffsets(ctx, group)
@@ -154,7 +157,7 @@ func (k *cluster) committed() int64 {
 	}
 	var sum int64
 	resp.Each(func(o kadm.OffsetResponse) {
-		if o.Topic == rawTopic && o.Err == nil {
+		if o.Topic == topic && o.Err == nil {
 			sum += o.At
 		}
 	})
