@@ -55,28 +55,12 @@ func TestPipelineExactlyOnceAbortsAndRedelivers(t *testing.T) {
 		return resp, nil, true
 	})
 
-	const group = "eos"
-	s, err := kafka.NewTransactSession(kafka.GroupOptions{Brokers: []string{e.addr}, GroupID: group, Topics: []string{rawTopic}}, "eos-test")
-	require.NoError(t, err)
-	reg := prometheus.NewRegistry()
-	metrics := pipeline.NewMetrics(reg)
-	p, err := pipeline.New(pipeline.Options{
-		Transact: s, Engine: e.engine, Metadata: e.meta, Payloads: e.payloads,
-		CleanTopic: cleanTopic, DLQTopic: dlqTopic, Metrics: metrics, BatchSize: 50,
-		RetryBackoffMin: time.Millisecond, RetryBackoffMax: 5 * time.Millisecond,
-	})
-	require.NoError(t, err)
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- p.Run(ctx) }()
-
+	reg, s, stop := e.runExactlyOnce("eos-test")
 	adm := kadm.NewClient(s.Client())
 	testwait.For(t, 30*time.Second, "every input offset committed", func() error {
-		return committed(adm, group, n)
+		return committed(adm, "eos", n)
 	})
-	cancel()
-	require.NoError(t, <-done)
-	s.Close()
+	stop()
 
 	require.GreaterOrEqual(t, commits, 2, "the second commit was refused")
 	seen := map[string]int{}
@@ -156,22 +140,9 @@ func TestPipelineExactlyOnceQuarantinesARecordTheCleanTopicRefuses(t *testing.T)
 		&kgo.Record{Key: []byte("big"), Value: validOfSize(t, 1_000_100)},
 		&kgo.Record{Key: []byte("next"), Value: []byte(valid(2))},
 	)
-	s, err := kafka.NewTransactSession(kafka.GroupOptions{Brokers: []string{e.addr}, GroupID: "eos", Topics: []string{rawTopic}}, "eos-big")
-	require.NoError(t, err)
-	reg := prometheus.NewRegistry()
-	p, err := pipeline.New(pipeline.Options{
-		Transact: s, Engine: e.engine, Metadata: e.meta, Payloads: e.payloads,
-		CleanTopic: cleanTopic, DLQTopic: dlqTopic, Metrics: pipeline.NewMetrics(reg), BatchSize: 50,
-		RetryBackoffMin: time.Millisecond, RetryBackoffMax: 5 * time.Millisecond,
-	})
-	require.NoError(t, err)
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- p.Run(ctx) }()
+	reg, _, stop := e.runExactlyOnce("eos-big")
 	e.waitCommitted("eos", 2)
-	cancel()
-	require.NoError(t, <-done)
-	s.Close()
+	stop()
 
 	clean := readCommitted(t, e.addr, cleanTopic)
 	dlq := readCommitted(t, e.addr, dlqTopic)
@@ -192,25 +163,12 @@ func TestPipelineExactlyOnceQuarantinesARecordTheBrokerRefusesAsInvalid(t *testi
 	e := newEnv(t)
 	batches, records := e.refuseMarked(cleanTopic, "marker")
 	e.produceMarkerInput()
-	s, err := kafka.NewTransactSession(kafka.GroupOptions{Brokers: []string{e.addr}, GroupID: "eos", Topics: []string{rawTopic}}, "eos-invalid")
-	require.NoError(t, err)
-	reg := prometheus.NewRegistry()
-	p, err := pipeline.New(pipeline.Options{
-		Transact: s, Engine: e.engine, Metadata: e.meta, Payloads: e.payloads,
-		CleanTopic: cleanTopic, DLQTopic: dlqTopic, Metrics: pipeline.NewMetrics(reg), BatchSize: 50,
-		RetryBackoffMin: time.Millisecond, RetryBackoffMax: 5 * time.Millisecond,
-	})
-	require.NoError(t, err)
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- p.Run(ctx) }()
+	reg, _, stop := e.runExactlyOnce("eos-invalid")
 	const in = markerBefore + 1 + markerAfter + markerOthers
 	e.waitCommitted("eos", in)
 	e.produce(&kgo.Record{Key: []byte("canary"), Value: []byte(valid(99)), Partition: 0})
 	e.waitCommitted("eos", in+1)
-	cancel()
-	require.NoError(t, <-done)
-	s.Close()
+	stop()
 
 	e.checkMarkerRouted(readCommitted(t, e.addr, cleanTopic), readCommitted(t, e.addr, dlqTopic))
 	require.GreaterOrEqual(t, batches.Load(), int64(1))
@@ -222,4 +180,27 @@ func TestPipelineExactlyOnceQuarantinesARecordTheBrokerRefusesAsInvalid(t *testi
 	tot := totals(t, reg)
 	require.Equal(t, int64(in+1), tot.Processed, "each record counted once, the canary too")
 	require.Equal(t, int64(1), tot.Invalid)
+}
+
+// runExactlyOnce starts a pipeline in exactly-once mode in group "eos",
+// its transactional id txnID; stop stops it and closes its session.
+func (e *env) runExactlyOnce(txnID string) (reg *prometheus.Registry, s *kgo.GroupTransactSession, stop func()) {
+	e.t.Helper()
+	s, err := kafka.NewTransactSession(kafka.GroupOptions{Brokers: []string{e.addr}, GroupID: "eos", Topics: []string{rawTopic}}, txnID)
+	require.NoError(e.t, err)
+	reg = prometheus.NewRegistry()
+	p, err := pipeline.New(pipeline.Options{
+		Transact: s, Engine: e.engine, Metadata: e.meta, Payloads: e.payloads,
+		CleanTopic: cleanTopic, DLQTopic: dlqTopic, Metrics: pipeline.NewMetrics(reg), BatchSize: 50,
+		RetryBackoffMin: time.Millisecond, RetryBackoffMax: 5 * time.Millisecond,
+	})
+	require.NoError(e.t, err)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- p.Run(ctx) }()
+	return reg, s, func() {
+		cancel()
+		require.NoError(e.t, <-done)
+		s.Close()
+	}
 }
