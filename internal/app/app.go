@@ -461,6 +461,11 @@ func (a *App) KafkaAddr() string { return a.brokers[0] }
 // HTTPAddr returns the HTTP listener's address.
 func (a *App) HTTPAddr() string { return a.httpLn.Addr().String() }
 
+// Registry returns the gateway's schema registry, as its registry API
+// changes it (the benchmark puts a candidate version in shadow through it
+// before Run).
+func (a *App) Registry() *registry.Registry { return a.registry }
+
 // Ready reports whether the gateway consumes: its partitions are assigned.
 func (a *App) Ready() bool { return a.ready.Load() }
 

@@ -35,6 +35,10 @@ type Options struct {
 	// Rules adds a CEL business rule to the schema, and records breaking
 	// it to the invalid share. Default false.
 	Rules bool
+	// Shadow puts a candidate version of the schema in shadow (evaluated on
+	// every record beside the enforced one, deciding nothing: what shadow
+	// validation costs). JSON only. Default false.
+	Shadow bool
 	// Partitions of the benchmark's topics. Default 6.
 	Partitions int32
 	// Seed makes the workload reproducible. Default 1.
@@ -77,6 +81,7 @@ type Result struct {
 	Mode        string  `json:"mode"` // "backlog" or "rate"
 	Format      string  `json:"format"`
 	Rules       bool    `json:"rules"`
+	Shadow      bool    `json:"shadow,omitempty"`
 	Records     int     `json:"records"`
 	Valid       int     `json:"valid"`
 	Invalid     int     `json:"invalid"`
@@ -123,6 +128,9 @@ type Phase struct {
 	// row was indexed (SQLite's rows are written ahead and indexed in the
 	// background); CPUPerRecUS includes that work.
 	IndexLagSec float64 `json:"index_lag_seconds"`
+	// ShadowEvaluated is how many records the version in shadow judged
+	// (Options.Shadow), from the gateway's schema_shadow_verdicts_total.
+	ShadowEvaluated int64 `json:"shadow_evaluated,omitempty"`
 }
 
 // Summary is a phase's figures over the rounds.
@@ -166,6 +174,9 @@ func (o *Options) defaults() error {
 	}
 	if o.Format != FormatJSON && o.Format != FormatAvro && o.Format != FormatProtobuf {
 		return fmt.Errorf("bench: unknown format %q (want one of %v)", o.Format, Formats)
+	}
+	if o.Shadow && o.Format != FormatJSON {
+		return fmt.Errorf("bench: a shadow version is benchmarked with --format json only, not %s", o.Format)
 	}
 	if o.Baseline != "" && o.Baseline != "copy" {
 		return fmt.Errorf("bench: unknown baseline %q (want copy)", o.Baseline)
@@ -216,7 +227,7 @@ func Run(ctx context.Context, opts Options) (Result, error) {
 	each := opts.Config
 	each.DataDir = filepath.Join(cfg.DataDir, "<round>")
 	r := Result{
-		Mode: "backlog", Format: opts.Format, Rules: opts.Rules, Records: opts.Records, RecordBytes: opts.Size,
+		Mode: "backlog", Format: opts.Format, Rules: opts.Rules, Shadow: opts.Shadow, Records: opts.Records, RecordBytes: opts.Size,
 		Partitions: opts.Partitions, Baseline: opts.Baseline, Correct: true,
 		Stores: config.RedactURL(each.MetadataURL()) + " + " + config.RedactURL(each.PayloadsURL()),
 	}

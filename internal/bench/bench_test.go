@@ -130,3 +130,23 @@ func TestOptionsRefused(t *testing.T) {
 		require.Error(t, err, "%+v", o)
 	}
 }
+
+// --shadow: a candidate version judges every record beside the enforced
+// one, through the serve wiring, without changing a route; only JSON.
+func TestShadow(t *testing.T) {
+	t.Parallel()
+	c, err := kfake.NewCluster(kfake.NumBrokers(1))
+	require.NoError(t, err)
+	defer c.Close()
+	res, err := bench.Run(context.Background(), bench.Options{
+		Records: 2000, InvalidShare: 0.3, Shadow: true, Partitions: 2, Seed: 5,
+		Config: benchConfig(t, c.ListenAddrs()[0]),
+	})
+	require.NoError(t, err)
+	require.True(t, res.Correct, "problems: %v", res.Problems)
+	require.True(t, res.Shadow)
+	require.Equal(t, int64(2000), res.Rounds[0].Gateway.ShadowEvaluated)
+
+	_, err = bench.Run(context.Background(), bench.Options{Records: 10, Format: bench.FormatAvro, Shadow: true, Config: benchConfig(t, c.ListenAddrs()[0])})
+	require.ErrorContains(t, err, "--format json only")
+}

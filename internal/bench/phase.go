@@ -57,6 +57,12 @@ func runGateway(ctx context.Context, opts *Options, brokers []string, brokerCPU 
 	if err != nil {
 		return Phase{}, nil, err
 	}
+	if opts.Shadow {
+		if err := putCandidateInShadow(ctx, a.Registry()); err != nil {
+			a.Close()
+			return Phase{}, nil, err
+		}
+	}
 	runCtx, stop := context.WithCancel(ctx)
 	defer stop()
 	done := make(chan error, 1)
@@ -82,6 +88,15 @@ func runGateway(ctx context.Context, opts *Options, brokers []string, brokerCPU 
 	}
 	p := m.end(lat, opts.Records, w.bytes)
 	p.IndexLagSec = time.Since(lat.lastCommit()).Seconds()
+	var problems []string
+	if opts.Shadow {
+		if p.ShadowEvaluated, err = shadowEvaluated(ctx, a.HTTPAddr()); err != nil {
+			return p, nil, err
+		}
+		if p.ShadowEvaluated != int64(opts.Records) {
+			problems = append(problems, fmt.Sprintf("the version in shadow judged %d of %d records", p.ShadowEvaluated, opts.Records))
+		}
+	}
 	if opts.AfterDrain != nil {
 		opts.AfterDrain()
 	}
@@ -96,7 +111,7 @@ func runGateway(ctx context.Context, opts *Options, brokers []string, brokerCPU 
 	}
 	defer func() { _ = payloads.Close() }() // read only: a close error changes nothing
 	defer func() { _ = meta.Close() }()
-	return p, verify(ctx, brokers, cfg.Topics.Clean, cfg.Topics.DLQ, w, meta), nil
+	return p, append(problems, verify(ctx, brokers, cfg.Topics.Clean, cfg.Topics.DLQ, w, meta)...), nil
 }
 
 // waitReady waits until ready reports true (the consumer has its

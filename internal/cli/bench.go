@@ -71,7 +71,7 @@ the medians.`)
 	}
 	defer stopProfile()
 	res, err := bench.Run(ctx, bench.Options{
-		Records: f.records, Size: f.size, InvalidShare: f.invalid, Format: f.format, Rules: f.withRules,
+		Records: f.records, Size: f.size, InvalidShare: f.invalid, Format: f.format, Rules: f.withRules, Shadow: f.shadow,
 		Partitions: int32(f.parts), Seed: f.seed, Rounds: f.rounds, Baseline: f.baseline,
 		Rate: f.rate, Duration: f.duration, Config: cfg, Logger: logger,
 		AfterDrain: heapProfiler(f.memProf, env.Stderr),
@@ -99,7 +99,7 @@ type benchFlags struct {
 	cpuProf, memProf                              string
 	records, size, parts, rounds, rate, batchSize int
 	invalid                                       float64
-	withRules, asJSON                             bool
+	withRules, shadow, asJSON                     bool
 	seed                                          uint64
 	duration                                      time.Duration
 }
@@ -111,6 +111,7 @@ func (f *benchFlags) register(fs *flagSet) {
 	fs.Float64Var(&f.invalid, "invalid", 0.1, "share of invalid records, 0..1")
 	fs.StringVar(&f.format, "format", bench.FormatJSON, "record format: json, avro or protobuf (raw binary)")
 	fs.BoolVar(&f.withRules, "rules", false, "add a CEL business rule to the schema, and records that break it")
+	fs.BoolVar(&f.shadow, "shadow", false, "put a candidate version 2 of the schema in shadow, judging every record beside version 1 (json only): what shadow validation costs")
 	fs.IntVar(&f.parts, "partitions", 6, "partitions of the benchmark topics")
 	fs.Uint64Var(&f.seed, "seed", 1, "workload seed")
 	fs.IntVar(&f.rounds, "rounds", 1, "rounds to run; the summary gives median, min and max")
@@ -228,6 +229,9 @@ func printBenchResult(w io.Writer, r *bench.Result) {
 	rules := ""
 	if r.Rules {
 		rules = " + CEL rule"
+	}
+	if r.Shadow {
+		rules += " + a version in shadow"
 	}
 	fmt.Fprintf(w, "DataQuarantine bench: %s, %d round(s) (%s%s, ~%d B, %d valid / %d invalid, %d partitions)\n",
 		what, len(r.Rounds), r.Format, rules, r.RecordBytes, r.Valid, r.Invalid, r.Partitions)
