@@ -92,7 +92,7 @@ func TestDeferredWritesAheadAndDrainsAtOnce(t *testing.T) {
 	done := make(chan error, 1)
 	go func() { done <- m.Run(runCtx) }()
 	require.NoError(t, m.Insert(ctx, batch(10, 20)))
-	testwait.For(t, 10*time.Second, "the spool drained, woken by the inserts, not by the hourly tick", func() error {
+	testwait.For(t, time.Minute, "the spool drained, woken by the inserts, not by the hourly tick", func() error {
 		if _, rows, _ := m.Depth(); rows != 0 {
 			return fmt.Errorf("%d rows spooled", rows)
 		}
@@ -170,7 +170,7 @@ func TestDeferredGathersBatchesIntoOneInsert(t *testing.T) {
 	}
 	require.Zero(t, primary.inserts.Load(), "an hour's delay: nothing indexed yet")
 	require.NoError(t, m.Insert(ctx, batch(100, 5000)), "the spool now holds a full merge")
-	testwait.For(t, 10*time.Second, "the gathered batches drained", func() error {
+	testwait.For(t, time.Minute, "the gathered batches drained", func() error {
 		if _, rows, _ := m.Depth(); rows != 0 {
 			return fmt.Errorf("%d rows spooled", rows)
 		}
