@@ -186,15 +186,20 @@ func forgedHeaders() []kgo.RecordHeader {
 // careless producer can send, each followed in the same partition by a
 // valid canary. Each case asserts the record's route and error type, and
 // that the canary behind it is committed within a bound: no input stalls a
-// partition. The gateway survives them all, with each pair of stores: what
-// one database refuses (an index entry too long, a byte it cannot hold)
-// stalls only there.
+// partition. The gateway survives them all, with each pair of stores (what
+// one database refuses, an index entry too long, a byte it cannot hold,
+// stalls only there) and in exactly-once mode (where a refused record
+// aborts its transaction before taking its detour).
 func TestHostileInputs(t *testing.T) {
 	t.Parallel()
 	bin := buildBinary(t)
 	t.Run("sqlite and files", func(t *testing.T) {
 		t.Parallel()
 		runHostile(t, bin, nil)
+	})
+	t.Run("sqlite and files, exactly once", func(t *testing.T) {
+		t.Parallel()
+		runHostile(t, bin, map[string]string{"DQ_KAFKA_EXACTLY_ONCE": "true"})
 	})
 	t.Run("postgres and minio", func(t *testing.T) {
 		t.Parallel()
@@ -254,6 +259,7 @@ func runHostile(t *testing.T, bin string, stores map[string]string) {
 			if c.check != nil {
 				c.check(t, out)
 			}
+			require.NotNil(t, outputs.find(cleanTopic, canary), "the valid canary is not on the clean topic")
 			require.True(t, gw.running(), "the gateway died: %v", gw.waitErr)
 		})
 	}
@@ -284,7 +290,8 @@ type tail struct {
 
 func newTail(t *testing.T, addr string) *tail {
 	cl, err := kgo.NewClient(kgo.SeedBrokers(addr), kgo.ConsumeTopics(cleanTopic, dlqTopic),
-		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()), kgo.FetchMaxBytes(8<<20))
+		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()), kgo.FetchMaxBytes(8<<20),
+		kgo.FetchIsolationLevel(kgo.ReadCommitted())) // what a downstream consumer of an exactly-once gateway reads
 	require.NoError(t, err)
 	t.Cleanup(cl.Close)
 	return &tail{t: t, cl: cl, recs: map[string][]*kgo.Record{}}
