@@ -90,7 +90,8 @@ type App struct {
 	lag      *kafka.LagReporter
 	purge    *retention.Job
 	metrics  *pipeline.Metrics
-	shadow   *shadow.Tally // what the versions in shadow would change
+	gatherer prometheus.Gatherer // the registry /metrics serves
+	shadow   *shadow.Tally       // what the versions in shadow would change
 	httpLn   net.Listener
 	httpSrv  *http.Server
 	ready    atomic.Bool
@@ -113,6 +114,7 @@ func New(ctx context.Context, opts Options) (_ *App, err error) {
 		return nil, err
 	}
 	reg := a.newMetricsRegistry()
+	a.gatherer = reg
 	if err := a.spoolStores(reg); err != nil {
 		return nil, err
 	}
@@ -465,6 +467,10 @@ func (a *App) HTTPAddr() string { return a.httpLn.Addr().String() }
 // changes it (the benchmark puts a candidate version in shadow through it
 // before Run).
 func (a *App) Registry() *registry.Registry { return a.registry }
+
+// Metrics returns the gateway's metrics registry, what /metrics serves
+// (the benchmark reads schema_shadow_verdicts_total from it).
+func (a *App) Metrics() prometheus.Gatherer { return a.gatherer }
 
 // Ready reports whether the gateway consumes: its partitions are assigned.
 func (a *App) Ready() bool { return a.ready.Load() }

@@ -90,7 +90,7 @@ func runGateway(ctx context.Context, opts *Options, brokers []string, brokerCPU 
 	p.IndexLagSec = time.Since(lat.lastCommit()).Seconds()
 	var problems []string
 	if opts.Shadow {
-		if p.ShadowEvaluated, err = shadowEvaluated(ctx, a.HTTPAddr()); err != nil {
+		if p.ShadowEvaluated, err = shadowEvaluated(a.Metrics()); err != nil {
 			return p, nil, err
 		}
 		if p.ShadowEvaluated != int64(opts.Records) {

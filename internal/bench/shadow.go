@@ -1,14 +1,11 @@
 package bench
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"fmt"
-	"net/http"
-	"strconv"
-	"strings"
-	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/dataquarantine/dataquarantine/internal/config"
 	"github.com/dataquarantine/dataquarantine/internal/registry"
@@ -55,33 +52,22 @@ func putCandidateInShadow(ctx context.Context, reg *registry.Registry) error {
 	return nil
 }
 
-// shadowEvaluated reads from the gateway's /metrics how many records the
-// versions in shadow judged (schema_shadow_verdicts_total, every outcome).
-func shadowEvaluated(ctx context.Context, httpAddr string) (int64, error) {
-	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+httpAddr+"/metrics", nil)
-	if err != nil {
-		return 0, err
-	}
-	resp, err := http.DefaultClient.Do(req)
+// shadowEvaluated reads from the gateway's metrics registry how many
+// records the versions in shadow judged (schema_shadow_verdicts_total,
+// every outcome).
+func shadowEvaluated(g prometheus.Gatherer) (int64, error) {
+	mfs, err := g.Gather()
 	if err != nil {
 		return 0, fmt.Errorf("reading the gateway's metrics: %w", err)
 	}
-	defer func() { _ = resp.Body.Close() }() // read to the end or given up: nothing to do
-	var n int64
-	sc := bufio.NewScanner(resp.Body)
-	sc.Buffer(make([]byte, 0, 64<<10), 1<<20)
-	for sc.Scan() {
-		line := sc.Text()
-		if !strings.HasPrefix(line, "schema_shadow_verdicts_total{") {
+	var n float64
+	for _, mf := range mfs {
+		if mf.GetName() != "schema_shadow_verdicts_total" {
 			continue
 		}
-		v, err := strconv.ParseFloat(line[strings.LastIndexByte(line, ' ')+1:], 64)
-		if err != nil {
-			return 0, fmt.Errorf("reading %q: %w", line, err)
+		for _, m := range mf.GetMetric() {
+			n += m.GetCounter().GetValue()
 		}
-		n += int64(v)
 	}
-	return n, sc.Err()
+	return int64(n), nil
 }
