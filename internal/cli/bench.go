@@ -177,6 +177,8 @@ func (f *benchFlags) check() string {
 		return fmt.Sprintf("--baseline %q: want copy (or nothing)", f.baseline)
 	case f.baseline != "" && f.rate > 0:
 		return "--baseline is measured on backlog runs; drop --rate"
+	case f.shadow && f.format != bench.FormatJSON:
+		return fmt.Sprintf("--shadow is measured with --format json only, not %s", f.format)
 	}
 	return ""
 }

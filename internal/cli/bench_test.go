@@ -63,6 +63,7 @@ func TestBenchRefuses(t *testing.T) {
 		{"format", nil, []string{"--format", "xml"}, `bench: --format "xml": want one of json, avro, protobuf` + "\n"},
 		{"baseline", nil, []string{"--baseline", "cat"}, `bench: --baseline "cat": want copy (or nothing)` + "\n"},
 		{"baseline with rate", nil, []string{"--baseline", "copy", "--rate", "10"}, "bench: --baseline is measured on backlog runs; drop --rate\n"},
+		{"shadow with avro", nil, []string{"--shadow", "--format", "avro"}, "bench: --shadow is measured with --format json only, not avro\n"},
 		{"config", nil, []string{"--config", filepath.Join(t.TempDir(), "missing.yaml")}, "bench: "},
 		{"invalid configuration", nil, []string{"--batch-size", "-1"}, "bench: invalid configuration:\n  "},
 	}
