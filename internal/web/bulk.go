@@ -89,11 +89,12 @@ func (u *ui) bulkDryRun(w http.ResponseWriter, r *http.Request) {
 	form = pinned(form)
 	f, all, problem := bulkSelection(form)
 	res := &bulkResult{Op: "reprocess", All: all, Problem: problem, Reason: form.Get("reason"), Form: form}
-	if t := reprocess.Target(form.Get("target")); problem == "" && t != reprocess.TargetClean && t != reprocess.TargetRaw {
+	target := reprocess.Target(form.Get("target"))
+	if problem == "" && target != reprocess.TargetClean && target != reprocess.TargetRaw {
 		res.Problem = "Choose where the records that pass go."
 	}
 	if res.Problem == "" {
-		dr, err := u.opts.Reprocess.DryRunTo(r.Context(), f, reprocess.TargetClean)
+		dr, err := u.opts.Reprocess.DryRunTo(r.Context(), f, target)
 		if !u.reprocessProblem(w, r, &res.Problem, "bulk reprocess dry run", err) {
 			return
 		}

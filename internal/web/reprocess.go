@@ -63,10 +63,10 @@ func (u *ui) reprocessDryRun(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	form, f, _, problem := readReprocessForm(q)
+	form, f, target, problem := readReprocessForm(q)
 	d := reprocessData{Form: form, Problem: problem, Query: q}
 	if problem == "" {
-		res, err := u.opts.Reprocess.DryRunTo(r.Context(), f, reprocess.TargetClean)
+		res, err := u.opts.Reprocess.DryRunTo(r.Context(), f, target)
 		if !u.reprocessProblem(w, r, &d.Problem, "reprocess dry run", err) {
 			return
 		}
