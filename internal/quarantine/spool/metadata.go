@@ -438,14 +438,26 @@ func (m *Metadata) Drain(ctx context.Context) bool {
 			}
 		}
 		// One batch, or a merge the primary refused: one at a time, which
-		// salvages row by row what the primary refuses.
+		// salvages row by row what the primary refuses; a batch the merge
+		// set aside is gone from the queue.
 		for _, name := range names {
+			if !m.queued(name) {
+				continue
+			}
 			if !m.drainOne(ctx, name) {
 				return false
 			}
 		}
 	}
 	return false
+}
+
+// queued reports whether the batch name is still waiting to be drained.
+func (m *Metadata) queued(name string) bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	_, ok := m.batches[name]
+	return ok
 }
 
 // mergeRows is how many spooled rows a drain hands the primary in one
