@@ -649,12 +649,13 @@ func (m *Metadata) Get(ctx context.Context, id string) (quarantine.Entry, error)
 	m.mu.Lock()
 	queue := slices.Clone(m.queue)
 	m.mu.Unlock()
+	idBytes := []byte(id)
 	for _, name := range queue { // oldest first: the first write wins, as in the primary
 		data, rerr := os.ReadFile(filepath.Join(m.dir, name))
 		if rerr != nil {
 			continue // drained meanwhile: the primary has it now
 		}
-		if len(data) > len(metaMagic) && data[len(metaMagic)] == metaVersion && !bytes.Contains(data, []byte(id)) {
+		if len(data) > len(metaMagic) && data[len(metaMagic)] == metaVersion && !bytes.Contains(data, idBytes) {
 			continue // the binary encoding holds the id's bytes as they are: not in this batch
 		}
 		entries, derr := decodeBatch(data)
