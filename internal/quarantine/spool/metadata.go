@@ -505,8 +505,7 @@ func (m *Metadata) drainMerged(ctx context.Context, names []string) mergeResult 
 		}
 		batch, err := decodeBatch(data)
 		if err != nil {
-			m.logger.Error("metadata spool file is damaged, setting it aside", "file", name+corruptSuffix, "err", err)
-			if !m.setAside(name, corruptSuffix) {
+			if !m.setAsideDamaged(name, err) {
 				return mergeOneByOne
 			}
 			continue
@@ -556,8 +555,7 @@ func (m *Metadata) drainOne(ctx context.Context, name string) bool {
 	}
 	entries, err := decodeBatch(data)
 	if err != nil {
-		m.logger.Error("metadata spool file is damaged, setting it aside", "file", name+corruptSuffix, "err", err)
-		return m.setAside(name, corruptSuffix)
+		return m.setAsideDamaged(name, err)
 	}
 	actx, cancel := context.WithTimeout(ctx, m.timeout)
 	err = m.primary.Insert(actx, entries)
@@ -637,6 +635,12 @@ func (m *Metadata) setAside(name, suffix string) bool {
 	}
 	m.forget(name)
 	return true
+}
+
+// setAsideDamaged sets aside a batch that does not decode (err says why).
+func (m *Metadata) setAsideDamaged(name string, err error) bool {
+	m.logger.Error("metadata spool file is damaged, setting it aside", "file", name+corruptSuffix, "err", err)
+	return m.setAside(name, corruptSuffix)
 }
 
 // Get reads the primary, then, for a row it does not have yet, the
