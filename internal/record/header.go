@@ -34,7 +34,10 @@ func Truncate(s string, n int) string {
 	if len(s) <= n {
 		return s
 	}
-	const mark = "…"
+	mark := "…"
+	if n < len(mark) {
+		mark = "" // no room for it: the cut alone
+	}
 	cut := max(n-len(mark), 0)
 	for cut > 0 && !utf8.RuneStart(s[cut]) {
 		cut--

@@ -85,10 +85,14 @@ func TestTruncate(t *testing.T) {
 		{"short", 10, "short"},
 		{"exactly10!", 10, "exactly10!"},
 		{"abcdefghijk", 10, "abcdefg…"},
-		{"ééééé", 6, "é…"}, // a cut inside é moves back to its start
+		{"ééééé", 6, "é…"},  // a cut inside é moves back to its start
+		{"abcdef", 2, "ab"}, // no room for the mark: still at most n bytes
+		{"éé", 1, ""},
+		{"abc", 0, ""},
 	} {
 		got := record.Truncate(tc.s, tc.n)
 		require.Equal(t, tc.want, got, "%q to %d", tc.s, tc.n)
+		require.LessOrEqual(t, len(got), max(tc.n, 0))
 		require.True(t, utf8.ValidString(got))
 	}
 }

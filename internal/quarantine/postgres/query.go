@@ -54,7 +54,7 @@ func scanEntry(row pgx.Row) (quarantine.Entry, error) {
 	if err := json.Unmarshal([]byte(errs), &e.Errors); err != nil {
 		return quarantine.Entry{}, fmt.Errorf("entry %s: decoding errors: %w", e.ID, err)
 	}
-	if len(e.Errors) > 0 && len(e.Errors[0].Field) > maxIndexedField && string(indexedField(e.Errors[0].Field)) == e.ErrorField {
+	if len(e.Errors) > 0 && len(e.Errors[0].Field) > maxIndexedField && record.Truncate(e.Errors[0].Field, maxIndexedField) == e.ErrorField {
 		e.ErrorField = e.Errors[0].Field // the whole of a field cut to fit the index
 	}
 	return e, nil

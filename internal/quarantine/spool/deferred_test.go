@@ -304,3 +304,49 @@ func TestDeferredConcurrentWriters(t *testing.T) {
 		last[w] = off
 	}
 }
+
+// refusingPrimary refuses, as a bad row (not an outage), any Insert
+// holding the row at offset bad.
+type refusingPrimary struct {
+	quarantine.MetadataStore
+	bad int64
+}
+
+func (r *refusingPrimary) Insert(ctx context.Context, entries []quarantine.Entry) error {
+	for i := range entries {
+		if entries[i].SourceOffset == r.bad {
+			return errors.New("row refused")
+		}
+	}
+	return r.MetadataStore.Insert(ctx, entries)
+}
+
+// A merge holding a damaged batch and a row the primary refuses: the
+// damaged batch is set aside, the merge is refused, and the drain goes on
+// one batch at a time past the one set aside, salvaging the good rows.
+func TestDeferredDrainAfterARefusedMergeSkipsTheBatchSetAside(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	dir := t.TempDir()
+	sq := newSQLite(t, dir)
+	spoolDir := filepath.Join(dir, "spool")
+	m := newDeferred(t, &refusingPrimary{MetadataStore: sq, bad: 25}, spoolDir, 0)
+	defer m.Close()
+	for i := range int64(3) {
+		require.NoError(t, m.Insert(ctx, batch(i*10, i*10+10)))
+	}
+	names, err := filepath.Glob(filepath.Join(spoolDir, "*.batch"))
+	require.NoError(t, err)
+	require.Len(t, names, 3)
+	require.NoError(t, os.WriteFile(names[1], []byte("damaged"), 0o600))
+
+	require.True(t, m.Drain(ctx), "one drain empties the spool")
+	for _, suffix := range []string{"~corrupt", "~rejected"} {
+		set, err := filepath.Glob(filepath.Join(spoolDir, "*"+suffix))
+		require.NoError(t, err)
+		require.Len(t, set, 1, suffix)
+	}
+	page, err := sq.List(ctx, quarantine.Filter{Limit: quarantine.MaxLimit})
+	require.NoError(t, err)
+	require.Len(t, page.Entries, 19, "the first batch, and the third less its refused row")
+}

@@ -438,14 +438,26 @@ func (m *Metadata) Drain(ctx context.Context) bool {
 			}
 		}
 		// One batch, or a merge the primary refused: one at a time, which
-		// salvages row by row what the primary refuses.
+		// salvages row by row what the primary refuses; a batch the merge
+		// set aside is gone from the queue.
 		for _, name := range names {
+			if !m.queued(name) {
+				continue
+			}
 			if !m.drainOne(ctx, name) {
 				return false
 			}
 		}
 	}
 	return false
+}
+
+// queued reports whether the batch name is still waiting to be drained.
+func (m *Metadata) queued(name string) bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	_, ok := m.batches[name]
+	return ok
 }
 
 // mergeRows is how many spooled rows a drain hands the primary in one
@@ -493,8 +505,7 @@ func (m *Metadata) drainMerged(ctx context.Context, names []string) mergeResult 
 		}
 		batch, err := decodeBatch(data)
 		if err != nil {
-			m.logger.Error("metadata spool file is damaged, setting it aside", "file", name+corruptSuffix, "err", err)
-			if !m.setAside(name, corruptSuffix) {
+			if !m.setAsideDamaged(name, err) {
 				return mergeOneByOne
 			}
 			continue
@@ -544,8 +555,7 @@ func (m *Metadata) drainOne(ctx context.Context, name string) bool {
 	}
 	entries, err := decodeBatch(data)
 	if err != nil {
-		m.logger.Error("metadata spool file is damaged, setting it aside", "file", name+corruptSuffix, "err", err)
-		return m.setAside(name, corruptSuffix)
+		return m.setAsideDamaged(name, err)
 	}
 	actx, cancel := context.WithTimeout(ctx, m.timeout)
 	err = m.primary.Insert(actx, entries)
@@ -627,6 +637,12 @@ func (m *Metadata) setAside(name, suffix string) bool {
 	return true
 }
 
+// setAsideDamaged sets aside a batch that does not decode (err says why).
+func (m *Metadata) setAsideDamaged(name string, err error) bool {
+	m.logger.Error("metadata spool file is damaged, setting it aside", "file", name+corruptSuffix, "err", err)
+	return m.setAside(name, corruptSuffix)
+}
+
 // Get reads the primary, then, for a row it does not have yet, the
 // spooled batches.
 func (m *Metadata) Get(ctx context.Context, id string) (quarantine.Entry, error) {
@@ -637,12 +653,13 @@ func (m *Metadata) Get(ctx context.Context, id string) (quarantine.Entry, error)
 	m.mu.Lock()
 	queue := slices.Clone(m.queue)
 	m.mu.Unlock()
+	idBytes := []byte(id)
 	for _, name := range queue { // oldest first: the first write wins, as in the primary
 		data, rerr := os.ReadFile(filepath.Join(m.dir, name))
 		if rerr != nil {
 			continue // drained meanwhile: the primary has it now
 		}
-		if len(data) > len(metaMagic) && data[len(metaMagic)] == metaVersion && !bytes.Contains(data, []byte(id)) {
+		if len(data) > len(metaMagic) && data[len(metaMagic)] == metaVersion && !bytes.Contains(data, idBytes) {
 			continue // the binary encoding holds the id's bytes as they are: not in this batch
 		}
 		entries, derr := decodeBatch(data)
