@@ -178,7 +178,13 @@ func TestDeferredGathersBatchesIntoOneInsert(t *testing.T) {
 	dir := t.TempDir()
 	sq := newSQLite(t, dir)
 	primary := &countingPrimary{MetadataStore: sq}
-	m := newDeferred(t, primary, filepath.Join(dir, "spool"), 0, func(o *spool.MetadataOptions) { o.IndexDelay = time.Hour })
+	m := newDeferred(t, primary, filepath.Join(dir, "spool"), 0, func(o *spool.MetadataOptions) {
+		o.IndexDelay = time.Hour
+		// The merged insert of 5,000 rows can take over testTimeout under
+		// -race on a loaded machine; timed out, the drain would wait for
+		// the hourly tick and never come back within the test.
+		o.Timeout = time.Minute
+	})
 	defer m.Close()
 	stop := runSyncer(t, m)
 
