@@ -92,26 +92,17 @@ func TestImportCrashLoop(t *testing.T) {
 	require.NoError(t, err)
 	defer payloads.Close()
 	seen := make([]bool, n)
-	f := quarantine.Filter{Limit: quarantine.MaxLimit}
-	for {
-		page, err := meta.List(ctx, f)
-		require.NoError(t, err)
-		for _, e := range page.Entries {
-			off := int(e.SourceOffset)
-			require.Equal(t, "orders", e.SourceTopic)
-			require.True(t, off >= 0 && off < n, "row %s: offset %d", e.ID, off)
-			require.False(t, seen[off], "dead-letter record %d imported twice", off)
-			seen[off] = true
-			require.Equal(t, "r-"+strconv.Itoa(off), string(e.Key))
-			p, err := payloads.Read(ctx, e.Payload)
-			require.NoError(t, err, "payload of record %d", off)
-			require.Equal(t, string(values[off]), string(p.Value), "payload of record %d", off)
-		}
-		if page.NextCursor == "" {
-			break
-		}
-		f.Cursor = page.NextCursor
-	}
+	walkRows(t, meta, func(e quarantine.Entry) {
+		off := int(e.SourceOffset)
+		require.Equal(t, "orders", e.SourceTopic)
+		require.True(t, off >= 0 && off < n, "row %s: offset %d", e.ID, off)
+		require.False(t, seen[off], "dead-letter record %d imported twice", off)
+		seen[off] = true
+		require.Equal(t, "r-"+strconv.Itoa(off), string(e.Key))
+		p, err := payloads.Read(ctx, e.Payload)
+		require.NoError(t, err, "payload of record %d", off)
+		require.Equal(t, string(values[off]), string(p.Value), "payload of record %d", off)
+	})
 	for off, ok := range seen {
 		require.True(t, ok, "dead-letter record %d not imported", off)
 	}

@@ -295,27 +295,18 @@ func checkQuarantine(t *testing.T, in *input, meta quarantine.MetadataStore, pay
 	t.Helper()
 	ctx := context.Background()
 	rows := map[string]int{}
-	f := quarantine.Filter{Limit: quarantine.MaxLimit}
-	for {
-		page, err := meta.List(ctx, f)
-		require.NoError(t, err)
-		for _, e := range page.Entries {
-			rows[e.ID]++
-			seq, ok := in.id[e.ID]
-			require.True(t, ok, "a quarantine row for no invalid input record: %s (offset %d)", e.ID, e.SourceOffset)
-			require.Equal(t, record.ErrorType("ENUM_VIOLATION"), e.ErrorType)
-			require.Equal(t, "/event_type", e.ErrorField)
-			require.Equal(t, quarantine.StatusQuarantined, e.Status)
-			require.Equal(t, "r-"+strconv.Itoa(seq), string(e.Key))
-			p, err := payloads.Read(ctx, e.Payload)
-			require.NoError(t, err, "payload of record %d", seq)
-			require.Equal(t, string(in.value[seq]), string(p.Value), "payload of record %d", seq)
-		}
-		if page.NextCursor == "" {
-			break
-		}
-		f.Cursor = page.NextCursor
-	}
+	walkRows(t, meta, func(e quarantine.Entry) {
+		rows[e.ID]++
+		seq, ok := in.id[e.ID]
+		require.True(t, ok, "a quarantine row for no invalid input record: %s (offset %d)", e.ID, e.SourceOffset)
+		require.Equal(t, record.ErrorType("ENUM_VIOLATION"), e.ErrorType)
+		require.Equal(t, "/event_type", e.ErrorField)
+		require.Equal(t, quarantine.StatusQuarantined, e.Status)
+		require.Equal(t, "r-"+strconv.Itoa(seq), string(e.Key))
+		p, err := payloads.Read(ctx, e.Payload)
+		require.NoError(t, err, "payload of record %d", seq)
+		require.Equal(t, string(in.value[seq]), string(p.Value), "payload of record %d", seq)
+	})
 	for id, n := range rows {
 		require.Equal(t, 1, n, "quarantine row %s listed %d times", id, n)
 	}
@@ -323,6 +314,23 @@ func checkQuarantine(t *testing.T, in *input, meta quarantine.MetadataStore, pay
 	counts, err := meta.CountByErrorType(ctx)
 	require.NoError(t, err)
 	require.Equal(t, map[record.ErrorType]int64{"ENUM_VIOLATION": int64(len(in.id))}, counts)
+}
+
+// walkRows calls fn with every row of meta, page by page.
+func walkRows(t *testing.T, meta quarantine.MetadataStore, fn func(quarantine.Entry)) {
+	t.Helper()
+	f := quarantine.Filter{Limit: quarantine.MaxLimit}
+	for {
+		page, err := meta.List(context.Background(), f)
+		require.NoError(t, err)
+		for _, e := range page.Entries {
+			fn(e)
+		}
+		if page.NextCursor == "" {
+			return
+		}
+		f.Cursor = page.NextCursor
+	}
 }
 
 // killAtRequest makes the broker SIGKILL gw when gw sends its nth request

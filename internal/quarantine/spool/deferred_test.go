@@ -22,14 +22,45 @@ import (
 	"github.com/dataquarantine/dataquarantine/internal/testwait"
 )
 
-func newDeferred(t *testing.T, primary quarantine.MetadataStore, dir string, maxRows int64) *spool.Metadata {
+// newDeferred opens a deferred spool over primary in dir; opts, when
+// given, adjust its options first.
+func newDeferred(t *testing.T, primary quarantine.MetadataStore, dir string, maxRows int64, opts ...func(*spool.MetadataOptions)) *spool.Metadata {
 	t.Helper()
-	m, err := spool.NewMetadata(spool.MetadataOptions{
+	o := spool.MetadataOptions{
 		Primary: primary, Dir: dir, Timeout: testTimeout, SyncInterval: time.Hour, // only the wake-up drains
 		Deferred: true, MaxDeferredRows: maxRows, Logger: testLogger(t),
-	})
+	}
+	for _, opt := range opts {
+		opt(&o)
+	}
+	m, err := spool.NewMetadata(o)
 	require.NoError(t, err)
 	return m
+}
+
+// runSyncer runs m's syncer in the background; stop ends it and requires
+// that it ended cleanly.
+func runSyncer(t *testing.T, m *spool.Metadata) (stop func()) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- m.Run(ctx) }()
+	return func() {
+		t.Helper()
+		cancel()
+		require.NoError(t, <-done)
+	}
+}
+
+// waitDrained waits until m holds no spooled rows.
+func waitDrained(t *testing.T, m *spool.Metadata, what string) {
+	t.Helper()
+	testwait.For(t, time.Minute, what, func() error {
+		if _, rows, _ := m.Depth(); rows != 0 {
+			return fmt.Errorf("%d rows spooled", rows)
+		}
+		return nil
+	})
 }
 
 func newSQLite(t *testing.T, dir string) *sqlite.Store {
@@ -88,18 +119,10 @@ func TestDeferredWritesAheadAndDrainsAtOnce(t *testing.T) {
 	require.NoError(t, err, "a spooled row is found by id")
 	require.Equal(t, int64(3), got.SourceOffset)
 
-	runCtx, cancel := context.WithCancel(ctx)
-	done := make(chan error, 1)
-	go func() { done <- m.Run(runCtx) }()
+	stop := runSyncer(t, m)
 	require.NoError(t, m.Insert(ctx, batch(10, 20)))
-	testwait.For(t, time.Minute, "the spool drained, woken by the inserts, not by the hourly tick", func() error {
-		if _, rows, _ := m.Depth(); rows != 0 {
-			return fmt.Errorf("%d rows spooled", rows)
-		}
-		return nil
-	})
-	cancel()
-	require.NoError(t, <-done)
+	waitDrained(t, m, "the spool drained, woken by the inserts, not by the hourly tick")
+	stop()
 	requireExactlyOnce(t, primary, 20)
 }
 
@@ -155,29 +178,23 @@ func TestDeferredGathersBatchesIntoOneInsert(t *testing.T) {
 	dir := t.TempDir()
 	sq := newSQLite(t, dir)
 	primary := &countingPrimary{MetadataStore: sq}
-	m, err := spool.NewMetadata(spool.MetadataOptions{
-		Primary: primary, Dir: filepath.Join(dir, "spool"), Timeout: testTimeout, SyncInterval: time.Hour,
-		Deferred: true, IndexDelay: time.Hour, Logger: testLogger(t),
+	m := newDeferred(t, primary, filepath.Join(dir, "spool"), 0, func(o *spool.MetadataOptions) {
+		o.IndexDelay = time.Hour
+		// The merged insert of 5,000 rows can take over testTimeout under
+		// -race on a loaded machine; timed out, the drain would wait for
+		// the hourly tick and never come back within the test.
+		o.Timeout = time.Minute
 	})
-	require.NoError(t, err)
 	defer m.Close()
-	runCtx, cancel := context.WithCancel(ctx)
-	done := make(chan error, 1)
-	go func() { done <- m.Run(runCtx) }()
+	stop := runSyncer(t, m)
 
 	for i := range int64(10) {
 		require.NoError(t, m.Insert(ctx, batch(i*10, i*10+10)))
 	}
 	require.Zero(t, primary.inserts.Load(), "an hour's delay: nothing indexed yet")
 	require.NoError(t, m.Insert(ctx, batch(100, 5000)), "the spool now holds a full merge")
-	testwait.For(t, time.Minute, "the gathered batches drained", func() error {
-		if _, rows, _ := m.Depth(); rows != 0 {
-			return fmt.Errorf("%d rows spooled", rows)
-		}
-		return nil
-	})
-	cancel()
-	require.NoError(t, <-done)
+	waitDrained(t, m, "the gathered batches drained")
+	stop()
 	require.Equal(t, int64(1), primary.inserts.Load(), "eleven batches, one insert")
 	requireExactlyOnce(t, sq, 5000)
 }
