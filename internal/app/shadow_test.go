@@ -88,17 +88,8 @@ func order(id, sku string) *kgo.Record {
 // traffic is fixed, succeeds, audited; with v1 deprecated v2 alone decides.
 func TestShadowRollout(t *testing.T) {
 	ctx := context.Background()
-	cfg := config.Default()
-	cfg.Topics.Inputs = []config.Input{{Topic: "raw-events", Subject: "orders"}}
-	cfg.Schemas = []config.Schema{{Subject: "orders", Type: config.SchemaTypeJSON, Version: 1, Schema: ordersV1}}
-	gw := startWith(t, cfg)
+	gw, cfg, cl := startSubject(t, "orders", config.SchemaTypeJSON, ordersV1)
 	addr := gw.app.KafkaAddr()
-
-	cl, err := sr.NewClient(sr.URLs(gw.base + "/registry"))
-	require.NoError(t, err)
-	for _, res := range cl.SetCompatibility(ctx, sr.SetCompatibility{Level: sr.CompatNone}, "orders") {
-		require.NoError(t, res.Err)
-	}
 	v2, err := cl.CreateSchema(ctx, "orders", sr.Schema{Type: sr.TypeJSON, Schema: ordersV2})
 	require.NoError(t, err)
 	require.Equal(t, 2, v2.Version)
@@ -357,15 +348,7 @@ func TestObserveMode(t *testing.T) {
 // could not fill the field), while a record written with v2 passes both.
 func TestShadowWireFormat(t *testing.T) {
 	ctx := context.Background()
-	cfg := config.Default()
-	cfg.Topics.Inputs = []config.Input{{Topic: "raw-events", Subject: "payments"}}
-	cfg.Schemas = []config.Schema{{Subject: "payments", Type: config.SchemaTypeAvro, Version: 1, Schema: paymentV1}}
-	gw := startWith(t, cfg)
-	cl, err := sr.NewClient(sr.URLs(gw.base + "/registry"))
-	require.NoError(t, err)
-	for _, res := range cl.SetCompatibility(ctx, sr.SetCompatibility{Level: sr.CompatNone}, "payments") {
-		require.NoError(t, res.Err)
-	}
+	gw, cfg, cl := startSubject(t, "payments", config.SchemaTypeAvro, paymentV1)
 	const strictV2 = `{"type":"record","name":"Payment","fields":[{"name":"id","type":"string"},{"name":"amount","type":"double"},{"name":"currency","type":"string"}]}`
 	v1, err := cl.SchemaByVersion(ctx, "payments", 1)
 	require.NoError(t, err)
@@ -414,16 +397,8 @@ func TestShadowWireFormat(t *testing.T) {
 func TestShadowStartAndStopFromTheUI(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	cfg := config.Default()
-	cfg.Topics.Inputs = []config.Input{{Topic: "raw-events", Subject: "orders"}}
-	cfg.Schemas = []config.Schema{{Subject: "orders", Type: config.SchemaTypeJSON, Version: 1, Schema: ordersV1}}
-	gw := startWith(t, cfg)
-	cl, err := sr.NewClient(sr.URLs(gw.base + "/registry"))
-	require.NoError(t, err)
-	for _, res := range cl.SetCompatibility(ctx, sr.SetCompatibility{Level: sr.CompatNone}, "orders") {
-		require.NoError(t, res.Err)
-	}
-	_, err = cl.CreateSchema(ctx, "orders", sr.Schema{Type: sr.TypeJSON, Schema: ordersV2})
+	gw, _, cl := startSubject(t, "orders", config.SchemaTypeJSON, ordersV1)
+	_, err := cl.CreateSchema(ctx, "orders", sr.Schema{Type: sr.TypeJSON, Schema: ordersV2})
 	require.NoError(t, err)
 
 	noRedirect := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
@@ -490,4 +465,22 @@ func TestShadowStartAndStopFromTheUI(t *testing.T) {
 	require.Contains(t, body, "Not changed: not found: version not found: 9.")
 
 	require.Equal(t, []change{{"registered", "shadow"}, {"shadow", "registered"}}, changes(), "each change audited once, the refusals not at all")
+}
+
+// startSubject starts a gateway whose raw-events topic is bound to
+// subject, version 1 of it (typ, text) from the config, with the subject's
+// compatibility checks off so that a test registers any version 2; it
+// returns the gateway, its config and a Confluent registry client.
+func startSubject(t *testing.T, subject, typ, text string) (*running, config.Config, *sr.Client) {
+	t.Helper()
+	cfg := config.Default()
+	cfg.Topics.Inputs = []config.Input{{Topic: "raw-events", Subject: subject}}
+	cfg.Schemas = []config.Schema{{Subject: subject, Type: typ, Version: 1, Schema: text}}
+	gw := startWith(t, cfg)
+	cl, err := sr.NewClient(sr.URLs(gw.base + "/registry"))
+	require.NoError(t, err)
+	for _, res := range cl.SetCompatibility(context.Background(), sr.SetCompatibility{Level: sr.CompatNone}, subject) {
+		require.NoError(t, res.Err)
+	}
+	return gw, cfg, cl
 }
